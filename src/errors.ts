@@ -1,0 +1,72 @@
+/**
+ * Typed errors. Every failure the library raises is a `TrezorError` with a literal `code`, so
+ * callers branch on `err.code`, never on message text. Messages never contain a PIN,
+ * passphrase or mnemonic: code that builds one must pass only non-secret values.
+ */
+
+export type TrezorErrorCode =
+  | 'ActionCancelled'
+  | 'PinInvalid'
+  | 'PinCancelled'
+  | 'PassphraseCancelled'
+  | 'DeviceDisconnected'
+  | 'DeviceBusy'
+  | 'DeviceLocked'
+  | 'UnexpectedMessage'
+  | 'FirmwareError'
+  | 'ProtocolError'
+  | 'Timeout'
+  | 'NotSupported'
+  | 'InvalidParameters'
+  | 'VerificationFailed';
+
+export interface TrezorErrorOptions {
+  cause?: unknown;
+  /** Failure.code as the device sent it (FirmwareError and mapped device failures). */
+  failureCode?: number;
+  /** Failure.message as the device sent it. */
+  failureMessage?: string;
+  /** The parameter that was rejected (InvalidParameters). */
+  field?: string;
+}
+
+/**
+ * The one error class of the library.
+ * @example
+ * try { await getAddress(trezor, { path: "m/84'/0'/0'/0/0" }) }
+ * catch (e) { if (isTrezorError(e, 'ActionCancelled')) showRejected() }
+ */
+export class TrezorError<C extends TrezorErrorCode = TrezorErrorCode> extends Error {
+  override readonly name = 'TrezorError';
+  readonly code: C;
+  readonly failureCode?: number;
+  readonly failureMessage?: string;
+  readonly field?: string;
+
+  constructor(code: C, message: string, options: TrezorErrorOptions = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.code = code;
+    if (options.failureCode !== undefined) this.failureCode = options.failureCode;
+    if (options.failureMessage !== undefined) this.failureMessage = options.failureMessage;
+    if (options.field !== undefined) this.field = options.field;
+  }
+}
+
+/**
+ * True when `e` is a TrezorError (optionally of the given code). Checks the name, not
+ * `instanceof`, so it still works when two copies of the package are loaded.
+ */
+export function isTrezorError<C extends TrezorErrorCode>(e: unknown, code?: C): e is TrezorError<C> {
+  if (typeof e !== 'object' || e === null) return false;
+  const err = e as { name?: unknown; code?: unknown };
+  return err.name === 'TrezorError' && typeof err.code === 'string' && (code === undefined || err.code === code);
+}
+
+/** InvalidParameters naming the field and what was wrong with it (never the secret value itself). */
+export function invalidParameter(field: string, problem: string): TrezorError<'InvalidParameters'> {
+  return new TrezorError('InvalidParameters', `${field}: ${problem}`, { field });
+}
+
+export function protocolError(message: string, cause?: unknown): TrezorError<'ProtocolError'> {
+  return new TrezorError('ProtocolError', message, { cause });
+}
