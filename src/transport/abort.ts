@@ -1,0 +1,85 @@
+/**
+ * Small helpers shared by transports: racing a platform promise against an AbortSignal, and
+ * a queue of incoming reports that readers wait on (UDP datagrams, HID input reports,
+ * in-memory pairs all push into one).
+ */
+import { TrezorError } from '../errors.js';
+
+export function abortReason(signal: AbortSignal): unknown {
+  return signal.reason ?? new DOMException('The operation was aborted', 'AbortError');
+}
+
+/** Resolve with `promise`, or reject as soon as `signal` aborts. */
+export function withSignal<T>(promise: Promise<T>, signal?: AbortSignal): Promise<T> {
+  if (!signal) return promise;
+  if (signal.aborted) return Promise.reject(abortReason(signal));
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(abortReason(signal));
+    signal.addEventListener('abort', onAbort, { once: true });
+    promise.then(
+      (value) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(value);
+      },
+      (error) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(error);
+      },
+    );
+  });
+}
+
+/** FIFO of reports with waiting readers; `fail` rejects current and future reads. */
+export class ReportQueue {
+  private readonly items: Uint8Array[] = [];
+  private readonly waiters: { resolve: (r: Uint8Array) => void; reject: (e: unknown) => void }[] = [];
+  private error: unknown;
+
+  push(report: Uint8Array): void {
+    if (this.error !== undefined) return;
+    const waiter = this.waiters.shift();
+    if (waiter) waiter.resolve(report);
+    else this.items.push(report);
+  }
+
+  /** Every pending and future read rejects with `error`. */
+  fail(error: unknown): void {
+    if (this.error !== undefined) return;
+    this.error = error;
+    for (const waiter of this.waiters.splice(0)) waiter.reject(error);
+  }
+
+  get failed(): boolean {
+    return this.error !== undefined;
+  }
+
+  shift(signal?: AbortSignal): Promise<Uint8Array> {
+    const item = this.items.shift();
+    if (item) return Promise.resolve(item);
+    if (this.error !== undefined) return Promise.reject(this.error);
+    if (signal?.aborted) return Promise.reject(abortReason(signal));
+    return new Promise<Uint8Array>((resolve, reject) => {
+      const waiter = {
+        resolve: (r: Uint8Array) => {
+          signal?.removeEventListener('abort', onAbort);
+          resolve(r);
+        },
+        reject: (e: unknown) => {
+          signal?.removeEventListener('abort', onAbort);
+          reject(e);
+        },
+      };
+      const onAbort = () => {
+        const i = this.waiters.indexOf(waiter);
+        if (i >= 0) this.waiters.splice(i, 1);
+        reject(abortReason(signal!));
+      };
+      signal?.addEventListener('abort', onAbort, { once: true });
+      this.waiters.push(waiter);
+    });
+  }
+}
+
+export function disconnected(detail = 'The device was disconnected'): TrezorError<'DeviceDisconnected'> {
+  return new TrezorError('DeviceDisconnected', detail);
+}
