@@ -1,0 +1,58 @@
+/**
+ * connect(): find a device on a transport, open it, send Initialize and return a Trezor.
+ * Session ids are remembered per device (in memory, for this page/process) so that a
+ * re-connect resumes the session and the user is not asked for the passphrase again.
+ */
+import { TrezorError } from '../errors.js';
+import { withSignal } from '../transport/abort.js';
+import type { DeviceDescriptor, Transport } from '../transport/types.js';
+import { Trezor } from './trezor.js';
+import type { UiHandlers } from './ui.js';
+
+export interface ConnectOptions {
+  transport: Transport;
+  ui?: UiHandlers;
+  signal?: AbortSignal;
+  /** Which device to open (default: the first the transport lists, else the chooser). */
+  device?: DeviceDescriptor;
+  /**
+   * Session to resume. Default: the one this process last used with the same device.
+   * Pass `null` to start a fresh session.
+   */
+  sessionId?: Uint8Array | null;
+}
+
+const rememberedSessions = new Map<string, Uint8Array>();
+
+/**
+ * Connect to a Trezor.
+ * @example const trezor = await connect({ transport: webUsb(), ui: { button: () => show('Confirm on your Trezor') } })
+ */
+export async function connect({ transport, ui = {}, signal, device, sessionId }: ConnectOptions): Promise<Trezor> {
+  if (!transport || typeof transport.open !== 'function') {
+    throw new TrezorError('InvalidParameters', 'transport: expected a Transport (e.g. webUsb())', { field: 'transport' });
+  }
+  const target = device ?? (await pickDevice(transport, signal));
+  const connection = await transport.open(target, signal);
+  const key = `${transport.name}:${target.path}`;
+  const resume = sessionId === null ? undefined : (sessionId ?? rememberedSessions.get(key));
+  // Features are filled by initialize() before anyone can see this object.
+  const trezor = new Trezor(connection, target, ui, {} as Trezor['features']);
+  try {
+    await withSignal(trezor.initialize(resume, { signal }), signal);
+  } catch (error) {
+    await connection.close().catch(() => undefined);
+    throw error;
+  }
+  const id = trezor.sessionId;
+  if (id) rememberedSessions.set(key, id);
+  return trezor;
+}
+
+async function pickDevice(transport: Transport, signal?: AbortSignal): Promise<DeviceDescriptor> {
+  const devices = await transport.enumerate(signal);
+  const first = devices.find((d) => !d.bootloader) ?? devices[0];
+  if (first) return first;
+  if (transport.request) return transport.request(signal);
+  throw new TrezorError('DeviceDisconnected', `No Trezor found on the ${transport.name} transport`);
+}

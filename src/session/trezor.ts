@@ -1,0 +1,370 @@
+/**
+ * One conversation with one device. Calls run one at a time in order; inside a call the
+ * device may interrupt with ButtonRequest, PinMatrixRequest or PassphraseRequest, which are
+ * answered here through the application's {@link UiHandlers} before the final reply is
+ * returned (shared PROTOCOL.md §6). Aborting a call sends Cancel and waits for the device's
+ * Failure so the next call starts on a clean line.
+ *
+ * Secrets: the PIN and passphrase pass through here only on their way into a message;
+ * they are never put into an error or an event.
+ */
+import { TrezorError, isTrezorError } from '../errors.js';
+import {
+  decodeMessage,
+  encodeMessage,
+  type AnyMessage,
+  type MessageMap,
+  type MessageName,
+} from '../messages/index.js';
+import { completedMessage, decodeReport, encodeReports, type DecodeState } from '../protocol/v1.js';
+import { withSignal } from '../transport/abort.js';
+import type { DeviceDescriptor, TransportConnection } from '../transport/types.js';
+import { failureToError } from './failure.js';
+import type { ButtonRequestInfo, PassphraseAnswer, PinRequestKind, UiHandlers } from './ui.js';
+
+export type Features = MessageMap['Features'];
+
+export interface CallOptions {
+  signal?: AbortSignal;
+}
+
+/** The unqueued call function a {@link Trezor.exclusive} flow receives. */
+export type CallFn = <N extends MessageName>(name: N, message: MessageMap[N], options?: CallOptions) => Promise<AnyMessage>;
+
+type EventMap = {
+  button: ButtonRequestInfo;
+  disconnect: undefined;
+};
+
+const PIN_KINDS: Record<string, PinRequestKind> = {
+  PinMatrixRequestType_Current: 'current',
+  PinMatrixRequestType_NewFirst: 'newFirst',
+  PinMatrixRequestType_NewSecond: 'newSecond',
+  PinMatrixRequestType_WipeCodeFirst: 'wipeCodeFirst',
+  PinMatrixRequestType_WipeCodeSecond: 'wipeCodeSecond',
+};
+const CAPABILITY_PASSPHRASE_ENTRY = 'Capability_PassphraseEntry';
+/** How long to wait for the device's Failure after sending Cancel. */
+const CANCEL_DRAIN_MS = 10_000;
+/** Trezor firmware limit on PassphraseAck.passphrase (bytes of UTF-8). */
+const MAX_PASSPHRASE_BYTES = 50;
+
+/**
+ * A connected Trezor. Get one from `connect()`.
+ * @example const { message } = await trezor.call('Ping', { message: 'hi' })
+ */
+export class Trezor {
+  /** Features from the last Initialize / GetFeatures. */
+  features: Features;
+  readonly device: DeviceDescriptor;
+  private readonly connection: TransportConnection;
+  private readonly ui: UiHandlers;
+  private queue: Promise<unknown> = Promise.resolve();
+  private closed = false;
+  private readonly listeners: { [K in keyof EventMap]: Set<(e: EventMap[K]) => void> } = {
+    button: new Set(),
+    disconnect: new Set(),
+  };
+  private readonly stopWatching: () => void;
+  private decodeState: DecodeState | undefined;
+  private pendingRead: Promise<AnyMessage> | undefined;
+
+  /** @internal use connect() */
+  constructor(connection: TransportConnection, device: DeviceDescriptor, ui: UiHandlers, features: Features) {
+    this.connection = connection;
+    this.device = device;
+    this.ui = ui;
+    this.features = features;
+    this.stopWatching = connection.onDisconnect(() => {
+      this.closed = true;
+      this.emit('disconnect', undefined);
+    });
+  }
+
+  /** The firmware session id (resumes the cached passphrase on the next Initialize). */
+  get sessionId(): Uint8Array | undefined {
+    return this.features.session_id;
+  }
+
+  /** Listen to 'button' (device waits for confirmation) or 'disconnect'. Returns an unsubscribe function. */
+  on<K extends keyof EventMap>(event: K, listener: (e: EventMap[K]) => void): () => void {
+    this.listeners[event].add(listener);
+    return () => this.listeners[event].delete(listener);
+  }
+
+  /**
+   * Send one message and return the device's final answer (after PIN, passphrase and
+   * button prompts). A `Failure` answer is thrown as a TrezorError.
+   */
+  call<N extends MessageName>(name: N, message: MessageMap[N], options: CallOptions = {}): Promise<AnyMessage> {
+    return this.exclusive((call) => call(name, message, options));
+  }
+
+  /**
+   * Like {@link call}, but the answer must be of type `expected` (else UnexpectedMessage).
+   * @example const addr = await trezor.typedCall('GetAddress', { address_n }, 'Address')
+   */
+  async typedCall<N extends MessageName, R extends MessageName>(
+    name: N,
+    message: MessageMap[N],
+    expected: R,
+    options: CallOptions = {},
+  ): Promise<MessageMap[R]> {
+    return expectType(await this.call(name, message, options), expected);
+  }
+
+  /**
+   * Run a multi-message flow (e.g. the SignTx / TxAck loop) without other calls interleaving.
+   * The flow gets an unqueued `call` function.
+   */
+  exclusive<T>(flow: (call: CallFn) => Promise<T>): Promise<T> {
+    const run = this.queue.then(() => flow((name, message, options) => this.roundTrip(name, message, options)));
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
+
+  /** Fetch fresh Features without touching the session. */
+  async getFeatures(options?: CallOptions): Promise<Features> {
+    this.features = await this.typedCall('GetFeatures', {}, 'Features', options);
+    return this.features;
+  }
+
+  /** Ping the device; resolves with the echoed text. */
+  async ping(message = 'ping', options?: CallOptions & { buttonProtection?: boolean }): Promise<string> {
+    const answer = await this.typedCall(
+      'Ping',
+      { message, ...(options?.buttonProtection ? { button_protection: true } : {}) },
+      'Success',
+      options,
+    );
+    return answer.message ?? '';
+  }
+
+  /** Lock the device: the next seed operation asks for the PIN again (sessions survive). */
+  async lock(options?: CallOptions): Promise<void> {
+    await this.typedCall('LockDevice', {}, 'Success', options);
+  }
+
+  /**
+   * Send Initialize (resuming `sessionId`, by default the current one) and refresh Features.
+   * The returned Features carry the session id the device actually gave.
+   */
+  async initialize(sessionId: Uint8Array | undefined = this.sessionId, options?: CallOptions): Promise<Features> {
+    const message = sessionId ? { session_id: sessionId } : {};
+    this.features = await this.exclusive(async (call) => {
+      // A Trezor One left waiting for ButtonAck answers Initialize with Failure(ActionCancelled)
+      // first; one retry lands the real Features.
+      try {
+        return expectType(await call('Initialize', message, options), 'Features');
+      } catch (e) {
+        if (!isTrezorError(e, 'ActionCancelled')) throw e;
+        return expectType(await call('Initialize', message, options), 'Features');
+      }
+    });
+    return this.features;
+  }
+
+  /** Release the device. Further calls reject with DeviceDisconnected. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.stopWatching();
+    await this.queue;
+    await this.connection.close();
+  }
+
+  private emit<K extends keyof EventMap>(event: K, value: EventMap[K]): void {
+    for (const listener of this.listeners[event]) {
+      try {
+        listener(value);
+      } catch {
+        // A listener's bug must not break the call loop.
+      }
+    }
+  }
+
+  private async send<N extends MessageName>(name: N, message: MessageMap[N]): Promise<void> {
+    const { type, payload } = encodeMessage(name, message);
+    for (const report of encodeReports(type, payload)) await this.connection.write(report);
+  }
+
+  /** Read one whole message from the device. */
+  private async readMessage(): Promise<AnyMessage> {
+    for (;;) {
+      const report = await this.connection.read();
+      this.decodeState = decodeReport(this.decodeState, report);
+      const done = completedMessage(this.decodeState);
+      if (done) {
+        this.decodeState = undefined;
+        return decodeMessage(done.type, done.payload);
+      }
+    }
+  }
+
+  /**
+   * Next message, or the rejection of `deadline`. A read that lost the race stays pending and
+   * is handed to the next caller, so no report is ever dropped.
+   */
+  private async receive(deadline?: Promise<never>): Promise<AnyMessage> {
+    const read = (this.pendingRead ??= this.readMessage());
+    const message = await (deadline ? Promise.race([read, deadline]) : read);
+    this.pendingRead = undefined;
+    return message;
+  }
+
+  /** One request and its aux exchanges, up to the final answer. */
+  private async roundTrip<N extends MessageName>(name: N, message: MessageMap[N], options: CallOptions = {}): Promise<AnyMessage> {
+    if (this.closed) throw new TrezorError('DeviceDisconnected', 'The connection to the device is closed');
+    const { signal } = options;
+    if (signal?.aborted) throw cancelled(signal);
+    // The UI callbacks get a signal that also fires when the call ends, so dialogs close.
+    const uiAbort = new AbortController();
+    let cancelSent: Promise<void> | undefined;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    let expire: (e: unknown) => void = () => {};
+    // Rejects once Cancel has been out for CANCEL_DRAIN_MS without the device answering.
+    const deadline = new Promise<never>((_, reject) => (expire = reject));
+    deadline.catch(() => undefined);
+    const sendCancel = () => {
+      if (!cancelSent) {
+        cancelSent = this.send('Cancel', {}).catch(() => undefined);
+        timer = setTimeout(() => expire(new TrezorError('Timeout', 'The device did not answer Cancel in time')), CANCEL_DRAIN_MS);
+      }
+      uiAbort.abort(signal?.reason);
+      return cancelSent;
+    };
+    const drainAfterCancel = async () => {
+      await sendCancel();
+      for (;;) if ((await this.receive(deadline)).type === 'Failure') return;
+    };
+    const onAbort = () => void sendCancel();
+    signal?.addEventListener('abort', onAbort, { once: true });
+    try {
+      await this.send(name, message);
+      for (;;) {
+        const reply = await this.receive(deadline);
+        if (cancelSent) {
+          // After Cancel only the Failure closes the exchange; anything else is a reply that
+          // crossed our Cancel on the wire.
+          if (reply.type === 'Failure') throw signal?.aborted ? cancelled(signal) : failureToError(reply.message);
+          if (reply.type === 'ButtonRequest') await this.send('ButtonAck', {});
+          continue;
+        }
+        switch (reply.type) {
+          case 'Failure':
+            throw failureToError(reply.message);
+          case 'ButtonRequest': {
+            const info: ButtonRequestInfo = {};
+            if (reply.message.code !== undefined) info.code = String(reply.message.code);
+            if (reply.message.pages !== undefined) info.pages = reply.message.pages;
+            if (reply.message.name !== undefined) info.name = reply.message.name;
+            this.emit('button', info);
+            try {
+              this.ui.button?.(info);
+            } catch {
+              // UI errors do not stop the device flow.
+            }
+            await this.send('ButtonAck', {});
+            continue;
+          }
+          case 'PinMatrixRequest': {
+            const kind = PIN_KINDS[String(reply.message.type)] ?? 'current';
+            const pin = await this.askUi(
+              this.ui.pin && (() => this.ui.pin!({ kind, signal: uiAbort.signal })),
+              'PinCancelled',
+              uiAbort.signal,
+              drainAfterCancel,
+              signal,
+            );
+            if (!/^[1-9]{1,50}$/.test(pin)) {
+              await drainAfterCancel();
+              throw new TrezorError('InvalidParameters', 'PIN must be 1 to 50 matrix positions, each 1-9', { field: 'pin' });
+            }
+            await this.send('PinMatrixAck', { pin });
+            continue;
+          }
+          case 'PassphraseRequest': {
+            const onDeviceAvailable = this.hasCapability(CAPABILITY_PASSPHRASE_ENTRY);
+            const answer: PassphraseAnswer = this.ui.passphrase
+              ? await this.askUi(
+                  () => this.ui.passphrase!({ onDeviceAvailable, signal: uiAbort.signal }),
+                  'PassphraseCancelled',
+                  uiAbort.signal,
+                  drainAfterCancel,
+                  signal,
+                )
+              : { passphrase: '' };
+            if ('onDevice' in answer && answer.onDevice) {
+              if (!onDeviceAvailable) {
+                await drainAfterCancel();
+                throw new TrezorError('NotSupported', 'This device cannot take the passphrase on its own screen');
+              }
+              await this.send('PassphraseAck', { on_device: true });
+            } else {
+              const passphrase = 'passphrase' in answer && typeof answer.passphrase === 'string' ? answer.passphrase : undefined;
+              if (passphrase === undefined || new TextEncoder().encode(passphrase).length > MAX_PASSPHRASE_BYTES) {
+                await drainAfterCancel();
+                throw new TrezorError('InvalidParameters', `Passphrase must be a string of at most ${MAX_PASSPHRASE_BYTES} UTF-8 bytes`, {
+                  field: 'passphrase',
+                });
+              }
+              await this.send('PassphraseAck', { passphrase });
+            }
+            continue;
+          }
+          case 'Features':
+            if (name === 'Initialize' || name === 'GetFeatures') this.features = reply.message;
+            return reply;
+          default:
+            return reply;
+        }
+      }
+    } finally {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', onAbort);
+      uiAbort.abort();
+    }
+  }
+
+  /**
+   * Ask a UI handler. A missing handler or a rejection cancels the call with `code`; an
+   * aborted call wins over a handler that never settles.
+   */
+  private async askUi<T>(
+    ask: (() => Promise<T>) | undefined,
+    code: 'PinCancelled' | 'PassphraseCancelled',
+    uiSignal: AbortSignal,
+    drainAfterCancel: () => Promise<void>,
+    callSignal: AbortSignal | undefined,
+  ): Promise<T> {
+    const what = code === 'PinCancelled' ? 'PIN' : 'passphrase';
+    if (!ask) {
+      await drainAfterCancel();
+      throw new TrezorError(code, `The device asked for the ${what} and no ui.${what === 'PIN' ? 'pin' : 'passphrase'} handler is set`);
+    }
+    try {
+      return await withSignal(Promise.resolve().then(ask), uiSignal);
+    } catch (cause) {
+      await drainAfterCancel();
+      if (callSignal?.aborted) throw cancelled(callSignal);
+      throw new TrezorError(code, `The ${what} entry was cancelled`, { cause: isTrezorError(cause) ? cause : undefined });
+    }
+  }
+
+  private hasCapability(name: string): boolean {
+    const caps = (this.features.capabilities ?? []) as (string | number)[];
+    return caps.includes(name) || caps.includes(17);
+  }
+}
+
+function cancelled(signal: AbortSignal): TrezorError<'ActionCancelled'> {
+  return new TrezorError('ActionCancelled', 'The call was aborted', { cause: signal.reason });
+}
+
+/** Narrow a reply to the expected type or throw UnexpectedMessage. */
+export function expectType<R extends MessageName>(reply: AnyMessage, expected: R): MessageMap[R] {
+  if (reply.type !== expected) {
+    throw new TrezorError('UnexpectedMessage', `Expected ${expected} from the device, got ${reply.type}`);
+  }
+  return reply.message as MessageMap[R];
+}

@@ -1,0 +1,91 @@
+/**
+ * The contract between the VirtualTrezor's core (session state, PIN, passphrase, buttons,
+ * wire loop) and its message handlers (management, Bitcoin, Ethereum, crypto). A handler is
+ * an async function of one request that may prompt the user, ask the host further questions
+ * (TxRequest → TxAck) and finally returns the answer message or throws a DeviceFailure —
+ * the same shape as a firmware workflow.
+ */
+import type { HDKey } from '@scure/bip32';
+import type { MessageMap, MessageName } from '../../messages/index.js';
+
+export type Model = 'T1B1' | 'T2T1';
+
+/** Failure codes by the firmware's FailureType names (messages-common.proto). */
+export type FailureName =
+  | 'Failure_UnexpectedMessage'
+  | 'Failure_ButtonExpected'
+  | 'Failure_DataError'
+  | 'Failure_ActionCancelled'
+  | 'Failure_PinExpected'
+  | 'Failure_PinCancelled'
+  | 'Failure_PinInvalid'
+  | 'Failure_InvalidSignature'
+  | 'Failure_ProcessError'
+  | 'Failure_NotEnoughFunds'
+  | 'Failure_NotInitialized'
+  | 'Failure_PinMismatch'
+  | 'Failure_WipeCodeMismatch'
+  | 'Failure_InvalidSession'
+  | 'Failure_Busy'
+  | 'Failure_FirmwareError';
+
+/** Thrown inside a handler; the core turns it into a `Failure` message to the host. */
+export class DeviceFailure extends Error {
+  constructor(
+    readonly failureCode: FailureName,
+    readonly text: string,
+  ) {
+    super(text);
+    this.name = 'DeviceFailure';
+  }
+}
+
+/** A reply from a handler: one message of any name with its fields. */
+export type Reply = { [N in MessageName]: { type: N; message: MessageMap[N] } }[MessageName];
+
+export interface ConfirmOptions {
+  /** ButtonRequest.pages */
+  pages?: number;
+  /** What the screen shows (reported through DebugLinkState.layout text on the virtual device). */
+  text?: string;
+}
+
+export interface DeviceContext {
+  readonly model: Model;
+  /** Firmware version the device claims: [major, minor, patch]. */
+  readonly version: readonly [number, number, number];
+  /** Features.safety_checks as set by ApplySettings ('Strict' by default). */
+  readonly safetyChecks: 'Strict' | 'PromptAlways' | 'PromptTemporarily';
+  /**
+   * The session's BIP-32 root (secp256k1): unlocks with the PIN and asks for the passphrase
+   * first when needed, as the firmware does. Throws DeviceFailure (NotInitialized, PinInvalid,
+   * ActionCancelled …) like the firmware.
+   */
+  root(): Promise<HDKey>;
+  /** The 64-byte BIP-39 seed of this session (same prompts as root()). */
+  seed(): Promise<Uint8Array>;
+  /** Unlock only (PIN), for flows that need an unlocked device but no seed. */
+  unlock(): Promise<void>;
+  /**
+   * Show a confirmation screen: sends ButtonRequest with `code` (e.g.
+   * 'ButtonRequest_ConfirmOutput'), waits for ButtonAck and then for the user's decision
+   * (debug link press, or autoConfirm). 'no' throws DeviceFailure(ActionCancelled).
+   */
+  confirm(code: string, options?: ConfirmOptions): Promise<void>;
+  /**
+   * Send `name` to the host and wait for its next message (e.g. TxRequest → TxAck). Returns
+   * the raw wire type and payload so the handler can decode the variant it asked for
+   * (all TxAck forms share id 22). Cancel / Initialize from the host abort the flow.
+   */
+  ask<N extends MessageName>(name: N, message: MessageMap[N]): Promise<{ type: number; payload: Uint8Array }>;
+}
+
+/** A handler of one request type. */
+export type Handler<N extends MessageName = MessageName> = (ctx: DeviceContext, request: MessageMap[N]) => Promise<Reply>;
+
+/** Handlers by request name; each domain module exports one of these. */
+export type HandlerTable = { [N in MessageName]?: Handler<N> };
+
+export function fail(code: FailureName, text: string): never {
+  throw new DeviceFailure(code, text);
+}
