@@ -1,0 +1,60 @@
+/**
+ * One ESM build with declarations. Every entry of package.json "exports" is an input;
+ * modules are preserved so bundlers can tree-shake per file. Dependencies stay external.
+ * The browser entries (index, bitcoin, ethereum, testing) must not import Node built-ins:
+ * the `node-builtins` guard below fails the build if they do.
+ */
+import typescript from '@rollup/plugin-typescript';
+import type { Plugin, RollupOptions } from 'rollup';
+
+const browserEntries = ['src/index.ts', 'src/bitcoin/index.ts', 'src/ethereum/index.ts', 'src/testing/index.ts'];
+
+/** Fail when a browser entry's static import graph reaches `node:*` modules. */
+function noNodeBuiltinsInBrowserEntries(): Plugin {
+  return {
+    name: 'node-builtins',
+    generateBundle(_options, bundle) {
+      const byName = new Map(Object.values(bundle).flatMap((c) => (c.type === 'chunk' ? [[c.fileName, c] as const] : [])));
+      for (const chunk of byName.values()) {
+        if (!chunk.isEntry || !chunk.facadeModuleId) continue;
+        const rel = chunk.facadeModuleId.slice(process.cwd().length + 1);
+        if (!browserEntries.includes(rel)) continue;
+        const seen = new Set<string>();
+        const stack = [chunk.fileName];
+        while (stack.length) {
+          const name = stack.pop()!;
+          if (seen.has(name)) continue;
+          seen.add(name);
+          const c = byName.get(name);
+          if (!c) continue;
+          const bad = c.imports.filter((i) => i.startsWith('node:') || ['dgram', 'fs', 'http', 'net', 'os', 'path'].includes(i));
+          if (bad.length) this.error(`${rel} reaches Node built-ins (${bad.join(', ')}) through ${name}`);
+          stack.push(...c.imports.filter((i) => byName.has(i)));
+        }
+      }
+    },
+  };
+}
+
+const config: RollupOptions = {
+  input: {
+    index: 'src/index.ts',
+    node: 'src/node.ts',
+    'bitcoin/index': 'src/bitcoin/index.ts',
+    'ethereum/index': 'src/ethereum/index.ts',
+    'testing/index': 'src/testing/index.ts',
+    'cli/virtual': 'src/cli/virtual.ts',
+  },
+  output: { dir: 'dist', format: 'esm', preserveModules: true, preserveModulesRoot: 'src', sourcemap: true },
+  external: (id) => !id.startsWith('.') && !id.startsWith('/') && !id.startsWith('\0'),
+  plugins: [
+    typescript({
+      tsconfig: './tsconfig.json',
+      include: ['src/**/*.ts'],
+      compilerOptions: { noEmit: false, declaration: true, declarationDir: 'dist', outDir: 'dist', rootDir: 'src' },
+    }),
+    noNodeBuiltinsInBrowserEntries(),
+  ],
+};
+
+export default config;

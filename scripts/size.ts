@@ -1,0 +1,68 @@
+/**
+ * `npm run size`: min+gzip bytes of browser bundles built the way a dapp would build them
+ * (esbuild, ESM, platform browser, minified, tree-shaken), one per budget in DESIGN.md.
+ * Prints figures and their ratio to the budget; exits non-zero when a bundle is over.
+ */
+import { build } from 'esbuild';
+import { gzipSync } from 'node:zlib';
+import { fileURLToPath } from 'node:url';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+
+interface Case {
+  name: string;
+  budget: number;
+  code: string;
+}
+
+const cases: Case[] = [
+  {
+    name: 'core: connect(webUsb()) + getFeatures()',
+    budget: 25_000,
+    code: `import { connect, webUsb } from './src/index.ts';
+      const t = await connect({ transport: webUsb() }); console.log(await t.getFeatures());`,
+  },
+  {
+    name: 'bitcoin: connect + getAddress + signPsbt',
+    budget: 60_000,
+    code: `import { connect, webUsb } from './src/index.ts';
+      import { getAddress, signPsbt } from './src/bitcoin/index.ts';
+      const t = await connect({ transport: webUsb() });
+      console.log(await getAddress(t, { path: "m/84'/0'/0'/0/0" }), await signPsbt(t, new Uint8Array(), { coin: 'Bitcoin' }));`,
+  },
+  {
+    name: 'ethereum: connect + getAddress + signTransaction',
+    budget: 60_000,
+    code: `import { connect, webUsb } from './src/index.ts';
+      import { getAddress, signTransaction } from './src/ethereum/index.ts';
+      const t = await connect({ transport: webUsb() });
+      console.log(await getAddress(t, { path: "m/44'/60'/0'/0/0" }), await signTransaction(t, { path: "m/44'/60'/0'/0/0", tx: {} }));`,
+  },
+];
+
+let over = false;
+for (const c of cases) {
+  try {
+    const result = await build({
+      stdin: { contents: c.code, resolveDir: root, loader: 'ts', sourcefile: 'size-entry.ts' },
+      bundle: true,
+      minify: true,
+      format: 'esm',
+      platform: 'browser',
+      target: 'es2022',
+      write: false,
+      logLevel: 'silent',
+    });
+    const js = result.outputFiles[0]!.contents;
+    const gz = gzipSync(js, { level: 9 }).length;
+    const ratio = gz / c.budget;
+    if (ratio > 1) over = true;
+    console.log(
+      `${c.name.padEnd(50)} ${String(js.length).padStart(8)} B min  ${String(gz).padStart(7)} B min+gzip  budget ${c.budget} B  (${(ratio * 100).toFixed(0)}%)${ratio > 1 ? '  OVER BUDGET' : ''}`,
+    );
+  } catch (error) {
+    over = true;
+    console.log(`${c.name.padEnd(50)} could not be built: ${(error as Error).message.split('\n')[0]}`);
+  }
+}
+process.exitCode = over ? 1 : 0;
