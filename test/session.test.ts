@@ -1,0 +1,325 @@
+import { describe, expect, it, vi } from 'vitest';
+import { isTrezorError } from '../src/errors.js';
+import { connect } from '../src/session/connect.js';
+import { features, scriptedTransport, type ScriptedDevice } from './support/scripted-device.js';
+
+/** Answer the connect-time Initialize, then run `rest`. */
+function device(rest: (d: ScriptedDevice) => Promise<void>, extra = {}) {
+  return scriptedTransport(async (d) => {
+    await d.expect('Initialize');
+    d.send('Features', features(extra));
+    await rest(d);
+  });
+}
+
+async function caught(p: Promise<unknown>): Promise<any> {
+  try {
+    await p;
+  } catch (e) {
+    return e;
+  }
+  throw new Error('expected a rejection');
+}
+
+describe('session: connect and calls', () => {
+  it('sends Initialize and exposes Features', async () => {
+    const { transport, errors } = device(async (d) => {
+      const ping = await d.expect('Ping');
+      d.send('Success', { message: ping.message });
+    });
+    const trezor = await connect({ transport, sessionId: null });
+    expect(trezor.features.major_version).toBe(1);
+    expect(trezor.features.internal_model).toBe('T1B1');
+    expect(await trezor.ping('hi')).toBe('hi');
+    await trezor.close();
+    expect(errors).toEqual([]);
+  });
+
+  it('resumes the remembered session id on reconnect', async () => {
+    const seen: (Uint8Array | undefined)[] = [];
+    const { transport } = scriptedTransport(async (d) => {
+      const init = await d.expect('Initialize');
+      seen.push(init.session_id);
+      d.send('Features', features({ session_id: new Uint8Array(32).fill(9) }));
+    });
+    const a = await connect({ transport, sessionId: null });
+    await a.close();
+    const b = await connect({ transport });
+    await b.close();
+    expect(seen[0]).toBeUndefined();
+    expect(seen[1]).toEqual(new Uint8Array(32).fill(9));
+  });
+
+  it('retries Initialize once when a T1 left in an ack wait answers Failure(ActionCancelled)', async () => {
+    const { transport } = scriptedTransport(async (d) => {
+      await d.expect('Initialize');
+      d.send('Failure', { code: 'Failure_ActionCancelled', message: 'Cancelled' });
+      await d.expect('Initialize');
+      d.send('Features', features());
+    });
+    const trezor = await connect({ transport, sessionId: null });
+    expect(trezor.features.initialized).toBe(true);
+  });
+
+  it('a THP-only device (Failure InvalidProtocol) is NotSupported', async () => {
+    const { transport } = scriptedTransport(async (d) => {
+      await d.expect('Initialize');
+      d.send('Failure', { code: 'Failure_InvalidProtocol' } as never);
+    });
+    const error = await caught(connect({ transport, sessionId: null }));
+    expect(error.code).toBe('NotSupported');
+  });
+
+  it('answers ButtonRequest with ButtonAck, calling ui.button and the button event', async () => {
+    const button = vi.fn();
+    const { transport, errors } = device(async (d) => {
+      await d.expect('Ping');
+      d.send('ButtonRequest', { code: 'ButtonRequest_ProtectCall' });
+      await d.expect('ButtonAck');
+      d.send('Success', { message: 'ok' });
+    });
+    const trezor = await connect({ transport, ui: { button }, sessionId: null });
+    const events: unknown[] = [];
+    trezor.on('button', (e) => events.push(e));
+    expect(await trezor.ping('ok', { buttonProtection: true })).toBe('ok');
+    expect(button).toHaveBeenCalledWith({ code: 'ButtonRequest_ProtectCall' });
+    expect(events).toEqual([{ code: 'ButtonRequest_ProtectCall' }]);
+    expect(errors).toEqual([]);
+  });
+
+  it('runs queued calls one at a time, in order', async () => {
+    const order: string[] = [];
+    const { transport } = device(async (d) => {
+      for (let i = 0; i < 3; i++) {
+        const p = await d.expect('Ping');
+        order.push(p.message!);
+        await new Promise((r) => setTimeout(r, 5));
+        d.send('Success', { message: p.message });
+      }
+    });
+    const trezor = await connect({ transport, sessionId: null });
+    const results = await Promise.all([trezor.ping('a'), trezor.ping('b'), trezor.ping('c')]);
+    expect(results).toEqual(['a', 'b', 'c']);
+    expect(order).toEqual(['a', 'b', 'c']);
+  });
+});
+
+describe('session: PIN', () => {
+  it('sends the positions from ui.pin in PinMatrixAck', async () => {
+    let ack: string | undefined;
+    const { transport } = device(async (d) => {
+      await d.expect('GetAddress');
+      d.send('PinMatrixRequest', { type: 'PinMatrixRequestType_Current' });
+      ack = (await d.expect('PinMatrixAck')).pin;
+      d.send('Address', { address: '1JAd7XCBzGudGpJQSDSfpmJhiygtLQWaGL' });
+    });
+    const pin = vi.fn(async () => '7415');
+    const trezor = await connect({ transport, ui: { pin }, sessionId: null });
+    const address = await trezor.typedCall('GetAddress', { address_n: [0] }, 'Address');
+    expect(address.address).toBe('1JAd7XCBzGudGpJQSDSfpmJhiygtLQWaGL');
+    expect(ack).toBe('7415');
+    expect(pin.mock.calls[0]![0].kind).toBe('current');
+  });
+
+  it('without a pin handler it cancels and throws PinCancelled', async () => {
+    const { transport } = device(async (d) => {
+      await d.expect('GetAddress');
+      d.send('PinMatrixRequest', { type: 'PinMatrixRequestType_Current' });
+      await d.expect('Cancel');
+      d.send('Failure', { code: 'Failure_ActionCancelled', message: 'Cancelled' });
+      const p = await d.expect('Ping');
+      d.send('Success', { message: p.message });
+    });
+    const trezor = await connect({ transport, sessionId: null });
+    const error = await caught(trezor.typedCall('GetAddress', { address_n: [0] }, 'Address'));
+    expect(error.code).toBe('PinCancelled');
+    expect(await trezor.ping('still usable')).toBe('still usable');
+  });
+
+  it('wrong PIN maps to PinInvalid and the PIN is not in the message', async () => {
+    const { transport } = device(async (d) => {
+      await d.expect('GetAddress');
+      d.send('PinMatrixRequest', { type: 'PinMatrixRequestType_Current' });
+      await d.expect('PinMatrixAck');
+      d.send('Failure', { code: 'Failure_PinInvalid', message: 'Invalid PIN' });
+    });
+    const trezor = await connect({ transport, ui: { pin: async () => '9876' }, sessionId: null });
+    const error = await caught(trezor.typedCall('GetAddress', { address_n: [0] }, 'Address'));
+    expect(error.code).toBe('PinInvalid');
+    expect(String(error.message)).not.toContain('9876');
+    expect(JSON.stringify(error)).not.toContain('9876');
+  });
+
+  it('a PIN with characters other than positions 1-9 is refused before it is sent', async () => {
+    const { transport } = device(async (d) => {
+      await d.expect('GetAddress');
+      d.send('PinMatrixRequest', { type: 'PinMatrixRequestType_Current' });
+      await d.expect('Cancel');
+      d.send('Failure', { code: 'Failure_ActionCancelled' });
+    });
+    const trezor = await connect({ transport, ui: { pin: async () => '1230' }, sessionId: null });
+    const error = await caught(trezor.typedCall('GetAddress', { address_n: [0] }, 'Address'));
+    expect(error.code).toBe('InvalidParameters');
+    expect(error.message).not.toContain('1230');
+  });
+});
+
+describe('session: passphrase', () => {
+  it('sends the passphrase from ui.passphrase', async () => {
+    let ack: unknown;
+    const { transport } = device(async (d) => {
+      await d.expect('GetAddress');
+      d.send('PassphraseRequest', {});
+      ack = await d.expect('PassphraseAck');
+      d.send('Address', { address: 'x' });
+    });
+    const trezor = await connect({ transport, ui: { passphrase: async () => ({ passphrase: 'TREZOR' }) }, sessionId: null });
+    await trezor.typedCall('GetAddress', { address_n: [0] }, 'Address');
+    expect(ack).toEqual({ passphrase: 'TREZOR' });
+  });
+
+  it('without a handler it chooses the standard wallet with an explicit empty passphrase', async () => {
+    let ack: unknown;
+    const { transport } = device(async (d) => {
+      await d.expect('GetAddress');
+      d.send('PassphraseRequest', {});
+      ack = await d.expect('PassphraseAck');
+      d.send('Address', { address: 'x' });
+    });
+    const trezor = await connect({ transport, sessionId: null });
+    await trezor.typedCall('GetAddress', { address_n: [0] }, 'Address');
+    expect(ack).toEqual({ passphrase: '' });
+  });
+
+  it('on-device entry is sent only when the device has the PassphraseEntry capability', async () => {
+    let ack: unknown;
+    const { transport } = device(
+      async (d) => {
+        await d.expect('GetAddress');
+        d.send('PassphraseRequest', {});
+        ack = await d.expect('PassphraseAck');
+        d.send('Address', { address: 'x' });
+      },
+      { capabilities: ['Capability_Bitcoin', 'Capability_PassphraseEntry'] },
+    );
+    const trezor = await connect({ transport, ui: { passphrase: async () => ({ onDevice: true }) }, sessionId: null });
+    await trezor.typedCall('GetAddress', { address_n: [0] }, 'Address');
+    expect(ack).toEqual({ on_device: true });
+  });
+
+  it('on-device entry on a Trezor One is NotSupported (and the device is cancelled)', async () => {
+    const { transport } = device(async (d) => {
+      await d.expect('GetAddress');
+      d.send('PassphraseRequest', {});
+      await d.expect('Cancel');
+      d.send('Failure', { code: 'Failure_ActionCancelled' });
+    });
+    const trezor = await connect({ transport, ui: { passphrase: async () => ({ onDevice: true }) }, sessionId: null });
+    const error = await caught(trezor.typedCall('GetAddress', { address_n: [0] }, 'Address'));
+    expect(error.code).toBe('NotSupported');
+  });
+
+  it('a passphrase over 50 bytes is refused without echoing it', async () => {
+    const secret = 'correct horse battery staple '.repeat(3);
+    const { transport } = device(async (d) => {
+      await d.expect('GetAddress');
+      d.send('PassphraseRequest', {});
+      await d.expect('Cancel');
+      d.send('Failure', { code: 'Failure_ActionCancelled' });
+    });
+    const trezor = await connect({ transport, ui: { passphrase: async () => ({ passphrase: secret }) }, sessionId: null });
+    const error = await caught(trezor.typedCall('GetAddress', { address_n: [0] }, 'Address'));
+    expect(error.code).toBe('InvalidParameters');
+    expect(error.message).not.toContain('horse');
+  });
+
+  it('a rejected passphrase dialog is PassphraseCancelled', async () => {
+    const { transport } = device(async (d) => {
+      await d.expect('GetAddress');
+      d.send('PassphraseRequest', {});
+      await d.expect('Cancel');
+      d.send('Failure', { code: 'Failure_ActionCancelled' });
+    });
+    const trezor = await connect({ transport, ui: { passphrase: async () => Promise.reject(new Error('closed')) }, sessionId: null });
+    const error = await caught(trezor.typedCall('GetAddress', { address_n: [0] }, 'Address'));
+    expect(error.code).toBe('PassphraseCancelled');
+  });
+});
+
+describe('session: cancel, failures, unplug', () => {
+  it('aborting during a button request sends Cancel, waits for the Failure and stays usable', async () => {
+    const { transport, errors } = device(async (d) => {
+      await d.expect('Ping');
+      d.send('ButtonRequest', { code: 'ButtonRequest_ProtectCall' });
+      await d.expect('ButtonAck');
+      await d.expect('Cancel');
+      d.send('Failure', { code: 'Failure_ActionCancelled', message: 'Cancelled' });
+      const p = await d.expect('Ping');
+      d.send('Success', { message: p.message });
+    });
+    const controller = new AbortController();
+    const trezor = await connect({ transport, ui: { button: () => setTimeout(() => controller.abort(), 5) }, sessionId: null });
+    const error = await caught(trezor.ping('x', { buttonProtection: true, signal: controller.signal }));
+    expect(error.code).toBe('ActionCancelled');
+    expect(await trezor.ping('after')).toBe('after');
+    expect(errors).toEqual([]);
+  });
+
+  it('maps Failure codes to TrezorError codes', async () => {
+    const cases = [
+      ['Failure_ActionCancelled', 'ActionCancelled'],
+      ['Failure_UnexpectedMessage', 'UnexpectedMessage'],
+      ['Failure_PinExpected', 'DeviceLocked'],
+      ['Failure_DataError', 'FirmwareError'],
+      ['Failure_NotInitialized', 'FirmwareError'],
+      ['Failure_Busy', 'DeviceBusy'],
+    ] as const;
+    const { transport } = device(async (d) => {
+      for (const [failure] of cases) {
+        await d.expect('Ping');
+        d.send('Failure', { code: failure, message: `text of ${failure}` });
+      }
+    });
+    const trezor = await connect({ transport, sessionId: null });
+    for (const [failure, code] of cases) {
+      const error = await caught(trezor.ping('x'));
+      expect(isTrezorError(error, code)).toBe(true);
+      expect(error.failureMessage).toBe(`text of ${failure}`);
+    }
+  });
+
+  it('DataError keeps the firmware code number', async () => {
+    const { transport } = device(async (d) => {
+      await d.expect('Ping');
+      d.send('Failure', { code: 'Failure_DataError', message: 'Forbidden key path' });
+    });
+    const trezor = await connect({ transport, sessionId: null });
+    const error = await caught(trezor.ping('x'));
+    expect(error.failureCode).toBe(3);
+    expect(error.message).toContain('Forbidden key path');
+  });
+
+  it('unplug mid-call rejects that call with DeviceDisconnected and emits disconnect', async () => {
+    const { transport } = device(async (d) => {
+      await d.expect('Ping');
+      d.unplug();
+    });
+    const trezor = await connect({ transport, sessionId: null });
+    const onDisconnect = vi.fn();
+    trezor.on('disconnect', onDisconnect);
+    const error = await caught(trezor.ping('x'));
+    expect(error.code).toBe('DeviceDisconnected');
+    expect(onDisconnect).toHaveBeenCalled();
+    expect((await caught(trezor.ping('y'))).code).toBe('DeviceDisconnected');
+  });
+
+  it('a call for an unexpected answer type is UnexpectedMessage', async () => {
+    const { transport } = device(async (d) => {
+      await d.expect('GetAddress');
+      d.send('Success', {});
+    });
+    const trezor = await connect({ transport, sessionId: null });
+    const error = await caught(trezor.typedCall('GetAddress', { address_n: [0] }, 'Address'));
+    expect(error.code).toBe('UnexpectedMessage');
+  });
+});
