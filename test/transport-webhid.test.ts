@@ -11,7 +11,18 @@ import { webHid } from '../src/transport/webhid.js';
 import { MT } from './fakes/fake-webusb.js';
 import { FakeHid, FakeHidDevice } from './fakes/fake-webhid.js';
 
-const ping = (message: string) => Uint8Array.from([0x0a, message.length, ...new TextEncoder().encode(message)]);
+/** Ping{message} payload: field 1, length-delimited (ASCII message). */
+const ping = (message: string) => {
+  const length: number[] = [];
+  for (let n = message.length; ; n >>>= 7) {
+    if (n < 0x80) {
+      length.push(n);
+      break;
+    }
+    length.push((n & 0x7f) | 0x80);
+  }
+  return Uint8Array.from([0x0a, ...length, ...new TextEncoder().encode(message)]);
+};
 
 async function readMessage(connection: TransportConnection) {
   const reports: Uint8Array[] = [];

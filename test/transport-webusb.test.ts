@@ -11,9 +11,18 @@ import { webUsb } from '../src/transport/webusb.js';
 import { usb } from '../src/transport/usb-node.js';
 import { FAILURE_CANCELLED, FakeUsb, FakeUsbDevice, MT } from './fakes/fake-webusb.js';
 
-const text = (s: string) => new TextEncoder().encode(s);
-/** Ping{message} payload: field 1, length-delimited. */
-const ping = (message: string) => Uint8Array.from([0x0a, message.length, ...text(message)]);
+/** Ping{message} payload: field 1, length-delimited (ASCII message). */
+const ping = (message: string) => {
+  const length: number[] = [];
+  for (let n = message.length; ; n >>>= 7) {
+    if (n < 0x80) {
+      length.push(n);
+      break;
+    }
+    length.push((n & 0x7f) | 0x80);
+  }
+  return Uint8Array.from([0x0a, ...length, ...new TextEncoder().encode(message)]);
+};
 
 async function readMessage(connection: TransportConnection, signal?: AbortSignal) {
   const reports: Uint8Array[] = [];
@@ -144,7 +153,7 @@ describe('webUsb: open and transfers', () => {
   it('round-trips a multi-report message without starting transfers nobody waits for', async () => {
     const device = new FakeUsbDevice();
     const connection = await openFirst(new FakeUsb(device));
-    const message = 'x'.repeat(200); // 202-byte payload → 4 reports each way
+    const message = 'x'.repeat(200); // 203-byte payload → 4 reports each way
     await send(connection, MT.Ping, ping(message));
     const reply = await readMessage(connection);
     expect(reply.payload).toEqual(ping(message));
