@@ -75,9 +75,16 @@ export interface DeviceContext {
   /**
    * Send `name` to the host and wait for its next message (e.g. TxRequest → TxAck). Returns
    * the raw wire type and payload so the handler can decode the variant it asked for
-   * (all TxAck forms share id 22). Cancel / Initialize from the host abort the flow.
+   * (all TxAck forms share id 22). Cancel from the host fails the flow with ActionCancelled;
+   * Initialize aborts it and is then answered as a fresh request. With `expect` (the reply
+   * names the flow accepts), any other message also aborts the flow silently and is
+   * processed as a fresh request, as the firmware does.
    */
-  ask<N extends MessageName>(name: N, message: MessageMap[N]): Promise<{ type: number; payload: Uint8Array }>;
+  ask<N extends MessageName>(
+    name: N,
+    message: MessageMap[N],
+    expect?: readonly MessageName[],
+  ): Promise<{ type: number; payload: Uint8Array }>;
 }
 
 /** A handler of one request type. */
