@@ -173,6 +173,7 @@ describe('udp', () => {
     const emu = await emulator();
     const connection = await udp({ port: emu.port }).open({ path: `udp:127.0.0.1:${emu.port}` });
     const pending = connection.read();
+    pending.catch(() => undefined); // rejection asserted below, after other awaits
     await connection.close();
     await connection.close();
     await expect(pending).rejects.toMatchObject({ code: 'DeviceDisconnected' });
@@ -186,6 +187,7 @@ describe('udp', () => {
     const onDisconnect = vi.fn();
     connection.onDisconnect(onDisconnect);
     const pending = connection.read();
+    pending.catch(() => undefined); // rejection asserted below, after other awaits
     await emu.close();
     // The first datagram to the closed port triggers ECONNREFUSED on the connected socket.
     await connection.write(encodeReports(MT.Ping, ping('anyone?'))[0]!).catch(() => undefined);

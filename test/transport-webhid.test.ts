@@ -135,6 +135,7 @@ describe('webHid', () => {
     const onDisconnect = vi.fn();
     connection.onDisconnect(onDisconnect);
     const pending = connection.read();
+    pending.catch(() => undefined); // rejection asserted below, after other awaits
     hid.unplug(wire);
     await expect(pending).rejects.toMatchObject({ code: 'DeviceDisconnected' });
     expect(onDisconnect).toHaveBeenCalledTimes(1);
@@ -163,6 +164,7 @@ describe('webHid', () => {
     const { hid, wire } = FakeHid.trezorOne();
     const connection = await openFirst(hid);
     const pending = connection.read();
+    pending.catch(() => undefined); // rejection asserted below, after other awaits
     await connection.close();
     await connection.close();
     await expect(pending).rejects.toMatchObject({ code: 'DeviceDisconnected' });

@@ -202,6 +202,7 @@ describe('webUsb: unplug, abort, close', () => {
     const onDisconnect = vi.fn();
     connection.onDisconnect(onDisconnect);
     const pending = connection.read();
+    pending.catch(() => undefined); // rejection asserted below, after other awaits
     await vi.waitFor(() => expect(device.pendingReads).toBe(1));
     const started = Date.now();
     fake.unplug(device);
@@ -276,6 +277,7 @@ describe('webUsb: unplug, abort, close', () => {
     const onDisconnect = vi.fn();
     connection.onDisconnect(onDisconnect);
     const pending = connection.read();
+    pending.catch(() => undefined); // rejection asserted below, after other awaits
     await vi.waitFor(() => expect(device.pendingReads).toBe(1));
     await connection.close();
     await connection.close();
