@@ -162,6 +162,18 @@ describe('webUsb: open and transfers', () => {
     expect(device.pendingReads).toBe(0);
   });
 
+  it('tolerates a configuration getter that throws while the device is closed (usb package v3)', async () => {
+    class StrictDevice extends FakeUsbDevice {
+      override get configuration() {
+        if (!this.opened) throw new Error('configuration error: Permission denied (os error 13)');
+        return super.configuration;
+      }
+    }
+    const device = new StrictDevice({ configurationValue: null });
+    await openFirst(new FakeUsb(device));
+    expect(device.calls).toEqual(['open', 'selectConfiguration(1)', 'claimInterface(0)']);
+  });
+
   it('rejects a report that is not 64 bytes', async () => {
     const connection = await openFirst(new FakeUsb(new FakeUsbDevice()));
     await expect(connection.write(new Uint8Array(63))).rejects.toMatchObject({ code: 'InvalidParameters' });

@@ -226,6 +226,18 @@ function isTransferTimeout(error: unknown): boolean {
   return errorName(error) !== 'AbortError' && /TIMED_OUT|timed out|timeout|Cancelled/i.test(errorText(error));
 }
 
+/**
+ * `device.configuration`, or undefined when it cannot be read. The `usb` package (v3) reads it
+ * through the OS and throws instead of returning null when that fails.
+ */
+function activeConfiguration(device: WebUsbDeviceLike): WebUsbDeviceLike['configuration'] {
+  try {
+    return device.configuration;
+  } catch {
+    return undefined;
+  }
+}
+
 interface Waiter {
   resolve(report: Uint8Array): void;
   reject(error: unknown): void;
@@ -234,8 +246,7 @@ interface Waiter {
 async function openDevice(usb: WebUsbLike, device: WebUsbDeviceLike, signal?: AbortSignal): Promise<TransportConnection> {
   // Two connections in one page would both succeed (WebUSB claims are per page) and then
   // steal each other's reports, so a claim we already hold counts as busy.
-  const iface = device.configuration?.interfaces.find((i) => i.interfaceNumber === INTERFACE);
-  if (device.opened && iface?.claimed) {
+  if (device.opened && activeConfiguration(device)?.interfaces.find((i) => i.interfaceNumber === INTERFACE)?.claimed) {
     throw new TrezorError('DeviceBusy', 'The Trezor is already open in this page: close the other connection first');
   }
   // The platform call still running when an abort wins; close only after it settles, since
@@ -252,7 +263,7 @@ async function openDevice(usb: WebUsbLike, device: WebUsbDeviceLike, signal?: Ab
   };
   try {
     await step(device.open());
-    if (device.configuration?.configurationValue !== 1) await step(device.selectConfiguration(1));
+    if (activeConfiguration(device)?.configurationValue !== 1) await step(device.selectConfiguration(1));
     await step(device.claimInterface(INTERFACE));
   } catch (error) {
     current
