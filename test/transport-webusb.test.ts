@@ -114,6 +114,13 @@ describe('webUsb: enumerate and request', () => {
     await expect(webUsb({ usb: fake }).request!()).rejects.toMatchObject({ name: 'TrezorError', code: 'ActionCancelled' });
   });
 
+  it('maps a platform that cannot list USB devices to NotSupported', async () => {
+    const fake = new FakeUsb();
+    const cause = new Error('getDevices error: /sys/bus/usb/devices/ not found (errno 2)');
+    fake.getDevices = async () => Promise.reject(cause);
+    await expect(webUsb({ usb: fake }).enumerate()).rejects.toMatchObject({ code: 'NotSupported', cause });
+  });
+
   it('reports a browser without WebUSB as NotSupported, lazily', async () => {
     const transport = webUsb({ usb: undefined }); // Node has no navigator.usb
     expect(transport.name).toBe('webusb');

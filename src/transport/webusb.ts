@@ -85,7 +85,15 @@ export function webUsb({ usb = (globalThis as { navigator?: { usb?: WebUsbLike }
   };
 
   async function list(signal?: AbortSignal): Promise<{ descriptor: DeviceDescriptor; device: WebUsbDeviceLike }[]> {
-    const devices = await withSignal(api().getDevices(), signal);
+    const usbApi = api();
+    let devices: WebUsbDeviceLike[];
+    try {
+      devices = await withSignal(usbApi.getDevices(), signal);
+    } catch (error) {
+      if (signal?.aborted || isTrezorError(error)) throw error;
+      // e.g. the usb package on a machine without a USB subsystem (containers)
+      throw new TrezorError('NotSupported', `Cannot list USB devices: ${errorText(error)}`, { cause: error });
+    }
     return describe(devices.filter(isTrezor));
   }
 
