@@ -1,0 +1,263 @@
+/**
+ * An EIP-1193 provider (`window.ethereum` shape) whose account lives on a Trezor: dapps and
+ * libraries that speak EIP-1193 (viem's `custom()`, ethers' BrowserProvider, wagmi
+ * connectors) can use the device without knowing about it. Account and signing methods are
+ * answered here through the device; everything else goes to the RPC node (`provider.send`).
+ *
+ *   eth_requestAccounts   asks the device for the address (no screen), emits accountsChanged
+ *   eth_accounts          [] until the account was requested, then [address]
+ *   eth_chainId           from the node
+ *   personal_sign         [message (0x-hex bytes or text), address]   → EIP-191 signature
+ *   eth_signTypedData_v4  [address, typed data (JSON text or object)] → EIP-712 signature
+ *   eth_signTransaction   [tx]  → signed raw transaction (populated through the node)
+ *   eth_sendTransaction   [tx]  → transaction hash
+ *   eth_sign, wallet_switchEthereumChain, wallet_addEthereumChain → 4200 (unsupported)
+ *
+ * Errors are ProviderRpcError (EIP-1193 §"Errors"): 4001 the user rejected on the device
+ * (or cancelled PIN / passphrase entry), 4100 an address other than this account, 4200 a
+ * method or transaction kind not supported, 4900 the device is gone, -32602 bad parameters,
+ * -32603 anything else (with the TrezorError code in `data`). RPC errors keep their code.
+ */
+import { getAddress as checksumAddress, getBytes, isHexString, toUtf8Bytes } from 'ethers';
+import type { Provider, TransactionRequest } from 'ethers';
+import { isTrezorError } from '../errors.js';
+import type { Path } from '../path.js';
+import type { Trezor } from '../session/trezor.js';
+import { signTypedData, type EthereumDefinitions } from './device.js';
+import { TrezorSigner } from './signer.js';
+
+/** An EIP-1193 request. */
+export interface RequestArguments {
+  readonly method: string;
+  readonly params?: readonly unknown[] | object;
+}
+
+/** The provider createEip1193Provider returns. */
+export interface TrezorEip1193Provider {
+  request(args: RequestArguments): Promise<unknown>;
+  on(event: Eip1193Event, listener: (...args: unknown[]) => void): TrezorEip1193Provider;
+  removeListener(event: Eip1193Event, listener: (...args: unknown[]) => void): TrezorEip1193Provider;
+  /** The ethers Signer behind it. */
+  readonly signer: TrezorSigner;
+}
+
+export type Eip1193Event = 'connect' | 'disconnect' | 'chainChanged' | 'accountsChanged' | 'message';
+
+/** A JSON-RPC capable ethers provider, e.g. `new JsonRpcProvider(url)`. */
+export type RpcProvider = Provider & { send(method: string, params: unknown[] | Record<string, unknown>): Promise<unknown> };
+
+export interface CreateEip1193ProviderParameters {
+  trezor: Trezor;
+  /** Account path (default m/44'/60'/0'/0/0). */
+  path?: Path;
+  /** The node for everything that is not signing. */
+  provider: RpcProvider;
+  definitions?: EthereumDefinitions;
+}
+
+/**
+ * EIP-1193 error (`code` per EIP-1193 / JSON-RPC).
+ * @example if (e instanceof ProviderRpcError && e.code === 4001) showRejected()
+ */
+export class ProviderRpcError extends Error {
+  override readonly name = 'ProviderRpcError';
+  readonly code: number;
+  readonly data?: unknown;
+  constructor(code: number, message: string, data?: unknown, cause?: unknown) {
+    super(message, cause === undefined ? undefined : { cause });
+    this.code = code;
+    if (data !== undefined) this.data = data;
+  }
+}
+
+const UNSUPPORTED = new Set(['eth_sign', 'wallet_switchEthereumChain', 'wallet_addEthereumChain', 'wallet_requestPermissions', 'wallet_watchAsset']);
+
+/**
+ * An EIP-1193 provider for one Trezor account on top of a JSON-RPC node.
+ * @example const ethereum = createEip1193Provider({ trezor, provider: new JsonRpcProvider(url) }); await ethereum.request({ method: 'eth_requestAccounts' })
+ */
+export function createEip1193Provider(parameters: CreateEip1193ProviderParameters): TrezorEip1193Provider {
+  const { trezor, provider } = parameters;
+  if (!provider || typeof provider.send !== 'function') throw new ProviderRpcError(-32602, 'createEip1193Provider needs a JSON-RPC provider with send()');
+  const signer = new TrezorSigner(trezor, {
+    provider,
+    ...(parameters.path !== undefined ? { path: parameters.path } : {}),
+    ...(parameters.definitions ? { definitions: parameters.definitions } : {}),
+  });
+  const listeners = new Map<string, Set<(...args: unknown[]) => void>>();
+  let account: string | undefined;
+
+  const emit = (event: Eip1193Event, ...args: unknown[]) => {
+    for (const listener of listeners.get(event) ?? []) {
+      try {
+        listener(...args);
+      } catch {
+        // A listener's bug must not break the provider.
+      }
+    }
+  };
+  trezor.on('disconnect', () => emit('disconnect', new ProviderRpcError(4900, 'The Trezor was disconnected')));
+
+  const connectAccount = async (): Promise<string> => {
+    const address = await signer.getAddress();
+    if (account !== address) {
+      account = address;
+      emit('accountsChanged', [address]);
+    }
+    return address;
+  };
+  const requireAccount = async (claimed: unknown, field: string): Promise<void> => {
+    const address = await connectAccount();
+    if (claimed === undefined || claimed === null) return;
+    let normalized: string;
+    try {
+      normalized = checksumAddress(String(claimed));
+    } catch {
+      throw new ProviderRpcError(-32602, `${field}: not an address`);
+    }
+    if (normalized !== address) throw new ProviderRpcError(4100, `${field}: ${normalized} is not the Trezor account ${address}`);
+  };
+
+  const handle = async (method: string, params: readonly unknown[]): Promise<unknown> => {
+    switch (method) {
+      case 'eth_requestAccounts':
+        return [await connectAccount()];
+      case 'eth_accounts':
+        return account ? [account] : [];
+      case 'personal_sign': {
+        let [message, address] = params;
+        // Some dapps send [address, message]; MetaMask accepts both orders.
+        if (isAddress(message) && !isAddress(address)) [message, address] = [address, message];
+        if (typeof message !== 'string') throw new ProviderRpcError(-32602, 'personal_sign: message must be a string');
+        await requireAccount(address, 'personal_sign address');
+        return signer.signMessage(isHexString(message) ? getBytes(message) : toUtf8Bytes(message));
+      }
+      case 'eth_signTypedData_v4': {
+        const [address, data] = params;
+        await requireAccount(address, 'eth_signTypedData_v4 address');
+        const typed = parseTypedData(data);
+        return signTypedData(trezor, { path: signer.path, ...typed, ...(parameters.definitions ? { definitions: parameters.definitions } : {}) });
+      }
+      case 'eth_signTransaction':
+      case 'eth_sendTransaction': {
+        const tx = fromRpcTransaction(params[0]);
+        await requireAccount(tx.from, `${method} from`);
+        if (method === 'eth_signTransaction') return signer.signTransaction(tx);
+        const response = await signer.sendTransaction(tx);
+        return response.hash;
+      }
+      default:
+        if (UNSUPPORTED.has(method)) throw new ProviderRpcError(4200, `${method} is not supported by the Trezor provider`);
+        return provider.send(method, [...params]);
+    }
+  };
+
+  const api: TrezorEip1193Provider = {
+    signer,
+    async request(args: RequestArguments): Promise<unknown> {
+      if (typeof args !== 'object' || args === null || typeof args.method !== 'string') {
+        throw new ProviderRpcError(-32602, 'request expects { method, params? }');
+      }
+      const params = Array.isArray(args.params) ? (args.params as readonly unknown[]) : args.params === undefined ? [] : [args.params];
+      try {
+        return await handle(args.method, params);
+      } catch (e) {
+        throw toProviderError(e);
+      }
+    },
+    on(event, listener) {
+      let set = listeners.get(event);
+      if (!set) listeners.set(event, (set = new Set()));
+      set.add(listener);
+      return api;
+    },
+    removeListener(event, listener) {
+      listeners.get(event)?.delete(listener);
+      return api;
+    },
+  };
+  return api;
+}
+
+/** The EIP-1193 form of any error thrown while serving a request. */
+export function toProviderError(e: unknown): ProviderRpcError {
+  if (e instanceof ProviderRpcError) return e;
+  if (isTrezorError(e)) {
+    switch (e.code) {
+      case 'ActionCancelled':
+      case 'PinCancelled':
+      case 'PassphraseCancelled':
+        return new ProviderRpcError(4001, 'User rejected the request on the Trezor', { code: e.code }, e);
+      case 'InvalidParameters':
+        return new ProviderRpcError(-32602, e.message, { code: e.code, field: e.field }, e);
+      case 'NotSupported':
+        return new ProviderRpcError(4200, e.message, { code: e.code }, e);
+      case 'DeviceDisconnected':
+        return new ProviderRpcError(4900, e.message, { code: e.code }, e);
+      default:
+        return new ProviderRpcError(-32603, e.message, { code: e.code }, e);
+    }
+  }
+  // ethers keeps the node's JSON-RPC error in info.error (or error); keep its code.
+  const err = e as { code?: unknown; shortMessage?: string; message?: string; info?: { error?: { code?: unknown; message?: string } }; error?: { code?: unknown; message?: string } };
+  const rpc = err?.info?.error ?? err?.error;
+  if (rpc && typeof rpc.code === 'number') return new ProviderRpcError(rpc.code, rpc.message ?? err.shortMessage ?? 'RPC error', undefined, e);
+  if (err?.code === 'INVALID_ARGUMENT') return new ProviderRpcError(-32602, err.shortMessage ?? 'Invalid params', undefined, e);
+  if (err?.code === 'ACTION_REJECTED') return new ProviderRpcError(4001, 'User rejected the request', undefined, e);
+  return new ProviderRpcError(-32603, err?.shortMessage ?? err?.message ?? String(e), undefined, e);
+}
+
+function isAddress(value: unknown): boolean {
+  return typeof value === 'string' && /^0x[0-9a-fA-F]{40}$/.test(value);
+}
+
+function parseTypedData(data: unknown): { domain: Record<string, unknown>; types: Record<string, { name: string; type: string }[]>; message: Record<string, unknown>; primaryType?: string } {
+  let value = data;
+  if (typeof value === 'string') {
+    try {
+      value = JSON.parse(value);
+    } catch {
+      throw new ProviderRpcError(-32602, 'eth_signTypedData_v4: typed data is not valid JSON');
+    }
+  }
+  if (typeof value !== 'object' || value === null) throw new ProviderRpcError(-32602, 'eth_signTypedData_v4: expected { types, domain, primaryType, message }');
+  const { domain, types, message, primaryType } = value as Record<string, unknown>;
+  return {
+    domain: (domain ?? {}) as Record<string, unknown>,
+    types: types as Record<string, { name: string; type: string }[]>,
+    message: (message ?? {}) as Record<string, unknown>,
+    ...(typeof primaryType === 'string' ? { primaryType } : {}),
+  };
+}
+
+/** JSON-RPC transaction object (hex quantities, `gas`, `input`) → ethers TransactionRequest. */
+function fromRpcTransaction(value: unknown): TransactionRequest {
+  if (typeof value !== 'object' || value === null) throw new ProviderRpcError(-32602, 'expected a transaction object');
+  const rpc = value as Record<string, unknown>;
+  const quantity = (key: string): bigint | undefined => {
+    const v = rpc[key];
+    if (v === undefined || v === null) return undefined;
+    try {
+      return BigInt(v as string | number);
+    } catch {
+      throw new ProviderRpcError(-32602, `${key}: expected a hex quantity`);
+    }
+  };
+  const tx: TransactionRequest = {};
+  if (rpc.from != null) tx.from = String(rpc.from);
+  if (rpc.to != null) tx.to = String(rpc.to);
+  const gasLimit = quantity('gas') ?? quantity('gasLimit');
+  if (gasLimit !== undefined) tx.gasLimit = gasLimit;
+  for (const key of ['gasPrice', 'maxFeePerGas', 'maxPriorityFeePerGas', 'value', 'chainId'] as const) {
+    const v = quantity(key);
+    if (v !== undefined) tx[key] = v;
+  }
+  const nonce = quantity('nonce');
+  if (nonce !== undefined) tx.nonce = Number(nonce);
+  const type = quantity('type');
+  if (type !== undefined) tx.type = Number(type);
+  const data = rpc.data ?? rpc.input;
+  if (data != null) tx.data = String(data);
+  if (rpc.accessList != null) tx.accessList = rpc.accessList as TransactionRequest['accessList'];
+  return tx;
+}
