@@ -1,0 +1,179 @@
+/**
+ * A `navigator.usb` for Chromium pages whose one device is a VirtualTrezor listening on UDP in
+ * the test process. The page's own WebUSB transport (src/transport/webusb.ts) runs unmodified:
+ * its transferOut/transferIn calls cross into Node through two functions the test exposes
+ * (page.exposeFunction), which move the 64-byte reports over UDP — the wire format of the
+ * Trezor emulator, so the same bridge would drive the official emulator.
+ *
+ *   page: webUsb() → fake USBDevice.transferOut ─exposeFunction→ Node ─UDP→ VirtualTrezor
+ *   page: webUsb() ← fake USBDevice.transferIn  ←exposeFunction─ Node ←UDP─ VirtualTrezor
+ */
+import { createSocket, type Socket } from 'node:dgram';
+import type { Page } from 'playwright-core';
+
+/** Names of the functions exposed to the page. */
+const OUT = '__fakeUsbTransferOut';
+const IN = '__fakeUsbTransferIn';
+
+/**
+ * Runs in the page before its scripts (page.addInitScript). Self-contained: it is serialized.
+ * `window.__fakeUsb` lets the test unplug and replug the device.
+ */
+export function installFakeUsb(names: { out: string; in: string }): void {
+  type Listener = (event: { device: unknown }) => void;
+  const PAIRED = 'fake-usb:paired';
+  const listeners: Record<string, Set<Listener>> = { connect: new Set(), disconnect: new Set() };
+  const w = window as unknown as Record<string, (arg?: string) => Promise<string | null>>;
+  let plugged = true;
+  let generation = 0; // bumps on release/close: pending transferIn calls end
+  const gone = () => new DOMException('The device was disconnected.', 'NotFoundError');
+  const toHex = (bytes: Uint8Array) => Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('');
+  const fromHex = (text: string) => Uint8Array.from(text.match(/../g) ?? [], (b) => parseInt(b, 16));
+
+  const interfaces = [
+    { interfaceNumber: 0, claimed: false },
+    { interfaceNumber: 1, claimed: false },
+  ];
+  const device = {
+    vendorId: 0x1209,
+    productId: 0x53c1,
+    serialNumber: 'VIRTUALUDP0001',
+    productName: 'TREZOR (virtual, over UDP)',
+    opened: false,
+    configuration: null as null | { configurationValue: number; interfaces: typeof interfaces },
+    async open() {
+      if (!plugged) throw gone();
+      device.opened = true;
+    },
+    async close() {
+      generation++;
+      device.opened = false;
+      device.configuration = null;
+      for (const i of interfaces) i.claimed = false;
+    },
+    async selectConfiguration(value: number) {
+      if (!device.opened) throw new DOMException('The device must be opened first.', 'InvalidStateError');
+      device.configuration = { configurationValue: value, interfaces };
+    },
+    async claimInterface(number: number) {
+      const iface = interfaces.find((i) => i.interfaceNumber === number);
+      if (!iface || !device.configuration) throw new DOMException('The interface was not found.', 'NotFoundError');
+      iface.claimed = true;
+    },
+    async releaseInterface(number: number) {
+      generation++;
+      const iface = interfaces.find((i) => i.interfaceNumber === number);
+      if (iface) iface.claimed = false;
+    },
+    async transferOut(endpoint: number, data: BufferSource) {
+      if (!plugged) throw gone();
+      const bytes = data instanceof Uint8Array ? data : new Uint8Array(data as ArrayBuffer);
+      if (endpoint !== 1 || bytes.length !== 64) throw new DOMException(`bad transferOut(${endpoint}, ${bytes.length} bytes)`, 'DataError');
+      await w[names.out]!(toHex(bytes));
+      return { status: 'ok', bytesWritten: bytes.length };
+    },
+    async transferIn(endpoint: number, length: number) {
+      if (endpoint !== 1 || length !== 64) throw new DOMException(`bad transferIn(${endpoint}, ${length})`, 'DataError');
+      const mine = generation;
+      for (;;) {
+        if (!plugged) throw gone();
+        if (mine !== generation) throw new DOMException('The transfer was cancelled.', 'AbortError');
+        const report = await w[names.in]!();
+        if (report) return { status: 'ok', data: new DataView(fromHex(report).buffer) };
+      }
+    },
+  };
+  const usb = {
+    async getDevices() {
+      return plugged && localStorage.getItem(PAIRED) ? [device] : [];
+    },
+    async requestDevice(options: { filters: { vendorId?: number; productId?: number }[] }) {
+      requests.push(JSON.stringify(options));
+      const match = options.filters.some((f) => f.vendorId === device.vendorId && (f.productId === undefined || f.productId === device.productId));
+      if (!plugged || !match) throw new DOMException('No device selected.', 'NotFoundError');
+      localStorage.setItem(PAIRED, '1'); // the browser remembers the permission
+      return device;
+    },
+    addEventListener(type: string, listener: Listener) {
+      listeners[type]?.add(listener);
+    },
+    removeEventListener(type: string, listener: Listener) {
+      listeners[type]?.delete(listener);
+    },
+  };
+  const requests: string[] = [];
+  Object.defineProperty(Navigator.prototype, 'usb', { configurable: true, get: () => usb });
+  Object.assign(window, {
+    __fakeUsb: {
+      requests,
+      unplug() {
+        plugged = false;
+        device.opened = false;
+        for (const l of [...listeners.disconnect!]) l({ device });
+      },
+      replug() {
+        plugged = true;
+        for (const l of [...listeners.connect!]) l({ device });
+      },
+    },
+  });
+}
+
+/** The Node end: forwards the page's reports to a UDP device and back. */
+export interface UdpBridge {
+  /** Switch to another device (e.g. the PIN-protected one); drops queued reports. */
+  target(port: number): void;
+  close(): Promise<void>;
+}
+
+/**
+ * Expose the two transfer functions on `page` and install the fake `navigator.usb` for every
+ * document the page loads.
+ */
+export async function bridgeWebUsbToUdp(page: Page, port: number, host = '127.0.0.1'): Promise<UdpBridge> {
+  const socket: Socket = createSocket('udp4');
+  await new Promise<void>((resolve) => socket.bind(0, '127.0.0.1', () => resolve()));
+  let targetPort = port;
+  const queue: Buffer[] = [];
+  // Only one transferIn is ever in flight per page (the transport pumps one at a time); a new
+  // call means the previous caller is gone (page reloaded), so it gets nothing.
+  let waiter: ((report: string | null) => void) | undefined;
+
+  socket.on('message', (message, remote) => {
+    if (remote.port !== targetPort || message.length !== 64) return;
+    if (waiter) {
+      const w = waiter;
+      waiter = undefined;
+      w(message.toString('hex'));
+    } else queue.push(message);
+  });
+
+  await page.exposeFunction(OUT, (reportHex: string) => {
+    return new Promise<void>((resolve, reject) => socket.send(Buffer.from(reportHex, 'hex'), targetPort, host, (e) => (e ? reject(e) : resolve())));
+  });
+  await page.exposeFunction(IN, () => {
+    const queued = queue.shift();
+    if (queued) return queued.toString('hex');
+    waiter?.(null);
+    return new Promise<string | null>((resolve) => {
+      const timer = setTimeout(() => {
+        if (waiter === done) waiter = undefined;
+        resolve(null); // the page asks again: keeps a dead page from holding a report
+      }, 250);
+      const done = (report: string | null) => {
+        clearTimeout(timer);
+        resolve(report);
+      };
+      waiter = done;
+    });
+  });
+  await page.addInitScript(installFakeUsb, { out: OUT, in: IN });
+
+  return {
+    target(next) {
+      targetPort = next;
+      queue.length = 0;
+    },
+    close: () => new Promise<void>((resolve) => socket.close(() => resolve())),
+  };
+}
