@@ -113,7 +113,7 @@ describe('session: PIN', () => {
       ack = (await d.expect('PinMatrixAck')).pin;
       d.send('Address', { address: '1JAd7XCBzGudGpJQSDSfpmJhiygtLQWaGL' });
     });
-    const pin = vi.fn(async () => '7415');
+    const pin = vi.fn(async (_request: { kind: string }) => '7415');
     const trezor = await connect({ transport, ui: { pin }, sessionId: null });
     const address = await trezor.typedCall('GetAddress', { address_n: [0] }, 'Address');
     expect(address.address).toBe('1JAd7XCBzGudGpJQSDSfpmJhiygtLQWaGL');
