@@ -23,8 +23,11 @@
  *
  * Known simplifications: any coin type is accepted in BIP-44 paths (the firmware ties it to
  * the network); a "no" on the T1 address screen cancels instead of cycling to the QR code;
- * network/token definitions are accepted without checking their signatures; T2T1 page counts
- * are estimated (16 characters a line, 5 lines a page).
+ * network/token definitions are accepted without checking their signatures, and the Model T
+ * knows an ERC-20 token only from such a definition (2.4.1 had a built-in list); T2T1 page
+ * counts are estimated (16 characters a line, 5 lines a page). The EIP-712 screens of Core
+ * (domain, then the final confirmation) are a simplification: there are no recordings of them.
+ * Test: test/ethereum-transcripts.test.ts replays every Ethereum recording against this file.
  */
 import type { HDKey } from '@scure/bip32';
 import {
@@ -198,18 +201,20 @@ async function getPublicKeyHandler(ctx: DeviceContext, request: MessageMap['Ethe
 interface TxCommon {
   address_n?: number[];
   nonce?: Uint8Array;
-  gas_limit: Uint8Array;
+  gas_limit?: Uint8Array;
   to?: string;
   value?: Uint8Array;
   data_initial_chunk?: Uint8Array;
   data_length?: number;
-  chain_id: bigint;
+  chain_id?: bigint;
   definitions?: { encoded_token?: Uint8Array };
 }
 
 /** ethereum_signing_init_common: the checks both transaction kinds share. */
-function checkCommon(request: TxCommon): { to: Uint8Array | undefined; dataTotal: number; initial: Uint8Array } {
-  if (request.chain_id < BigInt(1)) fail('Failure_DataError', 'Chain ID out of bounds');
+function checkCommon(ctx: DeviceContext, request: TxCommon): { to: Uint8Array | undefined; dataTotal: number; initial: Uint8Array } {
+  // Model T 2.4.1 still signed without a chain id (pre-EIP-155, v = 27/28), as recorded;
+  // the Trezor One and later Core firmware require chain_id ≥ 1.
+  if (request.chain_id === undefined ? ctx.model === 'T1B1' : request.chain_id < BigInt(1)) fail('Failure_DataError', 'Chain ID out of bounds');
   const initial = request.data_initial_chunk ?? new Uint8Array(0);
   const dataTotal = request.data_length ?? 0;
   if (dataTotal > 0) {
@@ -282,8 +287,7 @@ async function confirmTransaction(ctx: DeviceContext, request: TxCommon, eip1559
   if (token && !request.definitions?.encoded_token) await ctx.confirm('ButtonRequest_SignTx', { text: `Unknown token ${recipient}` });
   await ctx.confirm('ButtonRequest_SignTx', { text: `Send ${amount} to ${recipient}` });
   if (!token && dataTotal > 0) {
-    const pages = pagesOf(2 * Math.min(initial.length, 512));
-    await ctx.confirm('ButtonRequest_SignTx', { text: `Confirm data: ${hex(initial.subarray(0, 64))}… (${dataTotal} bytes)`, ...(pages > 1 ? { pages } : {}) });
+    await ctx.confirm('ButtonRequest_SignTx', { text: `Confirm data: ${hex(initial.subarray(0, 64))}… (${dataTotal} bytes)` });
   }
   await ctx.confirm('ButtonRequest_SignTx', { text: 'Confirm fee' });
 }
@@ -307,8 +311,8 @@ async function streamData(ctx: DeviceContext, dataTotal: number, initial: Uint8A
 
 async function signTxHandler(ctx: DeviceContext, request: MessageMap['EthereumSignTx']): Promise<Reply> {
   const node = await keyAt(ctx, request.address_n ?? []);
-  const checked = checkCommon(request);
-  if (request.gas_price.length + request.gas_limit.length > 30) fail('Failure_DataError', 'Safety check failed');
+  const checked = checkCommon(ctx, request);
+  if (!request.gas_price || !request.gas_limit || request.gas_price.length + request.gas_limit.length > 30) fail('Failure_DataError', 'Safety check failed');
   if (request.tx_type !== undefined && request.tx_type !== 1 && request.tx_type !== 6) fail('Failure_DataError', 'Txtype out of bounds');
   await confirmTransaction(ctx, request, false, checked);
   const data = await streamData(ctx, checked.dataTotal, checked.initial);
@@ -321,19 +325,20 @@ async function signTxHandler(ctx: DeviceContext, request: MessageMap['EthereumSi
     checked.to ?? new Uint8Array(0),
     request.value ?? new Uint8Array(0),
     data,
-    toBeArray(request.chain_id),
-    new Uint8Array(0),
-    new Uint8Array(0),
+    ...(request.chain_id === undefined ? [] : [toBeArray(request.chain_id), new Uint8Array(0), new Uint8Array(0)]),
   ];
   const { r, s, parity } = signDigest(node, keccak256(encodeRlp(fields)));
-  const v = request.chain_id > MAX_CHAIN_ID_FULL_V ? parity : Number(BigInt(parity) + BigInt(2) * request.chain_id + BigInt(35));
+  const chainId = request.chain_id;
+  const v = chainId === undefined ? 27 + parity : chainId > MAX_CHAIN_ID_FULL_V ? parity : Number(BigInt(parity) + BigInt(2) * chainId + BigInt(35));
   return { type: 'EthereumTxRequest', message: { signature_v: v, signature_r: r, signature_s: s } };
 }
 
 async function signTxEip1559Handler(ctx: DeviceContext, request: MessageMap['EthereumSignTxEIP1559']): Promise<Reply> {
   requireVersion(ctx, [1, 10, 4], [2, 4, 2]);
   const node = await keyAt(ctx, request.address_n ?? []);
-  const checked = checkCommon(request);
+  if (request.chain_id === undefined) fail('Failure_DataError', 'Chain ID out of bounds');
+  const checked = checkCommon(ctx, request);
+  if (!request.max_gas_fee || !request.max_priority_fee || !request.gas_limit) fail('Failure_DataError', 'Safety check failed');
   if (request.max_gas_fee.length + request.gas_limit.length > 30 || request.max_priority_fee.length + request.gas_limit.length > 30) {
     fail('Failure_DataError', 'Safety check failed');
   }

@@ -1,0 +1,138 @@
+// The virtual device's Ethereum handlers against the emulator recordings (../shared/transcripts:
+// Trezor One 1.14.1; ../shared/transcripts-t2t1: Model T 2.4.1): the host messages of each
+// test's call phase are fed to the handlers as recorded, and what the handlers send back must
+// be what the firmware sent: same messages in the same order, ButtonRequest codes (and page
+// counts), answers byte for byte, Failure codes (their texts are the firmware's own).
+// Every button is pressed "yes", as in the recordings.
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { HDKey } from '@scure/bip32';
+import { mnemonicToSeedSync } from '@scure/bip39';
+import { describe, expect, it } from 'vitest';
+import { decodeMessage, encodeMessage, type MessageName } from '../src/messages/index.js';
+import { DeviceFailure, type DeviceContext, type Model } from '../src/testing/virtual/context.js';
+import { ethereumHandlers } from '../src/testing/virtual/handlers/ethereum.js';
+
+const SHARED = fileURLToPath(new URL('../../shared/', import.meta.url));
+
+interface Event {
+  dir: '=>' | '<=';
+  name: string;
+  type: number;
+  payload: Uint8Array;
+}
+
+function files(dir: string, match: (path: string) => boolean): string[] {
+  let out: string[] = [];
+  try {
+    for (const entry of readdirSync(dir)) {
+      const path = join(dir, entry);
+      if (statSync(path).isDirectory()) out = out.concat(files(path, match));
+      else if (entry.endsWith('.txt') && match(path)) out.push(path);
+    }
+  } catch {
+    // No recordings here (shared/ absent): nothing to replay.
+  }
+  return out.sort();
+}
+
+function parse(path: string): { mnemonic: string; events: Event[] } {
+  const text = readFileSync(path, 'utf8');
+  const mnemonic = /mnemonic="([^"]+)"/.exec(text)?.[1] ?? '';
+  const events: Event[] = [];
+  let inCall = false;
+  for (const line of text.split('\n')) {
+    if (line.startsWith('# phase:')) inCall = line.includes('call');
+    if (!inCall) continue;
+    const m = /^(=>|<=) (\w+) (\d+)(?: ([0-9a-f]+))?$/.exec(line.trim());
+    if (m) events.push({ dir: m[1] as Event['dir'], name: m[2]!, type: Number(m[3]), payload: Uint8Array.from(Buffer.from(m[4] ?? '', 'hex')) });
+  }
+  return { mnemonic, events };
+}
+
+/** Run the recorded host side against the handlers; returns what the device side sent. */
+async function replay(model: Model, version: [number, number, number], mnemonic: string, events: Event[]): Promise<Event[]> {
+  const seed = mnemonicToSeedSync(mnemonic);
+  const root = HDKey.fromMasterSeed(seed);
+  const host = events.filter((e) => e.dir === '=>');
+  const sent: Event[] = [];
+  let next = 0;
+  const send = (name: string, message: unknown) => {
+    const { type, payload } = encodeMessage(name as MessageName, message as never);
+    sent.push({ dir: '<=', name, type, payload });
+  };
+  const ctx: DeviceContext = {
+    model,
+    version,
+    safetyChecks: 'Strict',
+    root: async () => root,
+    seed: async () => seed,
+    unlock: async () => {},
+    async confirm(code, options) {
+      send('ButtonRequest', { code, ...(options?.pages ? { pages: options.pages } : {}) });
+      const ack = host[next++];
+      if (ack?.name !== 'ButtonAck') throw new Error(`expected ButtonAck from the host, the recording has ${ack?.name}`);
+    },
+    async ask(name, message) {
+      send(name, message);
+      const answer = host[next++];
+      if (!answer) throw new Error('the recording has no more host messages');
+      return { type: answer.type, payload: answer.payload };
+    },
+  };
+  while (next < host.length) {
+    const request = decodeMessage(host[next]!.type, host[next]!.payload);
+    next++;
+    const handler = ethereumHandlers[request.type as keyof typeof ethereumHandlers] as ((c: DeviceContext, m: unknown) => Promise<{ type: string; message: unknown }>) | undefined;
+    if (!handler) throw new Error(`no handler for ${request.type}`);
+    try {
+      const reply = await handler(ctx, request.message);
+      send(reply.type, reply.message);
+    } catch (e) {
+      if (!(e instanceof DeviceFailure)) throw e;
+      send('Failure', { code: e.failureCode, message: e.text });
+    }
+  }
+  return sent;
+}
+
+/** What must match: ButtonRequest code + pages, Failure code, anything else byte for byte. */
+function comparable(event: Event): string {
+  const { type, message } = decodeMessage(event.type, event.payload) as { type: string; message: Record<string, unknown> };
+  if (type === 'Failure') return `Failure ${String(message.code)}`;
+  if (type === 'ButtonRequest') return `ButtonRequest ${String(message.code)}${message.pages ? ` pages=${String(message.pages)}` : ''}`;
+  return `${type} ${Buffer.from(event.payload).toString('hex')}`;
+}
+
+const suites: { title: string; model: Model; version: [number, number, number]; paths: string[] }[] = [
+  { title: 'Trezor One 1.14.1', model: 'T1B1', version: [1, 14, 1], paths: files(join(SHARED, 'transcripts/ethereum'), () => true) },
+  {
+    title: 'Model T 2.4.1',
+    model: 'T2T1',
+    version: [2, 4, 1],
+    paths: files(join(SHARED, 'transcripts-t2t1/device_tests'), (path) => path.includes('ethereum')),
+  },
+];
+
+/**
+ * Recordings whose screens depend on firmware data the virtual device does not carry: the
+ * Model T 2.4.1 built-in ERC-20 token list (a known token skips the "unknown token" screen;
+ * the virtual device knows a token only from a definition the host sends).
+ */
+const KNOWN_GAPS = ['test_ethereum_signtx_known_erc20_token'];
+
+for (const suite of suites) {
+  describe(`Ethereum transcripts, ${suite.title}`, () => {
+    it('has recordings', () => expect(suite.paths.length).toBeGreaterThan(0));
+    for (const path of suite.paths) {
+      const name = path.slice(path.lastIndexOf('/', path.lastIndexOf('/') - 1) + 1);
+      const gap = KNOWN_GAPS.some((g) => path.includes(g));
+      it.skipIf(gap)(name, async () => {
+        const { mnemonic, events } = parse(path);
+        const sent = await replay(suite.model, suite.version, mnemonic, events);
+        expect(sent.map(comparable)).toEqual(events.filter((e) => e.dir === '<=').map(comparable));
+      });
+    }
+  });
+}
