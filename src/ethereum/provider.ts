@@ -243,9 +243,16 @@ function fromRpcTransaction(value: unknown): TransactionRequest {
       throw new ProviderRpcError(-32602, `${key}: expected a hex quantity`);
     }
   };
+  const address = (key: string): string => {
+    try {
+      return checksumAddress(String(rpc[key]));
+    } catch {
+      throw new ProviderRpcError(-32602, `${key}: not an address`);
+    }
+  };
   const tx: TransactionRequest = {};
-  if (rpc.from != null) tx.from = String(rpc.from);
-  if (rpc.to != null) tx.to = String(rpc.to);
+  if (rpc.from != null) tx.from = address('from');
+  if (rpc.to != null) tx.to = address('to');
   const gasLimit = quantity('gas') ?? quantity('gasLimit');
   if (gasLimit !== undefined) tx.gasLimit = gasLimit;
   for (const key of ['gasPrice', 'maxFeePerGas', 'maxPriorityFeePerGas', 'value', 'chainId'] as const) {
