@@ -2,10 +2,14 @@
 // and eth_sign_typed_data byte for byte on both models, and the user's "no" on the device
 // (pressed through the debug link) as ActionCancelled / EIP-1193 4001.
 //
-// Runs against VirtualTrezor (firmware 1.14.1 / 2.4.1, as the recorded emulators). What the
-// connected firmware lacks is skipped after reading its Features, with the reason: the
-// Model T 2.4.1 predates EIP-1559 (2.4.2) and EIP-712 (2.4.3); those Core flows run in
-// test/ethereum-loopback.test.ts on a device claiming a newer firmware.
+// Runs against VirtualTrezor (firmware 1.14.1 / 2.4.1, as the recorded emulators), or against
+// a real emulator when TREZOR_EMULATOR=host:port (and TREZOR_DEBUGLINK, default port + 1)
+// are set: the seed is loaded through the debug link and safety checks are relaxed to
+// PromptTemporarily (older Core firmware does not know the Casa m/45' path of one vector; the
+// warning is confirmed like any screen). What the connected firmware lacks is skipped after
+// reading its Features, with the reason: the Model T 2.4.1 predates EIP-1559 (2.4.2) and
+// EIP-712 (2.4.3); those Core flows run in test/ethereum-loopback.test.ts on a device claiming
+// a newer firmware.
 import { readFileSync } from 'node:fs';
 import { JsonRpcProvider } from 'ethers';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -13,7 +17,7 @@ import { isTrezorError } from '../../src/errors.js';
 import { createEip1193Provider, getAddress, signMessage, signTransaction, signTypedData, supportsEip1559 } from '../../src/ethereum/index.js';
 import { connect } from '../../src/session/connect.js';
 import type { Trezor } from '../../src/session/trezor.js';
-import type { DebugLink } from '../../src/testing/debuglink.js';
+import { DebugLink } from '../../src/testing/debuglink.js';
 import type { Model } from '../../src/testing/virtual/context.js';
 import { VirtualTrezor } from '../../src/testing/virtual/device.js';
 
@@ -33,24 +37,43 @@ afterEach(async () => {
   for (const device of opened.splice(0)) await device.close();
 });
 
-async function open(model: Model): Promise<Device> {
-  const virtual = new VirtualTrezor({ mnemonic: MNEMONIC, model });
-  const debug = virtual.debugLink();
+const EMULATOR = process.env.TREZOR_EMULATOR;
+
+async function open(model: Model | 'emulator'): Promise<Device> {
   const answers: ('yes' | 'no')[] = [];
-  const trezor = await connect({
-    transport: virtual.transport(),
-    ui: { button: () => void debug.press(answers.shift() ?? 'yes') },
-  });
-  const device = {
-    trezor,
-    debug,
-    answers,
-    async close() {
-      await trezor.close();
-      await debug.close();
-      await virtual.close();
-    },
-  };
+  let device: Device;
+  if (model === 'emulator') {
+    const [host = '127.0.0.1', port = '21324'] = EMULATOR!.split(':');
+    const [debugHost = host, debugPort = String(Number(port) + 1)] = (process.env.TREZOR_DEBUGLINK ?? '').split(':').filter(Boolean);
+    const debug = await DebugLink.connect({ host: debugHost, port: Number(debugPort), wirePort: Number(port) });
+    await debug.loadDevice({ mnemonic: MNEMONIC });
+    const { udp } = await import('../../src/node.js');
+    const trezor = await connect({ transport: udp({ host, port: Number(port) }), ui: { button: () => void debug.press(answers.shift() ?? 'yes') } });
+    await trezor.typedCall('ApplySettings', { safety_checks: 'PromptTemporarily' }, 'Success');
+    device = {
+      trezor,
+      debug,
+      answers,
+      async close() {
+        await trezor.close();
+        await debug.close();
+      },
+    };
+  } else {
+    const virtual = new VirtualTrezor({ mnemonic: MNEMONIC, model });
+    const debug = virtual.debugLink();
+    const trezor = await connect({ transport: virtual.transport(), ui: { button: () => void debug.press(answers.shift() ?? 'yes') } });
+    device = {
+      trezor,
+      debug,
+      answers,
+      async close() {
+        await trezor.close();
+        await debug.close();
+        await virtual.close();
+      },
+    };
+  }
   opened.push(device);
   return device;
 }
@@ -74,7 +97,7 @@ function txOf(vector: (typeof vectors.eth_sign_tx)[number]) {
     : { ...common, type: 0, gasPrice: p.gas_price };
 }
 
-for (const model of ['T1B1', 'T2T1'] as const) {
+for (const model of EMULATOR ? (['emulator'] as const) : (['T1B1', 'T2T1'] as const)) {
   describe(`Ethereum on ${model}`, () => {
     it('eth_addresses', async () => {
       const { trezor } = await open(model);
