@@ -287,13 +287,19 @@ export function verifyMessage(parameters: VerifyMessageParameters): boolean {
   }
 }
 
-/** True for the Trezor One (legacy firmware), which lacks full EIP-712. */
+/**
+ * True for the Trezor One (legacy firmware), which lacks full EIP-712.
+ * @example isTrezorOne(trezor) // true on a T1B1
+ */
 export function isTrezorOne(trezor: Trezor): boolean {
   const features = trezor.features;
   return features.internal_model === 'T1B1' || features.model === '1';
 }
 
-/** NotSupported unless the connected firmware is at least `one` (Trezor One) / `core` (others). */
+/**
+ * NotSupported unless the connected firmware is at least `one` (Trezor One) / `core` (others).
+ * @example requireFirmware(trezor, [1, 10, 4], [2, 4, 2], 'EIP-1559 transactions')
+ */
 export function requireFirmware(trezor: Trezor, one: readonly [number, number, number], core: readonly [number, number, number], what: string): void {
   const features = trezor.features;
   const have = [features.major_version, features.minor_version, features.patch_version] as const;
@@ -306,7 +312,10 @@ export function requireFirmware(trezor: Trezor, one: readonly [number, number, n
   }
 }
 
-/** Whether the connected firmware signs EIP-1559 transactions (T1 ≥ 1.10.4, Core ≥ 2.4.2). */
+/**
+ * Whether the connected firmware signs EIP-1559 transactions (T1 ≥ 1.10.4, Core ≥ 2.4.2).
+ * @example const tx = supportsEip1559(trezor) ? { ...base, maxFeePerGas, maxPriorityFeePerGas } : { ...base, gasPrice }
+ */
 export function supportsEip1559(trezor: Trezor): boolean {
   try {
     requireFirmware(trezor, [1, 10, 4], [2, 4, 2], 'EIP-1559');

@@ -615,7 +615,10 @@ function bytesToBigInt(bytes: Uint8Array): bigint {
   return bytes.length === 0 ? BigInt(0) : BigInt(hexlify(bytes));
 }
 
-/** The Ethereum message handlers, registered by the VirtualTrezor core. */
+/**
+ * The Ethereum message handlers, registered by the VirtualTrezor core (handlers/index.ts).
+ * @example new VirtualTrezor({ mnemonic, handlers: [ethereumHandlers] }) // also registered by default
+ */
 export const ethereumHandlers: HandlerTable = {
   EthereumGetAddress: getAddressHandler,
   EthereumGetPublicKey: getPublicKeyHandler,
