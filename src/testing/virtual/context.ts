@@ -46,7 +46,12 @@ export type Reply = { [N in MessageName]: { type: N; message: MessageMap[N] } }[
 export interface ConfirmOptions {
   /** ButtonRequest.pages */
   pages?: number;
-  /** What the screen shows (reported through DebugLinkState.layout text on the virtual device). */
+  /**
+   * What the screen shows: lines separated by "\n", pages (Model T) by "\f". The virtual
+   * device reports the current page through DebugLinkState (Trezor One: layout bytes, Model T:
+   * tokens) and, when the host swipes with `wait`, through DebugLinkLayout — so transcripts
+   * that read the screen replay only when the lines match the firmware's.
+   */
   text?: string;
 }
 

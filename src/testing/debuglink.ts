@@ -1,0 +1,273 @@
+/**
+ * DebugLink: the test-side client of a Trezor's debug link — the second channel that debug
+ * firmware, the official emulators and VirtualTrezor open next to the wire. Tests use it to
+ * press buttons, type the PIN or passphrase on a Model T, read the Trezor One's scrambled PIN
+ * matrix, and to seed the device (WipeDevice + LoadDevice go over the wire, as trezorlib does,
+ * with the confirmations pressed here).
+ *
+ * The same protobuf messages travel in 64-byte v1 reports on both channels, so one client
+ * drives the official emulator (`DebugLink.connect()`, UDP, Node only — the UDP transport is
+ * loaded on demand and never reaches a browser bundle) and the virtual device in memory
+ * (`virtual.debugLink()`, any platform).
+ *
+ * Keypad positions of the Trezor One PIN matrix (shared PROTOCOL.md §6.3):
+ *
+ *     7 8 9
+ *     4 5 6      matrix[k] is the digit the device shows at position k + 1
+ *     1 2 3
+ */
+import { TrezorError } from '../errors.js';
+import {
+  decodeMessage,
+  encodeMessage,
+  type AnyMessage,
+  type DebugLinkState,
+  type MessageMap,
+  type MessageName,
+} from '../messages/index.js';
+import { completedMessage, decodeReport, encodeReports, type DecodeState } from '../protocol/v1.js';
+import type { Transport, TransportConnection } from '../transport/types.js';
+import type { Trezor } from '../session/trezor.js';
+
+export interface DebugLinkConnectOptions {
+  /** Emulator host (default 127.0.0.1). */
+  host?: string;
+  /** Debug link port (default 21325). */
+  port?: number;
+  /** Wire port, for loadDevice / wipe (default port - 1). */
+  wirePort?: number;
+}
+
+export interface DebugLinkOpenOptions {
+  /** Transport whose single device is the debug link. */
+  debug: Transport;
+  /** Transport of the wire, for loadDevice / wipe without a connected Trezor. */
+  wire?: Transport;
+  /** The model, when known ('T1B1' presses differ in nothing but PIN entry). */
+  model?: string;
+}
+
+export interface LoadDeviceOptions {
+  mnemonic: string;
+  pin?: string;
+  passphraseProtection?: boolean;
+  label?: string;
+  /** Send over this connected Trezor instead of opening a wire connection. */
+  trezor?: Trezor;
+}
+
+/**
+ * Turn PIN digits into Trezor One keypad positions for the matrix the device shows.
+ * @example encodePin('1234', '381592746') // device shows 3 8 1 / 5 9 2 / 7 4 6 → '9672'
+ */
+export function encodePin(pin: string, matrix: string): string {
+  if (!/^[1-9]{9}$/.test(matrix)) throw new TypeError('encodePin: matrix must be the 9 digits the device shows');
+  return Array.from(pin, (digit) => {
+    const position = matrix.indexOf(digit);
+    if (position < 0) throw new TypeError('encodePin: a Trezor One PIN has digits 1-9 only');
+    return String(position + 1);
+  }).join('');
+}
+
+/** One message at a time over a report connection. */
+class MessageLink {
+  private state: DecodeState | undefined;
+
+  constructor(readonly connection: TransportConnection) {}
+
+  async send<N extends MessageName>(name: N, message: MessageMap[N]): Promise<void> {
+    const { type, payload } = encodeMessage(name, message as never);
+    for (const report of encodeReports(type, payload)) await this.connection.write(report);
+  }
+
+  async receive(signal?: AbortSignal): Promise<AnyMessage> {
+    for (;;) {
+      const report = await this.connection.read(signal);
+      this.state = decodeReport(this.state, report);
+      const done = completedMessage(this.state);
+      if (done) {
+        this.state = undefined;
+        return decodeMessage(done.type, done.payload);
+      }
+    }
+  }
+}
+
+/**
+ * A debug link client.
+ * @example
+ * const debug = await DebugLink.connect({ port: 21325 });
+ * await debug.loadDevice({ mnemonic: 'all all all all all all all all all all all all' });
+ */
+export class DebugLink {
+  private readonly debugTransport: Transport;
+  private readonly wireTransport: Transport | undefined;
+  private link: Promise<MessageLink> | undefined;
+  private queue: Promise<unknown> = Promise.resolve();
+  readonly model: string | undefined;
+
+  private constructor(options: DebugLinkOpenOptions) {
+    this.debugTransport = options.debug;
+    this.wireTransport = options.wire;
+    this.model = options.model;
+  }
+
+  /** A client over any transport pair (the virtual device's in-memory links, a USB debug interface…). */
+  static open(options: DebugLinkOpenOptions): DebugLink {
+    return new DebugLink(options);
+  }
+
+  /**
+   * The debug link of an emulator over UDP (Node): the official Trezor One / Model T emulator,
+   * trezor-user-env, or `virtual.listenUdp()`.
+   */
+  static async connect({ host = '127.0.0.1', port = 21325, wirePort = port - 1 }: DebugLinkConnectOptions = {}): Promise<DebugLink> {
+    const { udp } = await import('../transport/udp.js');
+    const debug = udp({ host, port });
+    const wire = udp({ host, port: wirePort });
+    const client = new DebugLink({ debug, wire });
+    await client.connection(); // fail early when nothing answers
+    return client;
+  }
+
+  private connection(): Promise<MessageLink> {
+    this.link ??= (async () => {
+      const [device] = await this.debugTransport.enumerate();
+      if (!device) throw new TrezorError('DeviceDisconnected', 'No debug link is answering');
+      return new MessageLink(await this.debugTransport.open(device));
+    })();
+    this.link.catch(() => {
+      this.link = undefined;
+    });
+    return this.link;
+  }
+
+  /** Run debug exchanges one at a time. */
+  private serial<T>(task: (link: MessageLink) => Promise<T>): Promise<T> {
+    const run = this.queue.then(async () => task(await this.connection()));
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
+
+  private async request<R extends MessageName>(name: MessageName, message: object, expected: R): Promise<MessageMap[R]> {
+    return this.serial(async (link) => {
+      await link.send(name, message as never);
+      const reply = await link.receive();
+      if (reply.type !== expected) throw new TrezorError('UnexpectedMessage', `Debug link answered ${reply.type}, expected ${expected}`);
+      return reply.message as MessageMap[R];
+    });
+  }
+
+  /** The device's state: PIN matrix (Trezor One), PIN, mnemonic, screen… */
+  getState(): Promise<DebugLinkState> {
+    return this.request('DebugLinkGetState', {}, 'DebugLinkState');
+  }
+
+  /** Press a button on the device. */
+  press(button: 'yes' | 'no'): Promise<void> {
+    if (button !== 'yes' && button !== 'no') throw new TypeError(`press: expected 'yes' or 'no', got ${String(button)}`);
+    return this.serial((link) => link.send('DebugLinkDecision', { button: button === 'yes' ? 'YES' : 'NO' }));
+  }
+
+  /** Type text on the device's keyboard (Model T: PIN, passphrase). */
+  input(text: string): Promise<void> {
+    return this.serial((link) => link.send('DebugLinkDecision', { input: text }));
+  }
+
+  /** Make the device's random generator repeatable (emulators only). */
+  async reseedRandom(value: number): Promise<void> {
+    await this.request('DebugLinkReseedRandom', { value }, 'Success');
+  }
+
+  /** The Trezor One PIN matrix on screen: 9 digits, keypad position order. */
+  async readPinMatrix(): Promise<string> {
+    const { matrix } = await this.getState();
+    if (!matrix || !/^[1-9]{9}$/.test(matrix)) throw new TrezorError('UnexpectedMessage', 'No PIN matrix is on the screen');
+    return matrix;
+  }
+
+  /** PIN digits as positions on the matrix the device shows right now. */
+  async encodePin(pin: string): Promise<string> {
+    return encodePin(pin, await this.readPinMatrix());
+  }
+
+  /** Wipe the device over the wire, pressing "yes" here. */
+  async wipe({ trezor }: { trezor?: Trezor } = {}): Promise<void> {
+    await this.onWire(trezor, async (call) => {
+      await call('WipeDevice', {});
+    });
+  }
+
+  /**
+   * Wipe the device and load a seed (as trezorlib's debuglink.load_device does): WipeDevice and
+   * LoadDevice go over the wire, the confirmations are pressed on the debug link.
+   */
+  async loadDevice({ mnemonic, pin, passphraseProtection = false, label, trezor }: LoadDeviceOptions): Promise<void> {
+    await this.onWire(trezor, async (call) => {
+      await call('WipeDevice', {});
+      const message: MessageMap['LoadDevice'] = {
+        mnemonics: [mnemonic],
+        passphrase_protection: passphraseProtection,
+        skip_checksum: true,
+      };
+      if (pin !== undefined && pin !== '') message.pin = pin;
+      if (label !== undefined) message.label = label;
+      await call('LoadDevice', message);
+    });
+  }
+
+  /**
+   * Run wire calls whose ButtonRequests are confirmed through this debug link: over `trezor`
+   * when given, else over a wire connection opened for the purpose.
+   */
+  private async onWire(
+    trezor: Trezor | undefined,
+    flow: (call: <N extends MessageName>(name: N, message: MessageMap[N]) => Promise<AnyMessage>) => Promise<void>,
+  ): Promise<void> {
+    if (trezor) {
+      const off = trezor.on('button', () => void this.press('yes').catch(() => undefined));
+      try {
+        await trezor.exclusive((call) => flow((name, message) => call(name, message)));
+      } finally {
+        off();
+      }
+      return;
+    }
+    if (!this.wireTransport) throw new TrezorError('InvalidParameters', 'This debug link has no wire connection: pass { trezor }', { field: 'trezor' });
+    const [device] = await this.wireTransport.enumerate();
+    if (!device) throw new TrezorError('DeviceDisconnected', 'No device is answering on the wire');
+    const link = new MessageLink(await this.wireTransport.open(device));
+    try {
+      // Initialize ends whatever flow a previous test left behind and opens a session.
+      await link.send('Initialize', {});
+      while ((await link.receive()).type !== 'Features');
+      await flow(async (name, message) => {
+        await link.send(name, message);
+        for (;;) {
+          const reply = await link.receive();
+          if (reply.type === 'ButtonRequest') {
+            await link.send('ButtonAck', {});
+            await this.press('yes');
+            continue;
+          }
+          if (reply.type === 'Failure') {
+            throw new TrezorError('FirmwareError', `${name} failed: ${reply.message.message ?? ''}`, {
+              failureCode: typeof reply.message.code === 'number' ? reply.message.code : undefined,
+              failureMessage: reply.message.message,
+            });
+          }
+          return reply;
+        }
+      });
+    } finally {
+      await link.connection.close().catch(() => undefined);
+    }
+  }
+
+  /** Close the debug connection. */
+  async close(): Promise<void> {
+    const link = this.link;
+    this.link = undefined;
+    if (link) await (await link.catch(() => undefined))?.connection.close();
+  }
+}

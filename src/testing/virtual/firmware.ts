@@ -1,0 +1,168 @@
+/**
+ * What the virtual device claims to be, per model: the firmware version and Features layout of
+ * the official emulators the transcripts were recorded from (Trezor One 1.14.1, Model T
+ * 2.4.1), the default texts of their Failure messages, and which fields each firmware puts
+ * into Features and DebugLinkState in which state. Kept apart from the device mechanics so
+ * that "what does 1.14.1 send when locked" is answered in one place.
+ */
+import type { Capability, FailureType } from '../../messages/index.js';
+import type { Model } from './context.js';
+
+export interface FirmwareProfile {
+  readonly model: Model;
+  /** Features.model */
+  readonly marketingModel: string;
+  readonly version: readonly [number, number, number];
+  readonly capabilities: readonly Capability[];
+  /** Features.revision: the firmware's source revision (ours: a fixed tag, masked in replays). */
+  readonly revision: Uint8Array;
+  /** Features.bootloader_hash (Trezor One only). */
+  readonly bootloaderHash?: Uint8Array;
+  /** Features.fw_vendor (Trezor One only). */
+  readonly fwVendor?: string;
+  /** Default Failure texts, by code. */
+  readonly failureText: Partial<Record<FailureType, string>>;
+  /** Text of Success after LockDevice / EndSession. */
+  readonly lockText: string;
+  readonly endSessionText: string;
+}
+
+const T1_CAPABILITIES: readonly Capability[] = [
+  'Capability_Bitcoin',
+  'Capability_Bitcoin_like',
+  'Capability_Crypto',
+  'Capability_Ethereum',
+  'Capability_NEM',
+  'Capability_Stellar',
+  'Capability_U2F',
+];
+
+const T2_CAPABILITIES: readonly Capability[] = [
+  'Capability_Bitcoin',
+  'Capability_Bitcoin_like',
+  'Capability_Binance',
+  'Capability_Cardano',
+  'Capability_Crypto',
+  'Capability_EOS',
+  'Capability_Ethereum',
+  'Capability_Lisk',
+  'Capability_Monero',
+  'Capability_NEM',
+  'Capability_Ripple',
+  'Capability_Stellar',
+  'Capability_Tezos',
+  'Capability_U2F',
+  'Capability_Shamir',
+  'Capability_ShamirGroups',
+  'Capability_PassphraseEntry',
+];
+
+/** 20 bytes that say what this is; real devices put a git commit hash here. */
+const REVISION = /* @__PURE__ */ new TextEncoder().encode('trezor-direct:virtua');
+
+/** Texts of legacy/firmware/fsm.c fsm_sendFailure() when called without a text. */
+const T1_TEXTS: Partial<Record<FailureType, string>> = {
+  Failure_UnexpectedMessage: 'Unexpected message',
+  Failure_ButtonExpected: 'Button expected',
+  Failure_DataError: 'Data error',
+  Failure_ActionCancelled: 'Action cancelled by user',
+  Failure_PinExpected: 'PIN expected',
+  Failure_PinCancelled: 'PIN cancelled',
+  Failure_PinInvalid: 'PIN invalid',
+  Failure_InvalidSignature: 'Invalid signature',
+  Failure_ProcessError: 'Process error',
+  Failure_NotEnoughFunds: 'Not enough funds',
+  Failure_NotInitialized: 'Device not initialized',
+  Failure_PinMismatch: 'PIN mismatch',
+  Failure_WipeCodeMismatch: 'Wipe code mismatch',
+  Failure_InvalidSession: 'Invalid session',
+  Failure_FirmwareError: 'Firmware error',
+};
+
+/** Texts core/src/trezor/wire uses for the same codes. */
+const T2_TEXTS: Partial<Record<FailureType, string>> = {
+  Failure_UnexpectedMessage: 'Unexpected message',
+  Failure_DataError: 'Data error',
+  Failure_ActionCancelled: 'Cancelled',
+  Failure_PinCancelled: 'PIN entry cancelled',
+  Failure_PinInvalid: 'PIN invalid',
+  Failure_InvalidSignature: 'Invalid signature',
+  Failure_ProcessError: 'Process error',
+  Failure_NotEnoughFunds: 'Not enough funds',
+  Failure_NotInitialized: 'Device is not initialized',
+  Failure_PinMismatch: 'PIN mismatch',
+  Failure_InvalidSession: 'Invalid session',
+  Failure_FirmwareError: 'Firmware error',
+};
+
+export const PROFILES: Record<Model, FirmwareProfile> = {
+  T1B1: {
+    model: 'T1B1',
+    marketingModel: '1',
+    version: [1, 14, 1],
+    capabilities: T1_CAPABILITIES,
+    revision: REVISION,
+    bootloaderHash: /* @__PURE__ */ new Uint8Array(32),
+    fwVendor: 'VIRTUAL',
+    failureText: T1_TEXTS,
+    lockText: 'Session cleared',
+    endSessionText: 'Session ended',
+  },
+  T2T1: {
+    model: 'T2T1',
+    marketingModel: 'T',
+    version: [2, 4, 1],
+    capabilities: T2_CAPABILITIES,
+    revision: REVISION,
+    failureText: T2_TEXTS,
+    lockText: '',
+    endSessionText: '',
+  },
+};
+
+/** Trezor One: the only messages looked at while waiting for an ack (legacy messages.c msg_read_tiny). */
+export const TINY_MESSAGES: ReadonlySet<string> = /* @__PURE__ */ new Set([
+  'PinMatrixAck',
+  'ButtonAck',
+  'PassphraseAck',
+  'Cancel',
+  'Initialize',
+]);
+
+/** Model T: requests served without unlocking first (core apps/base.py, 2.4.x). */
+export const ALLOWED_WHILE_LOCKED: ReadonlySet<string> = /* @__PURE__ */ new Set([
+  'Initialize',
+  'GetFeatures',
+  'Cancel',
+  'LockDevice',
+  'EndSession',
+  'WipeDevice',
+  'LoadDevice',
+  'ResetDevice',
+  'RecoveryDevice',
+  'SetBusy',
+  'GetEntropy',
+]);
+
+/** Largest string each Trezor One message field accepts (nanopb max_size - 1), by "Message.field". */
+export const T1_STRING_LIMITS: Readonly<Record<string, number>> = {
+  'PinMatrixAck.pin': 50,
+  'PassphraseAck.passphrase': 50,
+  'ApplySettings.label': 32,
+  'ApplySettings.language': 16,
+  'LoadDevice.label': 32,
+  'LoadDevice.pin': 50,
+  'ResetDevice.label': 32,
+  'Ping.message': 256,
+};
+
+/** Auto-lock bounds of both firmwares, in ms. */
+export const AUTOLOCK_DEFAULT_MS = 600_000;
+export const AUTOLOCK_MIN_MS = 10_000;
+export const AUTOLOCK_MAX_MS = 0x1fff_ffff;
+/** Wrong PIN attempts after which the storage wipes itself. */
+export const PIN_MAX_TRIES = 16;
+/** Sessions kept in RAM (legacy config.c MAX_SESSIONS_COUNT, core storage/cache.py). */
+export const MAX_SESSIONS = 10;
+/** Passphrase limit in UTF-8 bytes. */
+export const MAX_PASSPHRASE_BYTES = 50;

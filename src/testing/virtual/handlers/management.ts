@@ -1,0 +1,323 @@
+/**
+ * Device management on the virtual device: sessions (Initialize, GetFeatures, EndSession,
+ * LockDevice), Ping, Cancel, WipeDevice, LoadDevice, ResetDevice, ApplySettings, ChangePin,
+ * GetEntropy and SetBusy. Each follows the order of checks, screens (ButtonRequest codes)
+ * and answers (Success texts, Failure codes) of the firmware the device plays — Trezor One
+ * 1.14.1 (legacy/firmware/fsm_msg_common.h) or Model T 2.4.1 (core/src/apps/management) — as
+ * recorded in the shared transcripts. These handlers reach into the device itself
+ * (`ctx.device`), which coin handlers never need.
+ */
+import { entropyToMnemonic, validateMnemonic } from '@scure/bip39';
+import { wordlist } from '@scure/bip39/wordlists/english.js';
+import { sha256 } from '@noble/hashes/sha2.js';
+import { decodeAs, type MessageMap } from '../../../messages/index.js';
+import { fail, type Reply } from '../context.js';
+import type { CoreContext, CoreHandlerTable } from '../device.js';
+import { AUTOLOCK_MAX_MS, AUTOLOCK_MIN_MS } from '../firmware.js';
+
+const T1 = 'T1B1';
+
+function success(message?: string): Reply {
+  return { type: 'Success', message: message === undefined ? {} : { message } };
+}
+
+function requireInitialized(ctx: CoreContext): void {
+  if (!ctx.device.storage.initialized) throw ctx.device.failure('Failure_NotInitialized');
+}
+
+function requireNotInitialized(ctx: CoreContext): void {
+  if (ctx.device.storage.initialized) {
+    fail('Failure_UnexpectedMessage', ctx.model === T1 ? 'Device is already initialized. Use Wipe first.' : 'Already initialized');
+  }
+}
+
+async function initialize(ctx: CoreContext, request: MessageMap['Initialize']): Promise<Reply> {
+  const session = ctx.device.startSession(request.session_id);
+  return { type: 'Features', message: ctx.device.features(session.id) };
+}
+
+async function getFeatures(ctx: CoreContext): Promise<Reply> {
+  return { type: 'Features', message: ctx.device.features() };
+}
+
+async function ping(ctx: CoreContext, request: MessageMap['Ping']): Promise<Reply> {
+  if (request.button_protection) await ctx.confirm('ButtonRequest_ProtectCall', { text: `Confirm\n${request.message ?? ''}` });
+  if (ctx.model === T1) return success(request.message);
+  return success(request.message ?? '');
+}
+
+async function cancel(ctx: CoreContext): Promise<Reply> {
+  throw ctx.device.failure('Failure_ActionCancelled');
+}
+
+async function lockDevice(ctx: CoreContext): Promise<Reply> {
+  ctx.device.lock();
+  return success(ctx.device.profile.lockText);
+}
+
+async function endSession(ctx: CoreContext): Promise<Reply> {
+  ctx.device.endSession();
+  return success(ctx.device.profile.endSessionText);
+}
+
+async function wipeDevice(ctx: CoreContext): Promise<Reply> {
+  await ctx.confirm('ButtonRequest_WipeDevice', { text: 'Wipe device\nDo you really want to\nwipe the device?\nAll data will be lost.' });
+  ctx.device.wipe();
+  return success('Device wiped');
+}
+
+async function loadDevice(ctx: CoreContext, request: MessageMap['LoadDevice']): Promise<Reply> {
+  requireNotInitialized(ctx);
+  const mnemonics = request.mnemonics ?? [];
+  if (mnemonics.length !== 1) {
+    // SLIP-39 shares are not implemented here; the One accepts a single BIP-39 mnemonic only.
+    fail(ctx.model === T1 ? 'Failure_DataError' : 'Failure_ProcessError', 'Only a single BIP-39 mnemonic can be loaded');
+  }
+  const mnemonic = mnemonics[0]!;
+  const checksumOk = request.skip_checksum || validateMnemonic(mnemonic, wordlist);
+  if (ctx.model !== T1 && !checksumOk) fail('Failure_ProcessError', 'Mnemonic is not valid');
+  await ctx.confirm(ctx.model === T1 ? 'ButtonRequest_ProtectCall' : 'ButtonRequest_Other', {
+    text: 'Loading seed\nLoading private seed\nis not recommended.\nContinue only if you\nknow what you are doing!',
+  });
+  if (!checksumOk) fail('Failure_DataError', 'Mnemonic with wrong checksum provided');
+  ctx.device.load({
+    mnemonic,
+    pin: request.pin,
+    passphraseProtection: request.passphrase_protection ?? false,
+    label: request.label,
+    needsBackup: request.needs_backup,
+    noBackup: request.no_backup,
+  });
+  return success('Device loaded');
+}
+
+/** New PIN, entered twice. The One fails on a mismatch; the Model T asks again. */
+async function requestNewPin(ctx: CoreContext): Promise<string> {
+  const device = ctx.device;
+  for (;;) {
+    const first = await device.requestPin('PinMatrixRequestType_NewFirst');
+    if (ctx.model === T1 && first === '') throw device.failure('Failure_PinCancelled');
+    const second = await device.requestPin('PinMatrixRequestType_NewSecond');
+    if (ctx.model === T1 && second === '') throw device.failure('Failure_PinCancelled');
+    if (first === second) return first;
+    if (ctx.model === T1) throw device.failure('Failure_PinMismatch');
+    device.show('PIN mismatch\nThe PINs you entered\ndo not match.\nPlease try again.');
+  }
+}
+
+async function resetDevice(ctx: CoreContext, request: MessageMap['ResetDevice']): Promise<Reply> {
+  const device = ctx.device;
+  requireNotInitialized(ctx);
+  const strength = request.strength ?? 256;
+  if (strength !== 128 && strength !== 192 && strength !== 256) fail('Failure_DataError', 'Invalid seed strength');
+  await ctx.confirm(ctx.model === T1 ? 'ButtonRequest_ProtectCall' : 'ButtonRequest_ResetDevice', {
+    text: 'Do you really want to\ncreate a new wallet?',
+  });
+  const pin = request.pin_protection ? await requestNewPin(ctx) : undefined;
+  const internal = device.random.bytes(32);
+  const answer = await ctx.ask('EntropyRequest', {}, ['EntropyAck']);
+  const external = decodeAs('EntropyAck', answer.payload).entropy;
+  const joined = new Uint8Array(internal.length + external.length);
+  joined.set(internal);
+  joined.set(external, internal.length);
+  const mnemonic = entropyToMnemonic(sha256(joined).subarray(0, strength / 8), wordlist);
+  const skipBackup = request.skip_backup ?? false;
+  const noBackup = request.no_backup ?? false;
+  if (!skipBackup && !noBackup) {
+    // Write the words down, then check them once more: one screen a word, twice.
+    const words = mnemonic.split(' ');
+    for (let pass = 0; pass < 2; pass++) {
+      for (const [i, word] of words.entries()) {
+        await ctx.confirm(ctx.model === T1 ? 'ButtonRequest_ConfirmWord' : 'ButtonRequest_ResetDevice', {
+          text: `${pass ? 'Check' : 'Write down'} word #${i + 1}\n${word}`,
+        });
+      }
+    }
+  }
+  device.load({
+    mnemonic,
+    pin,
+    passphraseProtection: request.passphrase_protection ?? false,
+    label: request.label,
+    needsBackup: skipBackup,
+    noBackup,
+    imported: false,
+  });
+  return success(ctx.model === T1 ? 'Device successfully initialized' : 'Initialized');
+}
+
+async function applySettings(ctx: CoreContext, request: MessageMap['ApplySettings']): Promise<Reply> {
+  const device = ctx.device;
+  const storage = device.storage;
+  if (ctx.model === T1) {
+    if (request.passphrase_always_on_device !== undefined) {
+      fail('Failure_DataError', 'This firmware is incapable of passphrase entry on the device.');
+    }
+    const any =
+      request.label !== undefined ||
+      request.language !== undefined ||
+      request.use_passphrase !== undefined ||
+      request.homescreen !== undefined ||
+      request.auto_lock_delay_ms !== undefined ||
+      request.safety_checks !== undefined;
+    if (!any) fail('Failure_DataError', 'No setting provided');
+    await ctx.unlock();
+    if (request.label !== undefined) await ctx.confirm('ButtonRequest_ProtectCall', { text: `Do you really want to\nchange name to\n${request.label}?` });
+    if (request.language !== undefined) await ctx.confirm('ButtonRequest_ProtectCall', { text: `Do you really want to\nchange language to\n${request.language}?` });
+    if (request.use_passphrase !== undefined) {
+      await ctx.confirm('ButtonRequest_ProtectCall', {
+        text: `Do you really want to\n${request.use_passphrase ? 'enable' : 'disable'} passphrase\nprotection?`,
+      });
+    }
+    if (request.homescreen !== undefined) await ctx.confirm('ButtonRequest_ProtectCall', { text: 'Do you really want to\nchange the home\nscreen?' });
+    let autoLock: number | undefined;
+    if (request.auto_lock_delay_ms !== undefined) {
+      autoLock = Math.min(Math.max(request.auto_lock_delay_ms, AUTOLOCK_MIN_MS), AUTOLOCK_MAX_MS);
+      await ctx.confirm('ButtonRequest_ProtectCall', { text: `Do you really want to\nauto-lock your device\nafter ${Math.round(autoLock / 1000)} seconds?` });
+    }
+    if (request.safety_checks !== undefined) {
+      await ctx.confirm('ButtonRequest_ProtectCall', { text: `Do you really want to\nset safety checks to\n${String(request.safety_checks)}?` });
+    }
+    if (request.label !== undefined) storage.label = request.label;
+    if (request.use_passphrase !== undefined) storage.passphraseProtection = request.use_passphrase;
+    if (request.homescreen !== undefined) storage.homescreen = request.homescreen;
+    if (autoLock !== undefined) {
+      storage.autoLockDelayMs = autoLock;
+      device.armAutoLock();
+    }
+    if (request.safety_checks !== undefined) storage.safetyChecks = safetyLevel(request.safety_checks);
+    return success('Settings applied');
+  }
+
+  requireInitialized(ctx);
+  const any =
+    request.homescreen !== undefined ||
+    request.label !== undefined ||
+    request.use_passphrase !== undefined ||
+    request.passphrase_always_on_device !== undefined ||
+    request.display_rotation !== undefined ||
+    request.auto_lock_delay_ms !== undefined ||
+    request.safety_checks !== undefined ||
+    request.experimental_features !== undefined;
+  if (!any) fail('Failure_ProcessError', 'No setting provided');
+  if (request.homescreen !== undefined) {
+    await ctx.confirm('ButtonRequest_ProtectCall', { text: 'Set homescreen\nDo you really want to\nchange the homescreen?' });
+    storage.homescreen = request.homescreen;
+  }
+  if (request.label !== undefined) {
+    if (request.label.length > 32) fail('Failure_DataError', 'Label too long');
+    await ctx.confirm('ButtonRequest_ProtectCall', { text: `Change label\nDo you really want to\nchange the label to\n${request.label}?` });
+    storage.label = request.label;
+  }
+  if (request.use_passphrase !== undefined) {
+    await ctx.confirm('ButtonRequest_ProtectCall', {
+      text: `Enable passphrase\nDo you really want to\n${request.use_passphrase ? 'enable' : 'disable'} passphrase\nencryption?`,
+    });
+    storage.passphraseProtection = request.use_passphrase;
+  }
+  if (request.passphrase_always_on_device !== undefined) {
+    if (!storage.passphraseProtection) fail('Failure_DataError', 'Passphrase is not enabled');
+    await ctx.confirm('ButtonRequest_ProtectCall', { text: 'Passphrase source\nDo you really want to\nenter passphrase always\non the device?' });
+    storage.passphraseAlwaysOnDevice = request.passphrase_always_on_device;
+  }
+  if (request.auto_lock_delay_ms !== undefined) {
+    if (request.auto_lock_delay_ms < AUTOLOCK_MIN_MS) fail('Failure_ProcessError', 'Auto-lock delay too short');
+    if (request.auto_lock_delay_ms > AUTOLOCK_MAX_MS) fail('Failure_ProcessError', 'Auto-lock delay too long');
+    await ctx.confirm('ButtonRequest_ProtectCall', { text: 'Auto-lock delay\nDo you really want to\nauto-lock your device\nafter this delay?' });
+    storage.autoLockDelayMs = request.auto_lock_delay_ms;
+    device.armAutoLock();
+  }
+  if (request.display_rotation !== undefined) {
+    await ctx.confirm('ButtonRequest_ProtectCall', { text: 'Change rotation\nDo you really want to\nchange display rotation?' });
+    storage.displayRotation = typeof request.display_rotation === 'number' ? request.display_rotation : 0;
+  }
+  if (request.safety_checks !== undefined) {
+    await ctx.confirm('ButtonRequest_ProtectCall', { text: `Safety checks\nDo you really want to\nset safety checks to\n${String(request.safety_checks)}?` });
+    storage.safetyChecks = safetyLevel(request.safety_checks);
+  }
+  if (request.experimental_features !== undefined) {
+    await ctx.confirm('ButtonRequest_ProtectCall', { text: 'Experimental mode\nEnable experimental\nfeatures?' });
+    storage.experimentalFeatures = request.experimental_features;
+  }
+  return success('Settings applied');
+}
+
+function safetyLevel(value: MessageMap['ApplySettings']['safety_checks']): 'Strict' | 'PromptAlways' | 'PromptTemporarily' {
+  if (value === 'PromptAlways' || value === 1) return 'PromptAlways';
+  if (value === 'PromptTemporarily' || value === 2) return 'PromptTemporarily';
+  if (value === 'Strict' || value === 0) return 'Strict';
+  fail('Failure_DataError', 'Unsupported safety-checks setting');
+}
+
+async function changePin(ctx: CoreContext, request: MessageMap['ChangePin']): Promise<Reply> {
+  const device = ctx.device;
+  requireInitialized(ctx);
+  const removal = request.remove ?? false;
+  const hasPin = device.storage.pin !== undefined;
+  if (ctx.model === T1) {
+    if (removal && !hasPin) return success('PIN removed');
+    const what = removal ? 'remove current PIN?' : hasPin ? 'change current PIN?' : 'set new PIN?';
+    await ctx.confirm('ButtonRequest_ProtectCall', { text: `Do you really want to\n${what}` });
+    let current = '';
+    if (hasPin) {
+      current = await device.requestPin('PinMatrixRequestType_Current');
+      if (!removal && !(await device.checkPin(current))) throw device.failure('Failure_PinInvalid');
+    }
+    const next = removal ? undefined : await requestNewPin(ctx);
+    if (removal && !(await device.checkPin(current))) throw device.failure('Failure_PinInvalid');
+    device.storage.pin = next;
+    device.armAutoLock();
+    return success(removal ? 'PIN removed' : 'PIN changed');
+  }
+  const text = removal
+    ? 'Remove PIN\nDo you really want to\ndisable PIN protection?'
+    : hasPin
+      ? 'Change PIN\nDo you really want to\nchange your PIN?'
+      : 'Enable PIN\nDo you really want to\nenable PIN protection?';
+  await ctx.confirm('ButtonRequest_Other', { text });
+  let current = '';
+  if (hasPin) {
+    current = await device.requestPin('PinMatrixRequestType_Current');
+    if (!removal && !(await device.checkPin(current))) throw device.failure('Failure_PinInvalid');
+  }
+  const next = removal ? undefined : await requestNewPin(ctx);
+  if (removal && hasPin && !(await device.checkPin(current))) throw device.failure('Failure_PinInvalid');
+  device.storage.pin = next;
+  device.armAutoLock();
+  const [screen, wire] = next
+    ? hasPin
+      ? ['You have successfully\nchanged your PIN.', 'PIN changed']
+      : ['You have successfully\nenabled PIN protection.', 'PIN enabled']
+    : ['You have successfully\ndisabled PIN protection.', 'PIN removed'];
+  await ctx.confirm('ButtonRequest_Success', { text: `Success\n${screen}` });
+  return success(wire);
+}
+
+async function getEntropy(ctx: CoreContext, request: MessageMap['GetEntropy']): Promise<Reply> {
+  await ctx.confirm('ButtonRequest_ProtectCall', { text: 'Do you really want to\nsend entropy?' });
+  const size = Math.min(request.size, 1024);
+  return { type: 'Entropy', message: { entropy: ctx.device.random.bytes(size) } };
+}
+
+async function setBusy(ctx: CoreContext, request: MessageMap['SetBusy']): Promise<Reply> {
+  if (ctx.model !== T1) fail('Failure_UnexpectedMessage', 'Unexpected message');
+  const device = ctx.device;
+  device.busyUntil = request.expiry_ms ? device.clock.now() + request.expiry_ms : 0;
+  return success();
+}
+
+export const managementHandlers: CoreHandlerTable = {
+  Initialize: initialize,
+  GetFeatures: getFeatures,
+  Ping: ping,
+  Cancel: cancel,
+  LockDevice: lockDevice,
+  EndSession: endSession,
+  WipeDevice: wipeDevice,
+  LoadDevice: loadDevice,
+  ResetDevice: resetDevice,
+  ApplySettings: applySettings,
+  ChangePin: changePin,
+  GetEntropy: getEntropy,
+  SetBusy: setBusy,
+};
