@@ -3,7 +3,8 @@
 // test's call phase are fed to the handlers as recorded, and what the handlers send back must
 // be what the firmware sent: same messages in the same order, ButtonRequest codes (and page
 // counts), answers byte for byte, Failure codes (their texts are the firmware's own).
-// Every button is pressed "yes", as in the recordings.
+// Every button is pressed "yes", as in the recordings. Screens the recording read through the
+// debug link (DebugLinkLayout) must be among the pages the handlers put up.
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -37,22 +38,28 @@ function files(dir: string, match: (path: string) => boolean): string[] {
   return out.sort();
 }
 
-function parse(path: string): { mnemonic: string; events: Event[] } {
+function parse(path: string): { mnemonic: string; events: Event[]; layouts: string[] } {
   const text = readFileSync(path, 'utf8');
   const mnemonic = /mnemonic="([^"]+)"/.exec(text)?.[1] ?? '';
   const events: Event[] = [];
+  const layouts: string[] = [];
   let inCall = false;
   for (const line of text.split('\n')) {
     if (line.startsWith('# phase:')) inCall = line.includes('call');
     if (!inCall) continue;
+    const layout = /^d<= DebugLinkLayout \d+ ([0-9a-f]+)$/.exec(line.trim());
+    if (layout) {
+      const { message } = decodeMessage(9001, Uint8Array.from(Buffer.from(layout[1]!, 'hex'))) as { message: { tokens?: string[] } };
+      layouts.push((message.tokens ?? []).join('\n'));
+    }
     const m = /^(=>|<=) (\w+) (\d+)(?: ([0-9a-f]+))?$/.exec(line.trim());
     if (m) events.push({ dir: m[1] as Event['dir'], name: m[2]!, type: Number(m[3]), payload: Uint8Array.from(Buffer.from(m[4] ?? '', 'hex')) });
   }
-  return { mnemonic, events };
+  return { mnemonic, events, layouts };
 }
 
 /** Run the recorded host side against the handlers; returns what the device side sent. */
-async function replay(model: Model, version: [number, number, number], mnemonic: string, events: Event[]): Promise<Event[]> {
+async function replay(model: Model, version: [number, number, number], mnemonic: string, events: Event[], screens: string[] = []): Promise<Event[]> {
   const seed = mnemonicToSeedSync(mnemonic);
   const root = HDKey.fromMasterSeed(seed);
   const host = events.filter((e) => e.dir === '=>');
@@ -70,6 +77,7 @@ async function replay(model: Model, version: [number, number, number], mnemonic:
     seed: async () => seed,
     unlock: async () => {},
     async confirm(code, options) {
+      screens.push(...(options?.text ?? '').split('\f'));
       send('ButtonRequest', { code, ...(options?.pages ? { pages: options.pages } : {}) });
       const ack = host[next++];
       if (ack?.name !== 'ButtonAck') throw new Error(`expected ButtonAck from the host, the recording has ${ack?.name}`);
@@ -129,9 +137,12 @@ for (const suite of suites) {
       const name = path.slice(path.lastIndexOf('/', path.lastIndexOf('/') - 1) + 1);
       const gap = KNOWN_GAPS.some((g) => path.includes(g));
       it.skipIf(gap)(name, async () => {
-        const { mnemonic, events } = parse(path);
-        const sent = await replay(suite.model, suite.version, mnemonic, events);
+        const { mnemonic, events, layouts } = parse(path);
+        const screens: string[] = [];
+        const sent = await replay(suite.model, suite.version, mnemonic, events, screens);
         expect(sent.map(comparable)).toEqual(events.filter((e) => e.dir === '<=').map(comparable));
+        // Screens the recording read through the debug link (Model T swipes) show the same lines.
+        for (const layout of layouts) expect(screens).toContain(layout);
       });
     }
   });

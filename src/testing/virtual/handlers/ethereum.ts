@@ -24,8 +24,8 @@
  * Known simplifications: any coin type is accepted in BIP-44 paths (the firmware ties it to
  * the network); a "no" on the T1 address screen cancels instead of cycling to the QR code;
  * network/token definitions are accepted without checking their signatures, and the Model T
- * knows an ERC-20 token only from such a definition (2.4.1 had a built-in list); T2T1 page
- * counts are estimated (16 characters a line, 5 lines a page). The EIP-712 screens of Core
+ * knows an ERC-20 token only from such a definition (2.4.1 had a built-in list); screen texts
+ * follow the firmware's only where recordings read them (Model T verify message). The EIP-712 screens of Core
  * (domain, then the final confirmation) are a simplification: there are no recordings of them.
  * Test: test/ethereum-transcripts.test.ts replays every Ethereum recording against this file.
  */
@@ -380,9 +380,33 @@ async function t1MessagePages(ctx: DeviceContext, message: Uint8Array, title: st
   } while (offset < message.length);
 }
 
-/** Core's paginated text, estimated: 16 characters a line, 5 lines a page. */
-function pagesOf(characters: number): number {
-  return Math.max(1, Math.ceil(Math.ceil(characters / 16) / 5));
+/**
+ * Core 2.4's monospace paginated text (verify message): 17 characters a line, words wrapped,
+ * a word longer than a line broken after 16 characters with a "-" token, 5 lines a page, the
+ * title on every page. Pages separated by \f, lines by \n, as the virtual device's screen
+ * takes them; this reproduces the DebugLinkLayout tokens recorded from the 2.4.1 emulator.
+ */
+function coreMonoPages(title: string, text: string): string[] {
+  const LINE = 17;
+  const lines: string[][] = [];
+  let current = '';
+  for (const word of text.split(' ')) {
+    if (current && current.length + 1 + word.length <= LINE) {
+      current += ` ${word}`;
+      continue;
+    }
+    if (current) lines.push([current]);
+    let rest = word;
+    while (rest.length > LINE) {
+      lines.push([rest.slice(0, LINE - 1), '-']);
+      rest = rest.slice(LINE - 1);
+    }
+    current = rest;
+  }
+  if (current || lines.length === 0) lines.push([current]);
+  const pages: string[] = [];
+  for (let i = 0; i < lines.length; i += 5) pages.push([title, ...lines.slice(i, i + 5).flat()].join('\n'));
+  return pages;
 }
 
 function messageText(message: Uint8Array): string {
@@ -428,9 +452,8 @@ async function verifyMessageHandler(ctx: DeviceContext, request: MessageMap['Eth
     await ctx.confirm('ButtonRequest_Other', { text: 'The signature is valid.' });
   } else {
     await ctx.confirm('ButtonRequest_Other', { text: `Confirm address: ${request.address}` });
-    const text = messageText(message);
-    const pages = pagesOf(text.length);
-    await ctx.confirm('ButtonRequest_Other', { text: `Verify ETH message: ${text}`, ...(pages > 1 ? { pages } : {}) });
+    const pages = coreMonoPages('Verify ETH message', messageText(message));
+    await ctx.confirm('ButtonRequest_Other', { text: pages.join('\f'), ...(pages.length > 1 ? { pages: pages.length } : {}) });
   }
   return { type: 'Success', message: { message: 'Message verified' } };
 }
