@@ -137,11 +137,8 @@ export const ALLOWED_WHILE_LOCKED: ReadonlySet<string> = /* @__PURE__ */ new Set
   'LockDevice',
   'EndSession',
   'WipeDevice',
-  'LoadDevice',
-  'ResetDevice',
-  'RecoveryDevice',
+  'DoPreauthorized',
   'SetBusy',
-  'GetEntropy',
 ]);
 
 /** Largest string each Trezor One message field accepts (nanopb max_size - 1), by "Message.field". */
