@@ -1,0 +1,106 @@
+#!/usr/bin/env node
+/**
+ * trezor-direct-virtual: run a VirtualTrezor on the emulator's UDP ports, for trezorctl,
+ * Trezor Suite, trezorlib tests or any client that speaks to the official emulator.
+ *
+ *   trezor-direct-virtual [--port 21324] [--model T1B1|T2T1] [--mnemonic "…"] [--pin 1234]
+ *                         [--passphrase] [--label NAME] [--auto-confirm]
+ *
+ * Without --mnemonic the device starts blank (load a seed through the debug link, as the
+ * emulator's tests do). The PIN and mnemonic are never printed.
+ */
+import { VirtualTrezor } from '../testing/virtual/device.js';
+import type { Model } from '../testing/virtual/context.js';
+
+const USAGE = `usage: trezor-direct-virtual [--port 21324] [--model T1B1|T2T1] [--mnemonic "words…"] [--pin DIGITS]
+                             [--passphrase] [--label NAME] [--auto-confirm]`;
+
+interface Arguments {
+  port: number;
+  model: Model;
+  mnemonic?: string;
+  pin?: string;
+  passphrase: boolean;
+  label?: string;
+  autoConfirm: boolean;
+}
+
+function parse(argv: readonly string[]): Arguments {
+  const args: Arguments = { port: 21324, model: 'T1B1', passphrase: false, autoConfirm: false };
+  for (let i = 0; i < argv.length; i++) {
+    const flag = argv[i]!;
+    const value = (): string => {
+      const next = argv[++i];
+      if (next === undefined) throw new Error(`${flag} needs a value`);
+      return next;
+    };
+    switch (flag) {
+      case '--port': {
+        const port = Number(value());
+        if (!Number.isInteger(port) || port < 0 || port > 65534) throw new Error('--port must be 0..65534');
+        args.port = port;
+        break;
+      }
+      case '--model': {
+        const model = value().toUpperCase();
+        if (model !== 'T1B1' && model !== 'T2T1') throw new Error('--model must be T1B1 or T2T1');
+        args.model = model;
+        break;
+      }
+      case '--mnemonic':
+        args.mnemonic = value().trim().split(/\s+/).join(' ');
+        break;
+      case '--pin':
+        args.pin = value();
+        if (!/^[0-9]{1,50}$/.test(args.pin)) throw new Error('--pin must be 1 to 50 digits');
+        break;
+      case '--passphrase':
+        args.passphrase = true;
+        break;
+      case '--label':
+        args.label = value();
+        break;
+      case '--auto-confirm':
+        args.autoConfirm = true;
+        break;
+      case '-h':
+      case '--help':
+        console.log(USAGE);
+        process.exit(0);
+        break;
+      default:
+        throw new Error(`unknown argument ${flag}`);
+    }
+  }
+  if (args.pin && args.model === 'T1B1' && /0/.test(args.pin)) throw new Error('a Trezor One PIN uses the digits 1-9');
+  return args;
+}
+
+async function main(): Promise<void> {
+  let args: Arguments;
+  try {
+    args = parse(process.argv.slice(2));
+  } catch (error) {
+    console.error(`trezor-direct-virtual: ${(error as Error).message}\n${USAGE}`);
+    process.exit(2);
+  }
+  const virtual = new VirtualTrezor({
+    model: args.model,
+    passphraseProtection: args.passphrase,
+    autoConfirm: args.autoConfirm,
+    ...(args.mnemonic ? { mnemonic: args.mnemonic } : {}),
+    ...(args.pin ? { pin: args.pin } : {}),
+    ...(args.label !== undefined ? { label: args.label } : {}),
+  });
+  const { port, debugPort } = await virtual.listenUdp({ port: args.port });
+  const state = args.mnemonic ? `seeded${args.pin ? ', PIN set' : ''}${args.passphrase ? ', passphrase on' : ''}` : 'blank';
+  console.log(`virtual Trezor ${args.model} (${state}): wire udp:127.0.0.1:${port}, debug link udp:127.0.0.1:${debugPort}`);
+  const stop = async () => {
+    await virtual.close();
+    process.exit(0);
+  };
+  process.on('SIGINT', () => void stop());
+  process.on('SIGTERM', () => void stop());
+}
+
+void main();
