@@ -1,0 +1,208 @@
+/**
+ * The coins this module speaks and the script types it signs for.
+ *
+ * Network parameters are the firmware's own coin definitions (trezor-firmware
+ * `common/defs/bitcoin/*.json`): base58 version bytes, bech32 human-readable part, the
+ * SLIP-132 extended-key versions the device uses for each script type, SLIP-44 coin type,
+ * the signed-message header and the fee threshold (`maxfee_kb`) above which the device warns.
+ * The same table feeds @scure/btc-signer (`network`) so addresses decoded on the host match
+ * the ones the device derives.
+ *
+ * Script types are named after the output they spend (`p2pkh`, `p2sh-p2wpkh`, `p2wpkh`,
+ * `p2tr`); the firmware's InputScriptType / OutputScriptType names stay inside this module.
+ * When a call omits the script type it follows the path's purpose (BIP-44/49/84/86).
+ */
+import { invalidParameter } from '../errors.js';
+import { HARDENED } from '../path.js';
+
+/** Script type of a single-signature Bitcoin output. */
+export type ScriptType = 'p2pkh' | 'p2sh-p2wpkh' | 'p2wpkh' | 'p2tr';
+
+/** The firmware's coin_name values this module knows. */
+export type CoinName = 'Bitcoin' | 'Testnet' | 'Regtest' | 'Litecoin';
+
+/** Network parameters of one coin (common/defs/bitcoin/<coin>.json). */
+export interface CoinInfo {
+  /** coin_name as the firmware spells it. */
+  readonly name: CoinName;
+  /** coin_shortcut, as the device shows amounts. */
+  readonly shortcut: string;
+  /** SLIP-44 coin type (second path element, hardened). */
+  readonly slip44: number;
+  /** Base58 version byte of P2PKH addresses. */
+  readonly pubKeyHash: number;
+  /** Base58 version byte of P2SH addresses. */
+  readonly scriptHash: number;
+  /** WIF version byte (only for btc-signer's network object). */
+  readonly wif: number;
+  /** bech32 / bech32m human-readable part. */
+  readonly bech32: string;
+  /** Extended public key version bytes by script type (SLIP-132); taproot uses the plain one. */
+  readonly xpubVersion: { readonly p2pkh: number; readonly 'p2sh-p2wpkh': number; readonly p2wpkh: number };
+  /** Whether the firmware enables segwit / taproot for this coin. */
+  readonly segwit: boolean;
+  readonly taproot: boolean;
+  /** signed_message_header without the length byte. */
+  readonly messageHeader: string;
+  /** Fee per kB (sat) above which the device asks to confirm a high fee. */
+  readonly maxFeePerKb: number;
+  /** Smallest output value the network relays (dust_limit). */
+  readonly dustLimit: number;
+}
+
+const BITCOIN_MESSAGE = 'Bitcoin Signed Message:\n';
+
+/**
+ * The supported coins by firmware coin name.
+ * @example COINS.Testnet.bech32 // 'tb'
+ */
+export const COINS: Readonly<Record<CoinName, CoinInfo>> = /* @__PURE__ */ Object.freeze({
+  Bitcoin: {
+    name: 'Bitcoin',
+    shortcut: 'BTC',
+    slip44: 0,
+    pubKeyHash: 0x00,
+    scriptHash: 0x05,
+    wif: 0x80,
+    bech32: 'bc',
+    xpubVersion: { p2pkh: 0x0488b21e, 'p2sh-p2wpkh': 0x049d7cb2, p2wpkh: 0x04b24746 },
+    segwit: true,
+    taproot: true,
+    messageHeader: BITCOIN_MESSAGE,
+    maxFeePerKb: 2_000_000,
+    dustLimit: 546,
+  },
+  Testnet: {
+    name: 'Testnet',
+    shortcut: 'TEST',
+    slip44: 1,
+    pubKeyHash: 0x6f,
+    scriptHash: 0xc4,
+    wif: 0xef,
+    bech32: 'tb',
+    xpubVersion: { p2pkh: 0x043587cf, 'p2sh-p2wpkh': 0x044a5262, p2wpkh: 0x045f1cf6 },
+    segwit: true,
+    taproot: true,
+    messageHeader: BITCOIN_MESSAGE,
+    maxFeePerKb: 10_000_000,
+    dustLimit: 546,
+  },
+  Regtest: {
+    name: 'Regtest',
+    shortcut: 'REGTEST',
+    slip44: 1,
+    pubKeyHash: 0x6f,
+    scriptHash: 0xc4,
+    wif: 0xef,
+    bech32: 'bcrt',
+    xpubVersion: { p2pkh: 0x043587cf, 'p2sh-p2wpkh': 0x044a5262, p2wpkh: 0x045f1cf6 },
+    segwit: true,
+    taproot: true,
+    messageHeader: BITCOIN_MESSAGE,
+    maxFeePerKb: 10_000_000,
+    dustLimit: 546,
+  },
+  Litecoin: {
+    name: 'Litecoin',
+    shortcut: 'LTC',
+    slip44: 2,
+    pubKeyHash: 0x30,
+    scriptHash: 0x32,
+    wif: 0xb0,
+    bech32: 'ltc',
+    xpubVersion: { p2pkh: 0x019da462, 'p2sh-p2wpkh': 0x01b26ef6, p2wpkh: 0x04b24746 },
+    segwit: true,
+    taproot: false,
+    messageHeader: 'Litecoin Signed Message:\n',
+    maxFeePerKb: 67_000_000,
+    dustLimit: 546,
+  },
+});
+
+/**
+ * Look a coin up by its firmware name (default 'Bitcoin'); unknown names are InvalidParameters.
+ * @example getCoin('Regtest').bech32 // 'bcrt'
+ */
+export function getCoin(name: string = 'Bitcoin', field = 'coin'): CoinInfo {
+  if (typeof name !== 'string' || !Object.prototype.hasOwnProperty.call(COINS, name)) {
+    throw invalidParameter(field, `unknown coin ${JSON.stringify(name)}; expected one of ${Object.keys(COINS).join(', ')}`);
+  }
+  return COINS[name as CoinName];
+}
+
+/** The network object @scure/btc-signer takes for a coin. */
+export function btcNetwork(coin: CoinInfo): { bech32: string; pubKeyHash: number; scriptHash: number; wif: number } {
+  return { bech32: coin.bech32, pubKeyHash: coin.pubKeyHash, scriptHash: coin.scriptHash, wif: coin.wif };
+}
+
+const SCRIPT_TYPES: readonly ScriptType[] = ['p2pkh', 'p2sh-p2wpkh', 'p2wpkh', 'p2tr'];
+
+const PURPOSE_SCRIPT_TYPE: Readonly<Record<number, ScriptType>> = /* @__PURE__ */ Object.freeze({
+  44: 'p2pkh',
+  49: 'p2sh-p2wpkh',
+  84: 'p2wpkh',
+  86: 'p2tr',
+});
+
+/** The path purpose (BIP-43) of a script type: 44, 49, 84 or 86. */
+export const SCRIPT_TYPE_PURPOSE: Readonly<Record<ScriptType, number>> = /* @__PURE__ */ Object.freeze({
+  p2pkh: 44,
+  'p2sh-p2wpkh': 49,
+  p2wpkh: 84,
+  p2tr: 86,
+});
+
+/**
+ * The script type a path's purpose implies (m/44' p2pkh, m/49' p2sh-p2wpkh, m/84' p2wpkh,
+ * m/86' p2tr), or undefined for any other path.
+ * @example scriptTypeFromPath([0x80000054, 0x80000000, 0x80000000]) // 'p2wpkh'
+ */
+export function scriptTypeFromPath(addressN: readonly number[]): ScriptType | undefined {
+  const first = addressN[0];
+  if (first === undefined || first < HARDENED) return undefined;
+  return PURPOSE_SCRIPT_TYPE[first - HARDENED];
+}
+
+/**
+ * The explicit script type, validated, or the one the path implies; InvalidParameters when
+ * neither says (a non-standard path needs `scriptType`). Segwit/taproot must be enabled for
+ * the coin.
+ * @example resolveScriptType([0x80000056], undefined, getCoin()) // 'p2tr'
+ */
+export function resolveScriptType(addressN: readonly number[], scriptType: unknown, coin: CoinInfo, field = 'scriptType'): ScriptType {
+  let type: ScriptType | undefined;
+  if (scriptType !== undefined) {
+    if (!SCRIPT_TYPES.includes(scriptType as ScriptType)) {
+      throw invalidParameter(field, `expected one of ${SCRIPT_TYPES.join(', ')}, got ${JSON.stringify(scriptType)}`);
+    }
+    type = scriptType as ScriptType;
+  } else {
+    type = scriptTypeFromPath(addressN);
+    if (!type) throw invalidParameter(field, 'cannot be inferred from the path (purpose is not 44, 49, 84 or 86); pass it');
+  }
+  if (type !== 'p2pkh' && !coin.segwit) throw invalidParameter(field, `${coin.name} has no segwit`);
+  if (type === 'p2tr' && !coin.taproot) throw invalidParameter(field, `${coin.name} has no taproot`);
+  return type;
+}
+
+/** InputScriptType name of a script type (messages-bitcoin.proto). */
+export const INPUT_SCRIPT_TYPE = /* @__PURE__ */ Object.freeze({
+  p2pkh: 'SPENDADDRESS',
+  'p2sh-p2wpkh': 'SPENDP2SHWITNESS',
+  p2wpkh: 'SPENDWITNESS',
+  p2tr: 'SPENDTAPROOT',
+} as const);
+
+/** OutputScriptType name for a change output of a script type. */
+export const CHANGE_SCRIPT_TYPE = /* @__PURE__ */ Object.freeze({
+  p2pkh: 'PAYTOADDRESS',
+  'p2sh-p2wpkh': 'PAYTOP2SHWITNESS',
+  p2wpkh: 'PAYTOWITNESS',
+  p2tr: 'PAYTOTAPROOT',
+} as const);
+
+/** The SLIP-132 version for an extended public key of this script type (taproot: plain xpub). */
+export function xpubVersionFor(coin: CoinInfo, scriptType: ScriptType | undefined, ignoreXpubMagic = false): number {
+  if (ignoreXpubMagic || scriptType === undefined || scriptType === 'p2tr') return coin.xpubVersion.p2pkh;
+  return coin.xpubVersion[scriptType];
+}

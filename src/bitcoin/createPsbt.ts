@@ -1,0 +1,276 @@
+/**
+ * Unsigned transactions as PSBTs (BIP-174), ready for signPsbt or any other signer.
+ *
+ * The caller lists spendable outputs of its device accounts (UTXOs: outpoint, amount, key path
+ * and the raw previous transaction) and where to pay; this module picks the UTXOs with
+ * @scure/btc-signer's coin selection, prices the transaction at the fee rate, adds a change
+ * output to `change.path` when the remainder is above dust, and writes what a hardware signer
+ * needs to recognise its own keys and check the amounts:
+ *
+ * - every input: `witnessUtxo` (amount + script), `nonWitnessUtxo` (the whole previous
+ *   transaction, which the firmware hashes to check the amount since 1.9.1/2.3.1; optional
+ *   only when every selected input is taproot), BIP-32 derivation (`bip32Derivation` or
+ *   `tapBip32Derivation` + `tapInternalKey`), `redeemScript` for P2SH-P2WPKH;
+ * - the change output: the same derivation records, so signers treat it as change.
+ *
+ * Everything is checked before anything is built: addresses must belong to the coin, amounts
+ * must be above the output's dust threshold, previous transactions must hash to the txid and
+ * pay the stated amount to the key at the stated path. Failures are InvalidParameters naming
+ * the field (`outputs[1].amount`, `utxos[0].prevTx` …).
+ */
+import { hex } from '@scure/base';
+import { Address, OutScript, RawTx, Transaction, selectUTXO } from '@scure/btc-signer';
+import { sha256 } from '@noble/hashes/sha2.js';
+import { invalidParameter } from '../errors.js';
+import { parsePath, type Path } from '../path.js';
+import { AccountKeys, keyScript, xOnly, type AccountKey } from './accounts.js';
+import { btcNetwork, getCoin, resolveScriptType, type ScriptType } from './coins.js';
+
+/** A spendable output of the device's wallet. */
+export interface Utxo {
+  /** Id of the transaction that created it (display hex). */
+  txid: string;
+  /** Its output index in that transaction. */
+  vout: number;
+  /** Value in satoshis. */
+  amount: bigint | number;
+  /** Full key path, e.g. "m/84'/1'/0'/0/3". */
+  path: Path;
+  /** Inferred from the path's purpose when omitted. */
+  scriptType?: ScriptType;
+  /** The raw previous transaction (hex or bytes). Required unless every selected input is taproot. */
+  prevTx?: string | Uint8Array;
+  /** nSequence; default 0xfffffffd (replaceable, BIP-125). */
+  sequence?: number;
+}
+
+/** A payment: to an address, or an OP_RETURN data carrier. */
+export type PsbtOutput = { address: string; amount: bigint | number } | { opReturn: string | Uint8Array };
+
+/** Coin selection strategies of @scure/btc-signer. */
+export type SelectionStrategy = 'default' | 'all' | `accum${'Newest' | 'Oldest' | 'Smallest' | 'Biggest'}` | `exact${'Newest' | 'Oldest' | 'Smallest' | 'Biggest'}/accum${'Newest' | 'Oldest' | 'Smallest' | 'Biggest'}`;
+
+export interface CreatePsbtParameters {
+  /** Firmware coin name, default 'Bitcoin'. */
+  coin?: string;
+  /** The account key(s) the UTXOs and the change belong to (getPublicKey results). */
+  account: AccountKey | AccountKey[];
+  utxos: Utxo[];
+  outputs: PsbtOutput[];
+  /** Fee rate in sat/vB (fractions are rounded up). */
+  feeRate: number;
+  /** Where the change goes. */
+  change: { path: Path; scriptType?: ScriptType };
+  /** Coin selection; default 'default' (blackjack, then largest first). */
+  strategy?: SelectionStrategy;
+  /** Transaction version, default 2. */
+  version?: number;
+  /** nLockTime, default 0. */
+  lockTime?: number;
+}
+
+const MAX_SATOSHIS = 21_000_000n * 100_000_000n;
+/** Bitcoin Core's dust relay fee (sat/kvB) and input sizes for GetDustThreshold (policy.cpp). */
+const DUST_RELAY_FEE = 3n;
+
+function amountOf(value: unknown, field: string): bigint {
+  let n: bigint;
+  if (typeof value === 'bigint') n = value;
+  else if (typeof value === 'number' && Number.isSafeInteger(value)) n = BigInt(value);
+  else throw invalidParameter(field, 'expected an integer number of satoshis (bigint or safe integer)');
+  if (n < 0n || n > MAX_SATOSHIS) throw invalidParameter(field, 'out of range');
+  return n;
+}
+
+function bytesOf(value: unknown, field: string): Uint8Array {
+  if (value instanceof Uint8Array) return value;
+  if (typeof value === 'string' && /^([0-9a-fA-F]{2})*$/.test(value)) return hex.decode(value.toLowerCase());
+  throw invalidParameter(field, 'expected hex or a Uint8Array');
+}
+
+/** Bitcoin Core's dust threshold of an output script (GetDustThreshold at 3 sat/vB). */
+export function dustThreshold(script: Uint8Array): bigint {
+  if (script[0] === 0x6a) return 0n; // OP_RETURN: unspendable, never dust
+  const outputSize = BigInt(8 + 1 + script.length);
+  const isWitness = script.length >= 4 && script.length <= 42 && (script[0] === 0 || (script[0]! >= 0x51 && script[0]! <= 0x60)) && script[1] === script.length - 2;
+  const spendSize = isWitness ? 32n + 4n + 1n + 107n / 4n + 4n : 32n + 4n + 1n + 107n + 4n;
+  return (outputSize + spendSize) * DUST_RELAY_FEE;
+}
+
+function txidOf(raw: Uint8Array): string {
+  // txid = double SHA-256 of the serialization without witnesses, byte-reversed.
+  const parsed = RawTx.decode(raw);
+  const stripped = RawTx.encode({ ...parsed, segwitFlag: false, witnesses: undefined });
+  return hex.encode(sha256(sha256(stripped)).reverse());
+}
+
+/**
+ * Build an unsigned PSBT paying `outputs` from some of `utxos`, with change.
+ * @example const psbt = createPsbt({ coin: 'Regtest', account, utxos, outputs: [{ address, amount: 50_000n }], feeRate: 2, change: { path: "m/84'/1'/0'/1/0" } })
+ */
+export function createPsbt(params: CreatePsbtParameters): Uint8Array {
+  if (typeof params !== 'object' || params === null) throw invalidParameter('params', 'expected an object');
+  const coin = getCoin(params.coin);
+  const network = btcNetwork(coin);
+  const keys = new AccountKeys(params.account);
+  const feeRate = params.feeRate;
+  if (typeof feeRate !== 'number' || !Number.isFinite(feeRate) || feeRate < 0 || feeRate > 100_000) {
+    throw invalidParameter('feeRate', 'expected a number of sat/vB between 0 and 100000');
+  }
+  const version = params.version ?? 2;
+  const lockTime = params.lockTime ?? 0;
+  if (!Number.isInteger(version) || version < 1 || version > 2) throw invalidParameter('version', 'expected 1 or 2');
+  if (!Number.isInteger(lockTime) || lockTime < 0 || lockTime > 0xffffffff) throw invalidParameter('lockTime', 'expected a u32');
+
+  // Outputs: addresses of this coin, amounts above dust.
+  if (!Array.isArray(params.outputs) || params.outputs.length === 0) throw invalidParameter('outputs', 'expected at least one output');
+  let hasOpReturn = false;
+  const outputs = params.outputs.map((o, i) => {
+    const field = `outputs[${i}]`;
+    if (typeof o !== 'object' || o === null) throw invalidParameter(field, 'expected { address, amount } or { opReturn }');
+    if ('opReturn' in o) {
+      const data = bytesOf(o.opReturn, `${field}.opReturn`);
+      if (data.length > 80) throw invalidParameter(`${field}.opReturn`, 'at most 80 bytes');
+      hasOpReturn = true;
+      return { script: opReturnScript(data), amount: 0n };
+    }
+    let script: Uint8Array;
+    try {
+      script = OutScript.encode(Address(network).decode(o.address));
+    } catch {
+      throw invalidParameter(`${field}.address`, `not a ${coin.name} address: ${JSON.stringify(o.address)}`);
+    }
+    const amount = amountOf(o.amount, `${field}.amount`);
+    const dust = dustThreshold(script);
+    if (amount < dust) throw invalidParameter(`${field}.amount`, `${amount} sat is dust for this output (minimum ${dust})`);
+    return { script, amount };
+  });
+
+  // UTXOs: each one's key, script and previous transaction.
+  if (!Array.isArray(params.utxos) || params.utxos.length === 0) throw invalidParameter('utxos', 'expected at least one UTXO');
+  const seen = new Set<string>();
+  const candidates = params.utxos.map((u, i) => {
+    const field = `utxos[${i}]`;
+    if (typeof u !== 'object' || u === null) throw invalidParameter(field, 'expected { txid, vout, amount, path, prevTx }');
+    if (typeof u.txid !== 'string' || !/^[0-9a-fA-F]{64}$/.test(u.txid)) throw invalidParameter(`${field}.txid`, 'expected 64 hex characters');
+    const txid = u.txid.toLowerCase();
+    if (!Number.isInteger(u.vout) || u.vout < 0 || u.vout > 0xffffffff) throw invalidParameter(`${field}.vout`, 'expected a u32');
+    const outpoint = `${txid}:${u.vout}`;
+    if (seen.has(outpoint)) throw invalidParameter(field, `${outpoint} is listed twice`);
+    seen.add(outpoint);
+    const amount = amountOf(u.amount, `${field}.amount`);
+    const addressN = parsePath(u.path, `${field}.path`);
+    const type = resolveScriptType(addressN, u.scriptType, coin, `${field}.scriptType`);
+    const { publicKey, rootFingerprint } = keys.derive(addressN, `${field}.path`);
+    const { script, redeemScript } = keyScript(type, publicKey);
+    const sequence = u.sequence ?? 0xfffffffd;
+    if (!Number.isInteger(sequence) || sequence < 0 || sequence > 0xffffffff) throw invalidParameter(`${field}.sequence`, 'expected a u32');
+    let nonWitnessUtxo: Uint8Array | undefined;
+    if (u.prevTx !== undefined) {
+      nonWitnessUtxo = bytesOf(u.prevTx, `${field}.prevTx`);
+      let prev: ReturnType<typeof RawTx.decode>;
+      try {
+        prev = RawTx.decode(nonWitnessUtxo);
+      } catch {
+        throw invalidParameter(`${field}.prevTx`, 'not a raw transaction');
+      }
+      if (txidOf(nonWitnessUtxo) !== txid) throw invalidParameter(`${field}.prevTx`, `does not hash to txid ${txid}`);
+      const out = prev.outputs[u.vout];
+      if (!out) throw invalidParameter(`${field}.vout`, `the previous transaction has ${prev.outputs.length} outputs`);
+      if (out.amount !== amount) throw invalidParameter(`${field}.amount`, `the previous transaction says ${out.amount} sat`);
+      if (hex.encode(out.script) !== hex.encode(script)) {
+        throw invalidParameter(`${field}.path`, `output ${u.vout} of the previous transaction is not paid to the ${type} key at this path`);
+      }
+    } else if (type !== 'p2tr') {
+      throw invalidParameter(`${field}.prevTx`, 'required: the device checks the amount of non-taproot inputs against the previous transaction');
+    }
+    const input: Parameters<Transaction['addInput']>[0] = {
+      txid,
+      index: u.vout,
+      sequence,
+      witnessUtxo: { script, amount },
+      ...(nonWitnessUtxo && type !== 'p2tr' ? { nonWitnessUtxo } : {}),
+      ...(redeemScript ? { redeemScript } : {}),
+    };
+    if (type === 'p2tr') {
+      input.tapInternalKey = xOnly(publicKey);
+      input.tapBip32Derivation = [[xOnly(publicKey), { hashes: [], der: { fingerprint: rootFingerprint, path: addressN } }]];
+    } else {
+      input.bip32Derivation = [[publicKey, { fingerprint: rootFingerprint, path: addressN }]];
+    }
+    return { input, type, nonWitnessUtxo, field };
+  });
+
+  // Change.
+  if (typeof params.change !== 'object' || params.change === null) throw invalidParameter('change', 'expected { path }');
+  const changeN = parsePath(params.change.path, 'change.path');
+  const changeType = resolveScriptType(changeN, params.change.scriptType, coin, 'change.scriptType');
+  const changeKey = keys.derive(changeN, 'change.path');
+  const changeScript = keyScript(changeType, changeKey.publicKey);
+  const changeAddress = Address(network).encode(OutScript.decode(changeScript.script));
+
+  let selected: ReturnType<typeof selectUTXO>;
+  try {
+    selected = selectUTXO(
+      candidates.map((c) => c.input),
+      outputs.map((o) => ({ script: o.script, amount: o.amount })),
+      params.strategy ?? 'default',
+      {
+        feePerByte: BigInt(Math.ceil(feeRate)),
+        changeAddress,
+        network,
+        bip69: false,
+        createTx: true,
+        version,
+        lockTime,
+        allowUnknownOutputs: hasOpReturn,
+      },
+    );
+  } catch (e) {
+    throw invalidParameter('strategy', `coin selection failed: ${e instanceof Error ? e.message : String(e)}`);
+  }
+  if (!selected || !selected.tx) {
+    const total = candidates.reduce((sum, c) => sum + c.input.witnessUtxo!.amount, 0n);
+    const wanted = outputs.reduce((sum, o) => sum + o.amount, 0n);
+    throw invalidParameter('utxos', `insufficient funds: ${total} sat available, ${wanted} sat plus the fee at ${feeRate} sat/vB needed`);
+  }
+  const tx = selected.tx;
+
+  // Previous transactions: the firmware skips them only when every input is taproot.
+  const chosen = selected.inputs.map((inp) => candidates.find((c) => c.input.index === inp.index && hex.encode(inp.txid!) === c.input.txid)!);
+  const taprootOnly = chosen.every((c) => c.type === 'p2tr');
+  chosen.forEach((c, i) => {
+    if (c.type === 'p2tr' && c.nonWitnessUtxo && !taprootOnly) tx.updateInput(i, { nonWitnessUtxo: c.nonWitnessUtxo });
+    if (!taprootOnly && !c.nonWitnessUtxo) {
+      throw invalidParameter(`${c.field}.prevTx`, 'required: a taproot input spent together with non-taproot inputs needs its previous transaction');
+    }
+  });
+
+  // Change output: derivation records so signers recognise it.
+  if (selected.change) {
+    const index = tx.outputsLength - 1;
+    if (changeType === 'p2tr') {
+      const key = xOnly(changeKey.publicKey);
+      tx.updateOutput(index, {
+        tapInternalKey: key,
+        tapBip32Derivation: [[key, { hashes: [], der: { fingerprint: changeKey.rootFingerprint, path: changeN } }]],
+      });
+    } else {
+      tx.updateOutput(index, {
+        bip32Derivation: [[changeKey.publicKey, { fingerprint: changeKey.rootFingerprint, path: changeN }]],
+        ...(changeScript.redeemScript ? { redeemScript: changeScript.redeemScript } : {}),
+      });
+    }
+  }
+  return tx.toPSBT(0);
+}
+
+function opReturnScript(data: Uint8Array): Uint8Array {
+  // OP_RETURN <push data>; pushes up to 75 bytes directly, longer with OP_PUSHDATA1.
+  const push = data.length <= 75 ? Uint8Array.of(data.length) : Uint8Array.of(0x4c, data.length);
+  const out = new Uint8Array(1 + push.length + data.length);
+  out[0] = 0x6a;
+  out.set(push, 1);
+  out.set(data, 1 + push.length);
+  return out;
+}

@@ -1,0 +1,36 @@
+/**
+ * trezor-direct/bitcoin: Bitcoin (and Testnet, Regtest, Litecoin) on a Trezor.
+ *
+ * Addresses and extended keys from the device, account descriptors, unsigned PSBTs with coin
+ * selection built on the host, PSBT signing through the firmware's TxRequest/TxAck exchange
+ * with every signature verified on the host, and signed messages. Built on
+ * @scure/btc-signer; the core entry (`trezor-direct`) does not depend on it.
+ *
+ * @example
+ * import { connect } from 'trezor-direct';
+ * import { getAddress, signPsbt } from 'trezor-direct/bitcoin';
+ * const address = await getAddress(trezor, { path: "m/84'/0'/0'/0/0", show: true });
+ */
+export { COINS, getCoin, scriptTypeFromPath, type CoinInfo, type CoinName, type ScriptType } from './coins.js';
+export { getAddress, type GetAddressParameters } from './getAddress.js';
+export {
+  accountDescriptor,
+  descriptorChecksum,
+  getAccountDescriptor,
+  getPublicKey,
+  type GetAccountDescriptorParameters,
+  type GetPublicKeyParameters,
+  type GetPublicKeyReturnType,
+} from './getPublicKey.js';
+export { type AccountKey } from './accounts.js';
+export { createPsbt, dustThreshold, type CreatePsbtParameters, type PsbtOutput, type SelectionStrategy, type Utxo } from './createPsbt.js';
+export { signPsbt, type AmountUnit, type SignPsbtParameters, type SignPsbtProgress, type SignPsbtReturnType } from './signPsbt.js';
+export {
+  messageDigest,
+  signMessage,
+  verifyMessage,
+  type SignMessageParameters,
+  type SignMessageReturnType,
+  type VerifyMessageParameters,
+} from './message.js';
+export { decodeXpub, encodeXpub, type ExtendedPublicKey } from './xpub.js';

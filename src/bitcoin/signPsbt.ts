@@ -1,0 +1,492 @@
+/**
+ * Sign a PSBT on the device: PSBT in, signed PSBT and final transaction out.
+ *
+ * The firmware does not take a PSBT. It drives a question-and-answer exchange (SignTx, then
+ * TxRequest → TxAck until TXFINISHED; shared PROTOCOL.md §7.4) in which it asks for each input
+ * and output of the transaction, for the metadata, inputs and outputs of every previous
+ * transaction (to check the amounts it signs for), confirms the payment with the user, and
+ * streams back the serialised signed transaction and the signatures. This module translates:
+ *
+ * 1. Before touching the device it reads the PSBT and rejects what the firmware could not sign
+ *    or what would not be safe: inputs without a BIP-32 derivation of one wallet, without an
+ *    amount, without the previous transaction (unless every input is taproot), previous
+ *    transactions that do not hash to the input's txid or disagree on the amount, keys that do
+ *    not own the spent script, non-default sighash types, outputs without an address form.
+ * 2. It precomputes every answer once (the TxInput/TxOutput of the new transaction; the
+ *    metadata, inputs and outputs of each distinct previous transaction) and then answers
+ *    exactly what the device asks, in whatever order, so each request costs O(1) on the host.
+ *    Outputs whose derivation belongs to the signing wallet and whose script the key produces
+ *    go to the device as change (address_n + script type): the device derives them itself and
+ *    does not ask the user to confirm them.
+ * 3. Every returned signature is verified against its sighash (legacy, BIP-143 or BIP-341,
+ *    midstates computed once) and the input's key; the serialised transaction the device
+ *    streamed must equal the one rebuilt on the host from the PSBT and those signatures.
+ *    Any mismatch is VerificationFailed, and nothing is returned.
+ *
+ * The result carries the PSBT with the signatures added (partialSig / tapKeySig), the final
+ * raw transaction and its txid.
+ */
+import { secp256k1, schnorr } from '@noble/curves/secp256k1.js';
+import { sha256 } from '@noble/hashes/sha2.js';
+import { concatBytes } from '@noble/hashes/utils.js';
+import { base64, hex } from '@scure/base';
+import { Address, OutScript, RawTx, RawWitness, Transaction } from '@scure/btc-signer';
+import { TrezorError, invalidParameter, isTrezorError, protocolError } from '../errors.js';
+import type { MessageMap, PrevInput, PrevOutput, PrevTx, TxInput, TxOutput } from '../messages/index.js';
+import { expectType, type CallFn, type Trezor } from '../session/trezor.js';
+import { keyScript, xOnly } from './accounts.js';
+import { CHANGE_SCRIPT_TYPE, INPUT_SCRIPT_TYPE, btcNetwork, getCoin, type CoinInfo, type ScriptType } from './coins.js';
+import { Sighasher, compactSize, serializeOutput, type SighashInput } from './sighash.js';
+
+export type AmountUnit = 'BITCOIN' | 'MILLIBITCOIN' | 'MICROBITCOIN' | 'SATOSHI';
+
+/** Where the exchange is: the device asked for an input/output/previous tx, or returned a signature. */
+export interface SignPsbtProgress {
+  phase: 'input' | 'output' | 'previousTransaction' | 'signature';
+  /** Index of the input/output (for previousTransaction: the first input spending from it). */
+  index: number;
+  /** Number of inputs (or outputs for 'output'). */
+  total: number;
+}
+
+export interface SignPsbtParameters {
+  /** Firmware coin name, default 'Bitcoin'. */
+  coin?: string;
+  /** How the device displays amounts; default its own setting (BTC). */
+  amountUnit?: AmountUnit;
+  onProgress?: (progress: SignPsbtProgress) => void;
+  signal?: AbortSignal;
+}
+
+export interface SignPsbtReturnType {
+  /** The PSBT with every input's signature added (not finalized). */
+  psbt: Uint8Array;
+  /** The final signed transaction, as the device serialised it. */
+  tx: Uint8Array;
+  /** Its txid (display hex). */
+  txid: string;
+}
+
+interface InputPlan {
+  type: ScriptType;
+  publicKey: Uint8Array;
+  /** The 32-byte key the signature must verify against (x-only tweaked key for taproot). */
+  verifyKey: Uint8Array;
+  prevScript: Uint8Array;
+  redeemScript?: Uint8Array;
+  message: TxInput;
+}
+
+interface PrevTxPlan {
+  firstInput: number;
+  meta: PrevTx;
+  inputs: PrevInput[];
+  outputs: PrevOutput[];
+}
+
+type PsbtSource = Uint8Array | string | Transaction;
+
+const SEQUENCE_FINAL = 0xffffffff;
+
+function parsePsbt(psbt: PsbtSource): Transaction {
+  let bytes: Uint8Array;
+  if (psbt instanceof Uint8Array) bytes = psbt;
+  else if (typeof psbt === 'string') {
+    const text = psbt.trim();
+    try {
+      bytes = /^70736274ff([0-9a-fA-F]{2})*$/.test(text) ? hex.decode(text.toLowerCase()) : base64.decode(text);
+    } catch {
+      throw invalidParameter('psbt', 'expected PSBT bytes, base64 or hex');
+    }
+  } else if (psbt && typeof (psbt as Transaction).toPSBT === 'function') bytes = (psbt as Transaction).toPSBT();
+  else throw invalidParameter('psbt', 'expected PSBT bytes, base64 or a @scure/btc-signer Transaction');
+  try {
+    return Transaction.fromPSBT(bytes, { allowUnknownOutputs: true, allowUnknownInputs: true, disableScriptCheck: false });
+  } catch (e) {
+    throw invalidParameter('psbt', `not a valid PSBT: ${e instanceof Error ? e.message : String(e)}`);
+  }
+}
+
+function equal(a: Uint8Array | undefined, b: Uint8Array | undefined): boolean {
+  if (!a || !b || a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+/** The script type a key pays to in `script`, if any of the single-key ones. */
+function ownedScriptType(script: Uint8Array, publicKey: Uint8Array, isTaprootKey: boolean): { type: ScriptType; redeemScript?: Uint8Array } | undefined {
+  const types: ScriptType[] = isTaprootKey ? ['p2tr'] : ['p2wpkh', 'p2sh-p2wpkh', 'p2pkh'];
+  for (const type of types) {
+    const derived = keyScript(type, publicKey);
+    if (equal(derived.script, script)) return derived.redeemScript ? { type, redeemScript: derived.redeemScript } : { type };
+  }
+  return undefined;
+}
+
+function txidOf(raw: ReturnType<typeof RawTx.decode>): Uint8Array {
+  const stripped = RawTx.encode({ ...raw, segwitFlag: false, witnesses: undefined });
+  return sha256(sha256(stripped)).reverse();
+}
+
+/** The data of an OP_RETURN script with one canonical push, as the firmware compiles it. */
+function opReturnData(script: Uint8Array): Uint8Array | undefined {
+  if (script[0] !== 0x6a) return undefined;
+  let data: Uint8Array;
+  if (script.length >= 2 && script[1]! < 0x4c) data = script.subarray(2, 2 + script[1]!);
+  else if (script[1] === 0x4c && script.length >= 3) data = script.subarray(3, 3 + script[2]!);
+  else return undefined;
+  const push = data.length < 0x4c ? Uint8Array.of(data.length) : Uint8Array.of(0x4c, data.length);
+  return equal(concatBytes(Uint8Array.of(0x6a), push, data), script) ? data : undefined;
+}
+
+function taprootSupported(features: Trezor['features'] | undefined): boolean {
+  if (!features) return true;
+  const v = [features.major_version, features.minor_version, features.patch_version] as number[];
+  const atLeast = (a: number, b: number, c: number) => v[0]! > a || (v[0] === a && (v[1]! > b || (v[1] === b && v[2]! >= c)));
+  return v[0] === 1 ? atLeast(1, 10, 4) : atLeast(2, 4, 3);
+}
+
+/**
+ * Sign every input of a PSBT with the device.
+ * @example const { tx, txid } = await signPsbt(trezor, psbtBase64, { coin: 'Testnet' })
+ */
+export async function signPsbt(trezor: Trezor, psbt: PsbtSource, options: SignPsbtParameters = {}): Promise<SignPsbtReturnType> {
+  const coin = getCoin(options.coin);
+  const { onProgress, signal } = options;
+  if (options.amountUnit !== undefined && !['BITCOIN', 'MILLIBITCOIN', 'MICROBITCOIN', 'SATOSHI'].includes(options.amountUnit)) {
+    throw invalidParameter('amountUnit', 'expected BITCOIN, MILLIBITCOIN, MICROBITCOIN or SATOSHI');
+  }
+  const tx = parsePsbt(psbt);
+  const plan = planSigning(tx, coin);
+  if (plan.inputs.some((i) => i.type === 'p2tr') && !taprootSupported(trezor.features)) {
+    throw new TrezorError('NotSupported', 'This firmware cannot sign taproot inputs (needs 1.10.4 / 2.4.3 or newer)');
+  }
+
+  const signatures: (Uint8Array | undefined)[] = new Array(plan.inputs.length);
+  const chunks: Uint8Array[] = [];
+  await trezor.exclusive(async (call) => {
+    let finished = false;
+    try {
+      let reply = await call(
+        'SignTx',
+        {
+          outputs_count: plan.outputs.length,
+          inputs_count: plan.inputs.length,
+          coin_name: coin.name,
+          version: plan.version,
+          lock_time: plan.lockTime,
+          ...(options.amountUnit ? { amount_unit: options.amountUnit } : {}),
+        },
+        { signal },
+      );
+      for (;;) {
+        const request = expectType(reply, 'TxRequest');
+        const serialized = request.serialized;
+        if (serialized) {
+          if (serialized.serialized_tx && serialized.serialized_tx.length) chunks.push(serialized.serialized_tx);
+          if (serialized.signature_index !== undefined && serialized.signature !== undefined) {
+            const index = serialized.signature_index;
+            if (index >= plan.inputs.length) throw protocolError(`The device returned a signature for input ${index} of ${plan.inputs.length}`);
+            signatures[index] = serialized.signature;
+            onProgress?.({ phase: 'signature', index, total: plan.inputs.length });
+          }
+        }
+        if (request.request_type === 'TXFINISHED') {
+          finished = true;
+          return;
+        }
+        reply = await answer(call, request, plan, onProgress, signal);
+      }
+    } catch (e) {
+      // A flow we abandon ourselves leaves the device waiting for a TxAck: cancel it.
+      if (!finished && !(isTrezorError(e) && ['FirmwareError', 'ActionCancelled', 'DeviceDisconnected', 'Timeout', 'PinCancelled', 'PassphraseCancelled', 'PinInvalid', 'DeviceLocked'].includes(e.code))) {
+        await call('Cancel', {}).catch(() => undefined);
+      }
+      throw e;
+    }
+  });
+
+  return finish(tx, plan, signatures, concatBytes(...chunks));
+}
+
+interface SigningPlan {
+  version: number;
+  lockTime: number;
+  inputs: InputPlan[];
+  outputs: TxOutput[];
+  outputScripts: { amount: bigint; script: Uint8Array }[];
+  prevTxs: Map<string, PrevTxPlan>;
+  sighasher: Sighasher;
+}
+
+function planSigning(tx: Transaction, coin: CoinInfo): SigningPlan {
+  const network = btcNetwork(coin);
+  const nInputs = tx.inputsLength;
+  const nOutputs = tx.outputsLength;
+  if (nInputs === 0) throw invalidParameter('psbt.inputs', 'the PSBT has no inputs');
+  if (nOutputs === 0) throw invalidParameter('psbt.outputs', 'the PSBT has no outputs');
+  const version = tx.version;
+  const lockTime = tx.lockTime;
+  if (version < 1 || version > 0xffffffff) throw invalidParameter('psbt.version', `unsupported transaction version ${version}`);
+
+  let walletFingerprint: number | undefined;
+  const inputs: InputPlan[] = [];
+  const sighashInputs: SighashInput[] = [];
+  const rawInputs: ReturnType<Transaction['getInput']>[] = [];
+  for (let i = 0; i < nInputs; i++) {
+    const field = `psbt.inputs[${i}]`;
+    const input = tx.getInput(i);
+    rawInputs.push(input);
+    if (input.finalScriptSig || input.finalScriptWitness) throw invalidParameter(field, 'is already finalized (external inputs are not supported)');
+    if (!input.txid || input.index === undefined) throw invalidParameter(field, 'missing its outpoint');
+    if (input.sighashType !== undefined && input.sighashType !== 1 && input.sighashType !== 0) {
+      throw invalidParameter(`${field}.sighashType`, 'the device signs SIGHASH_ALL (or DEFAULT for taproot) only');
+    }
+    // The key of the wallet that spends this input.
+    let derivation: { publicKey: Uint8Array; fingerprint: number; path: number[]; taproot: boolean } | undefined;
+    const taprootDer = (input.tapBip32Derivation ?? []).filter(([, d]) => d.hashes.length === 0);
+    if (taprootDer.length === 1) {
+      const [key, d] = taprootDer[0]!;
+      derivation = { publicKey: key, fingerprint: d.der.fingerprint, path: d.der.path, taproot: true };
+    } else if (input.bip32Derivation?.length === 1) {
+      const [key, d] = input.bip32Derivation[0]!;
+      derivation = { publicKey: key, fingerprint: d.fingerprint, path: d.path, taproot: false };
+    } else if ((input.bip32Derivation?.length ?? 0) > 1 || taprootDer.length > 1) {
+      throw invalidParameter(`${field}.bip32Derivation`, 'has several keys (multisig is not supported)');
+    } else {
+      throw invalidParameter(`${field}.bip32Derivation`, 'missing: the device needs the key path of every input');
+    }
+    if (walletFingerprint === undefined) walletFingerprint = derivation.fingerprint;
+    else if (walletFingerprint !== derivation.fingerprint) {
+      throw invalidParameter(`${field}.bip32Derivation`, 'belongs to another wallet than the first input (external inputs are not supported)');
+    }
+    if (derivation.path.length === 0 || derivation.path.length > 8) throw invalidParameter(`${field}.bip32Derivation`, 'path depth must be 1..8');
+
+    // The spent output: amount and script.
+    let prevOut: { amount: bigint; script: Uint8Array } | undefined;
+    if (input.nonWitnessUtxo) {
+      const out = input.nonWitnessUtxo.outputs[input.index];
+      if (!out) throw invalidParameter(`${field}.nonWitnessUtxo`, `has no output ${input.index}`);
+      if (!equal(txidOf(input.nonWitnessUtxo), input.txid)) throw invalidParameter(`${field}.nonWitnessUtxo`, 'does not hash to the input txid');
+      if (input.witnessUtxo && (input.witnessUtxo.amount !== out.amount || !equal(input.witnessUtxo.script, out.script))) {
+        throw invalidParameter(`${field}.witnessUtxo`, 'disagrees with the previous transaction');
+      }
+      prevOut = out;
+    } else if (input.witnessUtxo) prevOut = input.witnessUtxo;
+    if (!prevOut) throw invalidParameter(`${field}.witnessUtxo`, 'missing: the amount of the spent output is unknown');
+
+    const owned = ownedScriptType(prevOut.script, derivation.publicKey, derivation.taproot);
+    if (!owned) throw invalidParameter(`${field}.bip32Derivation`, 'its key does not own the spent output script');
+    if (owned.type === 'p2tr' && !coin.taproot) throw invalidParameter(field, `${coin.name} has no taproot`);
+    if (owned.type !== 'p2pkh' && !coin.segwit) throw invalidParameter(field, `${coin.name} has no segwit`);
+    if (input.redeemScript && owned.redeemScript && !equal(input.redeemScript, owned.redeemScript)) {
+      throw invalidParameter(`${field}.redeemScript`, 'does not match the key');
+    }
+    const sequence = input.sequence ?? SEQUENCE_FINAL;
+    const plan: InputPlan = {
+      type: owned.type,
+      publicKey: derivation.publicKey,
+      verifyKey: owned.type === 'p2tr' ? prevOut.script.subarray(2, 34) : derivation.publicKey,
+      prevScript: prevOut.script,
+      message: {
+        address_n: derivation.path,
+        prev_hash: input.txid,
+        prev_index: input.index,
+        sequence,
+        script_type: INPUT_SCRIPT_TYPE[owned.type],
+        amount: prevOut.amount,
+      },
+    };
+    if (owned.redeemScript) plan.redeemScript = owned.redeemScript;
+    inputs.push(plan);
+    sighashInputs.push({ txid: input.txid.slice().reverse(), index: input.index, sequence, amount: prevOut.amount, script: prevOut.script });
+  }
+
+  // Previous transactions, needed unless every input is taproot.
+  const taprootOnly = inputs.every((i) => i.type === 'p2tr');
+  const prevTxs = new Map<string, PrevTxPlan>();
+  rawInputs.forEach((input, i) => {
+    const prev = input.nonWitnessUtxo;
+    if (!prev) {
+      if (!taprootOnly) {
+        throw invalidParameter(`psbt.inputs[${i}].nonWitnessUtxo`, 'missing: the device checks every non-taproot spend against its previous transaction');
+      }
+      return;
+    }
+    const id = hex.encode(input.txid!);
+    if (prevTxs.has(id)) return;
+    prevTxs.set(id, {
+      firstInput: i,
+      meta: { version: prev.version >>> 0, lock_time: prev.lockTime, inputs_count: prev.inputs.length, outputs_count: prev.outputs.length },
+      inputs: prev.inputs.map((p) => ({ prev_hash: p.txid, prev_index: p.index, script_sig: p.finalScriptSig, sequence: p.sequence })),
+      outputs: prev.outputs.map((o) => ({ amount: o.amount, script_pubkey: o.script })),
+    });
+  });
+
+  // Outputs: change (derivation of this wallet, key owns the script), OP_RETURN, or an address.
+  const outputs: TxOutput[] = [];
+  const outputScripts: { amount: bigint; script: Uint8Array }[] = [];
+  for (let i = 0; i < nOutputs; i++) {
+    const field = `psbt.outputs[${i}]`;
+    const output = tx.getOutput(i);
+    if (!output.script || output.amount === undefined) throw invalidParameter(field, 'missing its script or amount');
+    outputScripts.push({ amount: output.amount, script: output.script });
+    const change = changeOutput(output, walletFingerprint);
+    if (change) {
+      outputs.push({ address_n: change.path, amount: output.amount, script_type: CHANGE_SCRIPT_TYPE[change.type] });
+      continue;
+    }
+    const data = opReturnData(output.script);
+    if (data) {
+      if (output.amount !== 0n) throw invalidParameter(`${field}.amount`, 'an OP_RETURN output must carry 0 sat for the device');
+      outputs.push({ amount: 0n, script_type: 'PAYTOOPRETURN', op_return_data: data });
+      continue;
+    }
+    let address: string;
+    try {
+      address = Address(network).encode(OutScript.decode(output.script));
+    } catch {
+      throw invalidParameter(`${field}.script`, `has no ${coin.name} address form the device could show`);
+    }
+    outputs.push({ address, amount: output.amount, script_type: 'PAYTOADDRESS' });
+  }
+
+  return {
+    version,
+    lockTime,
+    inputs,
+    outputs,
+    outputScripts,
+    prevTxs,
+    sighasher: new Sighasher({ version, lockTime, inputs: sighashInputs, outputs: outputScripts }),
+  };
+}
+
+function changeOutput(output: ReturnType<Transaction['getOutput']>, fingerprint: number | undefined): { path: number[]; type: ScriptType } | undefined {
+  if (fingerprint === undefined || !output.script) return undefined;
+  const candidates: { key: Uint8Array; fingerprint: number; path: number[]; taproot: boolean }[] = [];
+  for (const [key, d] of output.tapBip32Derivation ?? []) {
+    if (d.hashes.length === 0) candidates.push({ key, fingerprint: d.der.fingerprint, path: d.der.path, taproot: true });
+  }
+  for (const [key, d] of output.bip32Derivation ?? []) candidates.push({ key, fingerprint: d.fingerprint, path: d.path, taproot: false });
+  if (candidates.length !== 1) return undefined;
+  const c = candidates[0]!;
+  if (c.fingerprint !== fingerprint || c.path.length === 0 || c.path.length > 8) return undefined;
+  const owned = ownedScriptType(output.script, c.key, c.taproot);
+  return owned ? { path: c.path, type: owned.type } : undefined;
+}
+
+/** The TxAck for one TxRequest. */
+function answer(call: CallFn, request: MessageMap['TxRequest'], plan: SigningPlan, onProgress: SignPsbtParameters['onProgress'], signal: AbortSignal | undefined) {
+  const details = request.details ?? {};
+  const index = details.request_index ?? 0;
+  const options = { signal };
+  if (details.tx_hash && details.tx_hash.length) {
+    const prev = plan.prevTxs.get(hex.encode(details.tx_hash));
+    if (!prev) throw protocolError(`The device asked for previous transaction ${hex.encode(details.tx_hash)}, which the PSBT does not carry`);
+    onProgress?.({ phase: 'previousTransaction', index: prev.firstInput, total: plan.inputs.length });
+    switch (request.request_type) {
+      case 'TXMETA':
+        return call('TxAckPrevMeta', { tx: prev.meta }, options);
+      case 'TXINPUT': {
+        const input = prev.inputs[index];
+        if (!input) throw protocolError(`The device asked for input ${index} of a previous transaction with ${prev.inputs.length}`);
+        return call('TxAckPrevInput', { tx: { input } }, options);
+      }
+      case 'TXOUTPUT': {
+        const output = prev.outputs[index];
+        if (!output) throw protocolError(`The device asked for output ${index} of a previous transaction with ${prev.outputs.length}`);
+        return call('TxAckPrevOutput', { tx: { output } }, options);
+      }
+      default:
+        throw protocolError(`Unexpected request ${String(request.request_type)} about a previous transaction (extra data and replacements are not supported)`);
+    }
+  }
+  switch (request.request_type) {
+    case 'TXINPUT': {
+      const input = plan.inputs[index];
+      if (!input) throw protocolError(`The device asked for input ${index} of ${plan.inputs.length}`);
+      onProgress?.({ phase: 'input', index, total: plan.inputs.length });
+      return call('TxAckInput', { tx: { input: input.message } }, options);
+    }
+    case 'TXOUTPUT': {
+      const output = plan.outputs[index];
+      if (!output) throw protocolError(`The device asked for output ${index} of ${plan.outputs.length}`);
+      onProgress?.({ phase: 'output', index, total: plan.outputs.length });
+      return call('TxAckOutput', { tx: { output } }, options);
+    }
+    default:
+      throw protocolError(`Unexpected request ${String(request.request_type)} (only standard transactions are supported)`);
+  }
+}
+
+/** Verify the signatures and the device's transaction; build the signed PSBT. */
+function finish(tx: Transaction, plan: SigningPlan, signatures: (Uint8Array | undefined)[], deviceTx: Uint8Array): SignPsbtReturnType {
+  const fail = (why: string) => new TrezorError('VerificationFailed', why);
+  const scriptSigs: Uint8Array[] = [];
+  const witnesses: Uint8Array[][] = [];
+  let segwit = false;
+  plan.inputs.forEach((input, i) => {
+    const signature = signatures[i];
+    if (!signature) throw fail(`The device returned no signature for input ${i}`);
+    if (input.type === 'p2tr') {
+      if (signature.length !== 64 || !schnorr.verify(signature, plan.sighasher.bip341(i), input.verifyKey)) {
+        throw fail(`The signature of input ${i} does not verify`);
+      }
+      scriptSigs.push(new Uint8Array(0));
+      witnesses.push([signature]);
+      segwit = true;
+      return;
+    }
+    const scriptCode = input.type === 'p2pkh' ? input.prevScript : keyScript('p2pkh', input.publicKey).script;
+    const digest = input.type === 'p2pkh' ? plan.sighasher.legacy(i, scriptCode) : plan.sighasher.bip143(i, scriptCode);
+    let ok = false;
+    try {
+      ok = secp256k1.verify(signature, digest, input.publicKey, { prehash: false, format: 'der', lowS: true });
+    } catch {
+      ok = false;
+    }
+    if (!ok) throw fail(`The signature of input ${i} does not verify`);
+    const sig = concatBytes(signature, Uint8Array.of(0x01));
+    if (input.type === 'p2pkh') {
+      scriptSigs.push(concatBytes(Uint8Array.of(sig.length), sig, Uint8Array.of(input.publicKey.length), input.publicKey));
+      witnesses.push([]);
+    } else {
+      scriptSigs.push(input.redeemScript ? concatBytes(Uint8Array.of(input.redeemScript.length), input.redeemScript) : new Uint8Array(0));
+      witnesses.push([sig, input.publicKey]);
+      segwit = true;
+    }
+  });
+
+  // The transaction as the PSBT and the verified signatures define it.
+  const u32 = (n: number) => {
+    const b = new Uint8Array(4);
+    new DataView(b.buffer).setUint32(0, n >>> 0, true);
+    return b;
+  };
+  const body: Uint8Array[] = [compactSize(plan.inputs.length)];
+  plan.inputs.forEach((input, i) => {
+    body.push(input.message.prev_hash.slice().reverse(), u32(input.message.prev_index), compactSize(scriptSigs[i]!.length), scriptSigs[i]!, u32(input.message.sequence!));
+  });
+  body.push(compactSize(plan.outputScripts.length), ...plan.outputScripts.map(serializeOutput));
+  const version = u32(plan.version);
+  const lockTime = u32(plan.lockTime);
+  const stripped = concatBytes(version, ...body, lockTime);
+  const expected = segwit ? concatBytes(version, Uint8Array.of(0x00, 0x01), ...body, ...witnesses.map((w) => RawWitness.encode(w)), lockTime) : stripped;
+  if (!equal(expected, deviceTx)) throw fail('The transaction the device serialised differs from the PSBT with its signatures');
+
+  // The signed PSBT (signature status checks skipped: they rescan every input per update).
+  plan.inputs.forEach((input, i) => {
+    const signature = signatures[i]!;
+    if (input.type === 'p2tr') tx.updateInput(i, { tapKeySig: signature }, true);
+    else {
+      tx.updateInput(
+        i,
+        { partialSig: [[input.publicKey, concatBytes(signature, Uint8Array.of(0x01))]], ...(input.redeemScript ? { redeemScript: input.redeemScript } : {}) },
+        true,
+      );
+    }
+  });
+  return { psbt: tx.toPSBT(0), tx: deviceTx, txid: hex.encode(sha256(sha256(stripped)).reverse()) };
+}
+
