@@ -1,0 +1,1126 @@
+/**
+ * Bitcoin on the virtual device: GetAddress, GetPublicKey, SignMessage, VerifyMessage and the
+ * whole SignTx exchange, written after the firmware's own workflows (legacy/firmware
+ * fsm_msg_coin.h, signing.c, crypto.c for the Trezor One 1.14.1; core apps/bitcoin for the
+ * Model T 2.4.1) and held to the emulator recordings in shared/transcripts*.
+ *
+ * Keys come from the session's BIP-32 root; ECDSA signatures are RFC 6979 with low S (noble,
+ * the same nonce derivation as trezor-crypto, no low-R grinding) and BIP-340 signatures use
+ * 32 zero bytes of aux randomness, as the firmware does, so transactions and messages are
+ * byte-identical with the firmware's test vectors.
+ *
+ * SignTx, as the device drives it (each step is one TxRequest, answered by a TxAck):
+ *
+ *   1  inputs  TXINPUT i                  path check (Forbidden key path / one warning), amounts
+ *      outputs TXOUTPUT i                 ButtonRequest ConfirmOutput unless change
+ *      totals                             NotEnoughFunds; FeeOverThreshold; SignTx for >2
+ *                                         changes and for a lock time; final SignTx
+ *   2  previous transactions (skipped when every input is taproot), for each input:
+ *      TXINPUT i, TXMETA, TXINPUT j / TXOUTPUT j of the previous tx; amount and script checks
+ *   3  serialization: a legacy input is signed by streaming all inputs and outputs again
+ *      (legacy digest); a segwit input is re-read and serialised; then every output
+ *   4  witnesses (segwit only): TXINPUT i → signature; then TXFINISHED
+ *
+ * Each piece of the signed transaction rides on the next TxRequest (`serialized`). The two
+ * models differ in where the pieces are cut and in the shape of TxRequest:
+ *
+ *   T1B1  header ‖ count travel with the first input, the output count with the first
+ *         output; non-segwit inputs are requested again in the witness pass (witness 00);
+ *         `details` only when something is asked, `serialized` only when it carries data.
+ *   T2T1  header ‖ count are written when serialization starts, the output count when the
+ *         outputs start; non-segwit inputs get their 00 witness without a request; every
+ *         TxRequest carries `details` and `serialized` (serialized_tx possibly empty).
+ *
+ * Every input and output the host sends again must equal what it sent in phase 1, or the
+ * device fails with "Transaction has changed during signing" (the firmware checks running
+ * hashes; this device compares each item, so it reports the first difference at once).
+ *
+ * Not implemented (answered with a Failure, listed for the replay test): multisig inputs and
+ * outputs, replacement transactions (orig_hash), external inputs (the firmware verifies
+ * SLIP-19 proofs; this device rejects every external input), coins other than Bitcoin,
+ * Testnet, Regtest and Litecoin, curves other than secp256k1 for GetPublicKey, SLIP-25 paths.
+ * On the Trezor One a "no" on the address or xpub screen shows the QR code and asks again;
+ * the device contract has no way to tell "no" from Cancel yet, so here "no" cancels unless the
+ * context offers `decide()`.
+ */
+import { schnorr, secp256k1 } from '@noble/curves/secp256k1.js';
+import { ripemd160 } from '@noble/hashes/legacy.js';
+import { sha256 } from '@noble/hashes/sha2.js';
+import { concatBytes } from '@noble/hashes/utils.js';
+import type { HDKey } from '@scure/bip32';
+import { bech32, bech32m, createBase58check } from '@scure/base';
+import { taprootTweakPrivKey, taprootTweakPubkey } from '@scure/btc-signer/utils.js';
+import { COINS, type CoinInfo, type CoinName } from '../../../bitcoin/coins.js';
+import {
+  decodeAs,
+  encodeAs,
+  type MessageMap,
+  type PrevInput,
+  type PrevOutput,
+  type PrevTx,
+  type TxInput,
+  type TxOutput,
+  type TxRequest,
+} from '../../../messages/index.js';
+import { HARDENED } from '../../../path.js';
+import { fail, type ConfirmOptions, type DeviceContext, type HandlerTable, type Reply } from '../context.js';
+
+const base58check = /* @__PURE__ */ createBase58check(sha256);
+const hash160 = (data: Uint8Array) => ripemd160(sha256(data));
+const sha256d = (data: Uint8Array) => sha256(sha256(data));
+
+const PATH_MAX_ACCOUNT = 100;
+const PATH_MAX_CHANGE = 1;
+const PATH_MAX_ADDRESS_INDEX = 1_000_000;
+const BIP32_MAX_LAST_ELEMENT = 1_000_000;
+const MAX_SILENT_CHANGE_COUNT = 2;
+const SEQUENCE_FINAL = 0xffffffff;
+const GREEN_ADDRESS_PURPOSE = 1195487518;
+const CHANGED = 'Transaction has changed during signing';
+
+type InputType = 'SPENDADDRESS' | 'SPENDMULTISIG' | 'EXTERNAL' | 'SPENDWITNESS' | 'SPENDP2SHWITNESS' | 'SPENDTAPROOT';
+type OutputType = 'PAYTOADDRESS' | 'PAYTOSCRIPTHASH' | 'PAYTOMULTISIG' | 'PAYTOOPRETURN' | 'PAYTOWITNESS' | 'PAYTOP2SHWITNESS' | 'PAYTOTAPROOT';
+
+const INTERNAL_INPUT_TYPES: readonly string[] = ['SPENDADDRESS', 'SPENDMULTISIG', 'SPENDWITNESS', 'SPENDP2SHWITNESS', 'SPENDTAPROOT'];
+const SEGWIT_INPUT_TYPES: readonly string[] = ['SPENDWITNESS', 'SPENDP2SHWITNESS', 'SPENDTAPROOT'];
+const MULTISIG_INPUT_TYPES: readonly string[] = ['SPENDMULTISIG', 'SPENDP2SHWITNESS', 'SPENDWITNESS'];
+const MULTISIG_OUTPUT_TYPES: readonly string[] = ['PAYTOMULTISIG', 'PAYTOP2SHWITNESS', 'PAYTOWITNESS'];
+const CHANGE_OUTPUT_TYPES: readonly string[] = ['PAYTOADDRESS', 'PAYTOMULTISIG', 'PAYTOP2SHWITNESS', 'PAYTOWITNESS', 'PAYTOTAPROOT'];
+const SEGWIT_OUTPUT_TYPES: readonly string[] = ['PAYTOP2SHWITNESS', 'PAYTOWITNESS', 'PAYTOTAPROOT'];
+const CHANGE_TO_INPUT: Readonly<Record<string, InputType>> = {
+  PAYTOADDRESS: 'SPENDADDRESS',
+  PAYTOMULTISIG: 'SPENDMULTISIG',
+  PAYTOWITNESS: 'SPENDWITNESS',
+  PAYTOP2SHWITNESS: 'SPENDP2SHWITNESS',
+  PAYTOTAPROOT: 'SPENDTAPROOT',
+};
+
+// ----------------------------------------------------------------------------------------------
+// Coins and paths
+
+function coinOf(name: string | undefined): CoinInfo {
+  const coin = Object.prototype.hasOwnProperty.call(COINS, name ?? 'Bitcoin') ? COINS[(name ?? 'Bitcoin') as CoinName] : undefined;
+  if (!coin) fail('Failure_DataError', 'Invalid coin name');
+  return coin;
+}
+
+/** The Model T 2.4.1 firmware predates taproot; the Trezor One has it since 1.10.4. */
+function taprootEnabled(ctx: DeviceContext, coin: CoinInfo): boolean {
+  if (!coin.taproot) return false;
+  const [major, minor, patch] = ctx.version;
+  return major === 1 ? minor > 10 || (minor === 10 && patch >= 4) : minor > 4 || (minor === 4 && patch >= 3);
+}
+
+function coinTypeMatches(coin: CoinInfo, element: number | undefined): boolean {
+  return element === (HARDENED | coin.slip44) >>> 0;
+}
+
+/**
+ * crypto.c coin_path_check(): is `addressN` a path this coin uses (`full`: and for this script
+ * type)? Patterns: BIP-44/49/84/86, BIP-48, Green Address and Casa compatibility paths.
+ */
+export function coinPathCheck(coin: CoinInfo, scriptType: string, addressN: readonly number[], multisig: boolean, full: boolean, taproot: boolean): boolean {
+  const n = addressN;
+  if (n.length === 0) return false;
+  const h = (i: number) => (n[i]! & HARDENED) !== 0;
+  const u = (i: number) => n[i]! & 0x7fffffff;
+  const standard = (segwit: boolean, ok: boolean) =>
+    ok &&
+    (!segwit || coin.segwit) &&
+    n.length === 5 &&
+    coinTypeMatches(coin, n[1]) &&
+    h(2) &&
+    u(2) <= PATH_MAX_ACCOUNT &&
+    n[3]! <= PATH_MAX_CHANGE &&
+    n[4]! <= PATH_MAX_ADDRESS_INDEX;
+  switch (n[0]) {
+    case (HARDENED | 44) >>> 0:
+      return standard(false, true) && (!full || (scriptType === 'SPENDADDRESS' && !multisig));
+    case (HARDENED | 48) >>> 0: {
+      let valid = (n.length === 5 || n.length === 6) && coinTypeMatches(coin, n[1]) && h(2) && u(2) <= PATH_MAX_ACCOUNT;
+      if (n.length === 5) {
+        valid = valid && n[3]! <= PATH_MAX_CHANGE && n[4]! <= PATH_MAX_ADDRESS_INDEX;
+        if (full) valid = valid && multisig && scriptType === 'SPENDMULTISIG';
+      } else if (n.length === 6) {
+        const type = u(3);
+        valid = valid && h(3) && type <= 2 && (type === 0 || coin.segwit) && n[4]! <= PATH_MAX_CHANGE && n[5]! <= PATH_MAX_ADDRESS_INDEX;
+        if (full) {
+          const expected = type === 0 ? ['SPENDMULTISIG', 'SPENDADDRESS'] : type === 1 ? ['SPENDP2SHWITNESS'] : ['SPENDWITNESS'];
+          valid = valid && multisig && expected.includes(scriptType);
+        }
+      }
+      return valid;
+    }
+    case (HARDENED | 49) >>> 0:
+      return standard(true, true) && (!full || scriptType === 'SPENDP2SHWITNESS');
+    case (HARDENED | 84) >>> 0:
+      return standard(true, true) && (!full || scriptType === 'SPENDWITNESS');
+    case (HARDENED | 86) >>> 0:
+      return standard(true, taproot) && (!full || (scriptType === 'SPENDTAPROOT' && !multisig));
+    case 1:
+    case 4:
+      return coin.slip44 === 0 && n.length === 2 && n[1]! <= PATH_MAX_ADDRESS_INDEX && (!full || scriptType !== 'SPENDTAPROOT');
+    case (HARDENED | 3) >>> 0:
+      return (
+        coin.slip44 === 0 &&
+        n.length === 4 &&
+        h(1) &&
+        u(1) <= 100 &&
+        (n[2] === 1 || n[2] === 4) &&
+        n[3]! <= PATH_MAX_ADDRESS_INDEX &&
+        (!full || scriptType !== 'SPENDTAPROOT')
+      );
+    case GREEN_ADDRESS_PURPOSE:
+      if (coin.slip44 !== 0) return false;
+      if (n.length === 3) return !full && n[1] === 6 && n[2]! <= PATH_MAX_ADDRESS_INDEX;
+      return n.length === 1 && !full;
+    case 49:
+      return (
+        n.length === 5 &&
+        coinTypeMatches(coin, (HARDENED | n[1]!) >>> 0) &&
+        !h(1) &&
+        n[2]! <= PATH_MAX_ACCOUNT &&
+        n[3]! <= PATH_MAX_CHANGE &&
+        n[4]! <= PATH_MAX_ADDRESS_INDEX &&
+        (!full || scriptType === 'SPENDP2SHWITNESS')
+      );
+    default:
+      return false;
+  }
+}
+
+/**
+ * fsm_checkCoinPath(): a path that fails the full check is refused under Strict safety checks
+ * unless it is at least a known path of the coin, and otherwise shown with a warning.
+ * Returns true when the warning was shown.
+ */
+async function checkCoinPath(ctx: DeviceContext, coin: CoinInfo, scriptType: string, addressN: readonly number[], multisig: boolean, warn = true): Promise<boolean> {
+  const taproot = taprootEnabled(ctx, coin);
+  if (coinPathCheck(coin, scriptType, addressN, multisig, true, taproot)) return false;
+  if (ctx.safetyChecks === 'Strict' && !coinPathCheck(coin, scriptType, addressN, multisig, false, taproot)) {
+    fail('Failure_DataError', 'Forbidden key path');
+  }
+  if (!warn) return false;
+  await ctx.confirm('ButtonRequest_UnknownDerivationPath', { text: 'Wrong address path for selected coin. Continue at your own risk!' });
+  return true;
+}
+
+/** Derives keys from the session root, caching every node on the way. */
+class Keys {
+  private readonly cache = new Map<string, HDKey>();
+  constructor(readonly root: HDKey) {}
+
+  node(addressN: readonly number[]): HDKey {
+    let node = this.root;
+    let id = '';
+    for (const index of addressN) {
+      id += `/${index}`;
+      let child = this.cache.get(id);
+      if (!child) {
+        child = node.deriveChild(index);
+        this.cache.set(id, child);
+      }
+      node = child;
+    }
+    return node;
+  }
+}
+
+// ----------------------------------------------------------------------------------------------
+// Scripts and addresses
+
+function p2pkhScript(keyHash: Uint8Array): Uint8Array {
+  return concatBytes(Uint8Array.of(0x76, 0xa9, 0x14), keyHash, Uint8Array.of(0x88, 0xac));
+}
+function p2shScript(scriptHash: Uint8Array): Uint8Array {
+  return concatBytes(Uint8Array.of(0xa9, 0x14), scriptHash, Uint8Array.of(0x87));
+}
+function witnessScript(version: number, program: Uint8Array): Uint8Array {
+  return concatBytes(Uint8Array.of(version === 0 ? 0 : 0x50 + version, program.length), program);
+}
+
+/** BIP-86 output key of a compressed public key (no script tree). */
+function taprootOutputKey(publicKey: Uint8Array): Uint8Array {
+  return taprootTweakPubkey(publicKey.slice(1, 33), new Uint8Array(0))[0];
+}
+
+/** scriptPubKey of a single-key input script type (fill_input_script_pubkey). */
+function keyScriptPubKey(scriptType: string, publicKey: Uint8Array): Uint8Array {
+  switch (scriptType) {
+    case 'SPENDADDRESS':
+      return p2pkhScript(hash160(publicKey));
+    case 'SPENDWITNESS':
+      return witnessScript(0, hash160(publicKey));
+    case 'SPENDP2SHWITNESS':
+      return p2shScript(hash160(witnessScript(0, hash160(publicKey))));
+    case 'SPENDTAPROOT':
+      return witnessScript(1, taprootOutputKey(publicKey));
+    default:
+      fail('Failure_DataError', 'Unsupported script type.');
+  }
+}
+
+function base58Address(version: number, hash: Uint8Array): string {
+  return base58check.encode(concatBytes(Uint8Array.of(version), hash));
+}
+
+function segwitAddress(coin: CoinInfo, version: number, program: Uint8Array): string {
+  const words = [version, ...bech32.toWords(program)];
+  return version === 0 ? bech32.encode(coin.bech32, words) : bech32m.encode(coin.bech32, words);
+}
+
+/** compute_address() for single-key script types. */
+function keyAddress(coin: CoinInfo, scriptType: string, publicKey: Uint8Array): string {
+  switch (scriptType) {
+    case 'SPENDADDRESS':
+      return base58Address(coin.pubKeyHash, hash160(publicKey));
+    case 'SPENDP2SHWITNESS':
+      return base58Address(coin.scriptHash, hash160(witnessScript(0, hash160(publicKey))));
+    case 'SPENDWITNESS':
+      return segwitAddress(coin, 0, hash160(publicKey));
+    case 'SPENDTAPROOT':
+      return segwitAddress(coin, 1, taprootOutputKey(publicKey));
+    default:
+      fail('Failure_DataError', "Can't encode address");
+  }
+}
+
+/** address_to_script_pubkey(): undefined when the text is not an address of this coin. */
+function addressScript(coin: CoinInfo, address: string, taproot: boolean): Uint8Array | undefined {
+  const lower = address.toLowerCase();
+  if (lower.startsWith(`${coin.bech32}1`)) {
+    for (const codec of [bech32, bech32m]) {
+      let decoded: { prefix: string; words: number[] };
+      try {
+        decoded = codec.decode(address as `${string}1${string}`, 90);
+      } catch {
+        continue;
+      }
+      if (decoded.prefix !== coin.bech32) return undefined;
+      const [version, ...rest] = decoded.words;
+      if (version === undefined || (version === 0) !== (codec === bech32)) return undefined;
+      let program: Uint8Array;
+      try {
+        program = bech32.fromWords(rest);
+      } catch {
+        return undefined;
+      }
+      if (version === 0 && (program.length === 20 || program.length === 32)) return witnessScript(0, program);
+      if (version === 1 && program.length === 32 && taproot) {
+        try {
+          schnorr.utils.lift_x(BigInt(`0x${hexOf(program)}`));
+        } catch {
+          return undefined;
+        }
+        return witnessScript(1, program);
+      }
+      return undefined;
+    }
+    return undefined;
+  }
+  let raw: Uint8Array;
+  try {
+    raw = base58check.decode(address);
+  } catch {
+    return undefined;
+  }
+  if (raw.length !== 21) return undefined;
+  if (raw[0] === coin.pubKeyHash) return p2pkhScript(raw.subarray(1));
+  if (raw[0] === coin.scriptHash) return p2shScript(raw.subarray(1));
+  return undefined;
+}
+
+function hexOf(bytes: Uint8Array): string {
+  let out = '';
+  for (const b of bytes) out += b.toString(16).padStart(2, '0');
+  return out;
+}
+
+function equal(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+// ----------------------------------------------------------------------------------------------
+// Serialization (transaction.c)
+
+function u32le(n: number): Uint8Array {
+  const b = new Uint8Array(4);
+  new DataView(b.buffer).setUint32(0, n >>> 0, true);
+  return b;
+}
+function u64le(n: bigint): Uint8Array {
+  const b = new Uint8Array(8);
+  new DataView(b.buffer).setBigUint64(0, BigInt.asUintN(64, n), true);
+  return b;
+}
+function varint(n: number): Uint8Array {
+  if (n < 0xfd) return Uint8Array.of(n);
+  if (n <= 0xffff) return Uint8Array.of(0xfd, n & 0xff, n >>> 8);
+  return concatBytes(Uint8Array.of(0xfe), u32le(n));
+}
+const varBytes = (data: Uint8Array) => concatBytes(varint(data.length), data);
+/** A script push of up to 75 bytes (OP_PUSH n) or longer (OP_PUSHDATA1/2). */
+function pushData(data: Uint8Array): Uint8Array {
+  if (data.length < 0x4c) return concatBytes(Uint8Array.of(data.length), data);
+  if (data.length <= 0xff) return concatBytes(Uint8Array.of(0x4c, data.length), data);
+  return concatBytes(Uint8Array.of(0x4d, data.length & 0xff, data.length >>> 8), data);
+}
+/** Outpoint: txid in internal byte order (the reverse of prev_hash) ‖ index. */
+const outpoint = (prevHash: Uint8Array, index: number) => concatBytes(prevHash.slice().reverse(), u32le(index));
+const serializeOutput = (amount: bigint, script: Uint8Array) => concatBytes(u64le(amount), varBytes(script));
+
+// ----------------------------------------------------------------------------------------------
+// Screens
+
+type Decider = DeviceContext & { decide?: (code: string, options?: ConfirmOptions) => Promise<boolean> };
+
+/**
+ * A Trezor One screen that "no" does not cancel: the firmware shows the next view (QR code)
+ * and asks again; "yes" accepts. Falls back to a plain confirmation.
+ */
+async function cyclingScreen(ctx: DeviceContext, code: string, text: string): Promise<void> {
+  const decide = (ctx as Decider).decide;
+  if (!decide) return ctx.confirm(code, { text });
+  while (!(await decide.call(ctx, code, { text }))) {
+    // "no": the other view of the same screen.
+  }
+}
+
+/** T1 fsm_layoutPaginated: 4 rows of 18 ASCII characters, or of 8 bytes shown in hex. */
+async function t1MessagePages(ctx: DeviceContext, message: Uint8Array, title: string): Promise<void> {
+  const ascii = message.every((byte) => byte >= 0x20 && byte <= 0x7e);
+  const perPage = ascii ? 18 * 4 : 8 * 4;
+  let offset = 0;
+  do {
+    const shown = message.subarray(offset, offset + perPage);
+    offset += perPage;
+    await ctx.confirm('ButtonRequest_Other', { text: `${title} ${ascii ? new TextDecoder().decode(shown) : hexOf(shown)}` });
+  } while (offset < message.length);
+}
+
+function formatAmount(coin: CoinInfo, amount: bigint, unit: string | number | undefined): string {
+  const units: Record<string, [bigint, string]> = {
+    BITCOIN: [100_000_000n, coin.shortcut],
+    MILLIBITCOIN: [100_000n, `m${coin.shortcut}`],
+    MICROBITCOIN: [100n, `u${coin.shortcut}`],
+    SATOSHI: [1n, `sat ${coin.shortcut}`],
+  };
+  const [div, label] = units[String(unit ?? 'BITCOIN')] ?? units.BITCOIN!;
+  const whole = amount / div;
+  const frac = (amount % div).toString().padStart(div.toString().length - 1, '0').replace(/0+$/, '');
+  return `${whole}${frac ? `.${frac}` : ''} ${label}`;
+}
+
+// ----------------------------------------------------------------------------------------------
+// GetAddress, GetPublicKey
+
+async function getAddressHandler(ctx: DeviceContext, request: MessageMap['GetAddress']): Promise<Reply> {
+  const addressN = request.address_n ?? [];
+  if (ctx.model === 'T1B1') await ctx.unlock();
+  const coin = coinOf(request.coin_name);
+  const scriptType = String(request.script_type ?? 'SPENDADDRESS');
+  const keys = new Keys(await ctx.root());
+  if (request.multisig) fail('Failure_DataError', 'Multisig addresses are not supported by this device');
+  if (scriptType === 'SPENDTAPROOT' && !taprootEnabled(ctx, coin)) fail('Failure_DataError', "Can't encode address");
+  if (scriptType !== 'SPENDADDRESS' && !coin.segwit) fail('Failure_DataError', "Can't encode address");
+  const node = keys.node(addressN);
+  const address = keyAddress(coin, scriptType, node.publicKey!);
+  if (ctx.model === 'T1B1') {
+    if (request.show_display) {
+      await checkCoinPath(ctx, coin, scriptType, addressN, false);
+      await cyclingScreen(ctx, 'ButtonRequest_Address', `Address: ${address}`);
+    }
+  } else {
+    await checkCoinPath(ctx, coin, scriptType, addressN, false);
+    if (request.show_display) await ctx.confirm('ButtonRequest_Address', { text: `Address: ${address}` });
+  }
+  return { type: 'Address', message: { address } };
+}
+
+/** hdnode_serialize_public() with the version the firmware picks (or Failure). */
+function xpubVersion(coin: CoinInfo, scriptType: string, ignoreMagic: boolean, taproot: boolean): number {
+  switch (scriptType) {
+    case 'SPENDADDRESS':
+    case 'SPENDMULTISIG':
+      return coin.xpubVersion.p2pkh;
+    case 'SPENDP2SHWITNESS':
+      if (coin.segwit) return ignoreMagic ? coin.xpubVersion.p2pkh : coin.xpubVersion['p2sh-p2wpkh'];
+      break;
+    case 'SPENDWITNESS':
+      if (coin.segwit) return ignoreMagic ? coin.xpubVersion.p2pkh : coin.xpubVersion.p2wpkh;
+      break;
+    case 'SPENDTAPROOT':
+      if (taproot) return coin.xpubVersion.p2pkh;
+      break;
+  }
+  fail('Failure_DataError', 'Invalid combination of coin and script_type');
+}
+
+function serializeXpub(version: number, node: HDKey, publicKey: Uint8Array): string {
+  const out = new Uint8Array(78);
+  const view = new DataView(out.buffer);
+  view.setUint32(0, version >>> 0);
+  out[4] = node.depth;
+  view.setUint32(5, node.parentFingerprint >>> 0);
+  view.setUint32(9, node.index >>> 0);
+  out.set(node.chainCode!, 13);
+  out.set(publicKey, 45);
+  return base58check.encode(out);
+}
+
+async function getPublicKeyHandler(ctx: DeviceContext, request: MessageMap['GetPublicKey']): Promise<Reply> {
+  const addressN = request.address_n ?? [];
+  if (ctx.model === 'T1B1') await ctx.unlock();
+  const coin = coinOf(request.coin_name);
+  if (request.ecdsa_curve_name !== undefined && request.ecdsa_curve_name !== 'secp256k1') {
+    fail('Failure_DataError', 'Only the secp256k1 curve is supported by this device');
+  }
+  if (addressN[0] === (HARDENED | 10025) >>> 0) fail('Failure_DataError', 'Forbidden key path');
+  const keys = new Keys(await ctx.root());
+  const node = keys.node(addressN);
+  const scriptType = String(request.script_type ?? 'SPENDADDRESS');
+  const xpub = serializeXpub(xpubVersion(coin, scriptType, request.ignore_xpub_magic === true, taprootEnabled(ctx, coin)), node, node.publicKey!);
+  if (request.show_display) {
+    if (ctx.model === 'T1B1') {
+      for (let page = 0; page < 2; page++) await cyclingScreen(ctx, 'ButtonRequest_PublicKey', `XPUB ${page + 1}/2 ${xpub}`);
+    } else {
+      // Core shows the xpub in lines of 16 characters, 5 lines a page; its debug layout of the
+      // second page reads [title, line 6, '', '', line 7] (recorded from the 2.4.1 emulator).
+      const line = (i: number) => xpub.slice(16 * i, 16 * i + 16);
+      const first = ['XPUB', line(0), line(1), line(2), line(3), line(4)].join('\n');
+      const second = ['XPUB', line(5), '', '', xpub.slice(96)].join('\n');
+      await ctx.confirm('ButtonRequest_PublicKey', { pages: 2, text: `${first}\f${second}` });
+    }
+  }
+  const message: MessageMap['PublicKey'] = {
+    node: {
+      depth: node.depth,
+      fingerprint: node.parentFingerprint,
+      child_num: node.index,
+      chain_code: node.chainCode!,
+      public_key: node.publicKey!,
+    },
+    xpub,
+    root_fingerprint: keys.root.fingerprint,
+  };
+  if (ctx.model === 'T1B1') {
+    // 1.14.1 adds the account's BIP-380 descriptor.
+    const wrap: Record<string, [string, string]> = {
+      SPENDADDRESS: ['pkh(', ')'],
+      SPENDP2SHWITNESS: ['sh(wpkh(', '))'],
+      SPENDWITNESS: ['wpkh(', ')'],
+      SPENDTAPROOT: ['tr(', ')'],
+    };
+    const parts = wrap[scriptType];
+    if (parts) {
+      const origin = [keys.root.fingerprint.toString(16).padStart(8, '0'), ...addressN.map((n) => (n >= HARDENED ? `${n - HARDENED}h` : String(n)))].join('/');
+      const plain = serializeXpub(coin.xpubVersion.p2pkh, node, node.publicKey!);
+      const body = `${parts[0]}[${origin}]${plain}/<0;1>/*${parts[1]}`;
+      message.descriptor = `${body}#${descriptorChecksum(body)}`;
+    }
+  }
+  return { type: 'PublicKey', message };
+}
+
+const DESC_INPUT = '0123456789()[],\'/*abcdefgh@:$%{}IJKLMNOPQRSTUVWXYZ&+-.;<=>?!^_|~ijklmnopqrstuvwxyzABCDEFGH`#"\\ ';
+const DESC_CHECKSUM = 'qpzry9x8gf2tvdw0s3jn54khce6mua7l';
+const DESC_GENERATOR = [0xf5dee51989n, 0xa9fdca3312n, 0x1bab10e32dn, 0x3706b1677an, 0x644d626ffdn];
+
+/** BIP-380 checksum (the firmware's descriptor.c). */
+function descriptorChecksum(text: string): string {
+  let chk = 1n;
+  const step = (value: number) => {
+    const top = chk >> 35n;
+    chk = ((chk & 0x7ffffffffn) << 5n) ^ BigInt(value);
+    for (let i = 0; i < 5; i++) if ((top >> BigInt(i)) & 1n) chk ^= DESC_GENERATOR[i]!;
+  };
+  let groups: number[] = [];
+  for (const ch of text) {
+    const v = DESC_INPUT.indexOf(ch);
+    step(v & 31);
+    groups.push(v >> 5);
+    if (groups.length === 3) {
+      step(groups[0]! * 9 + groups[1]! * 3 + groups[2]!);
+      groups = [];
+    }
+  }
+  if (groups.length === 1) step(groups[0]!);
+  else if (groups.length === 2) step(groups[0]! * 3 + groups[1]!);
+  for (let i = 0; i < 8; i++) step(0);
+  chk ^= 1n;
+  let out = '';
+  for (let i = 0; i < 8; i++) out += DESC_CHECKSUM[Number((chk >> BigInt(5 * (7 - i))) & 31n)];
+  return out;
+}
+
+// ----------------------------------------------------------------------------------------------
+// Messages
+
+function messageDigest(coin: CoinInfo, message: Uint8Array): Uint8Array {
+  const header = new TextEncoder().encode(coin.messageHeader);
+  return sha256d(concatBytes(varBytes(header), varBytes(message)));
+}
+
+async function signMessageHandler(ctx: DeviceContext, request: MessageMap['SignMessage']): Promise<Reply> {
+  const addressN = request.address_n ?? [];
+  const message = request.message ?? new Uint8Array(0);
+  const scriptType = String(request.script_type ?? 'SPENDADDRESS');
+  if (ctx.model === 'T1B1') await ctx.unlock();
+  const coin = coinOf(request.coin_name);
+  let keys: Keys;
+  if (ctx.model === 'T1B1') {
+    await checkCoinPath(ctx, coin, scriptType, addressN, false);
+    keys = new Keys(await ctx.root());
+  } else {
+    keys = new Keys(await ctx.root());
+    await checkCoinPath(ctx, coin, scriptType, addressN, false);
+  }
+  if (scriptType === 'SPENDTAPROOT' || !['SPENDADDRESS', 'SPENDP2SHWITNESS', 'SPENDWITNESS'].includes(scriptType)) {
+    fail('Failure_ProcessError', 'Error computing address');
+  }
+  if (scriptType !== 'SPENDADDRESS' && !coin.segwit) fail('Failure_ProcessError', 'Error computing address');
+  const node = keys.node(addressN);
+  const address = keyAddress(coin, scriptType, node.publicKey!);
+  if (ctx.model === 'T1B1') {
+    await ctx.confirm('ButtonRequest_Other', { text: `Confirm address ${address}` });
+    await t1MessagePages(ctx, message, 'Sign message?');
+  } else {
+    await ctx.confirm('ButtonRequest_Other', { text: `Sign ${coin.shortcut} message from ${address}` });
+  }
+  const recovered = secp256k1.sign(messageDigest(coin, message), node.privateKey!, { prehash: false, lowS: true, format: 'recovered' });
+  let header = 27 + recovered[0]! + 4;
+  if (!request.no_script_type) {
+    if (scriptType === 'SPENDP2SHWITNESS') header += 4;
+    else if (scriptType === 'SPENDWITNESS') header += 8;
+  }
+  const signature = concatBytes(Uint8Array.of(header), recovered.subarray(1));
+  return { type: 'MessageSignature', message: { address, signature } };
+}
+
+/** cryptoMessageVerify(): 0 valid, 1 bad address, 2 bad signature. */
+function verify(coin: CoinInfo, message: Uint8Array, address: string, signature: Uint8Array): 0 | 1 | 2 {
+  const script = addressScript(coin, address, false);
+  if (!script) return 1;
+  const header = signature[0]!;
+  if (header < 27 || header > 42) return 2;
+  let publicKey: Uint8Array;
+  try {
+    publicKey = secp256k1.Signature.fromBytes(signature.subarray(1), 'compact')
+      .addRecoveryBit((header - 27) & 3)
+      .recoverPublicKey(messageDigest(coin, message))
+      .toBytes(header >= 31);
+  } catch {
+    return 2;
+  }
+  const keyHash = hash160(publicKey);
+  const candidates: Uint8Array[] = [];
+  if (header <= 34) candidates.push(p2pkhScript(keyHash));
+  if (header >= 31) {
+    if (header <= 38) candidates.push(p2shScript(hash160(witnessScript(0, keyHash))));
+    if (header <= 34 || header >= 39) candidates.push(witnessScript(0, keyHash));
+  }
+  return candidates.some((c) => equal(c, script)) ? 0 : 2;
+}
+
+async function verifyMessageHandler(ctx: DeviceContext, request: MessageMap['VerifyMessage']): Promise<Reply> {
+  const coin = coinOf(request.coin_name);
+  const signature = request.signature ?? new Uint8Array(0);
+  const message = request.message ?? new Uint8Array(0);
+  const address = request.address ?? '';
+  if (signature.length !== 65) fail('Failure_ProcessError', 'Invalid signature');
+  const result = verify(coin, message, address, signature);
+  if (result === 1) fail('Failure_DataError', 'Invalid address');
+  if (result === 2) fail('Failure_ProcessError', 'Invalid signature');
+  if (ctx.model === 'T1B1') {
+    await ctx.confirm('ButtonRequest_Other', { text: `Confirm address ${address}` });
+    await t1MessagePages(ctx, message, 'Verified message');
+    await ctx.confirm('ButtonRequest_Other', { text: 'The signature is valid.' });
+  } else {
+    await ctx.confirm('ButtonRequest_Other', { text: `Verify ${coin.shortcut} message from ${address}` });
+  }
+  return { type: 'Success', message: { message: 'Message verified' } };
+}
+
+// ----------------------------------------------------------------------------------------------
+// SignTx
+
+/** Canonical bytes of an input/output as sent, to compare later copies with; incomplete ones fail. */
+function encoded(name: 'TxInput' | 'TxOutput', message: TxInput | TxOutput, failure: string): Uint8Array {
+  try {
+    return name === 'TxInput' ? encodeAs('TxAckInput', { tx: { input: message as TxInput } }) : encodeAs('TxAckOutput', { tx: { output: message as TxOutput } });
+  } catch {
+    fail(failure === CHANGED ? 'Failure_ProcessError' : 'Failure_DataError', failure);
+  }
+}
+
+interface InputRecord {
+  encoded: Uint8Array;
+  input: TxInput;
+  scriptType: InputType;
+  scriptPubKey: Uint8Array;
+}
+
+interface OutputRecord {
+  encoded: Uint8Array;
+  amount: bigint;
+  script: Uint8Array;
+}
+
+/** One SignTx exchange: the firmware's signing state for this transaction. */
+class Signing {
+  private readonly t1: boolean;
+  private readonly taproot: boolean;
+  private readonly inputs: InputRecord[] = [];
+  private readonly outputs: OutputRecord[] = [];
+  private pending: Uint8Array[] = [];
+  private signature: { index: number; der: Uint8Array } | undefined;
+  private totalIn = 0n;
+  private totalOut = 0n;
+  private changeOut = 0n;
+  private changeCount = 0;
+  private weight: number;
+  private segwit = false;
+  private taprootOnly = true;
+  private minSequence = SEQUENCE_FINAL;
+  private pathWarned = false;
+  /** Account prefix shared by all inputs (change detection); null once they disagree. */
+  private walletPrefix: number[] | null | undefined;
+  private walletDepth = 0;
+  private readonly version: number;
+  private readonly lockTime: number;
+  private readonly inputsCount: number;
+  private readonly outputsCount: number;
+
+  constructor(
+    private readonly ctx: DeviceContext,
+    private readonly coin: CoinInfo,
+    private readonly keys: Keys,
+    private readonly request: MessageMap['SignTx'],
+  ) {
+    this.t1 = ctx.model === 'T1B1';
+    this.taproot = taprootEnabled(ctx, coin);
+    this.version = request.version ?? 1;
+    this.lockTime = request.lock_time ?? 0;
+    this.inputsCount = request.inputs_count;
+    this.outputsCount = request.outputs_count;
+    this.weight = 4 * (4 + 4 + varint(this.inputsCount).length + varint(this.outputsCount).length);
+  }
+
+  // --- the wire ---------------------------------------------------------------------------------
+
+  private emit(bytes: Uint8Array): void {
+    this.pending.push(bytes);
+  }
+
+  /** Send one TxRequest (with whatever is pending) and return the raw TxAck payload. */
+  private async txRequest(type: 'TXINPUT' | 'TXOUTPUT' | 'TXMETA', index: number | undefined, txHash?: Uint8Array): Promise<Uint8Array> {
+    const details: NonNullable<TxRequest['details']> = {};
+    if (index !== undefined) details.request_index = index;
+    if (txHash) details.tx_hash = txHash;
+    const message: TxRequest = { request_type: type, details };
+    this.attachSerialized(message);
+    const answer = await this.ctx.ask('TxRequest', message, ['TxAck']);
+    return answer.payload;
+  }
+
+  private attachSerialized(message: TxRequest): void {
+    const data = this.pending.length ? concatBytes(...this.pending) : new Uint8Array(0);
+    if (this.t1 && !data.length && !this.signature) return;
+    const serialized: NonNullable<TxRequest['serialized']> = {};
+    if (this.signature) {
+      serialized.signature_index = this.signature.index;
+      serialized.signature = this.signature.der;
+    }
+    if (data.length || !this.t1 || this.signature) serialized.serialized_tx = data;
+    message.serialized = serialized;
+    this.pending = [];
+    this.signature = undefined;
+  }
+
+  private finished(): Reply {
+    const message: TxRequest = { request_type: 'TXFINISHED' };
+    if (!this.t1) message.details = {};
+    this.attachSerialized(message);
+    return { type: 'TxRequest', message };
+  }
+
+  private async askInput(index: number): Promise<TxInput> {
+    const input = decodeAs('TxAckInput', await this.txRequest('TXINPUT', index)).tx?.input;
+    if (!input) fail('Failure_DataError', 'Failed to decode message');
+    return input;
+  }
+
+  private async askOutput(index: number): Promise<TxOutput> {
+    const output = decodeAs('TxAckOutput', await this.txRequest('TXOUTPUT', index)).tx?.output;
+    if (!output) fail('Failure_DataError', 'Failed to decode message');
+    return output;
+  }
+
+  /** The input again; it must be the one phase 1 saw. */
+  private async askSameInput(index: number): Promise<TxInput> {
+    const input = await this.askInput(index);
+    this.validateInput(input);
+    if (!equal(encoded('TxInput', input, CHANGED), this.inputs[index]!.encoded)) fail('Failure_ProcessError', CHANGED);
+    return input;
+  }
+
+  private async askSameOutput(index: number): Promise<OutputRecord> {
+    const output = await this.askOutput(index);
+    const record = this.outputs[index]!;
+    if (!equal(encoded('TxOutput', output, CHANGED), record.encoded)) fail('Failure_ProcessError', CHANGED);
+    return record;
+  }
+
+  // --- phase 1 ----------------------------------------------------------------------------------
+
+  async run(): Promise<Reply> {
+    for (let i = 0; i < this.inputsCount; i++) await this.addInput(i, await this.askInput(i));
+    for (let i = 0; i < this.outputsCount; i++) await this.addOutput(i, await this.askOutput(i));
+    await this.confirmTotals();
+    if (!this.taprootOnly) for (let i = 0; i < this.inputsCount; i++) await this.checkPrevTx(i);
+    await this.serialize();
+    return this.finished();
+  }
+
+  private validateInput(input: TxInput): InputType {
+    const type = String(input.script_type ?? 'SPENDADDRESS');
+    if (!input.prev_hash || input.prev_hash.length !== 32) fail('Failure_DataError', 'Provided prev_hash is invalid.');
+    if (input.multisig && !MULTISIG_INPUT_TYPES.includes(type)) fail('Failure_DataError', 'Multisig field provided but not expected.');
+    if (type === 'EXTERNAL') {
+      // The firmware accepts external inputs with a valid SLIP-19 proof; this device has no verifier.
+      if (input.ownership_proof) fail('Failure_DataError', 'Invalid external input.');
+      fail('Failure_ProcessError', 'Unverifiable external input.');
+    }
+    if (!INTERNAL_INPUT_TYPES.includes(type)) fail('Failure_DataError', 'Unsupported script type.');
+    if (SEGWIT_INPUT_TYPES.includes(type) && !this.coin.segwit) fail('Failure_DataError', 'Segwit not enabled on this coin');
+    if (type === 'SPENDTAPROOT' && !this.taproot) fail('Failure_DataError', 'Taproot not enabled on this coin.');
+    if (input.orig_hash) fail('Failure_ProcessError', 'Replacement transactions are not supported by this device');
+    if (input.script_pubkey) fail('Failure_DataError', "Input's script_pubkey provided but not expected.");
+    if (input.multisig || type === 'SPENDMULTISIG') fail('Failure_ProcessError', 'Multisig is not supported by this device');
+    return type as InputType;
+  }
+
+  private async addInput(index: number, input: TxInput): Promise<void> {
+    const type = this.validateInput(input);
+    if (input.amount === undefined || input.amount === null) fail('Failure_DataError', 'Expected input with amount');
+    const addressN = input.address_n ?? [];
+    if (this.t1) {
+      if (await checkCoinPath(this.ctx, this.coin, type, addressN, false, !this.pathWarned)) this.pathWarned = true;
+    } else if (!this.pathWarned && !coinPathCheck(this.coin, type, addressN, false, true, this.taproot)) {
+      // Core 2.4.1 only warns here ("foreign address"); its keychain refuses the key when signing.
+      await this.ctx.confirm('ButtonRequest_UnknownDerivationPath', { text: 'Wrong address path for selected coin.' });
+      this.pathWarned = true;
+    }
+    const publicKey = this.keys.node(addressN).publicKey!;
+    const record: InputRecord = { encoded: encoded('TxInput', input, 'Failed to decode message'), input, scriptType: type, scriptPubKey: keyScriptPubKey(type, publicKey) };
+    this.inputs[index] = record;
+    this.totalIn += BigInt(input.amount);
+    if (this.totalIn > 0xffffffffffffffffn) fail('Failure_DataError', 'Value overflow');
+    const sequence = input.sequence ?? SEQUENCE_FINAL;
+    if (sequence < this.minSequence) this.minSequence = sequence;
+    // Change outputs must share the inputs' account path (all but the last two elements).
+    if (this.walletPrefix !== null) {
+      if (addressN.length < 2) this.walletPrefix = null;
+      else if (this.walletPrefix === undefined) {
+        this.walletPrefix = addressN.slice(0, -2);
+        this.walletDepth = addressN.length;
+      } else if (addressN.length !== this.walletDepth || this.walletPrefix.some((n, i) => addressN[i] !== n)) this.walletPrefix = null;
+    }
+    if (type !== 'SPENDTAPROOT') this.taprootOnly = false;
+    // tx_input_weight()
+    let weight = 4 * 40;
+    if (type === 'SPENDADDRESS') weight += 4 * (107 + 1);
+    else {
+      if (!this.segwit) weight += 2 + this.inputsCount;
+      weight += type === 'SPENDP2SHWITNESS' ? 4 * 23 : 4;
+      weight += 1 + (type === 'SPENDTAPROOT' ? 66 : 107);
+      this.segwit = true;
+    }
+    this.weight += weight;
+  }
+
+  private validateOutput(output: TxOutput): string {
+    const type = String(output.script_type ?? 'PAYTOADDRESS');
+    const addressN = output.address_n ?? [];
+    if (output.multisig && !MULTISIG_OUTPUT_TYPES.includes(type)) fail('Failure_DataError', 'Multisig field provided but not expected.');
+    if (addressN.length && !CHANGE_OUTPUT_TYPES.includes(type)) fail('Failure_DataError', "Output's address_n provided but not expected.");
+    if (type === 'PAYTOOPRETURN') {
+      if (output.address !== undefined || addressN.length || output.multisig) fail('Failure_DataError', 'OP_RETURN output with address or multisig');
+      if (BigInt(output.amount ?? 0n) !== 0n) fail('Failure_DataError', 'OP_RETURN output with non-zero amount');
+    } else {
+      if (output.op_return_data !== undefined) fail('Failure_DataError', 'OP RETURN data provided but not OP RETURN script type.');
+      if (output.address !== undefined && addressN.length) fail('Failure_DataError', 'Both address and address_n provided.');
+      if (output.address === undefined && !addressN.length) fail('Failure_DataError', 'Missing address');
+    }
+    if (SEGWIT_OUTPUT_TYPES.includes(type) && !this.coin.segwit) fail('Failure_DataError', 'Segwit not enabled on this coin');
+    if (type === 'PAYTOTAPROOT' && !this.taproot) fail('Failure_DataError', 'Taproot not enabled on this coin.');
+    if (output.orig_hash) fail('Failure_ProcessError', 'Replacement transactions are not supported by this device');
+    if (output.multisig || type === 'PAYTOMULTISIG') fail('Failure_ProcessError', 'Multisig is not supported by this device');
+    return type;
+  }
+
+  private isChange(type: string, addressN: readonly number[]): boolean {
+    const inputType = CHANGE_TO_INPUT[type];
+    if (!inputType || !addressN.length || !this.walletPrefix) return false;
+    if (!coinPathCheck(this.coin, inputType, addressN, false, true, this.taproot)) return false;
+    const n = addressN.length;
+    return (
+      n >= 2 &&
+      n === this.walletDepth &&
+      this.walletPrefix.every((e, i) => addressN[i] === e) &&
+      addressN[n - 2]! <= PATH_MAX_CHANGE &&
+      addressN[n - 1]! <= BIP32_MAX_LAST_ELEMENT
+    );
+  }
+
+  /** compile_output(): the output's scriptPubKey. */
+  private outputScript(type: string, output: TxOutput): Uint8Array {
+    if (type === 'PAYTOOPRETURN') return concatBytes(Uint8Array.of(0x6a), pushData(output.op_return_data ?? new Uint8Array(0)));
+    const addressN = output.address_n ?? [];
+    if (addressN.length) {
+      const publicKey = this.keys.node(addressN).publicKey!;
+      return keyScriptPubKey(CHANGE_TO_INPUT[type]!, publicKey);
+    }
+    const script = addressScript(this.coin, output.address ?? '', this.taproot);
+    if (!script) fail('Failure_ProcessError', 'Failed to compile output');
+    return script;
+  }
+
+  private async addOutput(index: number, output: TxOutput): Promise<void> {
+    const type = this.validateOutput(output);
+    const amount = BigInt(output.amount ?? 0n);
+    const change = this.isChange(type, output.address_n ?? []);
+    const script = this.outputScript(type, output);
+    this.totalOut += amount;
+    if (change) {
+      this.changeOut += amount;
+      this.changeCount++;
+    } else {
+      const shown = type === 'PAYTOOPRETURN' ? `OP_RETURN ${hexOf(output.op_return_data ?? new Uint8Array(0))}` : output.address ?? 'change';
+      await this.ctx.confirm('ButtonRequest_ConfirmOutput', { text: `Confirm sending ${formatAmount(this.coin, amount, this.request.amount_unit)} to ${shown}` });
+    }
+    this.outputs[index] = { encoded: encoded('TxOutput', output, 'Failed to decode message'), amount, script };
+    this.weight += 4 * (8 + script.length + varint(script.length).length);
+  }
+
+  private async confirmTotals(): Promise<void> {
+    if (this.totalOut > this.totalIn) fail('Failure_NotEnoughFunds', 'Not enough funds');
+    const fee = this.totalIn - this.totalOut;
+    const threshold = this.t1
+      ? (BigInt(this.weight) * BigInt(this.coin.maxFeePerKb)) / 4000n
+      : (BigInt(this.coin.maxFeePerKb) * BigInt(Math.ceil(this.weight / 4))) / 1000n;
+    const unit = this.request.amount_unit;
+    // Core refuses a fee ten times over the threshold outright under Strict safety checks.
+    if (!this.t1 && fee > 10n * threshold && this.ctx.safetyChecks === 'Strict') fail('Failure_DataError', 'The fee is unexpectedly large');
+    if (fee > threshold) await this.ctx.confirm('ButtonRequest_FeeOverThreshold', { text: `Fee ${formatAmount(this.coin, fee, unit)} is unexpectedly high.` });
+    if (this.changeCount > MAX_SILENT_CHANGE_COUNT) await this.ctx.confirm('ButtonRequest_SignTx', { text: `The transaction contains ${this.changeCount} change outputs.` });
+    if (this.lockTime !== 0) {
+      const disabled = this.minSequence === SEQUENCE_FINAL;
+      await this.ctx.confirm('ButtonRequest_SignTx', { text: `Locktime ${this.lockTime}${disabled ? ' (disabled)' : ''}` });
+    }
+    await this.ctx.confirm('ButtonRequest_SignTx', {
+      text: `Really send ${formatAmount(this.coin, this.totalOut - this.changeOut, unit)} from your wallet? Fee included: ${formatAmount(this.coin, fee, unit)}`,
+    });
+  }
+
+  // --- phase 2: previous transactions -----------------------------------------------------------
+
+  private async checkPrevTx(index: number): Promise<void> {
+    const input = await this.askSameInput(index);
+    const prevHash = input.prev_hash;
+    const meta = decodeAs('TxAckPrevMeta', await this.txRequest('TXMETA', undefined, prevHash)).tx ?? ({} as PrevTx);
+    const outputsCount = meta.outputs_count ?? 0;
+    const inputsCount = meta.inputs_count ?? 0;
+    if (outputsCount <= input.prev_index) fail('Failure_DataError', 'Not enough outputs in previous transaction.');
+    if (meta.extra_data_len) fail('Failure_DataError', 'Extra data not enabled on this coin.');
+    if (meta.expiry !== undefined) fail('Failure_DataError', 'Expiry not enabled on this coin.');
+    if (meta.timestamp !== undefined) fail('Failure_DataError', 'Timestamp not enabled on this coin.');
+    if (meta.version_group_id !== undefined) fail('Failure_DataError', 'Version group ID not enabled on this coin.');
+    if (meta.branch_id !== undefined) fail('Failure_DataError', 'Branch ID not enabled on this coin.');
+    const parts: Uint8Array[] = [u32le(meta.version ?? 1), varint(inputsCount)];
+    for (let j = 0; j < inputsCount; j++) {
+      const prev = decodeAs('TxAckPrevInput', await this.txRequest('TXINPUT', j, prevHash)).tx?.input ?? ({} as PrevInput);
+      if (!prev.prev_hash || prev.prev_hash.length !== 32) fail('Failure_DataError', 'Provided prev_hash is invalid.');
+      parts.push(outpoint(prev.prev_hash, prev.prev_index ?? 0), varBytes(prev.script_sig ?? new Uint8Array(0)), u32le(prev.sequence ?? SEQUENCE_FINAL));
+    }
+    parts.push(varint(outputsCount));
+    const record = this.inputs[index]!;
+    for (let j = 0; j < outputsCount; j++) {
+      const prev = decodeAs('TxAckPrevOutput', await this.txRequest('TXOUTPUT', j, prevHash)).tx?.output ?? ({} as PrevOutput);
+      const amount = BigInt(prev.amount ?? 0n);
+      const script = prev.script_pubkey ?? new Uint8Array(0);
+      parts.push(serializeOutput(amount, script));
+      if (j === input.prev_index) {
+        if (amount !== BigInt(input.amount)) fail('Failure_DataError', 'Invalid amount specified');
+        // Trezor One 1.14.1 also ties the previous output to the input's key (Core 2.4.1 does not).
+        if (this.t1 && !equal(script, record.scriptPubKey)) fail('Failure_DataError', 'Input does not match scriptPubKey');
+      }
+    }
+    parts.push(u32le(meta.lock_time ?? 0));
+    if (!equal(sha256d(concatBytes(...parts)).reverse(), prevHash)) fail('Failure_DataError', 'Encountered invalid prevhash');
+  }
+
+  // --- phase 3/4: serialization and signatures --------------------------------------------------
+
+  /** The private key of an input; Core's keychain refuses paths outside the coin's schemas. */
+  private signingKey(input: TxInput, scriptType: string): HDKey {
+    const addressN = input.address_n ?? [];
+    if (!this.t1 && this.ctx.safetyChecks === 'Strict' && !coinPathCheck(this.coin, scriptType, addressN, false, false, this.taproot)) {
+      fail('Failure_DataError', 'Forbidden key path');
+    }
+    return this.keys.node(addressN);
+  }
+
+  private header(): Uint8Array {
+    return concatBytes(u32le(this.version), this.segwit ? Uint8Array.of(0x00, 0x01) : new Uint8Array(0), varint(this.inputsCount));
+  }
+
+  private async serialize(): Promise<void> {
+    const hashes = this.segwit ? this.segwitHashes() : undefined;
+    if (!this.t1) this.emit(this.header());
+    for (let i = 0; i < this.inputsCount; i++) {
+      const record = this.inputs[i]!;
+      const first = this.t1 && i === 0 ? this.header() : new Uint8Array(0);
+      if (record.scriptType === 'SPENDADDRESS') {
+        await this.signLegacy(i, first);
+        continue;
+      }
+      const input = await this.askSameInput(i);
+      let scriptSig: Uint8Array = new Uint8Array(0);
+      if (record.scriptType === 'SPENDP2SHWITNESS') {
+        scriptSig = pushData(witnessScript(0, hash160(this.keys.node(input.address_n ?? []).publicKey!)));
+      }
+      this.emit(concatBytes(first, outpoint(input.prev_hash, input.prev_index), varBytes(scriptSig), u32le(input.sequence ?? SEQUENCE_FINAL)));
+    }
+    if (!this.t1) this.emit(varint(this.outputsCount));
+    for (let i = 0; i < this.outputsCount; i++) {
+      const record = await this.askSameOutput(i);
+      const last = !this.segwit && this.t1 && i === this.outputsCount - 1 ? u32le(this.lockTime) : new Uint8Array(0);
+      this.emit(concatBytes(this.t1 && i === 0 ? varint(this.outputsCount) : new Uint8Array(0), serializeOutput(record.amount, record.script), last));
+    }
+    if (this.segwit) {
+      for (let i = 0; i < this.inputsCount; i++) {
+        const record = this.inputs[i]!;
+        if (record.scriptType === 'SPENDADDRESS') {
+          if (this.t1) await this.askSameInput(i);
+          this.emit(Uint8Array.of(0));
+        } else {
+          const input = await this.askSameInput(i);
+          this.signWitness(i, input, record, hashes!);
+        }
+      }
+      this.emit(u32le(this.lockTime));
+    } else if (!this.t1) {
+      this.emit(u32le(this.lockTime));
+    }
+  }
+
+  /** Stream every input and output again and sign input `index` with the legacy digest. */
+  private async signLegacy(index: number, prefix: Uint8Array): Promise<void> {
+    const parts: Uint8Array[] = [u32le(this.version), varint(this.inputsCount)];
+    let signed: { input: TxInput; node: HDKey } | undefined;
+    for (let j = 0; j < this.inputsCount; j++) {
+      const input = await this.askSameInput(j);
+      let scriptCode: Uint8Array = new Uint8Array(0);
+      if (j === index) {
+        const node = this.signingKey(input, 'SPENDADDRESS');
+        scriptCode = p2pkhScript(hash160(node.publicKey!));
+        signed = { input, node };
+      }
+      parts.push(outpoint(input.prev_hash, input.prev_index), varBytes(scriptCode), u32le(input.sequence ?? SEQUENCE_FINAL));
+    }
+    parts.push(varint(this.outputsCount));
+    for (let j = 0; j < this.outputsCount; j++) {
+      const record = await this.askSameOutput(j);
+      parts.push(serializeOutput(record.amount, record.script));
+    }
+    parts.push(u32le(this.lockTime), u32le(1));
+    const { input, node } = signed!;
+    const der = secp256k1.sign(sha256d(concatBytes(...parts)), node.privateKey!, { prehash: false, lowS: true, format: 'der' });
+    const scriptSig = concatBytes(pushData(concatBytes(der, Uint8Array.of(1))), pushData(node.publicKey!));
+    this.signature = { index, der };
+    this.emit(concatBytes(prefix, outpoint(input.prev_hash, input.prev_index), varBytes(scriptSig), u32le(input.sequence ?? SEQUENCE_FINAL)));
+  }
+
+  /** BIP-143 / BIP-341 transaction-wide hashes, from the inputs and outputs of phase 1. */
+  private segwitHashes() {
+    const prevouts = sha256(concatBytes(...this.inputs.map((r) => outpoint(r.input.prev_hash, r.input.prev_index))));
+    const amounts = sha256(concatBytes(...this.inputs.map((r) => u64le(BigInt(r.input.amount)))));
+    const scripts = sha256(concatBytes(...this.inputs.map((r) => varBytes(r.scriptPubKey))));
+    const sequences = sha256(concatBytes(...this.inputs.map((r) => u32le(r.input.sequence ?? SEQUENCE_FINAL))));
+    const outputs = sha256(concatBytes(...this.outputs.map((o) => serializeOutput(o.amount, o.script))));
+    return { prevouts, amounts, scripts, sequences, outputs };
+  }
+
+  private signWitness(index: number, input: TxInput, record: InputRecord, h: ReturnType<Signing['segwitHashes']>): void {
+    const node = this.signingKey(input, record.scriptType);
+    if (record.scriptType === 'SPENDTAPROOT') {
+      const tag = sha256(new TextEncoder().encode('TapSighash'));
+      const digest = sha256(
+        concatBytes(
+          tag,
+          tag,
+          Uint8Array.of(0, 0),
+          u32le(this.version),
+          u32le(this.lockTime),
+          h.prevouts,
+          h.amounts,
+          h.scripts,
+          h.sequences,
+          h.outputs,
+          Uint8Array.of(0),
+          u32le(index),
+        ),
+      );
+      const signature = schnorr.sign(digest, taprootTweakPrivKey(node.privateKey!), new Uint8Array(32));
+      this.signature = { index, der: signature };
+      this.emit(concatBytes(Uint8Array.of(1), pushData(signature)));
+      return;
+    }
+    const digest = sha256d(
+      concatBytes(
+        u32le(this.version),
+        sha256(h.prevouts),
+        sha256(h.sequences),
+        outpoint(input.prev_hash, input.prev_index),
+        varBytes(p2pkhScript(hash160(node.publicKey!))),
+        u64le(BigInt(input.amount)),
+        u32le(input.sequence ?? SEQUENCE_FINAL),
+        sha256(h.outputs),
+        u32le(this.lockTime),
+        u32le(1),
+      ),
+    );
+    const der = secp256k1.sign(digest, node.privateKey!, { prehash: false, lowS: true, format: 'der' });
+    this.signature = { index, der };
+    this.emit(concatBytes(Uint8Array.of(2), pushData(concatBytes(der, Uint8Array.of(1))), pushData(node.publicKey!)));
+  }
+}
+
+async function signTxHandler(ctx: DeviceContext, request: MessageMap['SignTx']): Promise<Reply> {
+  if (ctx.model === 'T1B1') await ctx.unlock();
+  if (!request.inputs_count) fail('Failure_DataError', 'Transaction must have at least one input');
+  if (!request.outputs_count) fail('Failure_DataError', 'Transaction must have at least one output');
+  const coin = coinOf(request.coin_name);
+  if (request.expiry !== undefined) fail('Failure_DataError', 'Expiry not enabled on this coin.');
+  if (request.timestamp !== undefined) fail('Failure_DataError', 'Timestamp not enabled on this coin.');
+  const keys = new Keys(await ctx.root());
+  if (request.version_group_id !== undefined) fail('Failure_DataError', 'Version group ID not enabled on this coin.');
+  if (request.branch_id !== undefined) fail('Failure_DataError', 'Branch ID not enabled on this coin.');
+  if (request.coinjoin_request) fail('Failure_DataError', 'CoinJoin is not supported by this device');
+  return new Signing(ctx, coin, keys, request).run();
+}
+
+/**
+ * The Bitcoin messages of the virtual device.
+ * @example new VirtualTrezor({ handlers: [bitcoinHandlers] })
+ */
+export const bitcoinHandlers: HandlerTable = {
+  GetAddress: getAddressHandler,
+  GetPublicKey: getPublicKeyHandler,
+  SignMessage: signMessageHandler,
+  VerifyMessage: verifyMessageHandler,
+  SignTx: signTxHandler,
+};
