@@ -58,7 +58,7 @@ export interface LoadDeviceOptions {
 
 /**
  * Turn PIN digits into Trezor One keypad positions for the matrix the device shows.
- * @example encodePin('1234', '381592746') // device shows 3 8 1 / 5 9 2 / 7 4 6 → '9672'
+ * @example encodePin('1234', '746592381') // device shows 3 8 1 / 5 9 2 / 7 4 6 → '9672'
  */
 export function encodePin(pin: string, matrix: string): string {
   if (!/^[1-9]{9}$/.test(matrix)) throw new TypeError('encodePin: matrix must be the 9 digits the device shows');

@@ -1,0 +1,230 @@
+// VirtualTrezor mechanics that the transcripts exercise only in passing: the Trezor One's
+// tiny mode (what it reads while waiting for an ack), Initialize and Cancel in the middle of a
+// flow, unknown messages, session caching and eviction, auto-lock on the device clock, the
+// UDP face (PINGPING, both ports, our udp() transport and DebugLink.connect), encodePin.
+import { afterEach, describe, expect, it } from 'vitest';
+import { decodeMessage, encodeMessage, type AnyMessage, type MessageMap, type MessageName } from '../src/messages/index.js';
+import { completedMessage, decodeReport, encodeReports, type DecodeState } from '../src/protocol/v1.js';
+import { connect } from '../src/session/connect.js';
+import type { TransportConnection } from '../src/transport/types.js';
+import { DebugLink, encodePin } from '../src/testing/debuglink.js';
+import { ManualClock } from '../src/testing/virtual/clock.js';
+import type { Model } from '../src/testing/virtual/context.js';
+import { VirtualTrezor } from '../src/testing/virtual/device.js';
+
+const MNEMONIC = 'all all all all all all all all all all all all';
+const devices: VirtualTrezor[] = [];
+afterEach(async () => {
+  for (const device of devices.splice(0)) await device.close();
+});
+
+function virtual(options: ConstructorParameters<typeof VirtualTrezor>[0] = {}): VirtualTrezor {
+  const device = new VirtualTrezor({ mnemonic: MNEMONIC, ...options });
+  devices.push(device);
+  return device;
+}
+
+/** Raw access to the wire: send messages (or hand-made reports), read whole messages. */
+async function wire(device: VirtualTrezor) {
+  const transport = device.transport();
+  const [descriptor] = await transport.enumerate();
+  const connection: TransportConnection = await transport.open(descriptor!);
+  let state: DecodeState | undefined;
+  // One read at a time; a read that lost a race is kept for the next receive().
+  let pending: Promise<Uint8Array> | undefined;
+  const read = () => (pending ??= connection.read());
+  return {
+    async send<N extends MessageName>(name: N, message: MessageMap[N]) {
+      const { type, payload } = encodeMessage(name, message as never);
+      for (const report of encodeReports(type, payload)) await connection.write(report);
+    },
+    async report(bytes: Uint8Array) {
+      await connection.write(bytes);
+    },
+    async receive(): Promise<AnyMessage> {
+      for (;;) {
+        const report = await read();
+        pending = undefined;
+        state = decodeReport(state, report);
+        const done = completedMessage(state);
+        if (done) {
+          state = undefined;
+          return decodeMessage(done.type, done.payload);
+        }
+      }
+    },
+    /** Nothing more arrives once the device has settled. */
+    async quiet(): Promise<boolean> {
+      await device.settle();
+      return Promise.race([read().then(() => false), new Promise<boolean>((r) => setTimeout(() => r(true), 20))]);
+    },
+    close: () => connection.close(),
+  };
+}
+
+describe('Trezor One tiny mode (waiting for ButtonAck)', () => {
+  it('ignores messages other than the acks, Cancel and Initialize', async () => {
+    const device = virtual();
+    const w = await wire(device);
+    await w.send('Initialize', {});
+    expect((await w.receive()).type).toBe('Features');
+    await w.send('Ping', { message: 'x', button_protection: true });
+    expect(await w.receive()).toMatchObject({ type: 'ButtonRequest', message: { code: 'ButtonRequest_ProtectCall' } });
+    await w.send('GetFeatures', {}); // not a tiny message: silently ignored
+    expect(await w.quiet()).toBe(true);
+    await w.send('ButtonAck', {});
+    await device.debugLink().press('yes');
+    expect(await w.receive()).toMatchObject({ type: 'Success', message: { message: 'x' } });
+  });
+
+  it('answers an ack that does not fit one report with DataError, and keeps waiting', async () => {
+    const device = virtual({ passphraseProtection: true });
+    const w = await wire(device);
+    await w.send('Initialize', {});
+    await w.receive();
+    await w.send('CipherKeyValue', { address_n: [0], key: 'k', value: new Uint8Array(16), encrypt: true });
+    expect((await w.receive()).type).toBe('PassphraseRequest');
+    await w.send('PassphraseAck', { passphrase: 'A'.repeat(60) });
+    expect(await w.receive()).toMatchObject({ type: 'Failure', message: { code: 'Failure_DataError', message: 'Message too big' } });
+    await w.send('PassphraseAck', { passphrase: 'A'.repeat(51) }); // fits a report, overflows the field
+    expect(await w.receive()).toMatchObject({ type: 'Failure', message: { code: 'Failure_DataError', message: 'string overflow' } });
+    await w.send('PassphraseAck', { passphrase: '' });
+    expect((await w.receive()).type).toBe('CipheredKeyValue');
+  });
+
+  it('Initialize during a flow ends it and is answered with Features; Cancel with ActionCancelled', async () => {
+    const device = virtual();
+    const w = await wire(device);
+    await w.send('Ping', { message: 'x', button_protection: true });
+    await w.receive();
+    await w.send('ButtonAck', {});
+    await w.send('Initialize', {});
+    expect((await w.receive()).type).toBe('Features');
+    await w.send('Ping', { message: 'x', button_protection: true });
+    await w.receive();
+    await w.send('Cancel', {});
+    expect(await w.receive()).toMatchObject({ type: 'Failure', message: { code: 'Failure_ActionCancelled' } });
+    expect(await w.quiet()).toBe(true);
+  });
+});
+
+describe('Model T', () => {
+  it('aborts a flow on an unexpected message and processes that message fresh', async () => {
+    const device = virtual({ model: 'T2T1' });
+    const w = await wire(device);
+    await w.send('Ping', { message: 'x', button_protection: true });
+    await w.receive();
+    await w.send('GetFeatures', {});
+    expect((await w.receive()).type).toBe('Features');
+    expect(await w.quiet()).toBe(true);
+  });
+
+  it('takes the PIN and the passphrase typed through the debug link', async () => {
+    const device = virtual({ model: 'T2T1', pin: '1234', passphraseProtection: true });
+    const debug = device.debugLink();
+    const codes: string[] = [];
+    const trezor = await connect({
+      transport: device.transport(),
+      ui: {
+        button: ({ code }) => {
+          codes.push(code ?? '');
+          if (code === 'ButtonRequest_PinEntry') void debug.input('1234');
+          if (code === 'ButtonRequest_PassphraseEntry') void debug.input('secret');
+        },
+        passphrase: async () => ({ onDevice: true }),
+      },
+    });
+    await trezor.lock();
+    const key = { address_n: [0], key: 'k', value: new Uint8Array(16), encrypt: true, ask_on_encrypt: false, ask_on_decrypt: false };
+    await trezor.typedCall('CipherKeyValue', key, 'CipheredKeyValue');
+    expect(codes).toEqual(['ButtonRequest_PinEntry', 'ButtonRequest_PassphraseEntry']);
+    const state = await debug.getState();
+    expect(new TextDecoder().decode(state.mnemonic_secret)).toBe(MNEMONIC);
+    expect(state.pin).toBeUndefined(); // Core does not report the PIN
+    await trezor.close();
+  });
+});
+
+describe.each(['T1B1', 'T2T1'] as Model[])('%s', (model) => {
+  it('answers a message it has no handler for with UnexpectedMessage', async () => {
+    const device = virtual({ model });
+    const w = await wire(device);
+    await w.send('Features', { major_version: 1, minor_version: 0, patch_version: 0 });
+    expect(await w.receive()).toMatchObject({ type: 'Failure', message: { code: 'Failure_UnexpectedMessage' } });
+    await w.report(Uint8Array.from([0x3f, 0x23, 0x23, 0x7f, 0xff, 0, 0, 0, 0, ...new Array(55).fill(0)]));
+    expect(await w.receive()).toMatchObject({ type: 'Failure', message: { code: 'Failure_UnexpectedMessage' } });
+  });
+
+  it('caches ten sessions, least recently used out first', async () => {
+    const device = virtual({ model, passphraseProtection: true });
+    const w = await wire(device);
+    const ids: Uint8Array[] = [];
+    for (let i = 0; i < 11; i++) {
+      await w.send('Initialize', {});
+      const answer = await w.receive();
+      if (answer.type !== 'Features') throw new Error(answer.type);
+      ids.push(answer.message.session_id!);
+    }
+    const resume = async (id: Uint8Array) => {
+      await w.send('Initialize', { session_id: id });
+      const answer = await w.receive();
+      return answer.type === 'Features' ? answer.message.session_id : undefined;
+    };
+    expect(await resume(ids[10]!)).toEqual(ids[10]);
+    expect(await resume(ids[1]!)).toEqual(ids[1]);
+    expect(await resume(ids[0]!)).not.toEqual(ids[0]); // evicted: a new session instead
+    await w.send('GetFeatures', {});
+    const features = await w.receive();
+    expect(features.type === 'Features' && features.message.session_id).toBeUndefined();
+  });
+
+  it('locks itself after the auto-lock delay of its clock', async () => {
+    const clock = new ManualClock();
+    const device = virtual({ model, pin: '1234', clock });
+    const w = await wire(device);
+    await w.send('GetFeatures', {});
+    expect((await w.receive()).type === 'Features').toBe(true);
+    clock.advance(599_000);
+    await w.send('GetFeatures', {});
+    let f = await w.receive();
+    expect(f.type === 'Features' && f.message.unlocked).toBe(true);
+    clock.advance(600_000);
+    await w.send('GetFeatures', {});
+    f = await w.receive();
+    expect(f.type === 'Features' && f.message.unlocked).toBe(false);
+  });
+
+  it('presses by itself with autoConfirm', async () => {
+    const device = virtual({ model, autoConfirm: true });
+    const trezor = await connect({ transport: device.transport() });
+    expect(await trezor.ping('auto', { buttonProtection: true })).toBe('auto');
+    await trezor.close();
+  });
+});
+
+describe('UDP face', () => {
+  it('answers PINGPING on both ports and serves our udp() transport and DebugLink.connect', async () => {
+    const device = virtual({ model: 'T2T1' });
+    const { port, debugPort } = await device.listenUdp({ port: 0 });
+    expect(debugPort).toBe(port + 1);
+    const { pingUdp, udp } = await import('../src/transport/udp.js');
+    expect(await pingUdp('127.0.0.1', port)).toBe(true);
+    expect(await pingUdp('127.0.0.1', debugPort)).toBe(true);
+    const debug = await DebugLink.connect({ port: debugPort });
+    const trezor = await connect({ transport: udp({ port }), ui: { button: () => void debug.press('yes') } });
+    expect(trezor.features.model).toBe('T');
+    expect(await trezor.ping('over udp', { buttonProtection: true })).toBe('over udp');
+    await debug.loadDevice({ mnemonic: MNEMONIC, label: 'reloaded', trezor });
+    expect((await trezor.initialize()).label).toBe('reloaded');
+    await trezor.close();
+    await debug.close();
+  });
+});
+
+describe('encodePin', () => {
+  it('maps digits to keypad positions (PROTOCOL.md example)', () => {
+    // Device shows 3 8 1 / 5 9 2 / 7 4 6: matrix in position order 1..9 is 7 4 6 5 9 2 3 8 1.
+    expect(encodePin('1234', '746592381')).toBe('9672');
+    expect(() => encodePin('0', '746592381')).toThrow(TypeError);
+  });
+});
