@@ -1,14 +1,11 @@
 /**
  * Host-side keys of a device account: the public children of an account xpub (as getPublicKey
- * returns it) and the output scripts they pay to. createPsbt uses them to write BIP-32
- * derivation records and change outputs without asking the device again; signPsbt uses the
- * script rules to recognise which inputs and outputs belong to the device.
+ * returns it), so that createPsbt can write BIP-32 derivation records and change outputs
+ * without asking the device again.
  */
 import { HDKey } from '@scure/bip32';
-import { p2pkh, p2sh, p2tr, p2wpkh } from '@scure/btc-signer';
 import { invalidParameter } from '../errors.js';
 import { HARDENED, formatPath, parsePath, type Path } from '../path.js';
-import type { ScriptType } from './coins.js';
 import { decodeXpub } from './xpub.js';
 
 /** An account key: what getPublicKey returns for an account path (extra fields are ignored). */
@@ -27,7 +24,10 @@ interface ResolvedAccount {
   key: HDKey;
 }
 
-/** Derives public keys under a set of accounts, caching intermediate nodes (e.g. the chain node). */
+/**
+ * Derives public keys under a set of accounts, caching intermediate nodes (e.g. the chain node).
+ * @example new AccountKeys(account).derive(parsePath("m/84'/0'/0'/0/1"), 'path').publicKey
+ */
 export class AccountKeys {
   private readonly accounts: ResolvedAccount[];
   private readonly cache = new Map<string, HDKey>();
@@ -78,29 +78,5 @@ export class AccountKeys {
       node = child;
     }
     return { publicKey: node.publicKey!, rootFingerprint: account.rootFingerprint };
-  }
-}
-
-/** The x-only key of a compressed public key (BIP-340). */
-export function xOnly(publicKey: Uint8Array): Uint8Array {
-  return publicKey.length === 32 ? publicKey : publicKey.slice(1, 33);
-}
-
-/**
- * Output script and (for P2SH-P2WPKH) redeem script of a single-key output.
- * For p2tr the key is the BIP-86 internal key; the script carries its tweaked form.
- */
-export function keyScript(type: ScriptType, publicKey: Uint8Array): { script: Uint8Array; redeemScript?: Uint8Array } {
-  switch (type) {
-    case 'p2pkh':
-      return { script: p2pkh(publicKey).script };
-    case 'p2wpkh':
-      return { script: p2wpkh(publicKey).script };
-    case 'p2sh-p2wpkh': {
-      const inner = p2wpkh(publicKey);
-      return { script: p2sh(inner).script, redeemScript: inner.script };
-    }
-    case 'p2tr':
-      return { script: p2tr(xOnly(publicKey)).script };
   }
 }

@@ -19,11 +19,12 @@
  * the field (`outputs[1].amount`, `utxos[0].prevTx` …).
  */
 import { hex } from '@scure/base';
-import { Address, OutScript, RawTx, Transaction, selectUTXO } from '@scure/btc-signer';
+import { RawTx, Transaction, selectUTXO } from '@scure/btc-signer';
 import { sha256 } from '@noble/hashes/sha2.js';
 import { invalidParameter } from '../errors.js';
 import { parsePath, type Path } from '../path.js';
-import { AccountKeys, keyScript, xOnly, type AccountKey } from './accounts.js';
+import { AccountKeys, type AccountKey } from './accounts.js';
+import { addressScript, keyScript, scriptAddress, xOnly } from './address.js';
 import { btcNetwork, getCoin, resolveScriptType, type ScriptType } from './coins.js';
 
 /** A spendable output of the device's wallet. */
@@ -134,12 +135,8 @@ export function createPsbt(params: CreatePsbtParameters): Uint8Array {
       hasOpReturn = true;
       return { script: opReturnScript(data), amount: 0n };
     }
-    let script: Uint8Array;
-    try {
-      script = OutScript.encode(Address(network).decode(o.address));
-    } catch {
-      throw invalidParameter(`${field}.address`, `not a ${coin.name} address: ${JSON.stringify(o.address)}`);
-    }
+    const script = addressScript(coin, o.address);
+    if (!script) throw invalidParameter(`${field}.address`, `not a ${coin.name} address: ${JSON.stringify(o.address)}`);
     const amount = amountOf(o.amount, `${field}.amount`);
     const dust = dustThreshold(script);
     if (amount < dust) throw invalidParameter(`${field}.amount`, `${amount} sat is dust for this output (minimum ${dust})`);
@@ -207,7 +204,7 @@ export function createPsbt(params: CreatePsbtParameters): Uint8Array {
   const changeType = resolveScriptType(changeN, params.change.scriptType, coin, 'change.scriptType');
   const changeKey = keys.derive(changeN, 'change.path');
   const changeScript = keyScript(changeType, changeKey.publicKey);
-  const changeAddress = Address(network).encode(OutScript.decode(changeScript.script));
+  const changeAddress = scriptAddress(coin, changeScript.script)!;
 
   let selected: ReturnType<typeof selectUTXO>;
   try {

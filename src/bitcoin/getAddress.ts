@@ -6,11 +6,11 @@
  * the user (ButtonRequest Address), which is how a wallet proves to the user that an address
  * belongs to the device. The answer is checked to be an address of the requested coin and type.
  */
-import { Address } from '@scure/btc-signer';
 import { TrezorError } from '../errors.js';
 import { parsePath, type Path } from '../path.js';
 import { expectType, type Trezor } from '../session/trezor.js';
-import { INPUT_SCRIPT_TYPE, btcNetwork, getCoin, resolveScriptType, type ScriptType } from './coins.js';
+import { addressScript, scriptKind } from './address.js';
+import { INPUT_SCRIPT_TYPE, getCoin, resolveScriptType, type ScriptType } from './coins.js';
 
 export interface GetAddressParameters {
   /** Key path, e.g. "m/84'/0'/0'/0/0". */
@@ -24,7 +24,16 @@ export interface GetAddressParameters {
   signal?: AbortSignal;
 }
 
-const DECODED_TYPE: Record<ScriptType, string> = { p2pkh: 'pkh', 'p2sh-p2wpkh': 'sh', p2wpkh: 'wpkh', p2tr: 'tr' };
+/** The address form of each script type: base58 P2PKH/P2SH, witness v0 (20 bytes) or v1. */
+function kindOf(address: string, coin: Parameters<typeof addressScript>[0]): ScriptType | undefined {
+  const script = addressScript(coin, address);
+  const kind = script && scriptKind(script);
+  if (!kind) return undefined;
+  if (kind.type === 'pkh') return 'p2pkh';
+  if (kind.type === 'sh') return 'p2sh-p2wpkh';
+  if (kind.version === 0) return kind.program.length === 20 ? 'p2wpkh' : undefined;
+  return kind.version === 1 ? 'p2tr' : undefined;
+}
 
 /**
  * The address at `path`.
@@ -41,13 +50,7 @@ export async function getAddress(trezor: Trezor, params: GetAddressParameters): 
     { signal },
   );
   const { address } = expectType(answer, 'Address');
-  let decodedType: string | undefined;
-  try {
-    decodedType = Address(btcNetwork(coin)).decode(address).type;
-  } catch {
-    decodedType = undefined;
-  }
-  if (decodedType !== DECODED_TYPE[type]) {
+  if (kindOf(address, coin) !== type) {
     throw new TrezorError('VerificationFailed', `The device returned ${JSON.stringify(address)}, not a ${coin.name} ${type} address`);
   }
   return address;

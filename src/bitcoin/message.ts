@@ -16,14 +16,13 @@
  * verifyMessage runs entirely on the host; signMessage checks the device's answer with it.
  */
 import { secp256k1 } from '@noble/curves/secp256k1.js';
-import { ripemd160 } from '@noble/hashes/legacy.js';
 import { sha256 } from '@noble/hashes/sha2.js';
 import { base64 } from '@scure/base';
-import { Address } from '@scure/btc-signer';
 import { TrezorError, invalidParameter } from '../errors.js';
 import { parsePath, type Path } from '../path.js';
 import { expectType, type Trezor } from '../session/trezor.js';
-import { INPUT_SCRIPT_TYPE, btcNetwork, getCoin, resolveScriptType, type CoinInfo, type ScriptType } from './coins.js';
+import { addressScript, keyScript, scriptKind } from './address.js';
+import { INPUT_SCRIPT_TYPE, getCoin, resolveScriptType, type CoinInfo, type ScriptType } from './coins.js';
 
 export interface SignMessageParameters {
   /** Key path, e.g. "m/84'/0'/0'/0/0". */
@@ -82,8 +81,6 @@ export function messageDigest(coin: CoinInfo, message: Uint8Array): Uint8Array {
   return sha256(sha256(data));
 }
 
-const hash160 = (data: Uint8Array) => ripemd160(sha256(data));
-
 function equal(a: Uint8Array, b: Uint8Array): boolean {
   if (a.length !== b.length) return false;
   let diff = 0;
@@ -98,13 +95,12 @@ function equal(a: Uint8Array, b: Uint8Array): boolean {
 export function verifyMessage({ address, message, signature, coin: coinName }: VerifyMessageParameters): boolean {
   const coin = getCoin(coinName);
   if (typeof address !== 'string') throw invalidParameter('address', 'expected a string');
-  let decoded: ReturnType<ReturnType<typeof Address>['decode']>;
-  try {
-    decoded = Address(btcNetwork(coin)).decode(address);
-  } catch {
-    throw invalidParameter('address', `not a ${coin.name} address`);
+  const script = addressScript(coin, address);
+  if (!script) throw invalidParameter('address', `not a ${coin.name} address`);
+  const kind = scriptKind(script);
+  if (kind?.type === 'witness' && kind.version === 1) {
+    throw invalidParameter('address', 'taproot addresses sign messages with BIP-322, which is not supported');
   }
-  if (decoded.type === 'tr') throw invalidParameter('address', 'taproot addresses sign messages with BIP-322, which is not supported');
   let sig: Uint8Array;
   if (typeof signature === 'string') {
     try {
@@ -128,24 +124,12 @@ export function verifyMessage({ address, message, signature, coin: coinName }: V
   } catch {
     return false;
   }
-  const keyHash = hash160(publicKey);
   // Bitcoin Core headers (27..34) carry no address type: accept any single-key address of that key.
-  const anyType = header <= 34;
-  switch (decoded.type) {
-    case 'pkh':
-      return header <= 34 && equal(decoded.hash, keyHash);
-    case 'sh': {
-      if (!compressed || !(anyType || header <= 38)) return false;
-      const redeem = new Uint8Array(22);
-      redeem[1] = 0x14;
-      redeem.set(keyHash, 2);
-      return equal(decoded.hash, hash160(redeem));
-    }
-    case 'wpkh':
-      return compressed && (anyType || header >= 39) && equal(decoded.hash, keyHash);
-    default:
-      return false;
-  }
+  const candidates: Uint8Array[] = [];
+  if (header <= 34) candidates.push(keyScript('p2pkh', publicKey).script);
+  if (compressed && header <= 38) candidates.push(keyScript('p2sh-p2wpkh', publicKey).script);
+  if (compressed && (header <= 34 || header >= 39)) candidates.push(keyScript('p2wpkh', publicKey).script);
+  return candidates.some((candidate) => equal(candidate, script));
 }
 
 /**

@@ -30,12 +30,14 @@ import { secp256k1, schnorr } from '@noble/curves/secp256k1.js';
 import { sha256 } from '@noble/hashes/sha2.js';
 import { concatBytes } from '@noble/hashes/utils.js';
 import { base64, hex } from '@scure/base';
-import { Address, OutScript, RawTx, RawWitness, Transaction } from '@scure/btc-signer';
+import type { Transaction } from '@scure/btc-signer';
+import { RawPSBTV0, RawPSBTV2 } from '@scure/btc-signer/psbt.js';
+import { RawTx, RawWitness } from '@scure/btc-signer/script.js';
 import { TrezorError, invalidParameter, isTrezorError, protocolError } from '../errors.js';
 import type { MessageMap, PrevInput, PrevOutput, PrevTx, TxInput, TxOutput } from '../messages/index.js';
 import { expectType, type CallFn, type Trezor } from '../session/trezor.js';
-import { keyScript, xOnly } from './accounts.js';
-import { CHANGE_SCRIPT_TYPE, INPUT_SCRIPT_TYPE, btcNetwork, getCoin, type CoinInfo, type ScriptType } from './coins.js';
+import { keyScript, scriptAddress } from './address.js';
+import { CHANGE_SCRIPT_TYPE, INPUT_SCRIPT_TYPE, getCoin, type CoinInfo, type ScriptType } from './coins.js';
 import { Sighasher, compactSize, serializeOutput, type SighashInput } from './sighash.js';
 
 export type AmountUnit = 'BITCOIN' | 'MILLIBITCOIN' | 'MICROBITCOIN' | 'SATOSHI';
@@ -85,26 +87,87 @@ interface PrevTxPlan {
 }
 
 type PsbtSource = Uint8Array | string | Transaction;
+type InputMap = ReturnType<typeof RawPSBTV0.decode>['inputs'][number];
+type RawInput = { txid: Uint8Array; index: number; sequence: number; finalScriptSig: Uint8Array };
+type RawOutput = { amount: bigint; script: Uint8Array };
+type OutputMap = ReturnType<typeof RawPSBTV0.decode>['outputs'][number];
+
+/** A PSBT (v0 or v2) seen as a transaction: outpoints, outputs and their key-value maps. */
+interface PsbtView {
+  version: number;
+  lockTime: number;
+  inputs: { txid: Uint8Array; index: number; sequence: number; map: InputMap }[];
+  outputs: { amount: bigint; script: Uint8Array; map: OutputMap }[];
+  /** The PSBT again, with whatever was changed in the maps. */
+  encode(): Uint8Array;
+}
 
 const SEQUENCE_FINAL = 0xffffffff;
 
-function parsePsbt(psbt: PsbtSource): Transaction {
-  let bytes: Uint8Array;
-  if (psbt instanceof Uint8Array) bytes = psbt;
-  else if (typeof psbt === 'string') {
+function psbtBytes(psbt: PsbtSource): Uint8Array {
+  if (psbt instanceof Uint8Array) return psbt;
+  if (typeof psbt === 'string') {
     const text = psbt.trim();
     try {
-      bytes = /^70736274ff([0-9a-fA-F]{2})*$/.test(text) ? hex.decode(text.toLowerCase()) : base64.decode(text);
+      return /^70736274ff([0-9a-fA-F]{2})*$/.test(text) ? hex.decode(text.toLowerCase()) : base64.decode(text);
     } catch {
       throw invalidParameter('psbt', 'expected PSBT bytes, base64 or hex');
     }
-  } else if (psbt && typeof (psbt as Transaction).toPSBT === 'function') bytes = (psbt as Transaction).toPSBT();
-  else throw invalidParameter('psbt', 'expected PSBT bytes, base64 or a @scure/btc-signer Transaction');
-  try {
-    return Transaction.fromPSBT(bytes, { allowUnknownOutputs: true, allowUnknownInputs: true, disableScriptCheck: false });
-  } catch (e) {
-    throw invalidParameter('psbt', `not a valid PSBT: ${e instanceof Error ? e.message : String(e)}`);
   }
+  // A @scure/btc-signer Transaction (duck-typed, so that this module never loads its class).
+  if (psbt && typeof (psbt as Transaction).toPSBT === 'function') return (psbt as Transaction).toPSBT();
+  throw invalidParameter('psbt', 'expected PSBT bytes, base64 or a @scure/btc-signer Transaction');
+}
+
+/** Decode with BIP-174 (v0) or BIP-370 (v2) field rules. */
+function parsePsbt(psbt: PsbtSource): PsbtView {
+  const bytes = psbtBytes(psbt);
+  let v0: ReturnType<typeof RawPSBTV0.decode> | undefined;
+  let v2: ReturnType<typeof RawPSBTV2.decode> | undefined;
+  let error: unknown;
+  try {
+    v0 = RawPSBTV0.decode(bytes);
+  } catch (e) {
+    error = e;
+    try {
+      v2 = RawPSBTV2.decode(bytes);
+    } catch {
+      // report the v0 error: most PSBTs are v0
+    }
+  }
+  if (v0) {
+    const tx = v0.global.unsignedTx;
+    const decoded = v0;
+    if (!tx) throw invalidParameter('psbt', 'missing its unsigned transaction');
+    return {
+      version: tx.version,
+      lockTime: tx.lockTime,
+      inputs: tx.inputs.map((input: RawInput, i: number) => ({ txid: input.txid, index: input.index, sequence: input.sequence, map: decoded.inputs[i]! })),
+      outputs: tx.outputs.map((output: RawOutput, i: number) => ({ amount: output.amount, script: output.script, map: decoded.outputs[i]! })),
+      encode: () => RawPSBTV0.encode(decoded),
+    };
+  }
+  if (v2) {
+    const decoded = v2;
+    if (decoded.inputs.some((i) => i.requiredTimeLocktime !== undefined || i.requiredHeightLocktime !== undefined)) {
+      throw invalidParameter('psbt', 'PSBTv2 inputs with required lock times are not supported');
+    }
+    const missing = () => invalidParameter('psbt', 'a PSBTv2 input or output misses its outpoint, amount or script');
+    return {
+      version: decoded.global.txVersion ?? 2,
+      lockTime: decoded.global.fallbackLocktime ?? 0,
+      inputs: decoded.inputs.map((map) => {
+        if (!map.txid || map.index === undefined) throw missing();
+        return { txid: map.txid, index: map.index, sequence: map.sequence ?? SEQUENCE_FINAL, map: map as InputMap };
+      }),
+      outputs: decoded.outputs.map((map) => {
+        if (map.amount === undefined || !map.script) throw missing();
+        return { amount: map.amount, script: map.script, map: map as OutputMap };
+      }),
+      encode: () => RawPSBTV2.encode(decoded),
+    };
+  }
+  throw invalidParameter('psbt', `not a valid PSBT: ${error instanceof Error ? error.message : String(error)}`);
 }
 
 function equal(a: Uint8Array | undefined, b: Uint8Array | undefined): boolean {
@@ -219,10 +282,9 @@ interface SigningPlan {
   sighasher: Sighasher;
 }
 
-function planSigning(tx: Transaction, coin: CoinInfo): SigningPlan {
-  const network = btcNetwork(coin);
-  const nInputs = tx.inputsLength;
-  const nOutputs = tx.outputsLength;
+function planSigning(tx: PsbtView, coin: CoinInfo): SigningPlan {
+  const nInputs = tx.inputs.length;
+  const nOutputs = tx.outputs.length;
   if (nInputs === 0) throw invalidParameter('psbt.inputs', 'the PSBT has no inputs');
   if (nOutputs === 0) throw invalidParameter('psbt.outputs', 'the PSBT has no outputs');
   const version = tx.version;
@@ -232,13 +294,10 @@ function planSigning(tx: Transaction, coin: CoinInfo): SigningPlan {
   let walletFingerprint: number | undefined;
   const inputs: InputPlan[] = [];
   const sighashInputs: SighashInput[] = [];
-  const rawInputs: ReturnType<Transaction['getInput']>[] = [];
   for (let i = 0; i < nInputs; i++) {
     const field = `psbt.inputs[${i}]`;
-    const input = tx.getInput(i);
-    rawInputs.push(input);
+    const { txid, index, sequence, map: input } = tx.inputs[i]!;
     if (input.finalScriptSig || input.finalScriptWitness) throw invalidParameter(field, 'is already finalized (external inputs are not supported)');
-    if (!input.txid || input.index === undefined) throw invalidParameter(field, 'missing its outpoint');
     if (input.sighashType !== undefined && input.sighashType !== 1 && input.sighashType !== 0) {
       throw invalidParameter(`${field}.sighashType`, 'the device signs SIGHASH_ALL (or DEFAULT for taproot) only');
     }
@@ -265,9 +324,9 @@ function planSigning(tx: Transaction, coin: CoinInfo): SigningPlan {
     // The spent output: amount and script.
     let prevOut: { amount: bigint; script: Uint8Array } | undefined;
     if (input.nonWitnessUtxo) {
-      const out = input.nonWitnessUtxo.outputs[input.index];
-      if (!out) throw invalidParameter(`${field}.nonWitnessUtxo`, `has no output ${input.index}`);
-      if (!equal(txidOf(input.nonWitnessUtxo), input.txid)) throw invalidParameter(`${field}.nonWitnessUtxo`, 'does not hash to the input txid');
+      const out = input.nonWitnessUtxo.outputs[index];
+      if (!out) throw invalidParameter(`${field}.nonWitnessUtxo`, `has no output ${index}`);
+      if (!equal(txidOf(input.nonWitnessUtxo), txid)) throw invalidParameter(`${field}.nonWitnessUtxo`, 'does not hash to the input txid');
       if (input.witnessUtxo && (input.witnessUtxo.amount !== out.amount || !equal(input.witnessUtxo.script, out.script))) {
         throw invalidParameter(`${field}.witnessUtxo`, 'disagrees with the previous transaction');
       }
@@ -282,7 +341,6 @@ function planSigning(tx: Transaction, coin: CoinInfo): SigningPlan {
     if (input.redeemScript && owned.redeemScript && !equal(input.redeemScript, owned.redeemScript)) {
       throw invalidParameter(`${field}.redeemScript`, 'does not match the key');
     }
-    const sequence = input.sequence ?? SEQUENCE_FINAL;
     const plan: InputPlan = {
       type: owned.type,
       publicKey: derivation.publicKey,
@@ -290,8 +348,8 @@ function planSigning(tx: Transaction, coin: CoinInfo): SigningPlan {
       prevScript: prevOut.script,
       message: {
         address_n: derivation.path,
-        prev_hash: input.txid,
-        prev_index: input.index,
+        prev_hash: txid,
+        prev_index: index,
         sequence,
         script_type: INPUT_SCRIPT_TYPE[owned.type],
         amount: prevOut.amount,
@@ -299,27 +357,27 @@ function planSigning(tx: Transaction, coin: CoinInfo): SigningPlan {
     };
     if (owned.redeemScript) plan.redeemScript = owned.redeemScript;
     inputs.push(plan);
-    sighashInputs.push({ txid: input.txid.slice().reverse(), index: input.index, sequence, amount: prevOut.amount, script: prevOut.script });
+    sighashInputs.push({ txid: txid.slice().reverse(), index, sequence, amount: prevOut.amount, script: prevOut.script });
   }
 
   // Previous transactions, needed unless every input is taproot.
   const taprootOnly = inputs.every((i) => i.type === 'p2tr');
   const prevTxs = new Map<string, PrevTxPlan>();
-  rawInputs.forEach((input, i) => {
-    const prev = input.nonWitnessUtxo;
+  tx.inputs.forEach(({ txid, map }, i) => {
+    const prev = map.nonWitnessUtxo;
     if (!prev) {
       if (!taprootOnly) {
         throw invalidParameter(`psbt.inputs[${i}].nonWitnessUtxo`, 'missing: the device checks every non-taproot spend against its previous transaction');
       }
       return;
     }
-    const id = hex.encode(input.txid!);
+    const id = hex.encode(txid);
     if (prevTxs.has(id)) return;
     prevTxs.set(id, {
       firstInput: i,
       meta: { version: prev.version >>> 0, lock_time: prev.lockTime, inputs_count: prev.inputs.length, outputs_count: prev.outputs.length },
-      inputs: prev.inputs.map((p) => ({ prev_hash: p.txid, prev_index: p.index, script_sig: p.finalScriptSig, sequence: p.sequence })),
-      outputs: prev.outputs.map((o) => ({ amount: o.amount, script_pubkey: o.script })),
+      inputs: prev.inputs.map((p: RawInput) => ({ prev_hash: p.txid, prev_index: p.index, script_sig: p.finalScriptSig, sequence: p.sequence })),
+      outputs: prev.outputs.map((o: RawOutput) => ({ amount: o.amount, script_pubkey: o.script })),
     });
   });
 
@@ -328,10 +386,10 @@ function planSigning(tx: Transaction, coin: CoinInfo): SigningPlan {
   const outputScripts: { amount: bigint; script: Uint8Array }[] = [];
   for (let i = 0; i < nOutputs; i++) {
     const field = `psbt.outputs[${i}]`;
-    const output = tx.getOutput(i);
+    const output = tx.outputs[i]!;
     if (!output.script || output.amount === undefined) throw invalidParameter(field, 'missing its script or amount');
     outputScripts.push({ amount: output.amount, script: output.script });
-    const change = changeOutput(output, walletFingerprint);
+    const change = changeOutput(output.map, output.script, walletFingerprint);
     if (change) {
       outputs.push({ address_n: change.path, amount: output.amount, script_type: CHANGE_SCRIPT_TYPE[change.type] });
       continue;
@@ -342,12 +400,8 @@ function planSigning(tx: Transaction, coin: CoinInfo): SigningPlan {
       outputs.push({ amount: 0n, script_type: 'PAYTOOPRETURN', op_return_data: data });
       continue;
     }
-    let address: string;
-    try {
-      address = Address(network).encode(OutScript.decode(output.script));
-    } catch {
-      throw invalidParameter(`${field}.script`, `has no ${coin.name} address form the device could show`);
-    }
+    const address = scriptAddress(coin, output.script);
+    if (!address) throw invalidParameter(`${field}.script`, `has no ${coin.name} address form the device could show`);
     outputs.push({ address, amount: output.amount, script_type: 'PAYTOADDRESS' });
   }
 
@@ -362,8 +416,8 @@ function planSigning(tx: Transaction, coin: CoinInfo): SigningPlan {
   };
 }
 
-function changeOutput(output: ReturnType<Transaction['getOutput']>, fingerprint: number | undefined): { path: number[]; type: ScriptType } | undefined {
-  if (fingerprint === undefined || !output.script) return undefined;
+function changeOutput(output: OutputMap, script: Uint8Array, fingerprint: number | undefined): { path: number[]; type: ScriptType } | undefined {
+  if (fingerprint === undefined) return undefined;
   const candidates: { key: Uint8Array; fingerprint: number; path: number[]; taproot: boolean }[] = [];
   for (const [key, d] of output.tapBip32Derivation ?? []) {
     if (d.hashes.length === 0) candidates.push({ key, fingerprint: d.der.fingerprint, path: d.der.path, taproot: true });
@@ -372,7 +426,7 @@ function changeOutput(output: ReturnType<Transaction['getOutput']>, fingerprint:
   if (candidates.length !== 1) return undefined;
   const c = candidates[0]!;
   if (c.fingerprint !== fingerprint || c.path.length === 0 || c.path.length > 8) return undefined;
-  const owned = ownedScriptType(output.script, c.key, c.taproot);
+  const owned = ownedScriptType(script, c.key, c.taproot);
   return owned ? { path: c.path, type: owned.type } : undefined;
 }
 
@@ -421,7 +475,7 @@ function answer(call: CallFn, request: MessageMap['TxRequest'], plan: SigningPla
 }
 
 /** Verify the signatures and the device's transaction; build the signed PSBT. */
-function finish(tx: Transaction, plan: SigningPlan, signatures: (Uint8Array | undefined)[], deviceTx: Uint8Array): SignPsbtReturnType {
+function finish(tx: PsbtView, plan: SigningPlan, signatures: (Uint8Array | undefined)[], deviceTx: Uint8Array): SignPsbtReturnType {
   const fail = (why: string) => new TrezorError('VerificationFailed', why);
   const scriptSigs: Uint8Array[] = [];
   const witnesses: Uint8Array[][] = [];
@@ -475,18 +529,16 @@ function finish(tx: Transaction, plan: SigningPlan, signatures: (Uint8Array | un
   const expected = segwit ? concatBytes(version, Uint8Array.of(0x00, 0x01), ...body, ...witnesses.map((w) => RawWitness.encode(w)), lockTime) : stripped;
   if (!equal(expected, deviceTx)) throw fail('The transaction the device serialised differs from the PSBT with its signatures');
 
-  // The signed PSBT (signature status checks skipped: they rescan every input per update).
+  // The signed PSBT: the signatures go into the input maps, everything else stays as it was.
   plan.inputs.forEach((input, i) => {
     const signature = signatures[i]!;
-    if (input.type === 'p2tr') tx.updateInput(i, { tapKeySig: signature }, true);
+    const map = tx.inputs[i]!.map;
+    if (input.type === 'p2tr') map.tapKeySig = signature as InputMap['tapKeySig'];
     else {
-      tx.updateInput(
-        i,
-        { partialSig: [[input.publicKey, concatBytes(signature, Uint8Array.of(0x01))]], ...(input.redeemScript ? { redeemScript: input.redeemScript } : {}) },
-        true,
-      );
+      map.partialSig = [[input.publicKey, concatBytes(signature, Uint8Array.of(0x01))]] as InputMap['partialSig'];
+      if (input.redeemScript) map.redeemScript = input.redeemScript as InputMap['redeemScript'];
     }
   });
-  return { psbt: tx.toPSBT(0), tx: deviceTx, txid: hex.encode(sha256(sha256(stripped)).reverse()) };
+  return { psbt: tx.encode(), tx: deviceTx, txid: hex.encode(sha256(sha256(stripped)).reverse()) };
 }
 

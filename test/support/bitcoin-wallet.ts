@@ -8,7 +8,7 @@ import { HDKey } from '@scure/bip32';
 import { hex } from '@scure/base';
 import { RawTx } from '@scure/btc-signer';
 import { sha256 } from '@noble/hashes/sha2.js';
-import { keyScript } from '../../src/bitcoin/accounts.js';
+import { keyScript } from '../../src/bitcoin/address.js';
 import { COINS, xpubVersionFor, type CoinInfo, type ScriptType } from '../../src/bitcoin/coins.js';
 import { encodeXpub } from '../../src/bitcoin/xpub.js';
 import { parsePath, formatPath } from '../../src/path.js';
