@@ -20,10 +20,16 @@ import type { CoinInfo, ScriptType } from './coins.js';
 
 const base58check = /* @__PURE__ */ createBase58check(sha256);
 
-/** RIPEMD-160 of SHA-256. */
+/**
+ * RIPEMD-160 of SHA-256.
+ * @example hash160(publicKey) // the 20 bytes in a P2PKH / P2WPKH script
+ */
 export const hash160 = (data: Uint8Array): Uint8Array => ripemd160(sha256(data));
 
-/** The x-only key of a compressed public key (BIP-340). */
+/**
+ * The x-only key of a compressed public key (BIP-340).
+ * @example xOnly(publicKey).length // 32
+ */
 export function xOnly(publicKey: Uint8Array): Uint8Array {
   return publicKey.length === 32 ? publicKey : publicKey.slice(1, 33);
 }

@@ -130,7 +130,10 @@ export function getCoin(name: string = 'Bitcoin', field = 'coin'): CoinInfo {
   return COINS[name as CoinName];
 }
 
-/** The network object @scure/btc-signer takes for a coin. */
+/**
+ * The network object @scure/btc-signer takes for a coin.
+ * @example new Transaction().addOutputAddress(address, 1000n, btcNetwork(getCoin('Testnet')))
+ */
 export function btcNetwork(coin: CoinInfo): { bech32: string; pubKeyHash: number; scriptHash: number; wif: number } {
   return { bech32: coin.bech32, pubKeyHash: coin.pubKeyHash, scriptHash: coin.scriptHash, wif: coin.wif };
 }
@@ -144,7 +147,10 @@ const PURPOSE_SCRIPT_TYPE: Readonly<Record<number, ScriptType>> = /* @__PURE__ *
   86: 'p2tr',
 });
 
-/** The path purpose (BIP-43) of a script type: 44, 49, 84 or 86. */
+/**
+ * The path purpose (BIP-43) of a script type: 44, 49, 84 or 86.
+ * @example SCRIPT_TYPE_PURPOSE.p2wpkh // 84
+ */
 export const SCRIPT_TYPE_PURPOSE: Readonly<Record<ScriptType, number>> = /* @__PURE__ */ Object.freeze({
   p2pkh: 44,
   'p2sh-p2wpkh': 49,
@@ -185,7 +191,10 @@ export function resolveScriptType(addressN: readonly number[], scriptType: unkno
   return type;
 }
 
-/** InputScriptType name of a script type (messages-bitcoin.proto). */
+/**
+ * InputScriptType name of a script type (messages-bitcoin.proto).
+ * @example INPUT_SCRIPT_TYPE.p2tr // 'SPENDTAPROOT'
+ */
 export const INPUT_SCRIPT_TYPE = /* @__PURE__ */ Object.freeze({
   p2pkh: 'SPENDADDRESS',
   'p2sh-p2wpkh': 'SPENDP2SHWITNESS',
@@ -193,7 +202,10 @@ export const INPUT_SCRIPT_TYPE = /* @__PURE__ */ Object.freeze({
   p2tr: 'SPENDTAPROOT',
 } as const);
 
-/** OutputScriptType name for a change output of a script type. */
+/**
+ * OutputScriptType name for a change output of a script type.
+ * @example CHANGE_SCRIPT_TYPE.p2wpkh // 'PAYTOWITNESS'
+ */
 export const CHANGE_SCRIPT_TYPE = /* @__PURE__ */ Object.freeze({
   p2pkh: 'PAYTOADDRESS',
   'p2sh-p2wpkh': 'PAYTOP2SHWITNESS',
@@ -201,7 +213,10 @@ export const CHANGE_SCRIPT_TYPE = /* @__PURE__ */ Object.freeze({
   p2tr: 'PAYTOTAPROOT',
 } as const);
 
-/** The SLIP-132 version for an extended public key of this script type (taproot: plain xpub). */
+/**
+ * The SLIP-132 version for an extended public key of this script type (taproot: plain xpub).
+ * @example xpubVersionFor(getCoin('Bitcoin'), 'p2wpkh') // 0x04b24746 (zpub)
+ */
 export function xpubVersionFor(coin: CoinInfo, scriptType: ScriptType | undefined, ignoreXpubMagic = false): number {
   if (ignoreXpubMagic || scriptType === undefined || scriptType === 'p2tr') return coin.xpubVersion.p2pkh;
   return coin.xpubVersion[scriptType];

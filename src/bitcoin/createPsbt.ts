@@ -89,7 +89,10 @@ function bytesOf(value: unknown, field: string): Uint8Array {
   throw invalidParameter(field, 'expected hex or a Uint8Array');
 }
 
-/** Bitcoin Core's dust threshold of an output script (GetDustThreshold at 3 sat/vB). */
+/**
+ * Bitcoin Core's dust threshold of an output script (GetDustThreshold at 3 sat/vB).
+ * @example dustThreshold(p2wpkhScript) // 294n
+ */
 export function dustThreshold(script: Uint8Array): bigint {
   if (script[0] === 0x6a) return 0n; // OP_RETURN: unspendable, never dust
   const outputSize = BigInt(8 + 1 + script.length);

@@ -53,7 +53,10 @@ export interface VerifyMessageParameters {
   coin?: string;
 }
 
-/** Text → NFC UTF-8; bytes unchanged. */
+/**
+ * Text → NFC UTF-8; bytes unchanged.
+ * @example messageBytes('e\u0301') // the bytes of 'é' (c3 a9)
+ */
 export function messageBytes(message: unknown, field = 'message'): Uint8Array {
   if (typeof message === 'string') return new TextEncoder().encode(message.normalize('NFC'));
   if (message instanceof Uint8Array) return message;

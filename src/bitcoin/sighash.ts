@@ -47,7 +47,10 @@ function u64(n: bigint): Uint8Array {
   return b;
 }
 
-/** Bitcoin's CompactSize length prefix. */
+/**
+ * Bitcoin's CompactSize length prefix.
+ * @example compactSize(300) // fd 2c 01
+ */
 export function compactSize(n: number): Uint8Array {
   if (n < 0xfd) return Uint8Array.of(n);
   if (n <= 0xffff) return Uint8Array.of(0xfd, n & 0xff, n >>> 8);
@@ -66,12 +69,18 @@ function taggedTapSighash(msg: Uint8Array): Uint8Array {
   return sha256(concatBytes(tapSighashTag, tapSighashTag, msg));
 }
 
-/** Serialised output: amount (8) ‖ varbytes(script). */
+/**
+ * Serialised output: amount (8) ‖ varbytes(script).
+ * @example serializeOutput({ amount: 1000n, script }) // e803000000000000 16 0014…
+ */
 export function serializeOutput(output: { amount: bigint; script: Uint8Array }): Uint8Array {
   return concatBytes(u64(output.amount), varBytes(output.script));
 }
 
-/** Per-transaction state for computing each input's signature hash. */
+/**
+ * Per-transaction state for computing each input's signature hash.
+ * @example new Sighasher({ version: 2, lockTime: 0, inputs, outputs }).bip143(0, scriptCode)
+ */
 export class Sighasher {
   private readonly tx: SighashTx;
   private readonly shaPrevouts: Uint8Array;

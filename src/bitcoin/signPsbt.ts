@@ -33,7 +33,7 @@ import { base64, hex } from '@scure/base';
 import type { Transaction } from '@scure/btc-signer';
 import { RawPSBTV0, RawPSBTV2 } from '@scure/btc-signer/psbt.js';
 import { RawTx, RawWitness } from '@scure/btc-signer/script.js';
-import { TrezorError, invalidParameter, isTrezorError, protocolError } from '../errors.js';
+import { TrezorError, invalidParameter, protocolError } from '../errors.js';
 import type { MessageMap, PrevInput, PrevOutput, PrevTx, TxInput, TxOutput } from '../messages/index.js';
 import { expectType, type CallFn, type Trezor } from '../session/trezor.js';
 import { keyScript, scriptAddress } from './address.js';
@@ -215,7 +215,16 @@ function taprootSupported(features: Trezor['features'] | undefined): boolean {
  */
 export async function signPsbt(trezor: Trezor, psbt: PsbtSource, options: SignPsbtParameters = {}): Promise<SignPsbtReturnType> {
   const coin = getCoin(options.coin);
-  const { onProgress, signal } = options;
+  const { signal } = options;
+  const onProgress = options.onProgress
+    ? (progress: SignPsbtProgress) => {
+        try {
+          options.onProgress!(progress);
+        } catch {
+          // A progress listener's bug must not break the exchange with the device.
+        }
+      }
+    : undefined;
   if (options.amountUnit !== undefined && !['BITCOIN', 'MILLIBITCOIN', 'MICROBITCOIN', 'SATOSHI'].includes(options.amountUnit)) {
     throw invalidParameter('amountUnit', 'expected BITCOIN, MILLIBITCOIN, MICROBITCOIN or SATOSHI');
   }
@@ -227,8 +236,18 @@ export async function signPsbt(trezor: Trezor, psbt: PsbtSource, options: SignPs
 
   const signatures: (Uint8Array | undefined)[] = new Array(plan.inputs.length);
   const chunks: Uint8Array[] = [];
-  await trezor.exclusive(async (call) => {
-    let finished = false;
+  await trezor.exclusive(async (rawCall) => {
+    // Errors raised by the session (device Failure, abort, disconnect) end the device's flow
+    // themselves; an error of our own between two calls leaves the device waiting for a TxAck.
+    let deviceError = false;
+    const call: CallFn = async (name, message, callOptions) => {
+      try {
+        return await rawCall(name, message, callOptions);
+      } catch (e) {
+        deviceError = true;
+        throw e;
+      }
+    };
     try {
       let reply = await call(
         'SignTx',
@@ -254,17 +273,11 @@ export async function signPsbt(trezor: Trezor, psbt: PsbtSource, options: SignPs
             onProgress?.({ phase: 'signature', index, total: plan.inputs.length });
           }
         }
-        if (request.request_type === 'TXFINISHED') {
-          finished = true;
-          return;
-        }
+        if (request.request_type === 'TXFINISHED') return;
         reply = await answer(call, request, plan, onProgress, signal);
       }
     } catch (e) {
-      // A flow we abandon ourselves leaves the device waiting for a TxAck: cancel it.
-      if (!finished && !(isTrezorError(e) && ['FirmwareError', 'ActionCancelled', 'DeviceDisconnected', 'Timeout', 'PinCancelled', 'PassphraseCancelled', 'PinInvalid', 'DeviceLocked'].includes(e.code))) {
-        await call('Cancel', {}).catch(() => undefined);
-      }
+      if (!deviceError) await rawCall('Cancel', {}).catch(() => undefined);
       throw e;
     }
   });

@@ -118,6 +118,7 @@ function coinTypeMatches(coin: CoinInfo, element: number | undefined): boolean {
 /**
  * crypto.c coin_path_check(): is `addressN` a path this coin uses (`full`: and for this script
  * type)? Patterns: BIP-44/49/84/86, BIP-48, Green Address and Casa compatibility paths.
+ * @example coinPathCheck(COINS.Bitcoin, 'SPENDWITNESS', [0x80000054, 0x80000000, 0x80000000, 0, 0], false, true, true) // true
  */
 export function coinPathCheck(coin: CoinInfo, scriptType: string, addressN: readonly number[], multisig: boolean, full: boolean, taproot: boolean): boolean {
   const n = addressN;
