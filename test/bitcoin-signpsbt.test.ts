@@ -164,7 +164,7 @@ describe('signPsbt against an in-memory VirtualTrezor', () => {
     return trezor;
   }
 
-  it('takes bytes, base64 and a Transaction, and reports progress', async () => {
+  it('takes bytes, base64, a Transaction and PSBTv2, and reports progress', async () => {
     const trezor = await device();
     const psbt = psbtFor([
       { path: "m/84'/1'/0'/0/0", type: 'p2wpkh' },
@@ -174,8 +174,13 @@ describe('signPsbt against an in-memory VirtualTrezor', () => {
     const fromBytes = await signPsbt(trezor, psbt, { coin: 'Regtest', onProgress: (p) => progress.push(p) });
     const fromBase64 = await signPsbt(trezor, base64.encode(psbt), { coin: 'Regtest' });
     const fromTx = await signPsbt(trezor, Transaction.fromPSBT(psbt), { coin: 'Regtest' });
+    const fromV2 = await signPsbt(trezor, Transaction.fromPSBT(psbt).toPSBT(2), { coin: 'Regtest' });
     expect(hex.encode(fromBase64.tx)).toBe(hex.encode(fromBytes.tx));
     expect(hex.encode(fromTx.tx)).toBe(hex.encode(fromBytes.tx));
+    expect(hex.encode(fromV2.tx)).toBe(hex.encode(fromBytes.tx));
+    const finalV2 = Transaction.fromPSBT(fromV2.psbt);
+    finalV2.finalize();
+    expect(hex.encode(finalV2.extract())).toBe(hex.encode(fromBytes.tx));
     const final = Transaction.fromPSBT(fromBytes.psbt);
     final.finalize();
     expect(hex.encode(final.extract())).toBe(hex.encode(fromBytes.tx));
