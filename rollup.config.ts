@@ -49,9 +49,7 @@ const config: RollupOptions = {
   external: (id) => !id.startsWith('.') && !id.startsWith('/') && !id.startsWith('\0'),
   plugins: [
     typescript({
-      tsconfig: './tsconfig.json',
-      include: ['src/**/*.ts'],
-      compilerOptions: { noEmit: false, declaration: true, declarationDir: 'dist', outDir: 'dist', rootDir: 'src' },
+      tsconfig: './tsconfig.build.json',
     }),
     noNodeBuiltinsInBrowserEntries(),
   ],
