@@ -19,7 +19,7 @@
  * the field (`outputs[1].amount`, `utxos[0].prevTx` …).
  */
 import { hex } from '@scure/base';
-import { RawTx, Transaction, selectUTXO } from '@scure/btc-signer';
+import { RawTx, selectUTXO, type Transaction } from '@scure/btc-signer';
 import { sha256 } from '@noble/hashes/sha2.js';
 import { invalidParameter } from '../errors.js';
 import { parsePath, type Path } from '../path.js';
