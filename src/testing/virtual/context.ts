@@ -53,6 +53,12 @@ export interface ConfirmOptions {
    * that read the screen replay only when the lines match the firmware's.
    */
   text?: string;
+  /**
+   * The user's "no" makes confirm() resolve false instead of failing with ActionCancelled,
+   * for screens where "no" means something else (the Trezor One address screen shows its QR
+   * code). Cancel / Initialize from the host still end the flow.
+   */
+  allowNo?: boolean;
 }
 
 export interface DeviceContext {
@@ -74,9 +80,10 @@ export interface DeviceContext {
   /**
    * Show a confirmation screen: sends ButtonRequest with `code` (e.g.
    * 'ButtonRequest_ConfirmOutput'), waits for ButtonAck and then for the user's decision
-   * (debug link press, or autoConfirm). 'no' throws DeviceFailure(ActionCancelled).
+   * (debug link press, or autoConfirm). 'no' throws DeviceFailure(ActionCancelled), or
+   * resolves false with `allowNo`; 'yes' resolves true.
    */
-  confirm(code: string, options?: ConfirmOptions): Promise<void>;
+  confirm(code: string, options?: ConfirmOptions): Promise<boolean | void>;
   /**
    * Send `name` to the host and wait for its next message (e.g. TxRequest → TxAck). Returns
    * the raw wire type and payload so the handler can decode the variant it asked for

@@ -210,10 +210,11 @@ class Random {
   }
 }
 
-/** BIP-39 seed of a mnemonic as the firmware computes it (no checksum check, NFKD). */
+/** BIP-39 seed of a mnemonic as the firmware computes it (no checksum check, no normalization). */
 export function mnemonicToSeed(mnemonic: string, passphrase: string): Uint8Array {
+  // The firmware takes both strings as they arrive (hosts normalize them, or not): no NFKD here.
   const encoder = new TextEncoder();
-  return pbkdf2(sha512, encoder.encode(mnemonic.normalize('NFKD')), encoder.encode(`mnemonic${passphrase.normalize('NFKD')}`), {
+  return pbkdf2(sha512, encoder.encode(mnemonic), encoder.encode(`mnemonic${passphrase}`), {
     c: 2048,
     dkLen: 64,
   });
@@ -668,7 +669,7 @@ export class DeviceRuntime {
   }
 
   /** Show a screen with a ButtonRequest and wait for the user's answer. */
-  async confirm(code: string, options: ConfirmOptions = {}): Promise<void> {
+  async confirm(code: string, options: ConfirmOptions = {}): Promise<boolean> {
     if (this.model === 'T1B1') this.decisions = [];
     this.show(options.text ?? code.replace(/^ButtonRequest_/, ''));
     const request: MessageMap['ButtonRequest'] = { code: code as MessageMap['ButtonRequest']['code'] };
@@ -695,12 +696,13 @@ export class DeviceRuntime {
           if (verdict === 'initialize') throw new Redispatch(message);
           if (verdict === 'accept') acked = true;
         }
-        if (decision === 'no') throw this.failure('Failure_ActionCancelled');
-        return;
+        if (decision === 'no' && !options.allowNo) throw this.failure('Failure_ActionCancelled');
+        return decision === 'yes';
       }
       await this.waitAck('ButtonAck', 'Failure_ActionCancelled');
       const decision = await this.waitFor(() => this.takeDecision());
-      if (decision === 'no') throw this.failure('Failure_ActionCancelled');
+      if (decision === 'no' && !options.allowNo) throw this.failure('Failure_ActionCancelled');
+      return decision === 'yes';
     } finally {
       this.awaitingDecision = false;
     }

@@ -6,10 +6,8 @@
  * answers a message it does not know.
  */
 import type { HandlerTable } from '../context.js';
+import { bitcoinHandlers } from './bitcoin.js';
 import { ethereumHandlers } from './ethereum.js';
 
 /** Coin tables in lookup order (the first table with a handler for a message wins). */
-export const coinHandlers: readonly HandlerTable[] = [
-  // bitcoinHandlers (./bitcoin.ts) goes here when it lands.
-  ethereumHandlers,
-];
+export const coinHandlers: readonly HandlerTable[] = [bitcoinHandlers, ethereumHandlers];
