@@ -59,10 +59,13 @@ export async function launch(): Promise<Browser> {
   };
 }
 
-/** test-results/<name>.png (the directory is gitignored). */
-export async function screenshot(page: Page, name: string): Promise<string> {
+/**
+ * test-results/<name>.png (the directory is gitignored). The whole page by default; only the
+ * viewport for modal dialogs, which is what the user sees of them.
+ */
+export async function screenshot(page: Page, name: string, { fullPage = true }: { fullPage?: boolean } = {}): Promise<string> {
   await mkdir('test-results', { recursive: true });
   const path = join('test-results', `${name}.png`);
-  await page.screenshot({ path, fullPage: true });
+  await page.screenshot({ path, fullPage });
   return path;
 }
