@@ -39,15 +39,14 @@
  * outputs, replacement transactions (orig_hash), external inputs (the firmware verifies
  * SLIP-19 proofs; this device rejects every external input), coins other than Bitcoin,
  * Testnet, Regtest and Litecoin, curves other than secp256k1 for GetPublicKey, SLIP-25 paths.
- * On the Trezor One a "no" on the address or xpub screen shows the QR code and asks again;
- * the device contract has no way to tell "no" from Cancel yet, so here "no" cancels unless the
- * context offers `decide()`.
+ * On the Trezor One a "no" on the address or xpub screen shows the QR code and asks again
+ * (confirm with `allowNo`).
  */
 import { schnorr, secp256k1 } from '@noble/curves/secp256k1.js';
 import { ripemd160 } from '@noble/hashes/legacy.js';
 import { sha256 } from '@noble/hashes/sha2.js';
 import { concatBytes } from '@noble/hashes/utils.js';
-import type { HDKey } from '@scure/bip32';
+import { HDKey } from '@scure/bip32';
 import { bech32, bech32m, createBase58check } from '@scure/base';
 import { taprootTweakPrivKey, taprootTweakPubkey } from '@scure/btc-signer/utils.js';
 import { COINS, type CoinInfo, type CoinName } from '../../../bitcoin/coins.js';
@@ -55,6 +54,7 @@ import {
   decodeAs,
   encodeAs,
   type MessageMap,
+  type MultisigRedeemScriptType,
   type PrevInput,
   type PrevOutput,
   type PrevTx,
@@ -63,7 +63,7 @@ import {
   type TxRequest,
 } from '../../../messages/index.js';
 import { HARDENED } from '../../../path.js';
-import { fail, type ConfirmOptions, type DeviceContext, type HandlerTable, type Reply } from '../context.js';
+import { fail, type DeviceContext, type HandlerTable, type Reply } from '../context.js';
 
 const base58check = /* @__PURE__ */ createBase58check(sha256);
 const hash160 = (data: Uint8Array) => ripemd160(sha256(data));
@@ -137,6 +137,29 @@ export function coinPathCheck(coin: CoinInfo, scriptType: string, addressN: read
   switch (n[0]) {
     case (HARDENED | 44) >>> 0:
       return standard(false, true) && (!full || (scriptType === 'SPENDADDRESS' && !multisig));
+    case (HARDENED | 45) >>> 0: {
+      let valid = true;
+      if (n.length === 4) {
+        // BIP-45 (Copay): m/45'/cosigner/change/index, a Bitcoin path.
+        valid = coin.slip44 === 0 && n[1]! <= 100 && n[2]! <= PATH_MAX_CHANGE && n[3]! <= PATH_MAX_ADDRESS_INDEX;
+      } else if (n.length === 5) {
+        // Casa: m/45'/coin_type/account/change/index, unhardened.
+        if (!h(1)) valid = coinTypeMatches(coin, (HARDENED | n[1]!) >>> 0) && n[2]! <= PATH_MAX_ACCOUNT && n[3]! <= PATH_MAX_CHANGE && n[4]! <= PATH_MAX_ADDRESS_INDEX;
+      } else if (n.length === 6) {
+        // Unchained Capital: m/45'/coin_type(')/account(')/[0-1000000]/change/index.
+        valid =
+          coinTypeMatches(coin, (HARDENED | n[1]!) >>> 0) &&
+          h(1) === h(2) &&
+          u(2) <= PATH_MAX_ACCOUNT &&
+          n[3]! <= 1_000_000 &&
+          n[4]! <= PATH_MAX_CHANGE &&
+          n[5]! <= PATH_MAX_ADDRESS_INDEX;
+        if (full) valid = valid && multisig && ['SPENDADDRESS', 'SPENDMULTISIG', 'SPENDWITNESS'].includes(scriptType);
+        return valid;
+      } else return false;
+      if (full) valid = valid && multisig && ['SPENDADDRESS', 'SPENDMULTISIG'].includes(scriptType);
+      return valid;
+    }
     case (HARDENED | 48) >>> 0: {
       let valid = (n.length === 5 || n.length === 6) && coinTypeMatches(coin, n[1]) && h(2) && u(2) <= PATH_MAX_ACCOUNT;
       if (n.length === 5) {
@@ -261,6 +284,71 @@ function keyScriptPubKey(scriptType: string, publicKey: Uint8Array): Uint8Array 
   }
 }
 
+// --- multisig (crypto.c cryptoMultisig*, script.c compile_script_multisig) -----------------------
+
+interface Multisig {
+  /** OP_m <pubkeys> OP_n OP_CHECKMULTISIG */
+  script: Uint8Array;
+  /** In script order. */
+  pubkeys: Uint8Array[];
+  /** Existing signatures by position (empty = not signed yet). */
+  signatures: Uint8Array[];
+  /** Identity of the cosigner set, for change detection (m, order and the sorted account nodes). */
+  fingerprint: string;
+  /** Every cosigner key derived along the same path (required of a change output). */
+  singlePath: boolean;
+}
+
+function multisigOf(ms: MultisigRedeemScriptType): Multisig {
+  const entries: { node: MessageMap['PublicKey']['node']; path: readonly number[] }[] = ms.nodes?.length
+    ? ms.nodes.map((node) => ({ node, path: ms.address_n ?? [] }))
+    : (ms.pubkeys ?? []).map((p) => ({ node: p.node, path: p.address_n ?? [] }));
+  const n = entries.length;
+  const m = ms.m ?? 0;
+  if (n < 1 || n > 15 || m < 1 || m > n) fail('Failure_DataError', 'Invalid multisig parameters');
+  const pubkeys = entries.map(({ node, path }) => {
+    if (!node?.public_key || node.public_key.length !== 33 || !node.chain_code || node.chain_code.length !== 32) {
+      fail('Failure_DataError', 'Invalid multisig parameters');
+    }
+    let key: HDKey;
+    try {
+      key = new HDKey({ publicKey: node.public_key, chainCode: node.chain_code, depth: node.depth, index: node.child_num, parentFingerprint: node.fingerprint });
+      for (const index of path) key = key.deriveChild(index);
+    } catch {
+      fail('Failure_DataError', 'Invalid multisig parameters');
+    }
+    return key.publicKey!;
+  });
+  const sorted = String(ms.pubkeys_order ?? 'PRESERVED') === 'LEXICOGRAPHIC';
+  if (sorted) pubkeys.sort((a, b) => hexOf(a).localeCompare(hexOf(b)));
+  const script = concatBytes(Uint8Array.of(0x50 + m), ...pubkeys.map((k) => pushData(k)), Uint8Array.of(0x50 + n, 0xae));
+  const nodes = entries.map(({ node }) => `${node.depth}/${node.fingerprint}/${node.child_num}/${hexOf(node.chain_code)}/${hexOf(node.public_key)}`).sort();
+  const signatures = pubkeys.map((_, i) => ms.signatures?.[i] ?? new Uint8Array(0));
+  const paths = new Set(entries.map(({ path }) => path.join('/')));
+  return { script, pubkeys, signatures, fingerprint: `${m}|${sorted ? 1 : 0}|${nodes.join(',')}`, singlePath: paths.size === 1 };
+}
+
+/** scriptPubKey of a multisig script type (P2SH, P2SH-P2WSH, P2WSH). */
+function multisigScriptPubKey(scriptType: string, script: Uint8Array): Uint8Array {
+  switch (scriptType) {
+    case 'SPENDMULTISIG':
+    case 'SPENDADDRESS':
+      return p2shScript(hash160(script));
+    case 'SPENDP2SHWITNESS':
+      return p2shScript(hash160(witnessScript(0, sha256(script))));
+    case 'SPENDWITNESS':
+      return witnessScript(0, sha256(script));
+    default:
+      fail('Failure_DataError', 'Multisig field provided but not expected.');
+  }
+}
+
+function multisigAddress(coin: CoinInfo, scriptType: string, script: Uint8Array): string {
+  const scriptPubKey = multisigScriptPubKey(scriptType, script);
+  if (scriptType === 'SPENDWITNESS') return segwitAddress(coin, 0, sha256(script));
+  return base58Address(coin.scriptHash, scriptPubKey.subarray(2, 22));
+}
+
 function base58Address(version: number, hash: Uint8Array): string {
   return base58check.encode(concatBytes(Uint8Array.of(version), hash));
 }
@@ -375,16 +463,12 @@ const serializeOutput = (amount: bigint, script: Uint8Array) => concatBytes(u64l
 // ----------------------------------------------------------------------------------------------
 // Screens
 
-type Decider = DeviceContext & { decide?: (code: string, options?: ConfirmOptions) => Promise<boolean> };
-
 /**
- * A Trezor One screen that "no" does not cancel: the firmware shows the next view (QR code)
- * and asks again; "yes" accepts. Falls back to a plain confirmation.
+ * A Trezor One screen that "no" does not cancel: the firmware shows the other view of the
+ * same screen (the QR code) and asks again; "yes" accepts.
  */
 async function cyclingScreen(ctx: DeviceContext, code: string, text: string): Promise<void> {
-  const decide = (ctx as Decider).decide;
-  if (!decide) return ctx.confirm(code, { text });
-  while (!(await decide.call(ctx, code, { text }))) {
+  while ((await ctx.confirm(code, { text, allowNo: true })) === false) {
     // "no": the other view of the same screen.
   }
 }
@@ -423,18 +507,22 @@ async function getAddressHandler(ctx: DeviceContext, request: MessageMap['GetAdd
   const coin = coinOf(request.coin_name);
   const scriptType = String(request.script_type ?? 'SPENDADDRESS');
   const keys = new Keys(await ctx.root());
-  if (request.multisig) fail('Failure_DataError', 'Multisig addresses are not supported by this device');
   if (scriptType === 'SPENDTAPROOT' && !taprootEnabled(ctx, coin)) fail('Failure_DataError', "Can't encode address");
   if (scriptType !== 'SPENDADDRESS' && !coin.segwit) fail('Failure_DataError', "Can't encode address");
   const node = keys.node(addressN);
-  const address = keyAddress(coin, scriptType, node.publicKey!);
+  const multisig = request.multisig ? multisigOf(request.multisig) : undefined;
+  if (multisig && !['SPENDMULTISIG', 'SPENDADDRESS', 'SPENDP2SHWITNESS', 'SPENDWITNESS'].includes(scriptType)) fail('Failure_DataError', "Can't encode address");
+  // compute_address(): a multisig address must include this device's key.
+  if (multisig && !multisig.pubkeys.some((key) => equal(key, node.publicKey!))) fail('Failure_DataError', "Can't encode address");
+  const address = multisig ? multisigAddress(coin, scriptType, multisig.script) : keyAddress(coin, scriptType, node.publicKey!);
+  const hasMultisig = multisig !== undefined;
   if (ctx.model === 'T1B1') {
     if (request.show_display) {
-      await checkCoinPath(ctx, coin, scriptType, addressN, false);
-      await cyclingScreen(ctx, 'ButtonRequest_Address', `Address: ${address}`);
+      await checkCoinPath(ctx, coin, scriptType, addressN, hasMultisig);
+      await cyclingScreen(ctx, 'ButtonRequest_Address', `${hasMultisig ? `Multisig ${request.multisig!.m} of ${multisig!.pubkeys.length}:` : 'Address:'} ${address}`);
     }
   } else {
-    await checkCoinPath(ctx, coin, scriptType, addressN, false);
+    await checkCoinPath(ctx, coin, scriptType, addressN, hasMultisig);
     if (request.show_display) await ctx.confirm('ButtonRequest_Address', { text: `Address: ${address}` });
   }
   return { type: 'Address', message: { address } };
@@ -661,6 +749,7 @@ interface InputRecord {
   input: TxInput;
   scriptType: InputType;
   scriptPubKey: Uint8Array;
+  multisig?: Multisig;
 }
 
 interface OutputRecord {
@@ -686,6 +775,9 @@ class Signing {
   private taprootOnly = true;
   private minSequence = SEQUENCE_FINAL;
   private pathWarned = false;
+  /** Cosigner set shared by all inputs (multisig change detection); mismatch once any differs. */
+  private multisigFp: string | undefined;
+  private multisigMismatch = false;
   /** Account prefix shared by all inputs (change detection); null once they disagree. */
   private walletPrefix: number[] | null | undefined;
   private walletDepth = 0;
@@ -799,7 +891,7 @@ class Signing {
     if (type === 'SPENDTAPROOT' && !this.taproot) fail('Failure_DataError', 'Taproot not enabled on this coin.');
     if (input.orig_hash) fail('Failure_ProcessError', 'Replacement transactions are not supported by this device');
     if (input.script_pubkey) fail('Failure_DataError', "Input's script_pubkey provided but not expected.");
-    if (input.multisig || type === 'SPENDMULTISIG') fail('Failure_ProcessError', 'Multisig is not supported by this device');
+    if (type === 'SPENDMULTISIG' && !input.multisig) fail('Failure_ProcessError', 'Failed to derive scriptPubKey');
     return type as InputType;
   }
 
@@ -807,16 +899,30 @@ class Signing {
     const type = this.validateInput(input);
     if (input.amount === undefined || input.amount === null) fail('Failure_DataError', 'Expected input with amount');
     const addressN = input.address_n ?? [];
+    const hasMultisig = input.multisig !== undefined;
     if (this.t1) {
-      if (await checkCoinPath(this.ctx, this.coin, type, addressN, false, !this.pathWarned)) this.pathWarned = true;
-    } else if (!this.pathWarned && !coinPathCheck(this.coin, type, addressN, false, true, this.taproot)) {
+      if (await checkCoinPath(this.ctx, this.coin, type, addressN, hasMultisig, !this.pathWarned)) this.pathWarned = true;
+    } else if (!this.pathWarned && !coinPathCheck(this.coin, type, addressN, hasMultisig, true, this.taproot)) {
       // Core 2.4.1 only warns here ("foreign address"); its keychain refuses the key when signing.
       await this.ctx.confirm('ButtonRequest_UnknownDerivationPath', { text: 'Wrong address path for selected coin.' });
       this.pathWarned = true;
     }
     const publicKey = this.keys.node(addressN).publicKey!;
-    const record: InputRecord = { encoded: encoded('TxInput', input, 'Failed to decode message'), input, scriptType: type, scriptPubKey: keyScriptPubKey(type, publicKey) };
+    const multisig = input.multisig ? multisigOf(input.multisig) : undefined;
+    // fill_input_script_pubkey(): this device's key must be one of the cosigners.
+    if (multisig && !multisig.pubkeys.some((key) => equal(key, publicKey))) fail('Failure_ProcessError', 'Failed to derive scriptPubKey');
+    const record: InputRecord = {
+      encoded: encoded('TxInput', input, 'Failed to decode message'),
+      input,
+      scriptType: type,
+      scriptPubKey: multisig ? multisigScriptPubKey(type, multisig.script) : keyScriptPubKey(type, publicKey),
+    };
+    if (multisig) record.multisig = multisig;
     this.inputs[index] = record;
+    if (multisig && !this.multisigMismatch) {
+      if (this.multisigFp !== undefined && this.multisigFp !== multisig.fingerprint) this.multisigMismatch = true;
+      else this.multisigFp = multisig.fingerprint;
+    } else if (!multisig) this.multisigMismatch = true;
     this.totalIn += BigInt(input.amount);
     if (this.totalIn > 0xffffffffffffffffn) fail('Failure_DataError', 'Value overflow');
     const sequence = input.sequence ?? SEQUENCE_FINAL;
@@ -832,11 +938,16 @@ class Signing {
     if (type !== 'SPENDTAPROOT') this.taprootOnly = false;
     // tx_input_weight()
     let weight = 4 * 40;
-    if (type === 'SPENDADDRESS') weight += 4 * (107 + 1);
+    const scriptSize = multisig
+      ? 1 + (input.multisig!.m ?? 1) * 73 + pushData(multisig.script).length
+      : type === 'SPENDTAPROOT'
+        ? 66
+        : 107;
+    if (type === 'SPENDADDRESS' || type === 'SPENDMULTISIG') weight += 4 * (scriptSize + varint(scriptSize).length);
     else {
       if (!this.segwit) weight += 2 + this.inputsCount;
-      weight += type === 'SPENDP2SHWITNESS' ? 4 * 23 : 4;
-      weight += 1 + (type === 'SPENDTAPROOT' ? 66 : 107);
+      weight += type === 'SPENDP2SHWITNESS' ? 4 * (multisig ? 36 : 24) : 4;
+      weight += 1 + scriptSize;
       this.segwit = true;
     }
     this.weight += weight;
@@ -858,14 +969,17 @@ class Signing {
     if (SEGWIT_OUTPUT_TYPES.includes(type) && !this.coin.segwit) fail('Failure_DataError', 'Segwit not enabled on this coin');
     if (type === 'PAYTOTAPROOT' && !this.taproot) fail('Failure_DataError', 'Taproot not enabled on this coin.');
     if (output.orig_hash) fail('Failure_ProcessError', 'Replacement transactions are not supported by this device');
-    if (output.multisig || type === 'PAYTOMULTISIG') fail('Failure_ProcessError', 'Multisig is not supported by this device');
+    if (type === 'PAYTOMULTISIG' && !output.multisig) fail('Failure_ProcessError', 'Failed to compile output');
     return type;
   }
 
-  private isChange(type: string, addressN: readonly number[]): boolean {
+  private isChange(type: string, addressN: readonly number[], multisig: Multisig | undefined): boolean {
     const inputType = CHANGE_TO_INPUT[type];
     if (!inputType || !addressN.length || !this.walletPrefix) return false;
-    if (!coinPathCheck(this.coin, inputType, addressN, false, true, this.taproot)) return false;
+    // A multisig change output must have the cosigners of every input.
+    if (multisig && (this.multisigFp === undefined || this.multisigMismatch || multisig.fingerprint !== this.multisigFp || !multisig.singlePath)) return false;
+    // The Trezor One also wants the change path to fit its script type (Core 2.4.1 does not).
+    if (this.t1 && !coinPathCheck(this.coin, inputType, addressN, multisig !== undefined, true, this.taproot)) return false;
     const n = addressN.length;
     return (
       n >= 2 &&
@@ -877,9 +991,10 @@ class Signing {
   }
 
   /** compile_output(): the output's scriptPubKey. */
-  private outputScript(type: string, output: TxOutput): Uint8Array {
+  private outputScript(type: string, output: TxOutput, multisig: Multisig | undefined): Uint8Array {
     if (type === 'PAYTOOPRETURN') return concatBytes(Uint8Array.of(0x6a), pushData(output.op_return_data ?? new Uint8Array(0)));
     const addressN = output.address_n ?? [];
+    if (multisig) return multisigScriptPubKey(CHANGE_TO_INPUT[type]!, multisig.script);
     if (addressN.length) {
       const publicKey = this.keys.node(addressN).publicKey!;
       return keyScriptPubKey(CHANGE_TO_INPUT[type]!, publicKey);
@@ -892,8 +1007,14 @@ class Signing {
   private async addOutput(index: number, output: TxOutput): Promise<void> {
     const type = this.validateOutput(output);
     const amount = BigInt(output.amount ?? 0n);
-    const change = this.isChange(type, output.address_n ?? []);
-    const script = this.outputScript(type, output);
+    const multisig = output.multisig ? multisigOf(output.multisig) : undefined;
+    const addressN = output.address_n ?? [];
+    const change = this.isChange(type, addressN, multisig);
+    if (addressN.length && !change && this.t1) {
+      // compile_output(): an output to one of the device's own keys on an unusual path.
+      await checkCoinPath(this.ctx, this.coin, CHANGE_TO_INPUT[type]!, addressN, multisig !== undefined);
+    }
+    const script = this.outputScript(type, output, multisig);
     this.totalOut += amount;
     if (change) {
       this.changeOut += amount;
@@ -984,14 +1105,16 @@ class Signing {
     for (let i = 0; i < this.inputsCount; i++) {
       const record = this.inputs[i]!;
       const first = this.t1 && i === 0 ? this.header() : new Uint8Array(0);
-      if (record.scriptType === 'SPENDADDRESS') {
+      if (record.scriptType === 'SPENDADDRESS' || record.scriptType === 'SPENDMULTISIG') {
         await this.signLegacy(i, first);
         continue;
       }
       const input = await this.askSameInput(i);
       let scriptSig: Uint8Array = new Uint8Array(0);
       if (record.scriptType === 'SPENDP2SHWITNESS') {
-        scriptSig = pushData(witnessScript(0, hash160(this.keys.node(input.address_n ?? []).publicKey!)));
+        scriptSig = record.multisig
+          ? pushData(witnessScript(0, sha256(record.multisig.script)))
+          : pushData(witnessScript(0, hash160(this.keys.node(input.address_n ?? []).publicKey!)));
       }
       this.emit(concatBytes(first, outpoint(input.prev_hash, input.prev_index), varBytes(scriptSig), u32le(input.sequence ?? SEQUENCE_FINAL)));
     }
@@ -1004,7 +1127,7 @@ class Signing {
     if (this.segwit) {
       for (let i = 0; i < this.inputsCount; i++) {
         const record = this.inputs[i]!;
-        if (record.scriptType === 'SPENDADDRESS') {
+        if (record.scriptType === 'SPENDADDRESS' || record.scriptType === 'SPENDMULTISIG') {
           if (this.t1) await this.askSameInput(i);
           this.emit(Uint8Array.of(0));
         } else {
@@ -1026,8 +1149,9 @@ class Signing {
       const input = await this.askSameInput(j);
       let scriptCode: Uint8Array = new Uint8Array(0);
       if (j === index) {
-        const node = this.signingKey(input, 'SPENDADDRESS');
-        scriptCode = p2pkhScript(hash160(node.publicKey!));
+        const record = this.inputs[index]!;
+        const node = this.signingKey(input, record.scriptType);
+        scriptCode = record.multisig ? record.multisig.script : p2pkhScript(hash160(node.publicKey!));
         signed = { input, node };
       }
       parts.push(outpoint(input.prev_hash, input.prev_index), varBytes(scriptCode), u32le(input.sequence ?? SEQUENCE_FINAL));
@@ -1040,9 +1164,22 @@ class Signing {
     parts.push(u32le(this.lockTime), u32le(1));
     const { input, node } = signed!;
     const der = secp256k1.sign(sha256d(concatBytes(...parts)), node.privateKey!, { prehash: false, lowS: true, format: 'der' });
-    const scriptSig = concatBytes(pushData(concatBytes(der, Uint8Array.of(1))), pushData(node.publicKey!));
+    const multisig = this.inputs[index]!.multisig;
+    const scriptSig = multisig
+      ? concatBytes(Uint8Array.of(0), ...this.cosignatures(multisig, node, der).map((sig) => pushData(sig)), pushData(multisig.script))
+      : concatBytes(pushData(concatBytes(der, Uint8Array.of(1))), pushData(node.publicKey!));
     this.signature = { index, der };
     this.emit(concatBytes(prefix, outpoint(input.prev_hash, input.prev_index), varBytes(scriptSig), u32le(input.sequence ?? SEQUENCE_FINAL)));
+  }
+
+  /** The multisig signatures with this device's in its key's place, each with SIGHASH_ALL. */
+  private cosignatures(multisig: Multisig, node: HDKey, der: Uint8Array): Uint8Array[] {
+    const own = multisig.pubkeys.findIndex((key) => equal(key, node.publicKey!));
+    if (own < 0) fail('Failure_DataError', 'Pubkey not found in multisig script');
+    return multisig.signatures
+      .map((sig, i) => (i === own ? der : sig))
+      .filter((sig) => sig.length > 0)
+      .map((sig) => concatBytes(sig, Uint8Array.of(1)));
   }
 
   /** BIP-143 / BIP-341 transaction-wide hashes, from the inputs and outputs of phase 1. */
@@ -1080,13 +1217,14 @@ class Signing {
       this.emit(concatBytes(Uint8Array.of(1), pushData(signature)));
       return;
     }
+    const multisig = record.multisig;
     const digest = sha256d(
       concatBytes(
         u32le(this.version),
         sha256(h.prevouts),
         sha256(h.sequences),
         outpoint(input.prev_hash, input.prev_index),
-        varBytes(p2pkhScript(hash160(node.publicKey!))),
+        varBytes(multisig ? multisig.script : p2pkhScript(hash160(node.publicKey!))),
         u64le(BigInt(input.amount)),
         u32le(input.sequence ?? SEQUENCE_FINAL),
         sha256(h.outputs),
@@ -1096,6 +1234,12 @@ class Signing {
     );
     const der = secp256k1.sign(digest, node.privateKey!, { prehash: false, lowS: true, format: 'der' });
     this.signature = { index, der };
+    if (multisig) {
+      // OP_0 dummy, the signatures so far (this one in its place), the witness script.
+      const sigs = this.cosignatures(multisig, node, der);
+      this.emit(concatBytes(Uint8Array.of(2 + sigs.length, 0), ...sigs.map((sig) => varBytes(sig)), varBytes(multisig.script)));
+      return;
+    }
     this.emit(concatBytes(Uint8Array.of(2), pushData(concatBytes(der, Uint8Array.of(1))), pushData(node.publicKey!)));
   }
 }
