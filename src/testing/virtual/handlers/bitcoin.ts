@@ -30,17 +30,24 @@
  *   T2T1  header ‖ count are written when serialization starts, the output count when the
  *         outputs start; non-segwit inputs get their 00 witness without a request; every
  *         TxRequest carries `details` and `serialized` (serialized_tx possibly empty).
+ *         Core 2.4.1 also differs in its checks: a foreign input path only warns in phase 1
+ *         and its keychain refuses the key when signing; a fee over ten times the threshold
+ *         fails outright; it does not tie previous outputs to the input's key.
  *
  * Every input and output the host sends again must equal what it sent in phase 1, or the
  * device fails with "Transaction has changed during signing" (the firmware checks running
  * hashes; this device compares each item, so it reports the first difference at once).
  *
- * Not implemented (answered with a Failure, listed for the replay test): multisig inputs and
- * outputs, replacement transactions (orig_hash), external inputs (the firmware verifies
- * SLIP-19 proofs; this device rejects every external input), coins other than Bitcoin,
- * Testnet, Regtest and Litecoin, curves other than secp256k1 for GetPublicKey, SLIP-25 paths.
- * On the Trezor One a "no" on the address or xpub screen shows the QR code and asks again
- * (confirm with `allowNo`).
+ * Multisig (P2SH, P2SH-P2WSH, P2WSH; `nodes` + `address_n` or the older `pubkeys` form) is
+ * served like the firmware: the device's signature goes in its key's place among the
+ * cosigners' (`signatures`), and a multisig output is change only when it has the inputs'
+ * cosigner set with one common derivation path.
+ *
+ * Not implemented (answered with a Failure, listed for the replay test): replacement
+ * transactions (orig_hash), external inputs (the firmware verifies SLIP-19 proofs; this device
+ * rejects every external input), coins other than Bitcoin, Testnet, Regtest and Litecoin
+ * (Bcash, Groestlcoin, Decred, Elements …: "Invalid coin name"), curves other than secp256k1
+ * for GetPublicKey, SLIP-25 paths (UnlockPath).
  */
 import { schnorr, secp256k1 } from '@noble/curves/secp256k1.js';
 import { ripemd160 } from '@noble/hashes/legacy.js';
