@@ -24,7 +24,7 @@ import { completedMessage, decodeReport, encodeReports, type DecodeState } from 
 import type { TransportConnection } from '../transport/types.js';
 import type { Model } from './virtual/context.js';
 import type { VirtualTrezor } from './virtual/device.js';
-import type { ManualClock } from './virtual/clock.js';
+import { nextMacrotask, type ManualClock } from './virtual/clock.js';
 
 export type TranscriptEvent =
   | { kind: 'send' | 'receive'; channel: 'wire' | 'debug'; line: number; name: string; type: number; payload: Uint8Array }
@@ -295,7 +295,7 @@ export async function replayTranscript(transcript: Transcript, endpoint: ReplayE
       const early = reader.take();
       if (early) return early;
       await endpoint.settle();
-      await new Promise<void>((resolve) => setTimeout(resolve, 0));
+      await nextMacrotask();
       const message = reader.take();
       if (message) return message;
       if (!endpoint.advanceToNextTimer()) return undefined;
@@ -376,10 +376,10 @@ export async function replayTranscript(transcript: Transcript, endpoint: ReplayE
 
   // Nothing more may come from the device.
   await endpoint.settle();
-  await new Promise<void>((resolve) => setTimeout(resolve, 0));
+  await nextMacrotask();
   for (const channel of ['wire', 'debug'] as const) {
     readers[channel].poll();
-    await new Promise<void>((resolve) => setTimeout(resolve, 0));
+    await nextMacrotask();
     const extra = readers[channel].take();
     if (extra) {
       const name = messageName(extra.type) ?? `#${extra.type}`;

@@ -79,3 +79,24 @@ export class ManualClock implements Clock {
     return true;
   }
 }
+
+/**
+ * Resolve after the current macrotask, i.e. once every pending promise callback has run — the
+ * cheapest way to let in-memory links deliver. setImmediate (Node) or a MessageChannel
+ * (browsers) instead of setTimeout, whose 1 ms floor would make replays of long flows slow.
+ */
+export function nextMacrotask(): Promise<void> {
+  const g = globalThis as { setImmediate?: (callback: () => void) => unknown };
+  if (typeof g.setImmediate === 'function') return new Promise((resolve) => g.setImmediate!(resolve));
+  if (typeof MessageChannel === 'function') {
+    return new Promise((resolve) => {
+      const channel = new MessageChannel();
+      channel.port1.onmessage = () => {
+        channel.port1.close();
+        resolve();
+      };
+      channel.port2.postMessage(undefined);
+    });
+  }
+  return new Promise((resolve) => setTimeout(resolve, 0));
+}

@@ -40,7 +40,7 @@ import { completedMessage, decodeReport, encodeReports, type DecodeState } from 
 import { memoryTransport } from '../../transport/memory.js';
 import type { Transport } from '../../transport/types.js';
 import { DebugLink } from '../debuglink.js';
-import { realClock, type Clock } from './clock.js';
+import { nextMacrotask, realClock, type Clock } from './clock.js';
 import {
   DeviceFailure,
   type ConfirmOptions,
@@ -1274,7 +1274,7 @@ export class VirtualTrezor {
   /** @internal resolves when the device waits for the host with nothing left to read. */
   async settle(maxTicks = 1000): Promise<void> {
     for (let i = 0; i < maxTicks; i++) {
-      await new Promise<void>((resolve) => setTimeout(resolve, 0));
+      await nextMacrotask();
       if (this.device.idle) return;
     }
   }
