@@ -137,13 +137,22 @@ export const MASKED_FIELDS: Readonly<Record<string, readonly number[]>> = {
   Entropy: [1],
 };
 
+/** Fields never printed in a mismatch report (PIN, passphrase, seed words). */
+const SECRET_FIELDS = new Set(['pin', 'passphrase', 'mnemonic_secret', 'mnemonics', 'mnemonic']);
+const SECRET_FIELD_NUMBERS: Readonly<Record<string, readonly number[]>> = {
+  DebugLinkState: [2, 4],
+  PinMatrixAck: [1],
+  PassphraseAck: [1],
+  LoadDevice: [1, 3],
+};
+
 function describe(name: string, payload: Uint8Array): string {
   try {
-    return JSON.stringify(decodeAs(name as MessageName, payload), (_k, v) =>
-      v instanceof Uint8Array ? toHex(v) : typeof v === 'bigint' ? v.toString() : v,
+    return JSON.stringify(decodeAs(name as MessageName, payload), (key, v) =>
+      SECRET_FIELDS.has(key) ? '<secret>' : v instanceof Uint8Array ? toHex(v) : typeof v === 'bigint' ? v.toString() : v,
     );
   } catch {
-    return toHex(payload);
+    return `${payload.length} bytes`;
   }
 }
 
@@ -167,7 +176,8 @@ export function compareFields(name: string, expected: Uint8Array, got: Uint8Arra
       continue;
     }
     if (x.length !== y.length || x.some((v, i) => v !== y[i])) {
-      differences.push(`field ${field}: expected [${x.join(', ')}], got [${y.join(', ')}]`);
+      const secret = SECRET_FIELD_NUMBERS[name]?.includes(field);
+      differences.push(secret ? `field ${field}: values differ` : `field ${field}: expected [${x.join(', ')}], got [${y.join(', ')}]`);
     }
   }
   return differences.sort();
