@@ -25,6 +25,11 @@
  *
  * The result carries the PSBT with the signatures added (partialSig / tapKeySig), the final
  * raw transaction and its txid.
+ *
+ * PSBTs (v0 and v2) are read and written with @scure/btc-signer's raw key-value coders rather
+ * than its Transaction class: every field of the caller's PSBT survives untouched, and the
+ * signing path stays small in a browser bundle. A btc-signer Transaction is accepted through
+ * its toPSBT(), without loading the class here.
  */
 import { secp256k1, schnorr } from '@noble/curves/secp256k1.js';
 import { sha256 } from '@noble/hashes/sha2.js';
