@@ -50,6 +50,18 @@ describe('session: connect and calls', () => {
     expect(seen[1]).toEqual(new Uint8Array(32).fill(9));
   });
 
+  it('keeps the session id when a GetFeatures answer omits it', async () => {
+    const { transport } = device(async (d) => {
+      await d.expect('GetFeatures');
+      d.send('Features', features({ session_id: undefined }));
+    });
+    const trezor = await connect({ transport, sessionId: null });
+    const id = trezor.sessionId;
+    expect(id).toEqual(new Uint8Array(32).fill(1));
+    await trezor.getFeatures();
+    expect(trezor.sessionId).toEqual(id);
+  });
+
   it('retries Initialize once when a T1 left in an ack wait answers Failure(ActionCancelled)', async () => {
     const { transport } = scriptedTransport(async (d) => {
       await d.expect('Initialize');
@@ -259,6 +271,23 @@ describe('session: cancel, failures, unplug', () => {
     });
     const controller = new AbortController();
     const trezor = await connect({ transport, ui: { button: () => setTimeout(() => controller.abort(), 5) }, sessionId: null });
+    const error = await caught(trezor.ping('x', { buttonProtection: true, signal: controller.signal }));
+    expect(error.code).toBe('ActionCancelled');
+    expect(await trezor.ping('after')).toBe('after');
+    expect(errors).toEqual([]);
+  });
+
+  it('aborting synchronously inside ui.button sends Cancel instead of ButtonAck', async () => {
+    const { transport, errors } = device(async (d) => {
+      await d.expect('Ping');
+      d.send('ButtonRequest', { code: 'ButtonRequest_ProtectCall' });
+      await d.expect('Cancel');
+      d.send('Failure', { code: 'Failure_ActionCancelled', message: 'Cancelled' });
+      const p = await d.expect('Ping');
+      d.send('Success', { message: p.message });
+    });
+    const controller = new AbortController();
+    const trezor = await connect({ transport, ui: { button: () => controller.abort() }, sessionId: null });
     const error = await caught(trezor.ping('x', { buttonProtection: true, signal: controller.signal }));
     expect(error.code).toBe('ActionCancelled');
     expect(await trezor.ping('after')).toBe('after');

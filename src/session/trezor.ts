@@ -68,6 +68,8 @@ export class Trezor {
   private readonly stopWatching: () => void;
   private decodeState: DecodeState | undefined;
   private pendingRead: Promise<AnyMessage> | undefined;
+  /** Session id from the last Initialize answer (GetFeatures answers may omit it). */
+  private session: Uint8Array | undefined;
 
   /** @internal use connect() */
   constructor(connection: TransportConnection, device: DeviceDescriptor, ui: UiHandlers, features: Features) {
@@ -75,6 +77,7 @@ export class Trezor {
     this.device = device;
     this.ui = ui;
     this.features = features;
+    this.session = features.session_id;
     this.stopWatching = connection.onDisconnect(() => {
       this.closed = true;
       this.emit('disconnect', undefined);
@@ -83,7 +86,7 @@ export class Trezor {
 
   /** The firmware session id (resumes the cached passphrase on the next Initialize). */
   get sessionId(): Uint8Array | undefined {
-    return this.features.session_id;
+    return this.session;
   }
 
   /** Listen to 'button' (device waits for confirmation) or 'disconnect'. Returns an unsubscribe function. */
@@ -247,7 +250,8 @@ export class Trezor {
           // After Cancel only the Failure closes the exchange; anything else is a reply that
           // crossed our Cancel on the wire.
           if (reply.type === 'Failure') throw signal?.aborted ? cancelled(signal) : failureToError(reply.message);
-          if (reply.type === 'ButtonRequest') await this.send('ButtonAck', {});
+          // A ButtonRequest that crossed our Cancel is not acked: the device takes the Cancel
+          // in its place and answers with the Failure we wait for.
           continue;
         }
         switch (reply.type) {
@@ -264,7 +268,8 @@ export class Trezor {
             } catch {
               // UI errors do not stop the device flow.
             }
-            await this.send('ButtonAck', {});
+            // A listener may have aborted the call: then Cancel answers this request instead.
+            if (!cancelSent) await this.send('ButtonAck', {});
             continue;
           }
           case 'PinMatrixRequest': {
@@ -314,6 +319,7 @@ export class Trezor {
           }
           case 'Features':
             if (name === 'Initialize' || name === 'GetFeatures') this.features = reply.message;
+            if (name === 'Initialize') this.session = reply.message.session_id;
             return reply;
           default:
             return reply;
