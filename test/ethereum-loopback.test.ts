@@ -4,15 +4,15 @@
 // claim any firmware version: this is where the Core-only flows (EIP-1559 on 2.4.2+, the
 // EIP-712 struct/value loop on 2.4.3+) run against the SLIP-14 vectors, and where the
 // version gates, screen sequences, rejection and host-side verification are pinned.
-import { readFileSync } from 'node:fs';
 import { HDKey } from '@scure/bip32';
 import { SigningKey, Transaction, hexlify } from 'ethers';
 import { afterEach, describe, expect, it } from 'vitest';
 import { isTrezorError } from '../src/errors.js';
 import { getAddress, getPublicKey, signMessage, signTransaction, signTypedData } from '../src/ethereum/index.js';
 import { CORE, CORE_241, ROOT, T1, closeEthereumDevices, ethereumDevice as device } from './support/ethereum-loopback.js';
+import { SKIP_NO_SHARED, hasVectors, vectorsOrEmpty } from './support/shared.js';
 
-const vectors = JSON.parse(readFileSync(new URL('../../shared/vectors/slip14.json', import.meta.url), 'utf8'));
+const vectors = vectorsOrEmpty();
 afterEach(closeEthereumDevices);
 
 
@@ -34,7 +34,7 @@ async function codeOf(promise: Promise<unknown>): Promise<string> {
 }
 
 for (const profile of [T1, CORE]) {
-  describe(`SLIP-14 vectors on ${profile.model} ${profile.version.join('.')}`, () => {
+  describe.skipIf(!hasVectors)(`SLIP-14 vectors on ${profile.model} ${profile.version.join('.')}${SKIP_NO_SHARED}`, () => {
     it('eth_addresses', async () => {
       const { trezor } = await device(profile);
       for (const vector of vectors.eth_addresses) expect(await getAddress(trezor, { path: vector.path })).toBe(vector.expected);
@@ -74,7 +74,7 @@ for (const profile of [T1, CORE]) {
   });
 }
 
-describe('firmware gates', () => {
+describe.skipIf(!hasVectors)(`firmware gates${SKIP_NO_SHARED}`, () => {
   it('Model T 2.4.1: EIP-1559 and EIP-712 are NotSupported before anything reaches the device', async () => {
     const { trezor, received } = await device(CORE_241);
     const v1559 = vectors.eth_sign_tx.find((v: { name: string }) => v.name === 'nodata');
@@ -96,7 +96,7 @@ describe('firmware gates', () => {
   });
 });
 
-describe('flows as recorded from the Trezor One emulator', () => {
+describe.skipIf(!hasVectors)(`flows as recorded from the Trezor One emulator${SKIP_NO_SHARED}`, () => {
   const to = '0x1d1c328764a41bda0492b66baa30c4a339ff85ef';
   const bigData = hexlify(new Uint8Array(4099).map((_, i) => 0x41 + (i % 16)));
 
@@ -137,7 +137,7 @@ describe('flows as recorded from the Trezor One emulator', () => {
   });
 });
 
-describe('rejection and verification', () => {
+describe.skipIf(!hasVectors)(`rejection and verification${SKIP_NO_SHARED}`, () => {
   const to = '0x1d1c328764a41bda0492b66baa30c4a339ff85ef';
   const tx = { chainId: 1, nonce: 0, gasLimit: 21000, gasPrice: 1, to };
 

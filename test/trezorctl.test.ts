@@ -5,13 +5,13 @@
 // `trezor` package). Coin commands whose handler the virtual device does not have yet are
 // skipped at run time with the reason.
 import { execFile, execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it, type TestContext } from 'vitest';
 import { DebugLink } from '../src/testing/debuglink.js';
 import type { Model } from '../src/testing/virtual/context.js';
 import { VirtualTrezor } from '../src/testing/virtual/device.js';
+import { SKIP_NO_SHARED, hasVectors, vectorsOrEmpty } from './support/shared.js';
 
-const vectors = JSON.parse(readFileSync(new URL('../../shared/vectors/slip14.json', import.meta.url), 'utf8'));
+const vectors = vectorsOrEmpty();
 const MNEMONIC = 'all all all all all all all all all all all all';
 
 function findTrezorctl(): string | undefined {
@@ -42,7 +42,7 @@ function requireHandler(ctx: TestContext, virtual: VirtualTrezor, name: 'GetAddr
 }
 
 for (const model of ['T1B1', 'T2T1'] as Model[]) {
-  describe.skipIf(!TREZORCTL)(`trezorctl against VirtualTrezor ${model} over UDP`, () => {
+  describe.skipIf(!TREZORCTL || !hasVectors)(`trezorctl against VirtualTrezor ${model} over UDP${SKIP_NO_SHARED}`, () => {
     let virtual: VirtualTrezor;
     let port: number;
 

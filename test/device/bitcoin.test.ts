@@ -39,7 +39,7 @@ import type { Model } from '../../src/testing/virtual/context.js';
 import { VirtualTrezor } from '../../src/testing/virtual/device.js';
 import type { Transport, TransportConnection } from '../../src/transport/types.js';
 import { ROOT, ROOT_FINGERPRINT, fundingTx, publicKeyAt } from '../support/bitcoin-wallet.js';
-import { NO_SHARED_REASON, hasVectors, loadVectors } from '../support/shared.js';
+import { NO_SHARED_REASON, SKIP_NO_SHARED, hasVectors, loadVectors } from '../support/shared.js';
 import { MNEMONIC, closeAll, openDevice, requireFeature, targets, type DeviceUnderTest, type FeatureNeed } from './harness.js';
 
 const TYPES: Record<string, ScriptType> = {
@@ -221,7 +221,7 @@ async function openTapped(ctx: TestContext, target: Model | 'emulator', tap: Tap
 
 for (const target of targets()) {
   describe(`Bitcoin on ${target}`, () => {
-    describe('btc_addresses', () => {
+    describe.skipIf(!hasVectors)(`btc_addresses${SKIP_NO_SHARED}`, () => {
       for (const v of vectors.btc_addresses) {
         it(`${v.coin} ${v.path} ${v.script_type}`, async (ctx) => {
           const { trezor } = await open(ctx, target, v.script_type === 'SPENDTAPROOT' ? ['taproot'] : []);
@@ -230,7 +230,7 @@ for (const target of targets()) {
       }
     });
 
-    describe('btc_xpubs', () => {
+    describe.skipIf(!hasVectors)(`btc_xpubs${SKIP_NO_SHARED}`, () => {
       for (const v of vectors.btc_xpubs) {
         it(`${v.coin} ${v.path} ${v.script_type ?? 'SPENDADDRESS'}${v.ignore_xpub_magic ? ' plain' : ''}`, async (ctx) => {
           const { trezor } = await open(ctx, target, v.script_type === 'SPENDTAPROOT' ? ['taproot'] : []);
@@ -248,7 +248,7 @@ for (const target of targets()) {
       }
     });
 
-    describe('btc_descriptors', () => {
+    describe.skipIf(!hasVectors)(`btc_descriptors${SKIP_NO_SHARED}`, () => {
       for (const v of vectors.btc_descriptors) {
         it(v.descriptor.slice(0, 40), async (ctx) => {
           const match = /^(pkh|sh\(wpkh|wpkh|tr)\(\[[0-9a-f]{8}\/([^\]]+)\]/.exec(v.descriptor)!;
@@ -260,7 +260,7 @@ for (const target of targets()) {
       }
     });
 
-    describe('btc_sign_message', () => {
+    describe.skipIf(!hasVectors)(`btc_sign_message${SKIP_NO_SHARED}`, () => {
       for (const v of vectors.btc_sign_message) {
         it(`${v.coin} ${v.case}${v.no_script_type ? ' (no script type)' : ''}`, async (ctx) => {
           const { trezor } = await open(ctx, target);
@@ -278,7 +278,7 @@ for (const target of targets()) {
       }
     });
 
-    describe('btc_sign_tx', () => {
+    describe.skipIf(!hasVectors)(`btc_sign_tx${SKIP_NO_SHARED}`, () => {
       for (const v of vectors.btc_sign_tx) {
         it(v.id, async (ctx) => {
           const taproot = v.inputs.some((i: { script_type: string }) => i.script_type === 'SPENDTAPROOT');

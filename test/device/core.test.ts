@@ -3,14 +3,14 @@
 // device, hidden wallets, lock / unlock, cancelling a button screen with an AbortSignal, session
 // resume on reconnect, and the SLIP-13 / SLIP-11 vectors. Runs on both virtual models, or on a
 // real emulator (see harness.ts). Expected values come from the public vectors only.
-import { readFileSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { isTrezorError } from '../../src/errors.js';
 import { parsePath } from '../../src/path.js';
 import type { Trezor } from '../../src/session/trezor.js';
 import { closeAll, openDevice, requireFeature, targets, type DeviceUnderTest } from './harness.js';
+import { SKIP_NO_SHARED, hasVectors, vectorsOrEmpty } from '../support/shared.js';
 
-const vectors = JSON.parse(readFileSync(new URL('../../../shared/vectors/slip14.json', import.meta.url), 'utf8'));
+const vectors = vectorsOrEmpty();
 const TESTNET = vectors.btc_addresses.find(
   (v: { coin: string; path: string; script_type: string }) => v.coin === 'Testnet' && v.path === "m/44'/1'/0'/0/1" && v.script_type === 'SPENDADDRESS',
 ) as { path: string; expected: string };
@@ -48,7 +48,7 @@ function pinScreens(device: DeviceUnderTest): number {
 }
 
 for (const target of targets()) {
-  describe(`core flows on ${target}`, () => {
+  describe.skipIf(!hasVectors)(`core flows on ${target}${SKIP_NO_SHARED}`, () => {
     it('Features describe the firmware the device runs', async () => {
       const device = await openDevice({ model: target });
       const f = device.trezor.features;

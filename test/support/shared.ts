@@ -23,3 +23,20 @@ export function unhex(text: string): Uint8Array {
   const clean = text.startsWith('0x') ? text.slice(2) : text;
   return Uint8Array.from(clean.match(/../g) ?? [], (b) => parseInt(b, 16));
 }
+
+/**
+ * The vectors, or — when ../shared is absent — the same shape with every list empty, so test
+ * files can still be collected; pair it with `describe.skipIf(!hasVectors)` and NO_SHARED_REASON.
+ */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export function vectorsOrEmpty(): any {
+  if (hasVectors) return loadVectors();
+  return {
+    btc_addresses: [], btc_xpubs: [], btc_descriptors: [], eth_addresses: [], btc_sign_message: [], btc_sign_tx: [],
+    eth_sign_tx: [], eth_sign_message: [], eth_sign_typed_data: [], sign_identity: { cases: [] },
+    cipher_key_value: { cases: [] }, wire_encoding: { vectors: [] },
+  };
+}
+
+/** Title suffix of a suite skipped for want of ../shared. */
+export const SKIP_NO_SHARED = hasVectors ? '' : ` (skipped: ${NO_SHARED_REASON})`;
