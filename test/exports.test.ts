@@ -1,0 +1,58 @@
+/**
+ * The public names of DESIGN.md are a contract (checks outside the repo call them), and the
+ * core entry must stay free of the coin libraries. Both are pinned here.
+ */
+import { build } from 'esbuild';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+
+const CONTRACT: Record<string, string[]> = {
+  '../src/index.ts': ['connect', 'webUsb', 'webHid', 'bridge', 'memoryTransport', 'TrezorError', 'isTrezorError', 'Trezor', 'parsePath'],
+  '../src/node.ts': ['usb', 'udp'],
+  '../src/bitcoin/index.ts': ['getAddress', 'getPublicKey', 'getAccountDescriptor', 'createPsbt', 'signPsbt', 'signMessage', 'verifyMessage'],
+  '../src/ethereum/index.ts': ['getAddress', 'signTransaction', 'signMessage', 'signTypedData', 'TrezorSigner', 'createEip1193Provider'],
+  '../src/testing/index.ts': ['VirtualTrezor', 'DebugLink'],
+};
+
+describe('public API names (DESIGN.md)', () => {
+  for (const [entry, names] of Object.entries(CONTRACT)) {
+    it(`${entry.replace('../src/', '')} exports ${names.join(', ')}`, async () => {
+      const module = (await import(entry)) as Record<string, unknown>;
+      for (const name of names) expect(typeof module[name], `${entry} → ${name}`).toBe('function');
+    });
+  }
+
+  it('VirtualTrezor has transport(), debugLink(), listenUdp(), close()', async () => {
+    const { VirtualTrezor } = await import('../src/testing/index.js');
+    const proto = VirtualTrezor.prototype as unknown as Record<string, unknown>;
+    for (const method of ['transport', 'debugLink', 'listenUdp', 'close']) expect(typeof proto[method]).toBe('function');
+  });
+});
+
+describe('what each browser entry pulls in', () => {
+  const root = fileURLToPath(new URL('..', import.meta.url));
+  async function inputs(entry: string): Promise<string[]> {
+    const result = await build({
+      entryPoints: [entry],
+      absWorkingDir: root,
+      bundle: true,
+      write: false,
+      metafile: true,
+      format: 'esm',
+      platform: 'browser',
+      logLevel: 'silent',
+    });
+    return Object.keys(result.metafile.inputs);
+  }
+
+  it('the core entry includes neither ethers nor @scure/btc-signer', async () => {
+    const files = await inputs('src/index.ts');
+    expect(files.some((f) => f.includes('src/session/trezor.ts'))).toBe(true);
+    expect(files.filter((f) => f.includes('node_modules/ethers/') || f.includes('@scure/btc-signer'))).toEqual([]);
+  });
+
+  it('the bitcoin entry does not pull in ethers, nor the ethereum entry btc-signer', async () => {
+    expect((await inputs('src/bitcoin/index.ts')).filter((f) => f.includes('node_modules/ethers/'))).toEqual([]);
+    expect((await inputs('src/ethereum/index.ts')).filter((f) => f.includes('@scure/btc-signer'))).toEqual([]);
+  });
+});
