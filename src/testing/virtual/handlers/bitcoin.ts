@@ -46,8 +46,8 @@
  * Not implemented (answered with a Failure, listed for the replay test): replacement
  * transactions (orig_hash), external inputs (the firmware verifies SLIP-19 proofs; this device
  * rejects every external input), coins other than Bitcoin, Testnet, Regtest and Litecoin
- * (Bcash, Groestlcoin, Decred, Elements …: "Invalid coin name"), curves other than secp256k1
- * for GetPublicKey, SLIP-25 paths (UnlockPath).
+ * (Bcash, Groestlcoin, Decred, Elements …: "Invalid coin name"), SLIP-25 paths (UnlockPath).
+ * GetPublicKey also derives on nist256p1 and ed25519 (SLIP-10, ./slip10.ts).
  */
 import { schnorr, secp256k1 } from '@noble/curves/secp256k1.js';
 import { ripemd160 } from '@noble/hashes/legacy.js';
@@ -71,6 +71,7 @@ import {
 } from '../../../messages/index.js';
 import { HARDENED } from '../../../path.js';
 import { fail, type DeviceContext, type HandlerTable, type Reply } from '../context.js';
+import { isSlip10Curve, slip10Derive } from './slip10.js';
 
 const base58check = /* @__PURE__ */ createBase58check(sha256);
 const hash160 = (data: Uint8Array) => ripemd160(sha256(data));
@@ -554,7 +555,10 @@ function xpubVersion(coin: CoinInfo, scriptType: string, ignoreMagic: boolean, t
   fail('Failure_DataError', 'Invalid combination of coin and script_type');
 }
 
-function serializeXpub(version: number, node: HDKey, publicKey: Uint8Array): string {
+/** What an xpub records of a node (an HDKey or a SLIP-10 node). */
+type XpubNode = Pick<HDKey, 'depth' | 'parentFingerprint' | 'index' | 'chainCode'>;
+
+function serializeXpub(version: number, node: XpubNode, publicKey: Uint8Array): string {
   const out = new Uint8Array(78);
   const view = new DataView(out.buffer);
   view.setUint32(0, version >>> 0);
@@ -570,14 +574,24 @@ async function getPublicKeyHandler(ctx: DeviceContext, request: MessageMap['GetP
   const addressN = request.address_n ?? [];
   if (ctx.model === 'T1B1') await ctx.unlock();
   const coin = coinOf(request.coin_name);
-  if (request.ecdsa_curve_name !== undefined && request.ecdsa_curve_name !== 'secp256k1') {
-    fail('Failure_DataError', 'Only the secp256k1 curve is supported by this device');
-  }
+  const curve = request.ecdsa_curve_name ?? 'secp256k1';
+  if (curve !== 'secp256k1' && !isSlip10Curve(curve)) fail('Failure_DataError', 'Only the secp256k1 curve is supported by this device');
   if (addressN[0] === (HARDENED | 10025) >>> 0) fail('Failure_DataError', 'Forbidden key path');
-  const keys = new Keys(await ctx.root());
-  const node = keys.node(addressN);
+  let node: XpubNode & { publicKey: Uint8Array };
+  let rootFingerprint: number;
+  if (curve === 'secp256k1') {
+    const keys = new Keys(await ctx.root());
+    node = keys.node(addressN) as HDKey & { publicKey: Uint8Array };
+    rootFingerprint = keys.root.fingerprint;
+  } else {
+    // SLIP-10 on the requested curve: the fingerprints, the xpub and the descriptor all come
+    // from that curve's tree (the firmware serialises it with the coin's xpub version).
+    const derived = slip10Derive(curve, await ctx.seed(), addressN);
+    node = derived.node;
+    rootFingerprint = derived.root.fingerprint;
+  }
   const scriptType = String(request.script_type ?? 'SPENDADDRESS');
-  const xpub = serializeXpub(xpubVersion(coin, scriptType, request.ignore_xpub_magic === true, taprootEnabled(ctx, coin)), node, node.publicKey!);
+  const xpub = serializeXpub(xpubVersion(coin, scriptType, request.ignore_xpub_magic === true, taprootEnabled(ctx, coin)), node, node.publicKey);
   if (request.show_display) {
     if (ctx.model === 'T1B1') {
       for (let page = 0; page < 2; page++) await cyclingScreen(ctx, 'ButtonRequest_PublicKey', `XPUB ${page + 1}/2 ${xpub}`);
@@ -596,10 +610,10 @@ async function getPublicKeyHandler(ctx: DeviceContext, request: MessageMap['GetP
       fingerprint: node.parentFingerprint,
       child_num: node.index,
       chain_code: node.chainCode!,
-      public_key: node.publicKey!,
+      public_key: node.publicKey,
     },
     xpub,
-    root_fingerprint: keys.root.fingerprint,
+    root_fingerprint: rootFingerprint,
   };
   if (ctx.model === 'T1B1') {
     // 1.14.1 adds the account's BIP-380 descriptor.
@@ -611,8 +625,8 @@ async function getPublicKeyHandler(ctx: DeviceContext, request: MessageMap['GetP
     };
     const parts = wrap[scriptType];
     if (parts) {
-      const origin = [keys.root.fingerprint.toString(16).padStart(8, '0'), ...addressN.map((n) => (n >= HARDENED ? `${n - HARDENED}h` : String(n)))].join('/');
-      const plain = serializeXpub(coin.xpubVersion.p2pkh, node, node.publicKey!);
+      const origin = [rootFingerprint.toString(16).padStart(8, '0'), ...addressN.map((n) => (n >= HARDENED ? `${n - HARDENED}h` : String(n)))].join('/');
+      const plain = serializeXpub(coin.xpubVersion.p2pkh, node, node.publicKey);
       const body = `${parts[0]}[${origin}]${plain}/<0;1>/*${parts[1]}`;
       message.descriptor = `${body}#${descriptorChecksum(body)}`;
     }

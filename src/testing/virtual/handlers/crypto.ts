@@ -1,9 +1,8 @@
 /**
  * The virtual device's identity and symmetric-key workflows: SignIdentity (SLIP-13 key
  * derivation; ssh / gpg / signify / plain signatures), GetECDHSessionKey (SLIP-17) and
- * CipherKeyValue (SLIP-11). They need keys on curves other than secp256k1, so this file also
- * carries SLIP-10 derivation for nist256p1, ed25519 and curve25519 (hardened steps only, which
- * is all these workflows use). Screens and codes follow the firmware: SignIdentity and ECDH
+ * CipherKeyValue (SLIP-11). They need keys on curves other than secp256k1 (SLIP-10, ./slip10.ts;
+ * hardened steps only, which is all these workflows use). Screens and codes follow the firmware: SignIdentity and ECDH
  * confirm with ButtonRequest ProtectCall, CipherKeyValue with Other when asked to.
  *
  * Expected results are the firmware's public vectors (shared vectors/slip14.json).
@@ -17,17 +16,13 @@ import { ed25519, x25519 } from '@noble/curves/ed25519.js';
 import { base58check } from '@scure/base';
 import type { MessageMap } from '../../../messages/index.js';
 import { fail, type DeviceContext, type HandlerTable, type Reply } from '../context.js';
+import { isSlip10Curve, slip10Derive, type Slip10Curve, type Slip10Node } from './slip10.js';
 
 const HARDENED = 0x80000000;
 const encoder = new TextEncoder();
 
-type Curve = 'secp256k1' | 'nist256p1' | 'ed25519' | 'curve25519';
-
-interface Node {
-  curve: Curve;
-  privateKey: Uint8Array;
-  chainCode: Uint8Array;
-}
+type Curve = Slip10Curve;
+type Node = Slip10Node;
 
 function concatBytes(...parts: Uint8Array[]): Uint8Array {
   const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
@@ -39,97 +34,15 @@ function concatBytes(...parts: Uint8Array[]): Uint8Array {
   return out;
 }
 
-function u32be(n: number): Uint8Array {
-  const out = new Uint8Array(4);
-  new DataView(out.buffer).setUint32(0, n >>> 0);
-  return out;
-}
-
-function toBigInt(bytes: Uint8Array): bigint {
-  let n = 0n;
-  for (const b of bytes) n = (n << 8n) | BigInt(b);
-  return n;
-}
-
-function toBytes32(n: bigint): Uint8Array {
-  const out = new Uint8Array(32);
-  for (let i = 31; i >= 0; i--) {
-    out[i] = Number(n & 0xffn);
-    n >>= 8n;
-  }
-  return out;
-}
-
-const CURVE_ORDER: Partial<Record<Curve, bigint>> = {
-  secp256k1: secp256k1.Point.CURVE().n,
-  nist256p1: p256.Point.CURVE().n,
-};
-
-const SEED_KEYS: Record<Curve, string> = {
-  secp256k1: 'Bitcoin seed',
-  nist256p1: 'Nist256p1 seed',
-  ed25519: 'ed25519 seed',
-  curve25519: 'curve25519 seed',
-};
-
-/** SLIP-10 master node of `curve` from a BIP-39 seed. */
-function masterNode(curve: Curve, seed: Uint8Array): Node {
-  const n = CURVE_ORDER[curve];
-  let data = seed;
-  for (;;) {
-    const i = hmac(sha512, encoder.encode(SEED_KEYS[curve]), data);
-    const il = i.subarray(0, 32);
-    if (n !== undefined) {
-      const k = toBigInt(il);
-      if (k === 0n || k >= n) {
-        data = i; // SLIP-10: retry with I as the new data
-        continue;
-      }
-    }
-    return { curve, privateKey: il.slice(), chainCode: i.slice(32) };
-  }
-}
-
-/** SLIP-10 hardened child. */
-function hardenedChild(node: Node, index: number): Node {
-  const n = CURVE_ORDER[node.curve];
-  let data = concatBytes(new Uint8Array([0]), node.privateKey, u32be(index));
-  for (;;) {
-    const i = hmac(sha512, node.chainCode, data);
-    const il = i.subarray(0, 32);
-    const ir = i.slice(32);
-    if (n === undefined) return { curve: node.curve, privateKey: il.slice(), chainCode: ir };
-    const parsed = toBigInt(il);
-    const k = (parsed + toBigInt(node.privateKey)) % n;
-    if (parsed >= n || k === 0n) {
-      data = concatBytes(new Uint8Array([1]), ir, u32be(index));
-      continue;
-    }
-    return { curve: node.curve, privateKey: toBytes32(k), chainCode: ir };
-  }
-}
-
+/** SLIP-13 / SLIP-17 keys: hardened paths only. */
 function derive(curve: Curve, seed: Uint8Array, path: readonly number[]): Node {
-  let node = masterNode(curve, seed);
-  for (const index of path) {
-    if (index < HARDENED) fail('Failure_DataError', 'Forbidden key path');
-    node = hardenedChild(node, index);
-  }
-  return node;
+  if (path.some((index) => index < HARDENED)) fail('Failure_DataError', 'Forbidden key path');
+  return slip10Derive(curve, seed, path).node;
 }
 
 /** Public key as the firmware reports it: 33 bytes (SEC1 compressed, or 0x00 ‖ 32 for the Edwards/Montgomery curves). */
 function publicKey(node: Node): Uint8Array {
-  switch (node.curve) {
-    case 'secp256k1':
-      return secp256k1.getPublicKey(node.privateKey, true);
-    case 'nist256p1':
-      return p256.getPublicKey(node.privateKey, true);
-    case 'ed25519':
-      return concatBytes(new Uint8Array([0]), ed25519.getPublicKey(node.privateKey));
-    case 'curve25519':
-      return concatBytes(new Uint8Array([0]), x25519.getPublicKey(node.privateKey));
-  }
+  return node.publicKey;
 }
 
 /** ECDSA over a 32-byte digest: [recovery, r, s] (RFC 6979, low s). */
@@ -140,8 +53,8 @@ function signDigest(node: Node, digest: Uint8Array): { recovery: number; rs: Uin
 }
 
 function parseCurve(name: string | undefined): Curve {
-  const curve = (name ?? 'secp256k1') as Curve;
-  if (!(curve in SEED_KEYS)) fail('Failure_DataError', 'Unsupported curve');
+  const curve = name ?? 'secp256k1';
+  if (!isSlip10Curve(curve)) fail('Failure_DataError', 'Unsupported curve');
   return curve;
 }
 
