@@ -352,3 +352,31 @@ describe('session: cancel, failures, unplug', () => {
     expect(error.code).toBe('UnexpectedMessage');
   });
 });
+
+describe('session: malformed frames', () => {
+  it('a bad continuation report is a ProtocolError for that call, and the next call works', async () => {
+    const { transport } = scriptedTransport(async (d) => {
+      await d.expect('Initialize');
+      d.send('Features', features());
+      await d.expect('Ping');
+      d.sendRaw([new Uint8Array(64).fill(0).map((_, i) => (i === 0 ? 0x3f : i < 3 ? 0x23 : i === 8 ? 200 : 0)), new Uint8Array(64)]);
+      const p = await d.expect('Ping');
+      d.send('Success', { message: p.message });
+    });
+    const trezor = await connect({ transport, sessionId: null });
+    const error = await caught(trezor.ping('x'));
+    expect(error.code).toBe('ProtocolError');
+    expect(await trezor.ping('y')).toBe('y');
+  });
+
+  it('an unknown message type from the device is a ProtocolError', async () => {
+    const { transport } = scriptedTransport(async (d) => {
+      await d.expect('Initialize');
+      d.send('Features', features());
+      await d.expect('Ping');
+      d.sendRaw([Uint8Array.from({ length: 64 }, (_, i) => [0x3f, 0x23, 0x23, 0xfe, 0xed][i] ?? 0)]);
+    });
+    const trezor = await connect({ transport, sessionId: null });
+    expect((await caught(trezor.ping('x'))).code).toBe('ProtocolError');
+  });
+});

@@ -1,7 +1,8 @@
 // VirtualTrezor mechanics that the transcripts exercise only in passing: the Trezor One's
 // tiny mode (what it reads while waiting for an ack), Initialize and Cancel in the middle of a
 // flow, unknown messages, session caching and eviction, auto-lock on the device clock, the
-// UDP face (PINGPING, both ports, our udp() transport and DebugLink.connect), encodePin.
+// UDP face (PINGPING, both ports, our udp() transport and DebugLink.connect), encodePin, and
+// the claimed firmware version (what it turns on and off).
 import { afterEach, describe, expect, it } from 'vitest';
 import { decodeMessage, encodeMessage, type AnyMessage, type MessageMap, type MessageName } from '../src/messages/index.js';
 import { completedMessage, decodeReport, encodeReports, type DecodeState } from '../src/protocol/v1.js';
@@ -11,6 +12,8 @@ import { DebugLink, encodePin } from '../src/testing/debuglink.js';
 import { ManualClock } from '../src/testing/virtual/clock.js';
 import type { Model } from '../src/testing/virtual/context.js';
 import { VirtualTrezor } from '../src/testing/virtual/device.js';
+import { parsePath } from '../src/path.js';
+import { SKIP_NO_SHARED, hasVectors, vectorsOrEmpty } from './support/shared.js';
 
 const MNEMONIC = 'all all all all all all all all all all all all';
 const devices: VirtualTrezor[] = [];
@@ -199,6 +202,87 @@ describe.each(['T1B1', 'T2T1'] as Model[])('%s', (model) => {
     const trezor = await connect({ transport: device.transport() });
     expect(await trezor.ping('auto', { buttonProtection: true })).toBe('auto');
     await trezor.close();
+  });
+});
+
+describe('claimed firmware version (firmware option)', () => {
+  const vectors = vectorsOrEmpty();
+  const taproot = vectors.btc_addresses.find((v: { coin: string; script_type: string }) => v.coin === 'Bitcoin' && v.script_type === 'SPENDTAPROOT');
+
+  /** The wire after Initialize (a session, as a host opens one). */
+  async function session(device: VirtualTrezor) {
+    const w = await wire(device);
+    await w.send('Initialize', {});
+    expect((await w.receive()).type).toBe('Features');
+    return w;
+  }
+
+  async function features(device: VirtualTrezor): Promise<MessageMap['Features']> {
+    const w = await wire(device);
+    await w.send('GetFeatures', {});
+    const answer = await w.receive();
+    if (answer.type !== 'Features') throw new Error(answer.type);
+    return answer.message;
+  }
+
+  it('defaults to the recorded emulators (1.14.1 / 2.4.1) and reports a claimed version in Features', async () => {
+    const one = virtual();
+    const t = virtual({ model: 'T2T1' });
+    expect([one.firmware, t.firmware]).toEqual(['1.14.1', '2.4.1']);
+    expect(await features(t)).toMatchObject({ major_version: 2, minor_version: 4, patch_version: 1 });
+    const newer = virtual({ model: 'T2T1', firmware: '2.8.1' });
+    expect(newer.firmware).toBe('2.8.1');
+    expect(await features(newer)).toMatchObject({ model: 'T', major_version: 2, minor_version: 8, patch_version: 1 });
+    expect(await features(virtual({ firmware: '1.12.1' }))).toMatchObject({ model: '1', major_version: 1, minor_version: 12, patch_version: 1 });
+  });
+
+  it('refuses a malformed version or one of the other model', () => {
+    expect(() => new VirtualTrezor({ model: 'T2T1', firmware: '1.14.1' })).toThrow(TypeError);
+    expect(() => new VirtualTrezor({ firmware: '2.8.1' })).toThrow(TypeError);
+    expect(() => new VirtualTrezor({ model: 'T2T1', firmware: '2.8' })).toThrow(TypeError);
+    expect(() => new VirtualTrezor({ model: 'T2T1', firmware: 'v2.8.1' })).toThrow(TypeError);
+  });
+
+  it.skipIf(!hasVectors)(`taproot addresses from 2.4.3 on the Model T, refused by 2.4.1 and 2.4.2${SKIP_NO_SHARED}`, async () => {
+    const request = { address_n: parsePath(taproot.path), coin_name: 'Bitcoin', script_type: 'SPENDTAPROOT' } as const;
+    for (const [firmware, expected] of [
+      ['2.4.1', undefined],
+      ['2.4.2', undefined],
+      ['2.4.3', taproot.expected],
+      ['2.8.1', taproot.expected],
+    ] as const) {
+      const w = await session(virtual({ model: 'T2T1', firmware }));
+      await w.send('GetAddress', request);
+      const answer = await w.receive();
+      if (expected) expect(answer, firmware).toEqual({ type: 'Address', message: expect.objectContaining({ address: expected }) });
+      else expect(answer, firmware).toMatchObject({ type: 'Failure', message: { code: 'Failure_DataError' } });
+    }
+    const w = await session(virtual({ firmware: '1.10.3' }));
+    await w.send('GetAddress', request);
+    expect(await w.receive()).toMatchObject({ type: 'Failure', message: { code: 'Failure_DataError' } });
+  });
+
+  it('answers Ethereum messages the claimed firmware lacks like unknown messages', async () => {
+    const eip1559 = { address_n: parsePath("m/44'/60'/0'/0/0"), chain_id: 1n, nonce: new Uint8Array(0), max_gas_fee: Uint8Array.of(1), max_priority_fee: Uint8Array.of(1), gas_limit: Uint8Array.of(0x52, 0x08), value: new Uint8Array(0), data_length: 0 };
+    const typedData = { address_n: parsePath("m/44'/60'/0'/0/0"), primary_type: 'Mail', metamask_v4_compat: true };
+    const typedHash = { address_n: parsePath("m/44'/60'/0'/0/0"), domain_separator_hash: new Uint8Array(32) };
+    const cases: [Model, string, MessageName, unknown, string][] = [
+      ['T1B1', '1.10.3', 'EthereumSignTxEIP1559', eip1559, 'Unknown message'],
+      ['T1B1', '1.10.4', 'EthereumSignTypedHash', typedHash, 'Unknown message'],
+      ['T1B1', '1.14.1', 'EthereumSignTypedData', typedData, 'Unknown message'],
+      ['T2T1', '2.4.1', 'EthereumSignTxEIP1559', eip1559, 'Unexpected message'],
+      ['T2T1', '2.4.2', 'EthereumSignTypedData', typedData, 'Unexpected message'],
+      ['T2T1', '2.8.1', 'EthereumSignTypedHash', typedHash, 'Unexpected message'],
+    ];
+    for (const [model, firmware, name, message, text] of cases) {
+      const w = await session(virtual({ model, firmware }));
+      await w.send(name, message as never);
+      expect(await w.receive(), `${name} on ${model} ${firmware}`).toEqual({ type: 'Failure', message: { code: 'Failure_UnexpectedMessage', message: text } });
+    }
+    // From the version that brought it, the same request starts the flow instead.
+    const w = await session(virtual({ model: 'T2T1', firmware: '2.4.3' }));
+    await w.send('EthereumSignTypedData', typedData);
+    expect((await w.receive()).type).toBe('EthereumTypedDataStructRequest');
   });
 });
 

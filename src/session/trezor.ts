@@ -195,7 +195,12 @@ export class Trezor {
   private async readMessage(): Promise<AnyMessage> {
     for (;;) {
       const report = await this.connection.read();
-      this.decodeState = decodeReport(this.decodeState, report);
+      try {
+        this.decodeState = decodeReport(this.decodeState, report);
+      } catch (error) {
+        this.decodeState = undefined; // a malformed frame: start over at the next header
+        throw error;
+      }
       const done = completedMessage(this.decodeState);
       if (done) {
         this.decodeState = undefined;
@@ -209,7 +214,15 @@ export class Trezor {
    * is handed to the next caller, so no report is ever dropped.
    */
   private async receive(deadline?: Promise<never>): Promise<AnyMessage> {
-    const read = (this.pendingRead ??= this.readMessage());
+    let read = this.pendingRead;
+    if (!read) {
+      const started = this.readMessage();
+      // A failed read is not handed on: the next caller starts a fresh one.
+      started.catch(() => {
+        if (this.pendingRead === started) this.pendingRead = undefined;
+      });
+      read = this.pendingRead = started;
+    }
     const message = await (deadline ? Promise.race([read, deadline]) : read);
     this.pendingRead = undefined;
     return message;

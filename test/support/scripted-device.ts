@@ -13,6 +13,8 @@ export interface ScriptedDevice {
   /** Next message, asserted to be of type `name`. */
   expect<N extends MessageName>(name: N): Promise<MessageMap[N]>;
   send<N extends MessageName>(name: N, message: MessageMap[N]): void;
+  /** Write raw 64-byte reports (malformed frames). */
+  sendRaw(reports: Uint8Array[]): void;
   unplug(): void;
   /** Every message the host sent, in order. */
   readonly received: AnyMessage[];
@@ -46,6 +48,9 @@ export function scriptedTransport(script: (device: ScriptedDevice) => Promise<vo
         send(name, message) {
           const { type, payload } = encodeMessage(name, message);
           for (const r of encodeReports(type, payload)) end.write(r);
+        },
+        sendRaw(reports) {
+          for (const r of reports) end.write(r);
         },
         unplug: () => end.disconnect(),
       };

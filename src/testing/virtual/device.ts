@@ -3,7 +3,8 @@
  * protobuf messages) and the emulator's debug link, so the whole library — and any other
  * client, such as trezorctl over `listenUdp()` — can be tested without hardware or the
  * official emulator. It plays a Trezor One with firmware 1.14.1 (PIN matrix and passphrase on
- * the host) or a Model T with firmware 2.4.1 (PIN and passphrase entered on the device).
+ * the host) or a Model T with firmware 2.4.1 (PIN and passphrase entered on the device); the
+ * `firmware` option claims a newer version and turns on what came with it (firmware.ts).
  *
  * How it is built: one "firmware" loop takes whole messages from the wire and runs the
  * handler registered for each request (handlers/*.ts, against the contract in context.ts).
@@ -60,6 +61,8 @@ import {
   PROFILES,
   T1_STRING_LIMITS,
   TINY_MESSAGES,
+  parseFirmware,
+  unknownMessageText,
   type FirmwareProfile,
 } from './firmware.js';
 import { coinHandlers } from './handlers/index.js';
@@ -74,6 +77,17 @@ export interface VirtualTrezorOptions {
   passphraseProtection?: boolean;
   /** 'T1B1' (Trezor One, default) or 'T2T1' (Model T). */
   model?: Model;
+  /**
+   * Firmware version the device claims, e.g. '1.12.1' (T1B1) or '2.8.1' (T2T1); default
+   * '1.14.1' / '2.4.1', the versions of the recorded emulators whose transcripts it replays.
+   * Features report it, and the handlers turn on what came with it: taproot (1.10.4 / 2.4.3,
+   * including no previous transactions when every input is taproot), EIP-1559 (1.10.4 / 2.4.2),
+   * EthereumSignTypedData (Core 2.4.3) and EthereumSignTypedHash (Trezor One 1.10.5); below
+   * those versions the device refuses them with the failure the firmware sent. Nothing else
+   * follows the version: the Features layout, screens and texts stay the recorded firmware's.
+   * @example new VirtualTrezor({ model: 'T2T1', firmware: '2.8.1' })
+   */
+  firmware?: string;
   label?: string;
   /**
    * Press "yes" on every confirmation by itself (and, on the Model T, type the configured PIN
@@ -303,7 +317,7 @@ export class DeviceRuntime {
     this.model = options.model ?? 'T1B1';
     const profile = PROFILES[this.model];
     if (!profile) throw new TypeError(`VirtualTrezor: model must be 'T1B1' or 'T2T1', got ${String(options.model)}`);
-    this.profile = profile;
+    this.profile = options.firmware === undefined ? profile : { ...profile, version: parseFirmware(this.model, options.firmware) };
     this.clock = options.clock ?? realClock;
     this.autoConfirm = options.autoConfirm ?? false;
     this.storage = freshStorage(this.random);
@@ -456,7 +470,7 @@ export class DeviceRuntime {
     const name = messageName(request.type);
     const handler = name ? this.findHandler(name) : undefined;
     if (!name || !handler) {
-      this.sendFailure('Failure_UnexpectedMessage', this.model === 'T1B1' ? 'Unknown message' : 'Unexpected message');
+      this.sendFailure('Failure_UnexpectedMessage', unknownMessageText(this.model));
       return;
     }
     let message: MessageMap[typeof name];
@@ -1183,6 +1197,11 @@ export class VirtualTrezor {
 
   get model(): Model {
     return this.device.model;
+  }
+
+  /** The firmware version the device claims, e.g. '2.4.1'. */
+  get firmware(): string {
+    return this.device.profile.version.join('.');
   }
 
   /** Whether the device presses "yes" by itself. */

@@ -4,6 +4,10 @@
  * 2.4.1), the default texts of their Failure messages, and which fields each firmware puts
  * into Features and DebugLinkState in which state. Kept apart from the device mechanics so
  * that "what does 1.14.1 send when locked" is answered in one place.
+ *
+ * The version can be claimed higher (`new VirtualTrezor({ firmware: '2.8.1' })`): Features then
+ * report it and the handlers turn on what came with it (FIRMWARE_SINCE). Everything else — the
+ * Features layout, screens, texts — stays that of the recorded firmware.
  */
 import type { Capability, FailureType } from '../../messages/index.js';
 import type { Model } from './context.js';
@@ -163,3 +167,58 @@ export const PIN_MAX_TRIES = 16;
 export const MAX_SESSIONS = 10;
 /** Passphrase limit in UTF-8 bytes. */
 export const MAX_PASSPHRASE_BYTES = 50;
+
+/** A firmware version: [major, minor, patch]. */
+export type FirmwareVersion = readonly [number, number, number];
+
+/**
+ * Version-gated behaviour of the handlers: the first firmware with it, per model (undefined:
+ * never on that model). Handlers ask firmwareHas() instead of comparing versions themselves.
+ * Sources: the firmware changelogs (legacy/firmware/CHANGELOG.md, core/CHANGELOG.md) and shared
+ * PROTOCOL.md §12.
+ */
+export const FIRMWARE_SINCE: Readonly<Record<FirmwareFeature, Readonly<Partial<Record<Model, FirmwareVersion>>>>> = {
+  /** Taproot receive and spend (SPENDTAPROOT / PAYTOTAPROOT, m/86', bech32m); no previous tx when all inputs are taproot. */
+  taproot: { T1B1: [1, 10, 4], T2T1: [2, 4, 3] },
+  /** EthereumSignTxEIP1559. */
+  eip1559: { T1B1: [1, 10, 4], T2T1: [2, 4, 2] },
+  /** EthereumSignTypedData, the full EIP-712 struct/value exchange (Core only). */
+  ethereumSignTypedData: { T2T1: [2, 4, 3] },
+  /** EthereumSignTypedHash, EIP-712 from host-computed hashes (Trezor One only). */
+  ethereumSignTypedHash: { T1B1: [1, 10, 5] },
+};
+
+export type FirmwareFeature = 'taproot' | 'eip1559' | 'ethereumSignTypedData' | 'ethereumSignTypedHash';
+
+/**
+ * Does the firmware the device claims have `feature`?
+ * @example firmwareHas({ model: 'T2T1', version: [2, 4, 1] }, 'taproot') // false
+ */
+export function firmwareHas(device: { readonly model: Model; readonly version: FirmwareVersion }, feature: FirmwareFeature): boolean {
+  const since = FIRMWARE_SINCE[feature][device.model];
+  if (!since) return false;
+  for (let i = 0; i < 3; i++) if (device.version[i] !== since[i]) return device.version[i]! > since[i]!;
+  return true;
+}
+
+/**
+ * Parse a firmware version for a model ('1.12.1' for T1B1, '2.8.1' for T2T1); TypeError when
+ * malformed or of the other model's major version.
+ * @example parseFirmware('T2T1', '2.8.1') // [2, 8, 1]
+ */
+export function parseFirmware(model: Model, text: string): FirmwareVersion {
+  const match = typeof text === 'string' ? /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/.exec(text) : null;
+  if (!match) throw new TypeError(`VirtualTrezor: firmware must look like '2.8.1', got ${JSON.stringify(text)}`);
+  const version = [Number(match[1]), Number(match[2]), Number(match[3])] as const;
+  const major = PROFILES[model].version[0];
+  if (version[0] !== major) throw new TypeError(`VirtualTrezor: ${model} firmware is ${major}.x.y, got ${text}`);
+  return version;
+}
+
+/**
+ * Failure text for a message the firmware does not know (legacy messages.c: "Unknown message";
+ * core wire: "Unexpected message"). A message older firmware lacked gets the same answer.
+ */
+export function unknownMessageText(model: Model): string {
+  return model === 'T1B1' ? 'Unknown message' : 'Unexpected message';
+}

@@ -48,6 +48,7 @@ import {
 import { decodeAs, type MessageMap, type MessageName } from '../../../messages/index.js';
 import { HARDENED } from '../../../path.js';
 import { fail, type DeviceContext, type HandlerTable, type Reply } from '../context.js';
+import { firmwareHas, unknownMessageText, type FirmwareFeature } from '../firmware.js';
 
 const MAX_CHAIN_ID_FULL_V = BigInt(2147483629);
 const MAX_DATA_LENGTH = 16_000_000;
@@ -133,18 +134,12 @@ function signature65(node: HDKey, digest: string): Uint8Array {
 }
 
 /**
- * Messages the claimed firmware does not know yet are answered like an unknown message:
- * EIP-1559 since 1.10.4 / 2.4.2, EthereumSignTypedHash since 1.10.5 (T1 only),
- * EthereumSignTypedData since 2.4.3 (Core only).
+ * Messages the claimed firmware does not know (yet) are answered like an unknown message
+ * (FIRMWARE_SINCE: EIP-1559 since 1.10.4 / 2.4.2, EthereumSignTypedHash since 1.10.5 on the
+ * Trezor One only, EthereumSignTypedData since 2.4.3 on Core only).
  */
-function requireVersion(ctx: DeviceContext, one: readonly number[] | undefined, core: readonly number[] | undefined): void {
-  const need = ctx.model === 'T1B1' ? one : core;
-  if (!need || compareVersions(ctx.version, need) < 0) fail('Failure_UnexpectedMessage', 'Unexpected message');
-}
-
-function compareVersions(a: readonly number[], b: readonly number[]): number {
-  for (let i = 0; i < 3; i++) if (a[i] !== b[i]) return a[i]! - b[i]!;
-  return 0;
+function requireFirmware(ctx: DeviceContext, feature: FirmwareFeature): void {
+  if (!firmwareHas(ctx, feature)) fail('Failure_UnexpectedMessage', unknownMessageText(ctx.model));
 }
 
 // ----------------------------------------------------------------------------------------------
@@ -334,7 +329,7 @@ async function signTxHandler(ctx: DeviceContext, request: MessageMap['EthereumSi
 }
 
 async function signTxEip1559Handler(ctx: DeviceContext, request: MessageMap['EthereumSignTxEIP1559']): Promise<Reply> {
-  requireVersion(ctx, [1, 10, 4], [2, 4, 2]);
+  requireFirmware(ctx, 'eip1559');
   const node = await keyAt(ctx, request.address_n ?? []);
   if (request.chain_id === undefined) fail('Failure_DataError', 'Chain ID out of bounds');
   const checked = checkCommon(ctx, request);
@@ -462,7 +457,7 @@ async function verifyMessageHandler(ctx: DeviceContext, request: MessageMap['Eth
 // Typed data (EIP-712)
 
 async function signTypedHashHandler(ctx: DeviceContext, request: MessageMap['EthereumSignTypedHash']): Promise<Reply> {
-  requireVersion(ctx, [1, 10, 5], undefined);
+  requireFirmware(ctx, 'ethereumSignTypedHash');
   await ctx.unlock();
   const domainHash = request.domain_separator_hash;
   const messageHash = request.message_hash;
@@ -579,7 +574,7 @@ async function collectValue(ctx: DeviceContext, type: FieldTypeMsg, path: number
 }
 
 async function signTypedDataHandler(ctx: DeviceContext, request: MessageMap['EthereumSignTypedData']): Promise<Reply> {
-  requireVersion(ctx, undefined, [2, 4, 3]);
+  requireFirmware(ctx, 'ethereumSignTypedData');
   const node = await keyAt(ctx, request.address_n ?? []);
   const address = addressOf(node);
   const primaryType = request.primary_type;
