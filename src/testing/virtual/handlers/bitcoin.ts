@@ -71,6 +71,7 @@ import {
 } from '../../../messages/index.js';
 import { HARDENED } from '../../../path.js';
 import { fail, type DeviceContext, type HandlerTable, type Reply } from '../context.js';
+import { firmwareHas } from '../firmware.js';
 import { isSlip10Curve, slip10Derive } from './slip10.js';
 
 const base58check = /* @__PURE__ */ createBase58check(sha256);
@@ -112,11 +113,9 @@ function coinOf(name: string | undefined): CoinInfo {
   return coin;
 }
 
-/** The Model T 2.4.1 firmware predates taproot; the Trezor One has it since 1.10.4. */
+/** Taproot needs the coin and the claimed firmware (1.10.4 / 2.4.3: the Model T 2.4.1 predates it). */
 function taprootEnabled(ctx: DeviceContext, coin: CoinInfo): boolean {
-  if (!coin.taproot) return false;
-  const [major, minor, patch] = ctx.version;
-  return major === 1 ? minor > 10 || (minor === 10 && patch >= 4) : minor > 4 || (minor === 4 && patch >= 3);
+  return coin.taproot && firmwareHas(ctx, 'taproot');
 }
 
 function coinTypeMatches(coin: CoinInfo, element: number | undefined): boolean {
