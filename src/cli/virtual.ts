@@ -3,21 +3,24 @@
  * trezor-direct-virtual: run a VirtualTrezor on the emulator's UDP ports, for trezorctl,
  * Trezor Suite, trezorlib tests or any client that speaks to the official emulator.
  *
- *   trezor-direct-virtual [--port 21324] [--model T1B1|T2T1] [--mnemonic "…"] [--pin 1234]
- *                         [--passphrase] [--label NAME] [--auto-confirm]
+ *   trezor-direct-virtual [--port 21324] [--model T1B1|T2T1] [--firmware 2.8.1] [--mnemonic "…"]
+ *                         [--pin 1234] [--passphrase] [--label NAME] [--auto-confirm]
  *
  * Without --mnemonic the device starts blank (load a seed through the debug link, as the
- * emulator's tests do). The PIN and mnemonic are never printed.
+ * emulator's tests do). --firmware sets the version the device claims (default 1.14.1 / 2.4.1,
+ * the recorded emulators) and with it taproot, EIP-1559 and EIP-712 (VirtualTrezorOptions.firmware).
+ * The PIN and mnemonic are never printed.
  */
 import { VirtualTrezor } from '../testing/virtual/device.js';
 import type { Model } from '../testing/virtual/context.js';
 
-const USAGE = `usage: trezor-direct-virtual [--port 21324] [--model T1B1|T2T1] [--mnemonic "words…"] [--pin DIGITS]
-                             [--passphrase] [--label NAME] [--auto-confirm]`;
+const USAGE = `usage: trezor-direct-virtual [--port 21324] [--model T1B1|T2T1] [--firmware X.Y.Z] [--mnemonic "words…"]
+                             [--pin DIGITS] [--passphrase] [--label NAME] [--auto-confirm]`;
 
 interface Arguments {
   port: number;
   model: Model;
+  firmware?: string;
   mnemonic?: string;
   pin?: string;
   passphrase: boolean;
@@ -47,6 +50,10 @@ function parse(argv: readonly string[]): Arguments {
         args.model = model;
         break;
       }
+      case '--firmware':
+        args.firmware = value();
+        if (!/^\d+\.\d+\.\d+$/.test(args.firmware)) throw new Error('--firmware must look like 2.8.1');
+        break;
       case '--mnemonic':
         args.mnemonic = value().trim().split(/\s+/).join(' ');
         break;
@@ -73,6 +80,9 @@ function parse(argv: readonly string[]): Arguments {
     }
   }
   if (args.pin && args.model === 'T1B1' && /0/.test(args.pin)) throw new Error('a Trezor One PIN uses the digits 1-9');
+  if (args.firmware && Number(args.firmware.split('.')[0]) !== (args.model === 'T1B1' ? 1 : 2)) {
+    throw new Error(`--firmware ${args.firmware} is not a ${args.model} version (${args.model === 'T1B1' ? '1' : '2'}.x.y)`);
+  }
   return args;
 }
 
@@ -86,6 +96,7 @@ async function main(): Promise<void> {
   }
   const virtual = new VirtualTrezor({
     model: args.model,
+    ...(args.firmware ? { firmware: args.firmware } : {}),
     passphraseProtection: args.passphrase,
     autoConfirm: args.autoConfirm,
     ...(args.mnemonic ? { mnemonic: args.mnemonic } : {}),
@@ -94,7 +105,7 @@ async function main(): Promise<void> {
   });
   const { port, debugPort } = await virtual.listenUdp({ port: args.port });
   const state = args.mnemonic ? `seeded${args.pin ? ', PIN set' : ''}${args.passphrase ? ', passphrase on' : ''}` : 'blank';
-  console.log(`virtual Trezor ${args.model} (${state}): wire udp:127.0.0.1:${port}, debug link udp:127.0.0.1:${debugPort}`);
+  console.log(`virtual Trezor ${args.model} ${virtual.firmware} (${state}): wire udp:127.0.0.1:${port}, debug link udp:127.0.0.1:${debugPort}`);
   const stop = async () => {
     await virtual.close();
     process.exit(0);

@@ -1,0 +1,54 @@
+// The trezor-direct-virtual command (src/cli/virtual.ts) as another program runs it: spawned
+// with tsx, it prints where it listens, serves our udp() transport, and claims the model and
+// firmware version it was given (--model, --firmware); bad arguments exit with status 2.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { afterEach, describe, expect, it } from 'vitest';
+import { connect } from '../src/session/connect.js';
+import { udp } from '../src/transport/udp.js';
+
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+const TSX = `${ROOT}node_modules/.bin/tsx`;
+const children: ChildProcess[] = [];
+afterEach(() => {
+  for (const child of children.splice(0)) child.kill('SIGTERM');
+});
+
+/** Start the CLI; resolves with its first line of output (or its exit status and stderr). */
+function run(args: string[]): Promise<{ line?: string; status?: number | null; stderr: string }> {
+  const child = spawn(TSX, ['src/cli/virtual.ts', ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+  children.push(child);
+  let stdout = '';
+  let stderr = '';
+  return new Promise((resolve) => {
+    child.stdout!.on('data', (chunk: Buffer) => {
+      stdout += chunk.toString();
+      const end = stdout.indexOf('\n');
+      if (end >= 0) resolve({ line: stdout.slice(0, end), stderr });
+    });
+    child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    child.on('exit', (status) => resolve({ status, stderr }));
+  });
+}
+
+describe('trezor-direct-virtual', () => {
+  it('claims the firmware given with --firmware', { timeout: 20_000 }, async () => {
+    const { line } = await run(['--port', '0', '--model', 'T2T1', '--firmware', '2.8.1', '--mnemonic', 'all all all all all all all all all all all all']);
+    expect(line).toMatch(/^virtual Trezor T2T1 2\.8\.1 \(seeded\): wire udp:127\.0\.0\.1:\d+/);
+    const port = Number(/udp:127\.0\.0\.1:(\d+)/.exec(line!)![1]);
+    const trezor = await connect({ transport: udp({ port }) });
+    const f = trezor.features;
+    expect([f.model, f.major_version, f.minor_version, f.patch_version]).toEqual(['T', 2, 8, 1]);
+    await trezor.close();
+  });
+
+  it('defaults to the recorded firmware and refuses a version of the other model', { timeout: 20_000 }, async () => {
+    expect((await run(['--port', '0'])).line).toMatch(/^virtual Trezor T1B1 1\.14\.1 \(blank\)/);
+    const wrong = await run(['--port', '0', '--model', 'T1B1', '--firmware', '2.8.1']);
+    expect(wrong.status).toBe(2);
+    expect(wrong.stderr).toContain('--firmware 2.8.1 is not a T1B1 version');
+    const malformed = await run(['--port', '0', '--firmware', '2.8']);
+    expect(malformed.status).toBe(2);
+    expect(malformed.stderr).toContain('--firmware must look like 2.8.1');
+  });
+});
