@@ -68,6 +68,13 @@ export interface DeviceContext {
   /** Features.safety_checks as set by ApplySettings ('Strict' by default). */
   readonly safetyChecks: 'Strict' | 'PromptAlways' | 'PromptTemporarily';
   /**
+   * The path prefix an UnlockPath right before this request unlocked (e.g. 10025' for the
+   * SLIP-25 subtree), or undefined. It holds for one request only, as the firmware's.
+   */
+  readonly unlockedPath?: number;
+  /** UnlockPath: unlock `purpose` for the next request. */
+  unlockPath?(purpose: number): void;
+  /**
    * The session's BIP-32 root (secp256k1): unlocks with the PIN and asks for the passphrase
    * first when needed, as the firmware does. Throws DeviceFailure (NotInitialized, PinInvalid,
    * ActionCancelled …) like the firmware.

@@ -307,6 +307,8 @@ export class DeviceRuntime {
   /** A timer asked the running flow to stop with this failure (Model T auto-lock). */
   private interrupt: DeviceFailure | undefined;
   private inFlow = false;
+  /** What an UnlockPath opened for the next request (legacy fsm.c unlock_path). */
+  private unlockedPath: number | undefined;
   private blocked = false;
   private closed = false;
   private autoLockTimer: unknown;
@@ -490,7 +492,10 @@ export class DeviceRuntime {
     if (this.model === 'T2T1' && this.storage.initialized && !this.unlocked && !ALLOWED_WHILE_LOCKED.has(name)) {
       await this.unlock();
     }
-    const reply = await (handler as CoreHandler)(this.context(), message as never);
+    // An UnlockPath holds for the one request that follows it, whatever that is.
+    const unlockedPath = this.unlockedPath;
+    this.unlockedPath = undefined;
+    const reply = await (handler as CoreHandler)(this.context(unlockedPath), message as never);
     this.send(reply.type, reply.message as never);
   }
 
@@ -511,9 +516,13 @@ export class DeviceRuntime {
     return undefined;
   }
 
-  private context(): CoreContext {
+  private context(unlockedPath?: number): CoreContext {
     const device = this;
     return {
+      unlockedPath,
+      unlockPath: (purpose) => {
+        this.unlockedPath = purpose;
+      },
       device,
       model: this.model,
       version: this.profile.version,

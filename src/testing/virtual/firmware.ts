@@ -186,9 +186,11 @@ export const FIRMWARE_SINCE: Readonly<Record<FirmwareFeature, Readonly<Partial<R
   ethereumSignTypedData: { T2T1: [2, 4, 3] },
   /** EthereumSignTypedHash, EIP-712 from host-computed hashes (Trezor One only). */
   ethereumSignTypedHash: { T1B1: [1, 10, 5] },
+  /** UnlockPath and SLIP-25 coinjoin accounts (m/10025'), from trezor-firmware #2718. */
+  unlockPath: { T1B1: [1, 12, 1], T2T1: [2, 5, 3] },
 };
 
-export type FirmwareFeature = 'taproot' | 'eip1559' | 'ethereumSignTypedData' | 'ethereumSignTypedHash';
+export type FirmwareFeature = 'taproot' | 'eip1559' | 'ethereumSignTypedData' | 'ethereumSignTypedHash' | 'unlockPath';
 
 /**
  * Does the firmware the device claims have `feature`?

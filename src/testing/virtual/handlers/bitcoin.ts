@@ -46,12 +46,14 @@
  * Not implemented (answered with a Failure, listed for the replay test): replacement
  * transactions (orig_hash), external inputs (the firmware verifies SLIP-19 proofs; this device
  * rejects every external input), coins other than Bitcoin, Testnet, Regtest and Litecoin
- * (Bcash, Groestlcoin, Decred, Elements …: "Invalid coin name"), SLIP-25 paths (UnlockPath).
- * GetPublicKey also derives on nist256p1 and ed25519 (SLIP-10, ./slip10.ts).
+ * (Bcash, Groestlcoin, Decred, Elements …: "Invalid coin name").
+ * GetPublicKey also derives on nist256p1 and ed25519 (SLIP-10, ./slip10.ts); UnlockPath opens
+ * the SLIP-25 coinjoin account (m/10025') for the request that follows it.
  */
 import { schnorr, secp256k1 } from '@noble/curves/secp256k1.js';
 import { ripemd160 } from '@noble/hashes/legacy.js';
-import { sha256 } from '@noble/hashes/sha2.js';
+import { hmac } from '@noble/hashes/hmac.js';
+import { sha256, sha512 } from '@noble/hashes/sha2.js';
 import { concatBytes } from '@noble/hashes/utils.js';
 import { HDKey } from '@scure/bip32';
 import { bech32, bech32m, createBase58check } from '@scure/base';
@@ -71,7 +73,7 @@ import {
 } from '../../../messages/index.js';
 import { HARDENED } from '../../../path.js';
 import { fail, type DeviceContext, type HandlerTable, type Reply } from '../context.js';
-import { firmwareHas } from '../firmware.js';
+import { firmwareHas, unknownMessageText } from '../firmware.js';
 import { isSlip10Curve, slip10Derive } from './slip10.js';
 
 const base58check = /* @__PURE__ */ createBase58check(sha256);
@@ -85,6 +87,8 @@ const BIP32_MAX_LAST_ELEMENT = 1_000_000;
 const MAX_SILENT_CHANGE_COUNT = 2;
 const SEQUENCE_FINAL = 0xffffffff;
 const GREEN_ADDRESS_PURPOSE = 1195487518;
+/** SLIP-25 coinjoin accounts, m/10025'/…: only after UnlockPath. */
+const SLIP25_PURPOSE = (HARDENED | 10025) >>> 0;
 const CHANGED = 'Transaction has changed during signing';
 
 type InputType = 'SPENDADDRESS' | 'SPENDMULTISIG' | 'EXTERNAL' | 'SPENDWITNESS' | 'SPENDP2SHWITNESS' | 'SPENDTAPROOT';
@@ -113,9 +117,11 @@ function coinOf(name: string | undefined): CoinInfo {
   return coin;
 }
 
-/** Taproot needs the coin and the claimed firmware (1.10.4 / 2.4.3: the Model T 2.4.1 predates it). */
+/** The Model T 2.4.1 firmware predates taproot; the Trezor One has it since 1.10.4. */
 function taprootEnabled(ctx: DeviceContext, coin: CoinInfo): boolean {
-  return coin.taproot && firmwareHas(ctx, 'taproot');
+  if (!coin.taproot) return false;
+  const [major, minor, patch] = ctx.version;
+  return major === 1 ? minor > 10 || (minor === 10 && patch >= 4) : minor > 4 || (minor === 4 && patch >= 3);
 }
 
 function coinTypeMatches(coin: CoinInfo, element: number | undefined): boolean {
@@ -123,13 +129,46 @@ function coinTypeMatches(coin: CoinInfo, element: number | undefined): boolean {
 }
 
 /**
+ * What an UnlockPath right before the request opened (fsm_getUnlockedSchema): nothing, the
+ * external chain of the SLIP-25 account (addresses, keys) or the whole account (SignTx).
+ */
+type Slip25Access = 'none' | 'external' | 'account';
+
+function slip25Access(ctx: DeviceContext, signing: boolean): Slip25Access {
+  if (ctx.unlockedPath !== SLIP25_PURPOSE) return 'none';
+  return signing ? 'account' : 'external';
+}
+
+/**
  * crypto.c coin_path_check(): is `addressN` a path this coin uses (`full`: and for this script
- * type)? Patterns: BIP-44/49/84/86, BIP-48, Green Address and Casa compatibility paths.
+ * type)? Patterns: BIP-44/49/84/86, BIP-48, Green Address and Casa compatibility paths, and
+ * the SLIP-25 taproot account m/10025'/coin'/0'/1'/change/index once unlocked (`slip25`).
  * @example coinPathCheck(COINS.Bitcoin, 'SPENDWITNESS', [0x80000054, 0x80000000, 0x80000000, 0, 0], false, true, true) // true
  */
-export function coinPathCheck(coin: CoinInfo, scriptType: string, addressN: readonly number[], multisig: boolean, full: boolean, taproot: boolean): boolean {
+export function coinPathCheck(
+  coin: CoinInfo,
+  scriptType: string,
+  addressN: readonly number[],
+  multisig: boolean,
+  full: boolean,
+  taproot: boolean,
+  slip25: Slip25Access = 'none',
+): boolean {
   const n = addressN;
   if (n.length === 0) return false;
+  if (n[0] === SLIP25_PURPOSE) {
+    return (
+      slip25 !== 'none' &&
+      taproot &&
+      n.length === 6 &&
+      coinTypeMatches(coin, n[1]) &&
+      n[2] === HARDENED >>> 0 &&
+      n[3] === (HARDENED | 1) >>> 0 &&
+      n[4]! <= (slip25 === 'account' ? PATH_MAX_CHANGE : 0) &&
+      n[5]! <= PATH_MAX_ADDRESS_INDEX &&
+      (!full || (scriptType === 'SPENDTAPROOT' && !multisig))
+    );
+  }
   const h = (i: number) => (n[i]! & HARDENED) !== 0;
   const u = (i: number) => n[i]! & 0x7fffffff;
   const standard = (segwit: boolean, ok: boolean) =>
@@ -225,10 +264,19 @@ export function coinPathCheck(coin: CoinInfo, scriptType: string, addressN: read
  * unless it is at least a known path of the coin, and otherwise shown with a warning.
  * Returns true when the warning was shown.
  */
-async function checkCoinPath(ctx: DeviceContext, coin: CoinInfo, scriptType: string, addressN: readonly number[], multisig: boolean, warn = true): Promise<boolean> {
+async function checkCoinPath(
+  ctx: DeviceContext,
+  coin: CoinInfo,
+  scriptType: string,
+  addressN: readonly number[],
+  multisig: boolean,
+  warn = true,
+  signing = false,
+): Promise<boolean> {
   const taproot = taprootEnabled(ctx, coin);
-  if (coinPathCheck(coin, scriptType, addressN, multisig, true, taproot)) return false;
-  if (ctx.safetyChecks === 'Strict' && !coinPathCheck(coin, scriptType, addressN, multisig, false, taproot)) {
+  const slip25 = slip25Access(ctx, signing);
+  if (coinPathCheck(coin, scriptType, addressN, multisig, true, taproot, slip25)) return false;
+  if (ctx.safetyChecks === 'Strict' && !coinPathCheck(coin, scriptType, addressN, multisig, false, taproot, slip25)) {
     fail('Failure_DataError', 'Forbidden key path');
   }
   if (!warn) return false;
@@ -575,7 +623,8 @@ async function getPublicKeyHandler(ctx: DeviceContext, request: MessageMap['GetP
   const coin = coinOf(request.coin_name);
   const curve = request.ecdsa_curve_name ?? 'secp256k1';
   if (curve !== 'secp256k1' && !isSlip10Curve(curve)) fail('Failure_DataError', 'Only the secp256k1 curve is supported by this device');
-  if (addressN[0] === (HARDENED | 10025) >>> 0) fail('Failure_DataError', 'Forbidden key path');
+  // SLIP-25 keys only right after an UnlockPath of their subtree.
+  if (addressN[0] === SLIP25_PURPOSE && ctx.unlockedPath !== SLIP25_PURPOSE) fail('Failure_DataError', 'Forbidden key path');
   let node: XpubNode & { publicKey: Uint8Array };
   let rootFingerprint: number;
   if (curve === 'secp256k1') {
@@ -782,6 +831,7 @@ interface OutputRecord {
 class Signing {
   private readonly t1: boolean;
   private readonly taproot: boolean;
+  private readonly slip25: Slip25Access;
   private readonly inputs: InputRecord[] = [];
   private readonly outputs: OutputRecord[] = [];
   private pending: Uint8Array[] = [];
@@ -814,6 +864,7 @@ class Signing {
   ) {
     this.t1 = ctx.model === 'T1B1';
     this.taproot = taprootEnabled(ctx, coin);
+    this.slip25 = slip25Access(ctx, true);
     this.version = request.version ?? 1;
     this.lockTime = request.lock_time ?? 0;
     this.inputsCount = request.inputs_count;
@@ -921,8 +972,8 @@ class Signing {
     const addressN = input.address_n ?? [];
     const hasMultisig = input.multisig !== undefined;
     if (this.t1) {
-      if (await checkCoinPath(this.ctx, this.coin, type, addressN, hasMultisig, !this.pathWarned)) this.pathWarned = true;
-    } else if (!this.pathWarned && !coinPathCheck(this.coin, type, addressN, hasMultisig, true, this.taproot)) {
+      if (await checkCoinPath(this.ctx, this.coin, type, addressN, hasMultisig, !this.pathWarned, true)) this.pathWarned = true;
+    } else if (!this.pathWarned && !coinPathCheck(this.coin, type, addressN, hasMultisig, true, this.taproot, this.slip25)) {
       // Core 2.4.1 only warns here ("foreign address"); its keychain refuses the key when signing.
       await this.ctx.confirm('ButtonRequest_UnknownDerivationPath', { text: 'Wrong address path for selected coin.' });
       this.pathWarned = true;
@@ -999,7 +1050,7 @@ class Signing {
     // A multisig change output must have the cosigners of every input.
     if (multisig && (this.multisigFp === undefined || this.multisigMismatch || multisig.fingerprint !== this.multisigFp || !multisig.singlePath)) return false;
     // The Trezor One also wants the change path to fit its script type (Core 2.4.1 does not).
-    if (this.t1 && !coinPathCheck(this.coin, inputType, addressN, multisig !== undefined, true, this.taproot)) return false;
+    if (this.t1 && !coinPathCheck(this.coin, inputType, addressN, multisig !== undefined, true, this.taproot, this.slip25)) return false;
     const n = addressN.length;
     return (
       n >= 2 &&
@@ -1032,7 +1083,7 @@ class Signing {
     const change = this.isChange(type, addressN, multisig);
     if (addressN.length && !change && this.t1) {
       // compile_output(): an output to one of the device's own keys on an unusual path.
-      await checkCoinPath(this.ctx, this.coin, CHANGE_TO_INPUT[type]!, addressN, multisig !== undefined);
+      await checkCoinPath(this.ctx, this.coin, CHANGE_TO_INPUT[type]!, addressN, multisig !== undefined, true, true);
     }
     const script = this.outputScript(type, output, multisig);
     this.totalOut += amount;
@@ -1109,7 +1160,7 @@ class Signing {
   /** The private key of an input; Core's keychain refuses paths outside the coin's schemas. */
   private signingKey(input: TxInput, scriptType: string): HDKey {
     const addressN = input.address_n ?? [];
-    if (!this.t1 && this.ctx.safetyChecks === 'Strict' && !coinPathCheck(this.coin, scriptType, addressN, false, false, this.taproot)) {
+    if (!this.t1 && this.ctx.safetyChecks === 'Strict' && !coinPathCheck(this.coin, scriptType, addressN, false, false, this.taproot, this.slip25)) {
       fail('Failure_DataError', 'Forbidden key path');
     }
     return this.keys.node(addressN);
@@ -1279,6 +1330,37 @@ async function signTxHandler(ctx: DeviceContext, request: MessageMap['SignTx']):
 }
 
 /**
+ * UnlockPath (legacy fsm_msgUnlockPath): only the whole SLIP-25 subtree can be unlocked. The
+ * answer's MAC is HMAC-SHA256 under the SLIP-21 key m/"TREZOR"/"Keychain MAC key" of the seed
+ * over the path, each element a little-endian uint32; a request that brings the MAC of an
+ * earlier unlock skips the confirmation. The unlock holds for the next request only.
+ */
+async function unlockPathHandler(ctx: DeviceContext, request: MessageMap['UnlockPath']): Promise<Reply> {
+  if (!firmwareHas(ctx, 'unlockPath')) fail('Failure_UnexpectedMessage', unknownMessageText(ctx.model));
+  if (ctx.model === 'T1B1') await ctx.unlock();
+  const addressN = request.address_n ?? [];
+  if (addressN.length !== 1 || addressN[0] !== SLIP25_PURPOSE) fail('Failure_DataError', 'Invalid path');
+  const data = new Uint8Array(4 * addressN.length);
+  addressN.forEach((n, i) => new DataView(data.buffer).setUint32(4 * i, n, true));
+  const mac = hmac(sha256, slip21Key(await ctx.seed(), ['TREZOR', 'Keychain MAC key']), data);
+  if (request.mac !== undefined) {
+    if (!equal(request.mac, mac)) fail('Failure_DataError', 'Invalid MAC');
+  } else {
+    await ctx.confirm('ButtonRequest_Other', { text: 'Coinjoin\nDo you want to allow\naccess to coinjoin\naccounts?' });
+  }
+  ctx.unlockPath?.(addressN[0]!);
+  return { type: 'UnlockedPathRequest', message: { mac } };
+}
+
+/** SLIP-21 symmetric key at `labels` below the seed's master node. */
+function slip21Key(seed: Uint8Array, labels: readonly string[]): Uint8Array {
+  const encoder = new TextEncoder();
+  let node = hmac(sha512, encoder.encode('Symmetric key seed'), seed);
+  for (const label of labels) node = hmac(sha512, node.subarray(0, 32), concatBytes(Uint8Array.of(0), encoder.encode(label)));
+  return node.slice(32);
+}
+
+/**
  * The Bitcoin messages of the virtual device.
  * @example new VirtualTrezor({ handlers: [bitcoinHandlers] })
  */
@@ -1288,4 +1370,5 @@ export const bitcoinHandlers: HandlerTable = {
   SignMessage: signMessageHandler,
   VerifyMessage: verifyMessageHandler,
   SignTx: signTxHandler,
+  UnlockPath: unlockPathHandler,
 };
