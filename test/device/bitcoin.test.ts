@@ -5,12 +5,13 @@
 // @scure/btc-signer's own sighashes; a "no" on the device; and a transport that alters one
 // signature byte on its way to the host, which signPsbt must catch (VerificationFailed).
 //
-// Runs against VirtualTrezor (firmware 1.14.1 / 2.4.1, as the recorded emulators) or a real
-// emulator when TREZOR_EMULATOR is set (see harness.ts). On the emulator, safety checks are
+// Runs against VirtualTrezor (T1B1 1.14.1 and T2T1 2.4.1, as the recorded emulators, and T2T1
+// claiming 2.8.1) or a real emulator when TREZOR_EMULATOR is set (see harness.ts). On the emulator, safety checks are
 // relaxed to PromptTemporarily first: two vectors use paths that newer firmware only accepts
 // after a warning (a BIP-44 path with a P2SH-segwit script type, an xpub at m/44'/0'/0), and
-// the warning is pressed like any screen. Taproot is skipped, with the reason, on firmware
-// older than 1.10.4 / 2.4.3 (the Model T 2.4.1 of the recordings predates it).
+// the warning is pressed like any screen. Taproot vectors are skipped, with the reason, on
+// firmware older than 1.10.4 / 2.4.3 (the Model T 2.4.1 of the recordings predates it); there
+// the library must refuse taproot with NotSupported before anything reaches the device.
 import { secp256k1, schnorr } from '@noble/curves/secp256k1.js';
 import { ripemd160 } from '@noble/hashes/legacy.js';
 import { sha256 } from '@noble/hashes/sha2.js';
@@ -35,12 +36,22 @@ import { completedMessage, decodeReport, encodeReports, type DecodeState } from 
 import { connect } from '../../src/session/connect.js';
 import type { Trezor } from '../../src/session/trezor.js';
 import { DebugLink } from '../../src/testing/debuglink.js';
-import type { Model } from '../../src/testing/virtual/context.js';
 import { VirtualTrezor } from '../../src/testing/virtual/device.js';
 import type { Transport, TransportConnection } from '../../src/transport/types.js';
 import { ROOT, ROOT_FINGERPRINT, fundingTx, publicKeyAt } from '../support/bitcoin-wallet.js';
 import { NO_SHARED_REASON, SKIP_NO_SHARED, hasVectors, loadVectors } from '../support/shared.js';
-import { MNEMONIC, closeAll, openDevice, requireFeature, targets, type DeviceUnderTest, type FeatureNeed } from './harness.js';
+import {
+  MNEMONIC,
+  closeAll,
+  lacks,
+  openDevice,
+  requireFeature,
+  targets,
+  virtualOptions,
+  type DeviceUnderTest,
+  type FeatureNeed,
+  type Target,
+} from './harness.js';
 
 const TYPES: Record<string, ScriptType> = {
   SPENDADDRESS: 'p2pkh',
@@ -57,7 +68,7 @@ if (!hasVectors) console.log(`[skip] Bitcoin vectors: ${NO_SHARED_REASON}`);
 afterEach(closeAll);
 
 /** A seeded device with Bitcoin, after checking that it can do what the test needs. */
-async function open(ctx: TestContext, target: Model | 'emulator', needs: FeatureNeed[] = []): Promise<DeviceUnderTest> {
+async function open(ctx: TestContext, target: Target, needs: FeatureNeed[] = []): Promise<DeviceUnderTest> {
   const device = await openDevice({ model: target });
   requireFeature(ctx, device.trezor.features, 'bitcoinHandlers', device);
   for (const need of needs) requireFeature(ctx, device.trezor.features, need, device);
@@ -181,7 +192,7 @@ function tapped(inner: Transport, tap: Tap): Transport {
 }
 
 /** Like openDevice, but with the wire passing through `tap`. */
-async function openTapped(ctx: TestContext, target: Model | 'emulator', tap: Tap, needs: FeatureNeed[] = []): Promise<{ trezor: Trezor; close(): Promise<void> }> {
+async function openTapped(ctx: TestContext, target: Target, tap: Tap, needs: FeatureNeed[] = []): Promise<{ trezor: Trezor; close(): Promise<void> }> {
   let transport: Transport;
   let debug: DebugLink;
   let virtual: VirtualTrezor | undefined;
@@ -192,7 +203,7 @@ async function openTapped(ctx: TestContext, target: Model | 'emulator', tap: Tap
     const { udp } = await import('../../src/node.js');
     transport = udp({ host, port: Number(port) });
   } else {
-    virtual = new VirtualTrezor({ model: target });
+    virtual = new VirtualTrezor(virtualOptions(target));
     debug = virtual.debugLink();
     transport = virtual.transport();
   }
@@ -349,10 +360,9 @@ for (const target of targets()) {
 
     it('mixed input types in one transaction', async (ctx) => {
       const { trezor } = await open(ctx, target);
-      const taproot = trezor.features.major_version === 1
-        ? trezor.features.minor_version > 10 || (trezor.features.minor_version === 10 && trezor.features.patch_version >= 4)
-        : trezor.features.minor_version > 4 || (trezor.features.minor_version === 4 && trezor.features.patch_version >= 3);
-      if (!taproot) console.log(`[note] ${ctx.task.name}: no taproot input, the firmware predates it`);
+      const noTaproot = lacks(trezor.features, 'taproot');
+      const taproot = noTaproot === undefined;
+      if (noTaproot) console.log(`[note] ${ctx.task.fullTestName ?? ctx.task.name}: no taproot input (${noTaproot})`);
       const kinds: { purpose: number; type: ScriptType }[] = [
         { purpose: 44, type: 'p2pkh' },
         { purpose: 49, type: 'p2sh-p2wpkh' },

@@ -1,92 +1,44 @@
 // Device suite, Ethereum: every SLIP-14 vector of eth_addresses, eth_sign_tx, eth_sign_message
-// and eth_sign_typed_data byte for byte on both models, and the user's "no" on the device
-// (pressed through the debug link) as ActionCancelled / EIP-1193 4001.
+// and eth_sign_typed_data byte for byte, and the user's "no" on the device (pressed through the
+// debug link) as ActionCancelled / EIP-1193 4001.
 //
-// Runs against VirtualTrezor (firmware 1.14.1 / 2.4.1, as the recorded emulators), or against
-// a real emulator when TREZOR_EMULATOR=host:port (and TREZOR_DEBUGLINK, default port + 1)
-// are set: the seed is loaded through the debug link and safety checks are relaxed to
+// Runs on the harness's targets (harness.ts): VirtualTrezor T1B1 1.14.1 and T2T1 2.4.1, as the
+// recorded emulators, and T2T1 claiming 2.8.1, where EIP-1559 and the EIP-712 struct/value
+// exchange run on Core; or a real emulator when TREZOR_EMULATOR=host:port (and
+// TREZOR_DEBUGLINK, default port + 1) are set. On the emulator, safety checks are relaxed to
 // PromptTemporarily (older Core firmware does not know the Casa m/45' path of one vector; the
 // warning is confirmed like any screen). What the connected firmware lacks is skipped after
-// reading its Features, with the reason: the Model T 2.4.1 predates EIP-1559 (2.4.2) and
-// EIP-712 (2.4.3); those Core flows run in test/ethereum-loopback.test.ts on a device claiming
-// a newer firmware.
-import { readFileSync } from 'node:fs';
+// reading its Features, with the reason printed: the Model T 2.4.1 predates EIP-1559 (2.4.2)
+// and EIP-712 (2.4.3); there the library must refuse both with NotSupported before anything
+// reaches the device.
 import { JsonRpcProvider } from 'ethers';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, type TestContext } from 'vitest';
 import { isTrezorError } from '../../src/errors.js';
-import { createEip1193Provider, getAddress, signMessage, signTransaction, signTypedData, supportsEip1559 } from '../../src/ethereum/index.js';
-import { connect } from '../../src/session/connect.js';
-import type { Trezor } from '../../src/session/trezor.js';
-import { DebugLink } from '../../src/testing/debuglink.js';
-import type { Model } from '../../src/testing/virtual/context.js';
-import { VirtualTrezor } from '../../src/testing/virtual/device.js';
+import { createEip1193Provider, getAddress, signMessage, signTransaction, signTypedData } from '../../src/ethereum/index.js';
+import { NO_SHARED_REASON, SKIP_NO_SHARED, hasVectors, loadVectors } from '../support/shared.js';
+import { closeAll, lacks, openDevice, requireFeature, targets, type DeviceUnderTest, type Target } from './harness.js';
 
-const vectors = JSON.parse(readFileSync(new URL('../../../shared/vectors/slip14.json', import.meta.url), 'utf8'));
-const MNEMONIC = 'all all all all all all all all all all all all';
+const EMULATOR = Boolean(process.env.TREZOR_EMULATOR);
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+const vectors: any = hasVectors ? loadVectors() : { eth_addresses: [], eth_sign_tx: [], eth_sign_message: [], eth_sign_typed_data: [] };
+if (!hasVectors) console.log(`[skip] Ethereum vectors: ${NO_SHARED_REASON}`);
 
-interface Device {
-  trezor: Trezor;
-  debug: DebugLink;
-  /** What the next button screens get pressed with ('yes' once the list is empty). */
-  answers: ('yes' | 'no')[];
-  close(): Promise<void>;
-}
+afterEach(closeAll);
 
-const opened: Device[] = [];
-afterEach(async () => {
-  for (const device of opened.splice(0)) await device.close();
-});
-
-const EMULATOR = process.env.TREZOR_EMULATOR;
-
-async function open(model: Model | 'emulator'): Promise<Device> {
-  const answers: ('yes' | 'no')[] = [];
-  let device: Device;
-  if (model === 'emulator') {
-    const [host = '127.0.0.1', port = '21324'] = EMULATOR!.split(':');
-    const [debugHost = host, debugPort = String(Number(port) + 1)] = (process.env.TREZOR_DEBUGLINK ?? '').split(':').filter(Boolean);
-    const debug = await DebugLink.connect({ host: debugHost, port: Number(debugPort), wirePort: Number(port) });
-    await debug.loadDevice({ mnemonic: MNEMONIC });
-    const { udp } = await import('../../src/node.js');
-    const trezor = await connect({ transport: udp({ host, port: Number(port) }), ui: { button: () => void debug.press(answers.shift() ?? 'yes') } });
-    await trezor.typedCall('ApplySettings', { safety_checks: 'PromptTemporarily' }, 'Success');
-    device = {
-      trezor,
-      debug,
-      answers,
-      async close() {
-        await trezor.close();
-        await debug.close();
-      },
-    };
-  } else {
-    const virtual = new VirtualTrezor({ mnemonic: MNEMONIC, model });
-    const debug = virtual.debugLink();
-    const trezor = await connect({ transport: virtual.transport(), ui: { button: () => void debug.press(answers.shift() ?? 'yes') } });
-    device = {
-      trezor,
-      debug,
-      answers,
-      async close() {
-        await trezor.close();
-        await debug.close();
-        await virtual.close();
-      },
-    };
-  }
-  opened.push(device);
+/** A seeded device (safety checks relaxed on a real emulator, see the header). */
+async function open(target: Target): Promise<DeviceUnderTest> {
+  const device = await openDevice({ model: target });
+  if (EMULATOR) await device.trezor.typedCall('ApplySettings', { safety_checks: 'PromptTemporarily' }, 'Success');
   return device;
 }
 
-function versionOf(trezor: Trezor): number[] {
-  return [trezor.features.major_version, trezor.features.minor_version, trezor.features.patch_version];
-}
-
-function atLeast(trezor: Trezor, one: number[], core: number[]): boolean {
-  const have = versionOf(trezor);
-  const need = trezor.features.model === '1' ? one : core;
-  for (let i = 0; i < 3; i++) if (have[i] !== need[i]) return have[i]! > need[i]!;
-  return true;
+async function codeOf(promise: Promise<unknown>): Promise<string> {
+  try {
+    await promise;
+    return 'resolved';
+  } catch (e) {
+    return isTrezorError(e) ? e.code : `other: ${String(e)}`;
+  }
 }
 
 function txOf(vector: (typeof vectors.eth_sign_tx)[number]) {
@@ -97,49 +49,74 @@ function txOf(vector: (typeof vectors.eth_sign_tx)[number]) {
     : { ...common, type: 0, gasPrice: p.gas_price };
 }
 
-for (const model of EMULATOR ? (['emulator'] as const) : (['T1B1', 'T2T1'] as const)) {
-  describe(`Ethereum on ${model}`, () => {
+for (const target of targets()) {
+  describe.skipIf(!hasVectors)(`Ethereum on ${target}${SKIP_NO_SHARED}`, () => {
     it('eth_addresses', async () => {
-      const { trezor } = await open(model);
+      const { trezor } = await open(target);
       for (const vector of vectors.eth_addresses) expect(await getAddress(trezor, { path: vector.path })).toBe(vector.expected);
       // Shown on the screen, confirmed through the debug link.
       expect(await getAddress(trezor, { path: vectors.eth_addresses[1].path, show: true })).toBe(vectors.eth_addresses[1].expected);
     });
 
-    it('eth_sign_tx', async (context) => {
-      const { trezor } = await open(model);
-      let signed = 0;
+    describe('eth_sign_tx', () => {
       for (const vector of vectors.eth_sign_tx) {
-        if (vector.type === 'eip1559' && !supportsEip1559(trezor)) continue;
-        expect(await signTransaction(trezor, { path: vector.parameters.path, tx: txOf(vector) }), vector.name).toBe(vector.signed_raw_tx);
-        signed++;
+        it(`${vector.name} (${vector.type})`, async (ctx) => {
+          const { trezor } = await open(target);
+          if (vector.type === 'eip1559') requireFeature(ctx, trezor.features, 'eip1559');
+          expect(await signTransaction(trezor, { path: vector.parameters.path, tx: txOf(vector) })).toBe(vector.signed_raw_tx);
+        });
       }
-      if (signed < vectors.eth_sign_tx.length) {
-        context.annotate(`EIP-1559 vectors skipped: firmware ${versionOf(trezor).join('.')} predates EIP-1559 (needs 2.4.2)`);
-      }
-      expect(signed).toBeGreaterThan(0);
     });
 
     it('eth_sign_message', async () => {
-      const { trezor } = await open(model);
+      const { trezor } = await open(target);
       for (const vector of vectors.eth_sign_message) {
         expect(await signMessage(trezor, { path: vector.parameters.path, message: vector.parameters.msg })).toBe(`0x${vector.expected.sig}`);
       }
     });
 
-    it('eth_sign_typed_data', async (context) => {
-      const { trezor } = await open(model);
-      if (!atLeast(trezor, [1, 10, 5], [2, 4, 3])) {
-        context.skip(`firmware ${versionOf(trezor).join('.')} predates EIP-712 typed data (Core 2.4.3 / T1 1.10.5)`);
-      }
+    describe('eth_sign_typed_data', () => {
       for (const vector of vectors.eth_sign_typed_data) {
-        const { types, domain, message, primaryType } = vector.parameters.data;
-        expect(await signTypedData(trezor, { path: vector.parameters.path, types, domain, message, primaryType }), vector.name).toBe(vector.expected.sig);
+        it(vector.name, async (ctx) => {
+          const device = await open(target);
+          // EthereumSignTypedHash on the Trezor One (1.10.5), EthereumSignTypedData on Core (2.4.3).
+          requireFeature(ctx, device.trezor.features, 'typedData');
+          const { types, domain, message, primaryType } = vector.parameters.data;
+          expect(await signTypedData(device.trezor, { path: vector.parameters.path, types, domain, message, primaryType })).toBe(vector.expected.sig);
+        });
       }
     });
 
+    it('what the firmware lacks is refused with NotSupported before it reaches the device', async (ctx: TestContext) => {
+      const device = await open(target);
+      const { trezor } = device;
+      const noEip1559 = lacks(trezor.features, 'eip1559');
+      const noTypedData = lacks(trezor.features, 'typedData');
+      if (!noEip1559 && !noTypedData) {
+        const reason = 'the firmware has EIP-1559 and EIP-712: nothing to refuse';
+        console.log(`[skip] ${ctx.task.fullTestName ?? ctx.task.name}: ${reason}`);
+        ctx.skip(reason);
+      }
+      // Every exchange with the device runs inside trezor.exclusive: count them.
+      const exclusive = trezor.exclusive.bind(trezor);
+      let exchanges = 0;
+      trezor.exclusive = ((flow) => {
+        exchanges++;
+        return exclusive(flow);
+      }) as typeof trezor.exclusive;
+      if (noEip1559) {
+        const vector = vectors.eth_sign_tx.find((v: { type: string }) => v.type === 'eip1559');
+        expect(await codeOf(signTransaction(trezor, { path: vector.parameters.path, tx: txOf(vector) }))).toBe('NotSupported');
+      }
+      if (noTypedData) {
+        const { types, domain, message, primaryType } = vectors.eth_sign_typed_data[0].parameters.data;
+        expect(await codeOf(signTypedData(trezor, { path: vectors.eth_sign_typed_data[0].parameters.path, types, domain, message, primaryType }))).toBe('NotSupported');
+      }
+      expect(exchanges).toBe(0);
+    });
+
     it('"no" on the device: ActionCancelled, and 4001 through the EIP-1193 provider', async () => {
-      const device = await open(model);
+      const device = await open(target);
       const { trezor } = device;
       const vector = vectors.eth_sign_tx.find((v: { name: string }) => v.name === 'Ethereum');
       device.answers.push('yes', 'no');

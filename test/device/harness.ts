@@ -2,9 +2,14 @@
 // through the debug link (WipeDevice + LoadDevice over the wire, confirmations pressed on the
 // debug link, as trezorlib's fixtures do) with the SLIP-14 seed "all all … all".
 //
-// By default the device is a blank VirtualTrezor of the requested model. With
+// By default the suite runs on three virtual targets (targets()): a Trezor One claiming 1.14.1
+// and a Model T claiming 2.4.1 — the firmware of the recorded emulators — and a Model T
+// claiming 2.8.1, on which the Core flows 2.4.1 predates (taproot, EIP-1559, the EIP-712
+// struct/value exchange) run. Each is a blank VirtualTrezor seeded as below. With
 // TREZOR_EMULATOR=host:port (and TREZOR_DEBUGLINK=host:port, default port + 1) the same tests
-// drive a real emulator over UDP instead; the model is then whatever the emulator is.
+// drive a real emulator over UDP instead; the model and firmware are then whatever it runs.
+// What a test needs from the firmware is read from Features at run time (requireFeature), so
+// the same test runs or skips, with the reason printed, on whichever device it meets.
 //
 // The UI answers like a tester's hands: every ButtonRequest is pressed through the debug link
 // ('yes' unless a test queued other answers or turned pressing off), the Trezor One PIN matrix
@@ -22,14 +27,32 @@ export const MNEMONIC = 'all all all all all all all all all all all all';
 
 const EMULATOR = process.env.TREZOR_EMULATOR;
 
-/** What the suite runs on: both virtual models, or the one real emulator. */
-export function targets(): (Model | 'emulator')[] {
-  return EMULATOR ? ['emulator'] : ['T1B1', 'T2T1'];
+/**
+ * A device the suite runs on: a virtual model at its recorded firmware ('T1B1', 'T2T1'), a
+ * virtual model claiming another firmware ('T2T1@2.8.1'), or the real emulator.
+ */
+export type Target = Model | `${Model}@${string}` | 'emulator';
+
+/** A virtual target newer than the recordings: the Core flows 2.4.1 predates run here. */
+export const RECENT_CORE: Target = 'T2T1@2.8.1';
+
+/** What the suite runs on: the three virtual targets, or the one real emulator. */
+export function targets(): Target[] {
+  return EMULATOR ? ['emulator'] : ['T1B1', 'T2T1', RECENT_CORE];
+}
+
+/**
+ * The VirtualTrezor options of a virtual target.
+ * @example virtualOptions('T2T1@2.8.1') // { model: 'T2T1', firmware: '2.8.1' }
+ */
+export function virtualOptions(target: Exclude<Target, 'emulator'>): { model: Model; firmware?: string } {
+  const [model, firmware] = target.split('@') as [Model, string | undefined];
+  return firmware === undefined ? { model } : { model, firmware };
 }
 
 export interface OpenOptions {
-  /** Virtual device model (ignored against a real emulator). Default T1B1. */
-  model?: Model | 'emulator';
+  /** The target (targets()); ignored against a real emulator. Default T1B1. */
+  model?: Target;
   mnemonic?: string;
   pin?: string;
   passphraseProtection?: boolean;
@@ -94,7 +117,7 @@ export async function openDevice(options: OpenOptions = {}): Promise<DeviceUnder
     const transport = udp({ host: address.host, port: address.port });
     connectTrezor = (ui) => connect({ transport, ui });
   } else {
-    virtual = new VirtualTrezor({ model });
+    virtual = new VirtualTrezor(virtualOptions(model));
     debug = virtual.debugLink();
     const transport = virtual.transport();
     connectTrezor = (ui) => connect({ transport, ui });
@@ -170,8 +193,12 @@ export async function openDevice(options: OpenOptions = {}): Promise<DeviceUnder
 export type FeatureNeed =
   | 'taproot'
   | 'eip1559'
+  /** EthereumSignTypedData, the EIP-712 struct/value exchange (Core only). */
   | 'eip712'
+  /** EthereumSignTypedHash (Trezor One only). */
   | 'signTypedHash'
+  /** EIP-712 through the library's signTypedData: typed hash on the One, typed data on Core. */
+  | 'typedData'
   | 'passphraseOnDevice'
   | 'endSession'
   | 'bitcoinHandlers';
@@ -190,15 +217,16 @@ const MINIMUM: Record<Exclude<FeatureNeed, 'passphraseOnDevice' | 'bitcoinHandle
   taproot: [[1, 10, 4], [2, 4, 3]],
   eip1559: [[1, 10, 4], [2, 4, 2]],
   eip712: [undefined, [2, 4, 3]],
-  signTypedHash: [[1, 10, 5], [2, 4, 4]],
+  signTypedHash: [[1, 10, 5], undefined],
+  typedData: [[1, 10, 5], [2, 4, 3]],
   endSession: [[1, 9, 4], [2, 3, 4]],
 };
 
 /**
- * Skip the running test (with the reason printed) when the connected firmware lacks `what`.
- * @example requireFeature(ctx, trezor.features, 'taproot')
+ * Why the connected firmware cannot do `what`, or undefined when it can.
+ * @example lacks(trezor.features, 'taproot') // 'taproot needs firmware 2.4.3, the device runs 2.4.1'
  */
-export function requireFeature(ctx: TestContext, features: Features, what: FeatureNeed, device?: DeviceUnderTest): void {
+export function lacks(features: Features, what: FeatureNeed, device?: DeviceUnderTest): string | undefined {
   let reason: string | undefined;
   const isOne = features.major_version === 1;
   const have = version(features);
@@ -214,8 +242,17 @@ export function requireFeature(ctx: TestContext, features: Features, what: Featu
     if (!need) reason = `${what} does not exist on ${isOne ? 'the Trezor One' : 'Core'} firmware`;
     else if (!atLeast(have, need)) reason = `${what} needs firmware ${need.join('.')}, the device runs ${have.join('.')}`;
   }
+  return reason;
+}
+
+/**
+ * Skip the running test (with the reason printed) when the connected firmware lacks `what`.
+ * @example requireFeature(ctx, trezor.features, 'taproot')
+ */
+export function requireFeature(ctx: TestContext, features: Features, what: FeatureNeed, device?: DeviceUnderTest): void {
+  const reason = lacks(features, what, device);
   if (reason) {
-    console.log(`[skip] ${ctx.task.name}: ${reason}`);
+    console.log(`[skip] ${ctx.task.fullTestName ?? ctx.task.name}: ${reason}`);
     ctx.skip(reason);
   }
 }
