@@ -12,8 +12,9 @@
  * `p2tr`); the firmware's InputScriptType / OutputScriptType names stay inside this module.
  * When a call omits the script type it follows the path's purpose (BIP-44/49/84/86).
  */
-import { invalidParameter } from '../errors.js';
+import { TrezorError, invalidParameter } from '../errors.js';
 import { HARDENED } from '../path.js';
+import type { Features } from '../session/trezor.js';
 
 /** Script type of a single-signature Bitcoin output. */
 export type ScriptType = 'p2pkh' | 'p2sh-p2wpkh' | 'p2wpkh' | 'p2tr';
@@ -220,4 +221,32 @@ export const CHANGE_SCRIPT_TYPE = /* @__PURE__ */ Object.freeze({
 export function xpubVersionFor(coin: CoinInfo, scriptType: ScriptType | undefined, ignoreXpubMagic = false): number {
   if (ignoreXpubMagic || scriptType === undefined || scriptType === 'p2tr') return coin.xpubVersion.p2pkh;
   return coin.xpubVersion[scriptType];
+}
+
+/** First firmware with taproot (addresses, xpubs, spending, sending), shared PROTOCOL.md §12. */
+const TAPROOT_SINCE = { one: [1, 10, 4], core: [2, 4, 3] } as const;
+
+/**
+ * Whether the connected firmware knows taproot: Trezor One ≥ 1.10.4, Core ≥ 2.4.3
+ * (legacy/firmware and core CHANGELOG: GetAddress, sending to and spending from taproot).
+ * Without Features (nothing connected yet) the answer is true: the device then decides.
+ * @example hasTaproot(trezor.features) // false on a Model T with 2.4.1
+ */
+export function hasTaproot(features: Pick<Features, 'major_version' | 'minor_version' | 'patch_version'> | undefined): boolean {
+  if (!features) return true;
+  const have = [features.major_version, features.minor_version, features.patch_version];
+  const need = features.major_version === 1 ? TAPROOT_SINCE.one : TAPROOT_SINCE.core;
+  for (let i = 0; i < 3; i++) if (have[i] !== need[i]) return (have[i] ?? 0) > need[i]!;
+  return true;
+}
+
+/**
+ * NotSupported, before anything is sent, when the connected firmware predates taproot.
+ * @example requireTaproot(trezor.features, 'Taproot addresses')
+ */
+export function requireTaproot(features: Parameters<typeof hasTaproot>[0], what: string): void {
+  if (hasTaproot(features)) return;
+  const have = `${features!.major_version}.${features!.minor_version}.${features!.patch_version}`;
+  const need = (features!.major_version === 1 ? TAPROOT_SINCE.one : TAPROOT_SINCE.core).join('.');
+  throw new TrezorError('NotSupported', `${what} need firmware ${need} or newer on this model; the device runs ${have}`);
 }

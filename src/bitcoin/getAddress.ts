@@ -5,12 +5,14 @@
  * firmware's default is P2PKH). With `show: true` the device displays the address and waits for
  * the user (ButtonRequest Address), which is how a wallet proves to the user that an address
  * belongs to the device. The answer is checked to be an address of the requested coin and type.
+ * A taproot address from firmware that predates taproot (Trezor One < 1.10.4, Core < 2.4.3) is
+ * refused with NotSupported before anything is sent.
  */
 import { TrezorError } from '../errors.js';
 import { parsePath, type Path } from '../path.js';
 import { expectType, type Trezor } from '../session/trezor.js';
 import { addressScript, scriptKind } from './address.js';
-import { INPUT_SCRIPT_TYPE, getCoin, resolveScriptType, type ScriptType } from './coins.js';
+import { INPUT_SCRIPT_TYPE, getCoin, requireTaproot, resolveScriptType, type ScriptType } from './coins.js';
 
 export interface GetAddressParameters {
   /** Key path, e.g. "m/84'/0'/0'/0/0". */
@@ -44,6 +46,7 @@ export async function getAddress(trezor: Trezor, params: GetAddressParameters): 
   const coin = getCoin(coinName);
   const addressN = parsePath(path);
   const type = resolveScriptType(addressN, scriptType, coin);
+  if (type === 'p2tr') requireTaproot(trezor.features, 'Taproot addresses');
   const answer = await trezor.call(
     'GetAddress',
     { address_n: addressN, coin_name: coin.name, show_display: show === true, script_type: INPUT_SCRIPT_TYPE[type] },

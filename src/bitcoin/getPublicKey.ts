@@ -6,7 +6,9 @@
  * public key) and the same node serialised as an xpub whose version bytes follow SLIP-132 for
  * the script type (xpub/ypub/zpub, tpub/upub/vpub …; plain for taproot or with
  * `ignoreXpubMagic`). The host re-derives that string from the raw node and rejects any
- * disagreement, so what the caller gets is consistent.
+ * disagreement, so what the caller gets is consistent. A taproot key (and so a tr() descriptor)
+ * from firmware that predates taproot (Trezor One < 1.10.4, Core < 2.4.3) is refused with
+ * NotSupported before anything is sent.
  *
  * Descriptors (BIP-380/381/382/386) are built on the host:
  * `wpkh([<root fingerprint>/84h/0h/0h]<xpub>/<0;1>/*)#<checksum>`, always with the plain
@@ -16,7 +18,7 @@
 import { TrezorError, invalidParameter } from '../errors.js';
 import { HARDENED, formatPath, parsePath, type Path } from '../path.js';
 import { expectType, type Trezor } from '../session/trezor.js';
-import { INPUT_SCRIPT_TYPE, getCoin, resolveScriptType, scriptTypeFromPath, xpubVersionFor, type ScriptType } from './coins.js';
+import { INPUT_SCRIPT_TYPE, getCoin, requireTaproot, resolveScriptType, scriptTypeFromPath, xpubVersionFor, type ScriptType } from './coins.js';
 import { encodeXpub } from './xpub.js';
 
 export interface GetPublicKeyParameters {
@@ -66,6 +68,7 @@ export async function getPublicKey(trezor: Trezor, params: GetPublicKeyParameter
   const coin = getCoin(coinName);
   const addressN = parsePath(path);
   const type = optionalScriptType(addressN, scriptType, coinName);
+  if (type === 'p2tr') requireTaproot(trezor.features, 'Taproot extended public keys');
   const answer = await trezor.call(
     'GetPublicKey',
     {

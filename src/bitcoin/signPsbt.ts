@@ -11,7 +11,9 @@
  *    or what would not be safe: inputs without a BIP-32 derivation of one wallet, without an
  *    amount, without the previous transaction (unless every input is taproot), previous
  *    transactions that do not hash to the input's txid or disagree on the amount, keys that do
- *    not own the spent script, non-default sighash types, outputs without an address form.
+ *    not own the spent script, non-default sighash types, outputs without an address form;
+ *    and, as NotSupported, taproot (spending, taproot change, sending to a taproot address) on
+ *    firmware that predates it (Trezor One < 1.10.4, Core < 2.4.3).
  * 2. It precomputes every answer once (the TxInput/TxOutput of the new transaction; the
  *    metadata, inputs and outputs of each distinct previous transaction) and then answers
  *    exactly what the device asks, in whatever order, so each request costs O(1) on the host.
@@ -42,7 +44,7 @@ import { TrezorError, invalidParameter, protocolError } from '../errors.js';
 import type { MessageMap, PrevInput, PrevOutput, PrevTx, TxInput, TxOutput } from '../messages/index.js';
 import { expectType, type CallFn, type Trezor } from '../session/trezor.js';
 import { keyScript, scriptAddress } from './address.js';
-import { CHANGE_SCRIPT_TYPE, INPUT_SCRIPT_TYPE, getCoin, type CoinInfo, type ScriptType } from './coins.js';
+import { CHANGE_SCRIPT_TYPE, INPUT_SCRIPT_TYPE, getCoin, requireTaproot, type CoinInfo, type ScriptType } from './coins.js';
 import { Sighasher, compactSize, serializeOutput, type SighashInput } from './sighash.js';
 
 export type AmountUnit = 'BITCOIN' | 'MILLIBITCOIN' | 'MICROBITCOIN' | 'SATOSHI';
@@ -207,11 +209,9 @@ function opReturnData(script: Uint8Array): Uint8Array | undefined {
   return equal(concatBytes(Uint8Array.of(0x6a), push, data), script) ? data : undefined;
 }
 
-function taprootSupported(features: Trezor['features'] | undefined): boolean {
-  if (!features) return true;
-  const v = [features.major_version, features.minor_version, features.patch_version] as number[];
-  const atLeast = (a: number, b: number, c: number) => v[0]! > a || (v[0] === a && (v[1]! > b || (v[1] === b && v[2]! >= c)));
-  return v[0] === 1 ? atLeast(1, 10, 4) : atLeast(2, 4, 3);
+/** A segwit v1 (taproot) output script: OP_1 <32 bytes>. */
+function isTaprootScript(script: Uint8Array): boolean {
+  return script.length === 34 && script[0] === 0x51 && script[1] === 0x20;
 }
 
 /**
@@ -235,9 +235,9 @@ export async function signPsbt(trezor: Trezor, psbt: PsbtSource, options: SignPs
   }
   const tx = parsePsbt(psbt);
   const plan = planSigning(tx, coin);
-  if (plan.inputs.some((i) => i.type === 'p2tr') && !taprootSupported(trezor.features)) {
-    throw new TrezorError('NotSupported', 'This firmware cannot sign taproot inputs (needs 1.10.4 / 2.4.3 or newer)');
-  }
+  // Firmware before taproot knows neither SPENDTAPROOT / PAYTOTAPROOT nor bech32m addresses.
+  if (plan.inputs.some((i) => i.type === 'p2tr')) requireTaproot(trezor.features, 'Taproot inputs');
+  if (plan.outputScripts.some((o) => isTaprootScript(o.script))) requireTaproot(trezor.features, 'Taproot outputs');
 
   const signatures: (Uint8Array | undefined)[] = new Array(plan.inputs.length);
   const chunks: Uint8Array[] = [];

@@ -389,6 +389,38 @@ for (const target of targets()) {
       checkWithBtcSigner(result.psbt, result.tx, result.txid);
     });
 
+    it('taproot on firmware without it: NotSupported before anything reaches the device', async (ctx) => {
+      const device = await open(ctx, target);
+      const { trezor } = device;
+      const noTaproot = lacks(trezor.features, 'taproot');
+      if (!noTaproot) {
+        const reason = 'the firmware has taproot: nothing to refuse (the taproot vectors above ran)';
+        console.log(`[skip] ${ctx.task.fullTestName ?? ctx.task.name}: ${reason}`);
+        ctx.skip(reason);
+      }
+      // Every exchange with the device runs inside trezor.exclusive: count them.
+      const exclusive = trezor.exclusive.bind(trezor);
+      let exchanges = 0;
+      trezor.exclusive = ((flow) => {
+        exchanges++;
+        return exclusive(flow);
+      }) as typeof trezor.exclusive;
+      const codeOf = (promise: Promise<unknown>) => promise.then(() => 'resolved', (e: unknown) => (isTrezorError(e) ? e.code : String(e)));
+      const address = vectors.btc_addresses.find((v: { script_type: string }) => v.script_type === 'SPENDTAPROOT');
+      const xpub = vectors.btc_xpubs.find((v: { script_type?: string }) => v.script_type === 'SPENDTAPROOT');
+      const spend = vectors.btc_sign_tx.find((v: { inputs: { script_type: string }[] }) => v.inputs.some((i) => i.script_type === 'SPENDTAPROOT'));
+      expect(await codeOf(getAddress(trezor, { path: address.path, coin: address.coin }))).toBe('NotSupported');
+      expect(await codeOf(getPublicKey(trezor, { path: xpub.path, coin: xpub.coin }))).toBe('NotSupported');
+      expect(await codeOf(getAccountDescriptor(trezor, { path: xpub.path, scriptType: 'p2tr' }))).toBe('NotSupported');
+      expect(await codeOf(signPsbt(trezor, vectorPsbt(spend), { coin: spend.coin_name }))).toBe('NotSupported');
+      expect(exchanges).toBe(0);
+      // The device itself refuses a taproot address too (what the gate spares the user).
+      trezor.exclusive = exclusive;
+      const refused = await codeOf(trezor.typedCall('GetAddress', { address_n: parsePath(address.path), coin_name: address.coin, script_type: 'SPENDTAPROOT' }, 'Address'));
+      expect(refused).not.toBe('resolved');
+      console.log(`[note] ${ctx.task.fullTestName ?? ctx.task.name}: ${noTaproot}; the device answers a taproot GetAddress with ${refused}`);
+    });
+
     it('a "no" on the device cancels the signing', async (ctx) => {
       const device = await open(ctx, target);
       const utxos = regtestUtxos([{ path: "m/84'/1'/0'/0/0", type: 'p2wpkh', amount: 80_000n }]);
