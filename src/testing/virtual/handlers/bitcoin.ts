@@ -43,9 +43,17 @@
  * cosigners' (`signatures`), and a multisig output is change only when it has the inputs'
  * cosigner set with one common derivation path.
  *
- * Not implemented (answered with a Failure, listed for the replay test): replacement
- * transactions (orig_hash), external inputs (the firmware verifies SLIP-19 proofs; this device
- * rejects every external input), coins other than Bitcoin, Testnet, Regtest and Litecoin
+ * Replacement transactions (RBF; inputs and outputs with orig_hash): in phase 1 the first such
+ * input brings the original's TXMETA, each replacing input its TXORIGINPUT (same outpoint,
+ * amount and script), then the user confirms the original TXID; each replacing output streams
+ * the original's outputs up to its orig_index (skipped ones must be change), a decreased
+ * external amount is confirmed, and the original's TXID is checked. Instead of "really send"
+ * the user confirms the fee change. Before signing, one signature of the original (its first
+ * input with address_n) must verify: a legacy one after streaming the original again, segwit
+ * and taproot ones from the phase-1 hashes (the Trezor One re-reads the original's inputs).
+ *
+ * Not implemented (answered with a Failure, listed for the replay test): external inputs (the
+ * firmware verifies SLIP-19 proofs; this device rejects every external input), coins other than Bitcoin, Testnet, Regtest and Litecoin
  * (Bcash, Groestlcoin, Decred, Elements …: "Invalid coin name").
  * GetPublicKey also derives on nist256p1 and ed25519 (SLIP-10, ./slip10.ts); UnlockPath opens
  * the SLIP-25 coinjoin account (m/10025') for the request that follows it.
@@ -804,6 +812,27 @@ async function verifyMessageHandler(ctx: DeviceContext, request: MessageMap['Ver
 // ----------------------------------------------------------------------------------------------
 // SignTx
 
+/**
+ * save_signature(): the signature of an original input — the first push of its witness (after
+ * the item count) or of its scriptSig; DER with SIGHASH_ALL, or a 64-byte BIP-340 signature.
+ * Undefined when the input carries none; a malformed one fails.
+ */
+function origSignature(input: TxInput, scriptType: string): Uint8Array | undefined {
+  const witness = input.witness && input.witness.length > 1 ? input.witness.subarray(1) : undefined;
+  const bytes = witness ?? (input.script_sig && input.script_sig.length ? input.script_sig : undefined);
+  if (!bytes) return undefined;
+  const size = bytes[0]!;
+  if (size < 1 || size > bytes.length - 1) fail('Failure_DataError', 'Unsupported signature script.');
+  const pushed = bytes.subarray(1, 1 + size);
+  if (scriptType === 'SPENDTAPROOT') {
+    if (pushed.length === 64) return pushed;
+    if (pushed.length === 65 && pushed[64] === 1) return pushed.subarray(0, 64);
+    fail('Failure_DataError', 'Unsupported signature script.');
+  }
+  if (pushed[pushed.length - 1] !== 1) fail('Failure_DataError', 'Unsupported signature script.');
+  return pushed.subarray(0, pushed.length - 1);
+}
+
 /** Canonical bytes of an input/output as sent, to compare later copies with; incomplete ones fail. */
 function encoded(name: 'TxInput' | 'TxOutput', message: TxInput | TxOutput, failure: string): Uint8Array {
   try {
@@ -811,6 +840,56 @@ function encoded(name: 'TxInput' | 'TxOutput', message: TxInput | TxOutput, fail
   } catch {
     fail(failure === CHANGED ? 'Failure_ProcessError' : 'Failure_DataError', failure);
   }
+}
+
+/** What change detection knows of a transaction's inputs (extract_input_bip32_path, multisig fingerprints). */
+interface Wallet {
+  /** Account prefix shared by all inputs (all but the last two elements); null once they disagree. */
+  prefix: number[] | null | undefined;
+  depth: number;
+  /** Cosigner set shared by all inputs; mismatch once any differs or one is single-key. */
+  multisigFp: string | undefined;
+  multisigMismatch: boolean;
+}
+
+function newWallet(): Wallet {
+  return { prefix: undefined, depth: 0, multisigFp: undefined, multisigMismatch: false };
+}
+
+function walletAdd(wallet: Wallet, addressN: readonly number[], multisig: Multisig | undefined): void {
+  if (multisig && !wallet.multisigMismatch) {
+    if (wallet.multisigFp !== undefined && wallet.multisigFp !== multisig.fingerprint) wallet.multisigMismatch = true;
+    else wallet.multisigFp = multisig.fingerprint;
+  } else if (!multisig) wallet.multisigMismatch = true;
+  if (wallet.prefix === null) return;
+  if (addressN.length < 2) wallet.prefix = null;
+  else if (wallet.prefix === undefined) {
+    wallet.prefix = addressN.slice(0, -2);
+    wallet.depth = addressN.length;
+  } else if (addressN.length !== wallet.depth || wallet.prefix.some((n, i) => addressN[i] !== n)) wallet.prefix = null;
+}
+
+/**
+ * The original of a replacement transaction (RBF, PayJoin), as far as it has been streamed:
+ * its inputs and outputs are checked against the new ones in phase 1 and hashed for its TXID,
+ * and one of its signatures is verified before anything is signed.
+ */
+interface OrigTx {
+  hash: Uint8Array;
+  version: number;
+  lockTime: number;
+  inputsCount: number;
+  outputsCount: number;
+  inputs: { input: TxInput; scriptType: string; scriptPubKey: Uint8Array }[];
+  outputs: { amount: bigint; script: Uint8Array; change: boolean }[];
+  wallet: Wallet;
+  minSequence: number;
+  totalIn: bigint;
+  totalOut: bigint;
+  changeOut: bigint;
+  externalIn: bigint;
+  /** The input whose signature is checked: the first with address_n and a signature. */
+  verify?: { index: number; publicKey: Uint8Array; signature: Uint8Array };
 }
 
 interface InputRecord {
@@ -837,6 +916,8 @@ class Signing {
   private pending: Uint8Array[] = [];
   private signature: { index: number; der: Uint8Array } | undefined;
   private totalIn = 0n;
+  /** Inputs of other parties (EXTERNAL), PayJoin. */
+  private externalIn = 0n;
   private totalOut = 0n;
   private changeOut = 0n;
   private changeCount = 0;
@@ -845,12 +926,10 @@ class Signing {
   private taprootOnly = true;
   private minSequence = SEQUENCE_FINAL;
   private pathWarned = false;
-  /** Cosigner set shared by all inputs (multisig change detection); mismatch once any differs. */
-  private multisigFp: string | undefined;
-  private multisigMismatch = false;
-  /** Account prefix shared by all inputs (change detection); null once they disagree. */
-  private walletPrefix: number[] | null | undefined;
-  private walletDepth = 0;
+  /** What the inputs say about change outputs. */
+  private readonly wallet: Wallet = newWallet();
+  /** The transaction this one replaces (orig_hash), once an input names it. */
+  private orig: OrigTx | undefined;
   private readonly version: number;
   private readonly lockTime: number;
   private readonly inputsCount: number;
@@ -879,7 +958,7 @@ class Signing {
   }
 
   /** Send one TxRequest (with whatever is pending) and return the raw TxAck payload. */
-  private async txRequest(type: 'TXINPUT' | 'TXOUTPUT' | 'TXMETA', index: number | undefined, txHash?: Uint8Array): Promise<Uint8Array> {
+  private async txRequest(type: 'TXINPUT' | 'TXOUTPUT' | 'TXMETA' | 'TXORIGINPUT' | 'TXORIGOUTPUT', index: number | undefined, txHash?: Uint8Array): Promise<Uint8Array> {
     const details: NonNullable<TxRequest['details']> = {};
     if (index !== undefined) details.request_index = index;
     if (txHash) details.tx_hash = txHash;
@@ -940,10 +1019,17 @@ class Signing {
   // --- phase 1 ----------------------------------------------------------------------------------
 
   async run(): Promise<Reply> {
-    for (let i = 0; i < this.inputsCount; i++) await this.addInput(i, await this.askInput(i));
+    for (let i = 0; i < this.inputsCount; i++) {
+      const input = await this.askInput(i);
+      await this.addInput(i, input);
+      if (input.orig_hash) await this.addOrigInput(input);
+    }
+    if (this.orig) await this.confirmReplacement(this.orig);
     for (let i = 0; i < this.outputsCount; i++) await this.addOutput(i, await this.askOutput(i));
+    if (this.orig) await this.finishOrigOutputs(this.orig);
     await this.confirmTotals();
     if (!this.taprootOnly) for (let i = 0; i < this.inputsCount; i++) await this.checkPrevTx(i);
+    if (this.orig) await this.verifyOrig(this.orig);
     await this.serialize();
     return this.finished();
   }
@@ -960,7 +1046,10 @@ class Signing {
     if (!INTERNAL_INPUT_TYPES.includes(type)) fail('Failure_DataError', 'Unsupported script type.');
     if (SEGWIT_INPUT_TYPES.includes(type) && !this.coin.segwit) fail('Failure_DataError', 'Segwit not enabled on this coin');
     if (type === 'SPENDTAPROOT' && !this.taproot) fail('Failure_DataError', 'Taproot not enabled on this coin.');
-    if (input.orig_hash) fail('Failure_ProcessError', 'Replacement transactions are not supported by this device');
+    if (input.orig_hash) {
+      if (input.orig_index === undefined) fail('Failure_DataError', 'Missing orig_index field.');
+      if (input.orig_hash.length !== 32) fail('Failure_ProcessError', 'Encountered invalid orig_hash');
+    }
     if (input.script_pubkey) fail('Failure_DataError', "Input's script_pubkey provided but not expected.");
     if (type === 'SPENDMULTISIG' && !input.multisig) fail('Failure_ProcessError', 'Failed to derive scriptPubKey');
     return type as InputType;
@@ -990,22 +1079,11 @@ class Signing {
     };
     if (multisig) record.multisig = multisig;
     this.inputs[index] = record;
-    if (multisig && !this.multisigMismatch) {
-      if (this.multisigFp !== undefined && this.multisigFp !== multisig.fingerprint) this.multisigMismatch = true;
-      else this.multisigFp = multisig.fingerprint;
-    } else if (!multisig) this.multisigMismatch = true;
+    walletAdd(this.wallet, addressN, multisig);
     this.totalIn += BigInt(input.amount);
     if (this.totalIn > 0xffffffffffffffffn) fail('Failure_DataError', 'Value overflow');
     const sequence = input.sequence ?? SEQUENCE_FINAL;
     if (sequence < this.minSequence) this.minSequence = sequence;
-    // Change outputs must share the inputs' account path (all but the last two elements).
-    if (this.walletPrefix !== null) {
-      if (addressN.length < 2) this.walletPrefix = null;
-      else if (this.walletPrefix === undefined) {
-        this.walletPrefix = addressN.slice(0, -2);
-        this.walletDepth = addressN.length;
-      } else if (addressN.length !== this.walletDepth || this.walletPrefix.some((n, i) => addressN[i] !== n)) this.walletPrefix = null;
-    }
     if (type !== 'SPENDTAPROOT') this.taprootOnly = false;
     // tx_input_weight()
     let weight = 4 * 40;
@@ -1039,23 +1117,26 @@ class Signing {
     }
     if (SEGWIT_OUTPUT_TYPES.includes(type) && !this.coin.segwit) fail('Failure_DataError', 'Segwit not enabled on this coin');
     if (type === 'PAYTOTAPROOT' && !this.taproot) fail('Failure_DataError', 'Taproot not enabled on this coin.');
-    if (output.orig_hash) fail('Failure_ProcessError', 'Replacement transactions are not supported by this device');
+    if (output.orig_hash) {
+      if (output.orig_index === undefined) fail('Failure_DataError', 'Missing orig_index field.');
+      if (output.orig_hash.length !== 32) fail('Failure_ProcessError', 'Encountered invalid orig_hash');
+    }
     if (type === 'PAYTOMULTISIG' && !output.multisig) fail('Failure_ProcessError', 'Failed to compile output');
     return type;
   }
 
-  private isChange(type: string, addressN: readonly number[], multisig: Multisig | undefined): boolean {
+  private isChange(type: string, addressN: readonly number[], multisig: Multisig | undefined, wallet: Wallet = this.wallet): boolean {
     const inputType = CHANGE_TO_INPUT[type];
-    if (!inputType || !addressN.length || !this.walletPrefix) return false;
+    if (!inputType || !addressN.length || !wallet.prefix) return false;
     // A multisig change output must have the cosigners of every input.
-    if (multisig && (this.multisigFp === undefined || this.multisigMismatch || multisig.fingerprint !== this.multisigFp || !multisig.singlePath)) return false;
+    if (multisig && (wallet.multisigFp === undefined || wallet.multisigMismatch || multisig.fingerprint !== wallet.multisigFp || !multisig.singlePath)) return false;
     // The Trezor One also wants the change path to fit its script type (Core 2.4.1 does not).
     if (this.t1 && !coinPathCheck(this.coin, inputType, addressN, multisig !== undefined, true, this.taproot, this.slip25)) return false;
     const n = addressN.length;
     return (
       n >= 2 &&
-      n === this.walletDepth &&
-      this.walletPrefix.every((e, i) => addressN[i] === e) &&
+      n === wallet.depth &&
+      wallet.prefix.every((e, i) => addressN[i] === e) &&
       addressN[n - 2]! <= PATH_MAX_CHANGE &&
       addressN[n - 1]! <= BIP32_MAX_LAST_ELEMENT
     );
@@ -1087,15 +1168,23 @@ class Signing {
     }
     const script = this.outputScript(type, output, multisig);
     this.totalOut += amount;
+    if (this.orig && !output.orig_hash && !change && this.t1) {
+      fail('Failure_ProcessError', 'Adding new external outputs in replacement transactions is not supported.');
+    }
     if (change) {
       this.changeOut += amount;
       this.changeCount++;
+    } else if (output.orig_hash) {
+      // Shown only where it differs from the original (below).
+    } else if (this.orig && this.t1) {
+      // The Trezor One shows no outputs of a replacement transaction.
     } else {
       const shown = type === 'PAYTOOPRETURN' ? `OP_RETURN ${hexOf(output.op_return_data ?? new Uint8Array(0))}` : output.address ?? 'change';
       await this.ctx.confirm('ButtonRequest_ConfirmOutput', { text: `Confirm sending ${formatAmount(this.coin, amount, this.request.amount_unit)} to ${shown}` });
     }
     this.outputs[index] = { encoded: encoded('TxOutput', output, 'Failed to decode message'), amount, script };
     this.weight += 4 * (8 + script.length + varint(script.length).length);
+    if (output.orig_hash) await this.addOrigOutput(output, amount, script, change);
   }
 
   private async confirmTotals(): Promise<void> {
@@ -1109,6 +1198,10 @@ class Signing {
     if (!this.t1 && fee > 10n * threshold && this.ctx.safetyChecks === 'Strict') fail('Failure_DataError', 'The fee is unexpectedly large');
     if (fee > threshold) await this.ctx.confirm('ButtonRequest_FeeOverThreshold', { text: `Fee ${formatAmount(this.coin, fee, unit)} is unexpectedly high.` });
     if (this.changeCount > MAX_SILENT_CHANGE_COUNT) await this.ctx.confirm('ButtonRequest_SignTx', { text: `The transaction contains ${this.changeCount} change outputs.` });
+    if (this.orig) {
+      await this.confirmReplacementFee(this.orig, fee);
+      return;
+    }
     if (this.lockTime !== 0) {
       const disabled = this.minSequence === SEQUENCE_FINAL;
       await this.ctx.confirm('ButtonRequest_SignTx', { text: `Locktime ${this.lockTime}${disabled ? ' (disabled)' : ''}` });
@@ -1116,6 +1209,277 @@ class Signing {
     await this.ctx.confirm('ButtonRequest_SignTx', {
       text: `Really send ${formatAmount(this.coin, this.totalOut - this.changeOut, unit)} from your wallet? Fee included: ${formatAmount(this.coin, fee, unit)}`,
     });
+  }
+
+  // --- replacement transactions (orig_hash) -----------------------------------------------------
+
+  /** Phase 1, an input that replaces one of the original's: TXMETA the first time, then TXORIGINPUT. */
+  private async addOrigInput(input: TxInput): Promise<void> {
+    const hash = input.orig_hash!;
+    let orig = this.orig;
+    if (!orig) {
+      const meta = decodeAs('TxAckPrevMeta', await this.txRequest('TXMETA', undefined, hash)).tx ?? ({} as PrevTx);
+      if (meta.version_group_id !== undefined) fail('Failure_DataError', 'Version group ID not enabled on this coin.');
+      if (meta.branch_id !== undefined) fail('Failure_DataError', 'Branch ID not enabled on this coin.');
+      if (meta.timestamp !== undefined) fail('Failure_DataError', 'Timestamp not enabled on this coin.');
+      if (meta.expiry !== undefined) fail('Failure_DataError', 'Expiry not enabled on this coin.');
+      if (meta.extra_data_len) fail('Failure_DataError', 'Extra data not enabled on this coin.');
+      orig = {
+        hash,
+        version: meta.version ?? 1,
+        lockTime: meta.lock_time ?? 0,
+        inputsCount: meta.inputs_count ?? 0,
+        outputsCount: meta.outputs_count ?? 0,
+        inputs: [],
+        outputs: [],
+        wallet: newWallet(),
+        minSequence: SEQUENCE_FINAL,
+        totalIn: 0n,
+        totalOut: 0n,
+        changeOut: 0n,
+        externalIn: 0n,
+      };
+      this.orig = orig;
+    } else if (!equal(hash, orig.hash)) fail('Failure_ProcessError', 'Only one original transaction is allowed.');
+    const index = input.orig_index!;
+    if (index >= orig.inputsCount) fail('Failure_DataError', 'Not enough inputs in original transaction.');
+    if (index !== orig.inputs.length) fail('Failure_DataError', 'Rearranging or removal of original inputs is not supported.');
+    const origInput = await this.askOrigInput(orig, index);
+    const record = this.inputs.find((r) => r.input === input)!;
+    const scriptType = String(origInput.input.script_type ?? 'SPENDADDRESS');
+    if (
+      !equal(origInput.input.prev_hash, input.prev_hash) ||
+      origInput.input.prev_index !== input.prev_index ||
+      BigInt(origInput.input.amount ?? -1n) !== BigInt(input.amount) ||
+      scriptType !== record.scriptType ||
+      !equal(origInput.scriptPubKey, record.scriptPubKey)
+    ) {
+      fail('Failure_ProcessError', 'Original input does not match current input.');
+    }
+    orig.inputs.push(origInput);
+    orig.totalIn += BigInt(origInput.input.amount!);
+    if (scriptType === 'EXTERNAL') orig.externalIn += BigInt(origInput.input.amount!);
+    else walletAdd(orig.wallet, origInput.input.address_n ?? [], origInput.input.multisig ? multisigOf(origInput.input.multisig) : undefined);
+    const sequence = origInput.input.sequence ?? SEQUENCE_FINAL;
+    if (sequence < orig.minSequence) orig.minSequence = sequence;
+    if (!orig.verify && scriptType !== 'EXTERNAL' && (origInput.input.address_n ?? []).length && !origInput.input.multisig) {
+      const signature = origSignature(origInput.input, scriptType);
+      if (signature) orig.verify = { index, publicKey: this.keys.node(origInput.input.address_n!).publicKey!, signature };
+    }
+  }
+
+  /** TXORIGINPUT: an input of the original transaction with its scriptPubKey. */
+  private async askOrigInput(orig: OrigTx, index: number): Promise<OrigTx['inputs'][number]> {
+    const input = decodeAs('TxAckInput', await this.txRequest('TXORIGINPUT', index, orig.hash)).tx?.input;
+    if (!input) fail('Failure_DataError', 'Failed to decode message');
+    if (!input.prev_hash || input.prev_hash.length !== 32) fail('Failure_DataError', 'Provided prev_hash is invalid.');
+    const scriptType = String(input.script_type ?? 'SPENDADDRESS');
+    if (input.amount === undefined) fail('Failure_DataError', 'Expected input with amount');
+    let scriptPubKey: Uint8Array;
+    if (scriptType === 'EXTERNAL') {
+      if (!input.script_pubkey) fail('Failure_DataError', 'Missing script_pubkey field');
+      scriptPubKey = input.script_pubkey;
+    } else {
+      if (!INTERNAL_INPUT_TYPES.includes(scriptType)) fail('Failure_DataError', 'Unsupported script type.');
+      const multisig = input.multisig ? multisigOf(input.multisig) : undefined;
+      const publicKey = this.keys.node(input.address_n ?? []).publicKey!;
+      scriptPubKey = multisig ? multisigScriptPubKey(scriptType, multisig.script) : keyScriptPubKey(scriptType, publicKey);
+    }
+    return { input, scriptType, scriptPubKey };
+  }
+
+  /** After the inputs: every original input must be spent again; the user confirms the TXID. */
+  private async confirmReplacement(orig: OrigTx): Promise<void> {
+    if (orig.inputs.length !== orig.inputsCount) {
+      fail(this.t1 ? 'Failure_DataError' : 'Failure_ProcessError', 'Removal of original inputs is not supported.');
+    }
+    const finalize = this.minSequence > 0xfffffffd && orig.minSequence <= 0xfffffffd;
+    await this.ctx.confirm('ButtonRequest_SignTx', { text: `${finalize ? 'Finalize' : 'Update'} TXID: ${hexOf(orig.hash)}` });
+  }
+
+  /** TXORIGOUTPUT: the original's output `index`, compiled like a new one. */
+  private async askOrigOutput(orig: OrigTx, index: number): Promise<{ output: TxOutput; amount: bigint; script: Uint8Array; change: boolean }> {
+    const output = decodeAs('TxAckOutput', await this.txRequest('TXORIGOUTPUT', index, orig.hash)).tx?.output;
+    if (!output) fail('Failure_DataError', 'Failed to decode message');
+    const type = this.validateOutput(output);
+    const multisig = output.multisig ? multisigOf(output.multisig) : undefined;
+    const script = this.outputScript(type, output, multisig);
+    const amount = BigInt(output.amount ?? 0n);
+    const change = this.isChange(type, output.address_n ?? [], multisig, orig.wallet);
+    orig.outputs.push({ amount, script, change });
+    orig.totalOut += amount;
+    if (change) orig.changeOut += amount;
+    return { output, amount, script, change };
+  }
+
+  /** Phase 1, an output that replaces one of the original's; skipped original outputs must be change. */
+  private async addOrigOutput(output: TxOutput, amount: bigint, script: Uint8Array, change: boolean): Promise<void> {
+    const orig = this.orig;
+    if (!orig || !equal(output.orig_hash!, orig.hash)) fail('Failure_ProcessError', 'Unknown original transaction.');
+    const index = output.orig_index!;
+    if (index >= orig.outputsCount) fail('Failure_ProcessError', 'Not enough outputs in original transaction.');
+    if (orig.outputs.length > index) fail('Failure_ProcessError', 'Rearranging of original outputs is not supported.');
+    while (orig.outputs.length < index) {
+      if (!(await this.askOrigOutput(orig, orig.outputs.length)).change) fail('Failure_DataError', 'Removal of original external outputs is not supported.');
+    }
+    const original = await this.askOrigOutput(orig, index);
+    if (!equal(original.script, script)) fail('Failure_ProcessError', 'Not an original output.');
+    if (change && !original.change) fail('Failure_DataError', 'Original output is missing change-output parameters.');
+    if (original.change) return;
+    if (amount < original.amount) {
+      const unit = this.request.amount_unit;
+      if (this.t1) {
+        // Two screens, each confirmed: the address, then the amounts.
+        await this.ctx.confirm('ButtonRequest_ConfirmOutput', { text: `Modify amount for\naddress:\n${original.output.address ?? ''}` });
+        await this.ctx.confirm('ButtonRequest_ConfirmOutput', {
+          text: `Decrease amount by:\n${formatAmount(this.coin, original.amount - amount, unit)}\nNew amount:\n${formatAmount(this.coin, amount, unit)}`,
+        });
+      } else {
+        // One paginated screen (its second page as the 2.4.1 emulator's debug layout reads it).
+        const first = ['Modify amount', 'Address:', original.output.address ?? ''].join('\n');
+        const second = ['Modify amount', 'Decrease amount by:', '', formatAmount(this.coin, original.amount - amount, unit), '', 'New amount:', '', formatAmount(this.coin, amount, unit)].join('\n');
+        await this.ctx.confirm('ButtonRequest_ConfirmOutput', { pages: 2, text: `${first}\f${second}` });
+      }
+    } else if (amount > original.amount && this.t1) {
+      fail('Failure_ProcessError', 'Increasing original output amounts is not supported.');
+    }
+  }
+
+  /** After the outputs: the original's remaining outputs (removed change), then its TXID. */
+  private async finishOrigOutputs(orig: OrigTx): Promise<void> {
+    while (orig.outputs.length < orig.outputsCount) {
+      if (!(await this.askOrigOutput(orig, orig.outputs.length)).change) fail('Failure_DataError', 'Removal of original external outputs is not supported.');
+    }
+    const txid = sha256d(
+      concatBytes(
+        u32le(orig.version),
+        varint(orig.inputsCount),
+        ...orig.inputs.map(({ input }) => concatBytes(outpoint(input.prev_hash, input.prev_index), varBytes(input.script_sig ?? new Uint8Array(0)), u32le(input.sequence ?? SEQUENCE_FINAL))),
+        varint(orig.outputsCount),
+        ...orig.outputs.map((o) => serializeOutput(o.amount, o.script)),
+        u32le(orig.lockTime),
+      ),
+    ).reverse();
+    if (!equal(txid, orig.hash)) fail('Failure_ProcessError', 'Invalid original TXID.');
+  }
+
+  /** signing_confirm_tx() / approve_tx() for a replacement: no "really send", a fee-change screen. */
+  private async confirmReplacementFee(orig: OrigTx, fee: bigint): Promise<void> {
+    if (orig.totalOut > orig.totalIn) fail('Failure_ProcessError', 'Negative fees not supported in transaction replacement.');
+    const origFee = orig.totalIn - orig.totalOut;
+    // What leaves the wallet: our inputs minus our change.
+    const spending = this.totalIn - this.externalIn - this.changeOut;
+    const origSpending = orig.totalIn - orig.externalIn - orig.changeOut;
+    if (this.t1 ? this.totalOut - this.changeOut > orig.totalOut - orig.changeOut : spending - origSpending > fee - origFee) {
+      fail('Failure_ProcessError', 'Invalid replacement transaction.');
+    }
+    const lockTime = this.minSequence === SEQUENCE_FINAL ? 0 : this.lockTime;
+    const origLockTime = orig.minSequence === SEQUENCE_FINAL ? 0 : orig.lockTime;
+    if (lockTime !== origLockTime) fail('Failure_ProcessError', 'Original transactions must have same effective nLockTime as replacement transaction.');
+    const unit = this.request.amount_unit;
+    // The One asks whenever the fee changed; Core when the user pays more, or always unless it is a PayJoin.
+    const ask = this.t1 ? fee !== origFee : spending > origSpending || this.externalIn === 0n;
+    if (ask) {
+      await this.ctx.confirm('ButtonRequest_SignTx', {
+        text: `Fee ${fee > origFee ? 'increased' : 'decreased'} by ${formatAmount(this.coin, fee > origFee ? fee - origFee : origFee - fee, unit)}, new fee ${formatAmount(this.coin, fee, unit)}`,
+      });
+    }
+  }
+
+  /**
+   * Before signing: one signature of the original must verify. A legacy input needs the whole
+   * original streamed again for its digest; segwit and taproot digests come from phase 1. The
+   * Trezor One streams the original's inputs in any case.
+   */
+  private async verifyOrig(orig: OrigTx): Promise<void> {
+    const verify = orig.verify;
+    if (!verify) fail('Failure_ProcessError', 'The original transaction must specify address_n for at least one input.');
+    const scriptType = orig.inputs[verify.index]!.scriptType;
+    const legacy = scriptType === 'SPENDADDRESS';
+    if (!legacy && !this.t1) {
+      this.checkOrigSignature(orig, orig.inputs[verify.index]!.input);
+      return;
+    }
+    let verifyInput: TxInput | undefined;
+    for (let j = 0; j < orig.inputsCount; j++) {
+      const again = await this.askOrigInput(orig, j);
+      if (!equal(again.scriptPubKey, orig.inputs[j]!.scriptPubKey)) fail('Failure_ProcessError', CHANGED);
+      if (j === verify.index) {
+        verifyInput = again.input;
+        if (!legacy) this.checkOrigSignature(orig, again.input);
+      }
+    }
+    if (!legacy) return;
+    for (let j = 0; j < orig.outputsCount; j++) {
+      const output = decodeAs('TxAckOutput', await this.txRequest('TXORIGOUTPUT', j, orig.hash)).tx?.output;
+      if (!output) fail('Failure_DataError', 'Failed to decode message');
+    }
+    this.checkOrigSignature(orig, verifyInput!);
+  }
+
+  private checkOrigSignature(orig: OrigTx, input: TxInput): void {
+    const verify = orig.verify!;
+    const scriptType = orig.inputs[verify.index]!.scriptType;
+    const inputs = orig.inputs.map((r) => r.input);
+    const outputs = concatBytes(...orig.outputs.map((o) => serializeOutput(o.amount, o.script)));
+    let valid: boolean;
+    if (scriptType === 'SPENDTAPROOT') {
+      const tag = sha256(new TextEncoder().encode('TapSighash'));
+      const digest = sha256(
+        concatBytes(
+          tag,
+          tag,
+          Uint8Array.of(0, 0),
+          u32le(orig.version),
+          u32le(orig.lockTime),
+          sha256(concatBytes(...inputs.map((i) => outpoint(i.prev_hash, i.prev_index)))),
+          sha256(concatBytes(...inputs.map((i) => u64le(BigInt(i.amount!))))),
+          sha256(concatBytes(...orig.inputs.map((r) => varBytes(r.scriptPubKey)))),
+          sha256(concatBytes(...inputs.map((i) => u32le(i.sequence ?? SEQUENCE_FINAL)))),
+          sha256(outputs),
+          Uint8Array.of(0),
+          u32le(verify.index),
+        ),
+      );
+      valid = verify.signature.length === 64 && schnorr.verify(verify.signature, digest, taprootOutputKey(verify.publicKey));
+    } else {
+      const scriptCode = p2pkhScript(hash160(verify.publicKey));
+      const digest =
+        scriptType === 'SPENDADDRESS'
+          ? sha256d(
+              concatBytes(
+                u32le(orig.version),
+                varint(inputs.length),
+                ...inputs.map((i, j) => concatBytes(outpoint(i.prev_hash, i.prev_index), varBytes(j === verify.index ? scriptCode : new Uint8Array(0)), u32le(i.sequence ?? SEQUENCE_FINAL))),
+                varint(orig.outputs.length),
+                outputs,
+                u32le(orig.lockTime),
+                u32le(1),
+              ),
+            )
+          : sha256d(
+              concatBytes(
+                u32le(orig.version),
+                sha256d(concatBytes(...inputs.map((i) => outpoint(i.prev_hash, i.prev_index)))),
+                sha256d(concatBytes(...inputs.map((i) => u32le(i.sequence ?? SEQUENCE_FINAL)))),
+                outpoint(input.prev_hash, input.prev_index),
+                varBytes(scriptCode),
+                u64le(BigInt(input.amount!)),
+                u32le(input.sequence ?? SEQUENCE_FINAL),
+                sha256d(outputs),
+                u32le(orig.lockTime),
+                u32le(1),
+              ),
+            );
+      let ok = false;
+      try {
+        ok = secp256k1.verify(verify.signature, digest, verify.publicKey, { prehash: false, format: 'der', lowS: false });
+      } catch {
+        ok = false;
+      }
+      valid = ok;
+    }
+    if (!valid) fail('Failure_DataError', this.t1 ? 'Invalid signature.' : 'Invalid signature');
   }
 
   // --- phase 2: previous transactions -----------------------------------------------------------
