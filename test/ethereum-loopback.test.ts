@@ -1,9 +1,8 @@
 // The Ethereum module end to end through the real session loop, framing and codec, against
-// the virtual device's Ethereum handlers run on a scripted link (test/support). Unlike the
-// device suite (VirtualTrezor at the emulators' firmware 1.14.1 / 2.4.1), the device here can
-// claim any firmware version: this is where the Core-only flows (EIP-1559 on 2.4.2+, the
-// EIP-712 struct/value loop on 2.4.3+) run against the SLIP-14 vectors, and where the
-// version gates, screen sequences, rejection and host-side verification are pinned.
+// the virtual device's Ethereum handlers run on a scripted link (test/support), claiming any
+// firmware version: here the version gates, screen sequences, rejection and host-side
+// verification are pinned. The Core-only flows (EIP-1559 on 2.4.2+, the EIP-712 struct/value
+// loop on 2.4.3+) also run in the device suite, on its T2T1@2.8.1 target (test/device).
 import { HDKey } from '@scure/bip32';
 import { SigningKey, Transaction, hexlify } from 'ethers';
 import { afterEach, describe, expect, it } from 'vitest';

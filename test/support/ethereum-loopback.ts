@@ -1,8 +1,9 @@
 /**
  * A device for Ethereum tests: the virtual device's Ethereum handlers served on a scripted
  * link (./scripted-device.ts) with the real framing, codec and session loop on the host side.
- * It can claim any model and firmware version (the VirtualTrezor is pinned to the emulators'
- * 1.14.1 / 2.4.1), presses "yes" unless told otherwise, and can tamper with its answers.
+ * It can claim any model and firmware version (as VirtualTrezor's `firmware` option now can),
+ * presses "yes" unless told otherwise, and can tamper with its answers; unlike VirtualTrezor it
+ * shows the host exactly which handler ran, screen by screen.
  */
 import { HDKey } from '@scure/bip32';
 import { mnemonicToSeedSync } from '@scure/bip39';

@@ -83,8 +83,9 @@ export interface VirtualTrezorOptions {
    * Features report it, and the handlers turn on what came with it: taproot (1.10.4 / 2.4.3,
    * including no previous transactions when every input is taproot), EIP-1559 (1.10.4 / 2.4.2),
    * EthereumSignTypedData (Core 2.4.3) and EthereumSignTypedHash (Trezor One 1.10.5); below
-   * those versions the device refuses them with the failure the firmware sent. Nothing else
-   * follows the version: the Features layout, screens and texts stay the recorded firmware's.
+   * those versions the device refuses them (the Ethereum messages as unknown messages, as that
+   * firmware answers them; taproot with Failure_DataError). Nothing else follows the version:
+   * the Features layout, screens and texts stay the recorded firmware's.
    * @example new VirtualTrezor({ model: 'T2T1', firmware: '2.8.1' })
    */
   firmware?: string;
