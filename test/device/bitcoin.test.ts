@@ -389,7 +389,7 @@ for (const target of targets()) {
       checkWithBtcSigner(result.psbt, result.tx, result.txid);
     });
 
-    it('taproot on firmware without it: NotSupported before anything reaches the device', async (ctx) => {
+    it.skipIf(!hasVectors)(`taproot on firmware without it: NotSupported before anything reaches the device${SKIP_NO_SHARED}`, async (ctx) => {
       const device = await open(ctx, target);
       const { trezor } = device;
       const noTaproot = lacks(trezor.features, 'taproot');
