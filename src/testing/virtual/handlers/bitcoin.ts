@@ -52,8 +52,14 @@
  * input with address_n) must verify: a legacy one after streaming the original again, segwit
  * and taproot ones from the phase-1 hashes (the Trezor One re-reads the original's inputs).
  *
- * Not implemented (answered with a Failure, listed for the replay test): external inputs (the
- * firmware verifies SLIP-19 proofs; this device rejects every external input), coins other than Bitcoin, Testnet, Regtest and Litecoin
+ * External inputs (EXTERNAL, another party's coins, e.g. PayJoin) are accepted with a SLIP-19
+ * proof of non-ownership or a signature of their owner (P2PKH, P2SH-P2WPKH, P2WPKH, P2TR), both
+ * verified: the One checks a proof in phase 1, Core with the previous transaction, where the
+ * owner's signature is checked too (a P2PKH one after streaming the transaction again for its
+ * legacy digest). Without either they need relaxed safety checks and an extra warning. Their
+ * scriptSig and witness go into the transaction as given.
+ *
+ * Not implemented (answered with a Failure, listed for the replay test): coins other than Bitcoin, Testnet, Regtest and Litecoin
  * (Bcash, Groestlcoin, Decred, Elements …: "Invalid coin name").
  * GetPublicKey also derives on nist256p1 and ed25519 (SLIP-10, ./slip10.ts); UnlockPath opens
  * the SLIP-25 coinjoin account (m/10025') for the request that follows it.
@@ -295,7 +301,11 @@ async function checkCoinPath(
 /** Derives keys from the session root, caching every node on the way. */
 class Keys {
   private readonly cache = new Map<string, HDKey>();
-  constructor(readonly root: HDKey) {}
+  constructor(
+    readonly root: HDKey,
+    /** The BIP-39 seed (SLIP-21 keys). */
+    readonly seed: Uint8Array = new Uint8Array(0),
+  ) {}
 
   node(addressN: readonly number[]): HDKey {
     let node = this.root;
@@ -833,6 +843,50 @@ function origSignature(input: TxInput, scriptType: string): Uint8Array | undefin
   return pushed.subarray(0, pushed.length - 1);
 }
 
+/** The standard single-key forms a scriptPubKey can take. */
+function scriptKind(script: Uint8Array): 'p2pkh' | 'p2sh' | 'p2wpkh' | 'p2wsh' | 'p2tr' | 'other' {
+  if (script.length === 25 && script[0] === 0x76 && script[1] === 0xa9 && script[2] === 0x14 && script[23] === 0x88 && script[24] === 0xac) return 'p2pkh';
+  if (script.length === 23 && script[0] === 0xa9 && script[1] === 0x14 && script[22] === 0x87) return 'p2sh';
+  if (script.length === 22 && script[0] === 0 && script[1] === 0x14) return 'p2wpkh';
+  if (script.length === 34 && script[0] === 0 && script[1] === 0x20) return 'p2wsh';
+  if (script.length === 34 && script[0] === 0x51 && script[1] === 0x20) return 'p2tr';
+  return 'other';
+}
+
+/** Reads Bitcoin serialization (varints, pushes, witness stacks); throws RangeError past the end. */
+class ByteReader {
+  offset = 0;
+  constructor(private readonly bytes: Uint8Array) {}
+
+  take(length: number): Uint8Array {
+    if (this.offset + length > this.bytes.length) throw new RangeError('ByteReader: past the end');
+    const out = this.bytes.subarray(this.offset, this.offset + length);
+    this.offset += length;
+    return out;
+  }
+
+  byte(): number {
+    return this.take(1)[0]!;
+  }
+
+  varint(): number {
+    const first = this.byte();
+    if (first < 0xfd) return first;
+    const size = first === 0xfd ? 2 : first === 0xfe ? 4 : 8;
+    const bytes = this.take(size);
+    let n = 0;
+    for (let i = size - 1; i >= 0; i--) n = n * 256 + bytes[i]!;
+    return n;
+  }
+
+  /** A witness stack: item count, then each item with its length. */
+  witness(): Uint8Array[] {
+    const items: Uint8Array[] = [];
+    for (let count = this.varint(); count > 0; count--) items.push(this.take(this.varint()));
+    return items;
+  }
+}
+
 /** Canonical bytes of an input/output as sent, to compare later copies with; incomplete ones fail. */
 function encoded(name: 'TxInput' | 'TxOutput', message: TxInput | TxOutput, failure: string): Uint8Array {
   try {
@@ -918,6 +972,8 @@ class Signing {
   private totalIn = 0n;
   /** Inputs of other parties (EXTERNAL), PayJoin. */
   private externalIn = 0n;
+  /** An external input came without proof or signature (safety checks relaxed). */
+  private unverifiedExternal = false;
   private totalOut = 0n;
   private changeOut = 0n;
   private changeCount = 0;
@@ -1028,7 +1084,16 @@ class Signing {
     for (let i = 0; i < this.outputsCount; i++) await this.addOutput(i, await this.askOutput(i));
     if (this.orig) await this.finishOrigOutputs(this.orig);
     await this.confirmTotals();
-    if (!this.taprootOnly) for (let i = 0; i < this.inputsCount; i++) await this.checkPrevTx(i);
+    if (!this.taprootOnly) {
+      for (let i = 0; i < this.inputsCount; i++) {
+        const prevScript = await this.checkPrevTx(i);
+        const record = this.inputs[i]!;
+        if (record.scriptType === 'EXTERNAL') {
+          if (!record.scriptPubKey.length) record.scriptPubKey = prevScript;
+          await this.verifyExternal(i, prevScript);
+        }
+      }
+    }
     if (this.orig) await this.verifyOrig(this.orig);
     await this.serialize();
     return this.finished();
@@ -1039,18 +1104,18 @@ class Signing {
     if (!input.prev_hash || input.prev_hash.length !== 32) fail('Failure_DataError', 'Provided prev_hash is invalid.');
     if (input.multisig && !MULTISIG_INPUT_TYPES.includes(type)) fail('Failure_DataError', 'Multisig field provided but not expected.');
     if (type === 'EXTERNAL') {
-      // The firmware accepts external inputs with a valid SLIP-19 proof; this device has no verifier.
-      if (input.ownership_proof) fail('Failure_DataError', 'Invalid external input.');
-      fail('Failure_ProcessError', 'Unverifiable external input.');
+      // Core 2.4.1 takes the scriptPubKey from the previous transaction instead.
+      if (!input.script_pubkey && this.t1) fail('Failure_DataError', 'Missing script_pubkey field');
+    } else {
+      if (!INTERNAL_INPUT_TYPES.includes(type)) fail('Failure_DataError', 'Unsupported script type.');
+      if (SEGWIT_INPUT_TYPES.includes(type) && !this.coin.segwit) fail('Failure_DataError', 'Segwit not enabled on this coin');
+      if (type === 'SPENDTAPROOT' && !this.taproot) fail('Failure_DataError', 'Taproot not enabled on this coin.');
     }
-    if (!INTERNAL_INPUT_TYPES.includes(type)) fail('Failure_DataError', 'Unsupported script type.');
-    if (SEGWIT_INPUT_TYPES.includes(type) && !this.coin.segwit) fail('Failure_DataError', 'Segwit not enabled on this coin');
-    if (type === 'SPENDTAPROOT' && !this.taproot) fail('Failure_DataError', 'Taproot not enabled on this coin.');
     if (input.orig_hash) {
       if (input.orig_index === undefined) fail('Failure_DataError', 'Missing orig_index field.');
       if (input.orig_hash.length !== 32) fail('Failure_ProcessError', 'Encountered invalid orig_hash');
     }
-    if (input.script_pubkey) fail('Failure_DataError', "Input's script_pubkey provided but not expected.");
+    if (input.script_pubkey && type !== 'EXTERNAL') fail('Failure_DataError', "Input's script_pubkey provided but not expected.");
     if (type === 'SPENDMULTISIG' && !input.multisig) fail('Failure_ProcessError', 'Failed to derive scriptPubKey');
     return type as InputType;
   }
@@ -1058,6 +1123,10 @@ class Signing {
   private async addInput(index: number, input: TxInput): Promise<void> {
     const type = this.validateInput(input);
     if (input.amount === undefined || input.amount === null) fail('Failure_DataError', 'Expected input with amount');
+    if (type === 'EXTERNAL') {
+      this.addExternalInput(index, input);
+      return;
+    }
     const addressN = input.address_n ?? [];
     const hasMultisig = input.multisig !== undefined;
     if (this.t1) {
@@ -1206,6 +1275,7 @@ class Signing {
       const disabled = this.minSequence === SEQUENCE_FINAL;
       await this.ctx.confirm('ButtonRequest_SignTx', { text: `Locktime ${this.lockTime}${disabled ? ' (disabled)' : ''}` });
     }
+    if (this.unverifiedExternal) await this.ctx.confirm('ButtonRequest_SignTx', { text: 'Warning!\nThe transaction contains\nunverified external inputs.' });
     await this.ctx.confirm('ButtonRequest_SignTx', {
       text: `Really send ${formatAmount(this.coin, this.totalOut - this.changeOut, unit)} from your wallet? Fee included: ${formatAmount(this.coin, fee, unit)}`,
     });
@@ -1277,8 +1347,8 @@ class Signing {
     if (input.amount === undefined) fail('Failure_DataError', 'Expected input with amount');
     let scriptPubKey: Uint8Array;
     if (scriptType === 'EXTERNAL') {
-      if (!input.script_pubkey) fail('Failure_DataError', 'Missing script_pubkey field');
-      scriptPubKey = input.script_pubkey;
+      if (!input.script_pubkey && this.t1) fail('Failure_DataError', 'Missing script_pubkey field');
+      scriptPubKey = input.script_pubkey ?? new Uint8Array(0);
     } else {
       if (!INTERNAL_INPUT_TYPES.includes(scriptType)) fail('Failure_DataError', 'Unsupported script type.');
       const multisig = input.multisig ? multisigOf(input.multisig) : undefined;
@@ -1484,7 +1554,8 @@ class Signing {
 
   // --- phase 2: previous transactions -----------------------------------------------------------
 
-  private async checkPrevTx(index: number): Promise<void> {
+  /** Stream the previous transaction of input `index`; returns the scriptPubKey it spends. */
+  private async checkPrevTx(index: number): Promise<Uint8Array> {
     const input = await this.askSameInput(index);
     const prevHash = input.prev_hash;
     const meta = decodeAs('TxAckPrevMeta', await this.txRequest('TXMETA', undefined, prevHash)).tx ?? ({} as PrevTx);
@@ -1504,12 +1575,14 @@ class Signing {
     }
     parts.push(varint(outputsCount));
     const record = this.inputs[index]!;
+    let spent: Uint8Array = new Uint8Array(0);
     for (let j = 0; j < outputsCount; j++) {
       const prev = decodeAs('TxAckPrevOutput', await this.txRequest('TXOUTPUT', j, prevHash)).tx?.output ?? ({} as PrevOutput);
       const amount = BigInt(prev.amount ?? 0n);
       const script = prev.script_pubkey ?? new Uint8Array(0);
       parts.push(serializeOutput(amount, script));
       if (j === input.prev_index) {
+        spent = script;
         if (amount !== BigInt(input.amount)) fail('Failure_DataError', 'Invalid amount specified');
         // Trezor One 1.14.1 also ties the previous output to the input's key (Core 2.4.1 does not).
         if (this.t1 && !equal(script, record.scriptPubKey)) fail('Failure_DataError', 'Input does not match scriptPubKey');
@@ -1517,6 +1590,7 @@ class Signing {
     }
     parts.push(u32le(meta.lock_time ?? 0));
     if (!equal(sha256d(concatBytes(...parts)).reverse(), prevHash)) fail('Failure_DataError', 'Encountered invalid prevhash');
+    return spent;
   }
 
   // --- phase 3/4: serialization and signatures --------------------------------------------------
@@ -1546,7 +1620,8 @@ class Signing {
       }
       const input = await this.askSameInput(i);
       let scriptSig: Uint8Array = new Uint8Array(0);
-      if (record.scriptType === 'SPENDP2SHWITNESS') {
+      if (record.scriptType === 'EXTERNAL') scriptSig = input.script_sig ?? scriptSig;
+      else if (record.scriptType === 'SPENDP2SHWITNESS') {
         scriptSig = record.multisig
           ? pushData(witnessScript(0, sha256(record.multisig.script)))
           : pushData(witnessScript(0, hash160(this.keys.node(input.address_n ?? []).publicKey!)));
@@ -1565,6 +1640,12 @@ class Signing {
         if (record.scriptType === 'SPENDADDRESS' || record.scriptType === 'SPENDMULTISIG') {
           if (this.t1) await this.askSameInput(i);
           this.emit(Uint8Array.of(0));
+        } else if (record.scriptType === 'EXTERNAL') {
+          // Its witness as given (00 for none); Core asks again only for one that has a witness.
+          if (this.t1 || record.input.witness?.length) {
+            const input = await this.askSameInput(i);
+            this.emit(input.witness?.length ? input.witness : Uint8Array.of(0));
+          } else this.emit(Uint8Array.of(0));
         } else {
           const input = await this.askSameInput(i);
           this.signWitness(i, input, record, hashes!);
@@ -1627,39 +1708,23 @@ class Signing {
     return { prevouts, amounts, scripts, sequences, outputs };
   }
 
-  private signWitness(index: number, input: TxInput, record: InputRecord, h: ReturnType<Signing['segwitHashes']>): void {
-    const node = this.signingKey(input, record.scriptType);
-    if (record.scriptType === 'SPENDTAPROOT') {
-      const tag = sha256(new TextEncoder().encode('TapSighash'));
-      const digest = sha256(
-        concatBytes(
-          tag,
-          tag,
-          Uint8Array.of(0, 0),
-          u32le(this.version),
-          u32le(this.lockTime),
-          h.prevouts,
-          h.amounts,
-          h.scripts,
-          h.sequences,
-          h.outputs,
-          Uint8Array.of(0),
-          u32le(index),
-        ),
-      );
-      const signature = schnorr.sign(digest, taprootTweakPrivKey(node.privateKey!), new Uint8Array(32));
-      this.signature = { index, der: signature };
-      this.emit(concatBytes(Uint8Array.of(1), pushData(signature)));
-      return;
-    }
-    const multisig = record.multisig;
-    const digest = sha256d(
+  /** BIP-341 key-path digest (SIGHASH_DEFAULT) of input `index`. */
+  private bip341Digest(h: ReturnType<Signing['segwitHashes']>, index: number): Uint8Array {
+    const tag = sha256(new TextEncoder().encode('TapSighash'));
+    return sha256(
+      concatBytes(tag, tag, Uint8Array.of(0, 0), u32le(this.version), u32le(this.lockTime), h.prevouts, h.amounts, h.scripts, h.sequences, h.outputs, Uint8Array.of(0), u32le(index)),
+    );
+  }
+
+  /** BIP-143 digest (SIGHASH_ALL) of `input` with `scriptCode`. */
+  private bip143Digest(h: ReturnType<Signing['segwitHashes']>, input: TxInput, scriptCode: Uint8Array): Uint8Array {
+    return sha256d(
       concatBytes(
         u32le(this.version),
         sha256(h.prevouts),
         sha256(h.sequences),
         outpoint(input.prev_hash, input.prev_index),
-        varBytes(multisig ? multisig.script : p2pkhScript(hash160(node.publicKey!))),
+        varBytes(scriptCode),
         u64le(BigInt(input.amount)),
         u32le(input.sequence ?? SEQUENCE_FINAL),
         sha256(h.outputs),
@@ -1667,6 +1732,171 @@ class Signing {
         u32le(1),
       ),
     );
+  }
+
+  // --- external inputs ----------------------------------------------------------------------------
+
+  /**
+   * Phase 1, an input of another party (EXTERNAL, with its script_pubkey). It is accepted with a
+   * SLIP-19 proof of non-ownership (the One checks it here, Core with the previous transaction)
+   * or a signature of its owner (checked with the previous transaction); without either only
+   * when safety checks are relaxed, and then the user is warned.
+   */
+  private addExternalInput(index: number, input: TxInput): void {
+    const scriptPubKey = input.script_pubkey ?? new Uint8Array(0);
+    if (input.ownership_proof) {
+      if (this.t1 && !this.ownershipProofValid(input, scriptPubKey)) fail('Failure_DataError', 'Invalid external input.');
+    } else if (!input.script_sig?.length && !input.witness?.length) {
+      if (this.ctx.safetyChecks === 'Strict') fail('Failure_ProcessError', 'Unverifiable external input.');
+      this.unverifiedExternal = true;
+    }
+    this.inputs[index] = { encoded: encoded('TxInput', input, 'Failed to decode message'), input, scriptType: 'EXTERNAL', scriptPubKey };
+    this.totalIn += BigInt(input.amount);
+    this.externalIn += BigInt(input.amount);
+    if (this.totalIn > 0xffffffffffffffffn) fail('Failure_DataError', 'Value overflow');
+    const sequence = input.sequence ?? SEQUENCE_FINAL;
+    if (sequence < this.minSequence) this.minSequence = sequence;
+    // Weighed like the internal input of the same kind (without a scriptPubKey: as its signature looks).
+    const kind = scriptPubKey.length ? scriptKind(scriptPubKey) : input.witness?.length ? (input.script_sig?.length ? 'p2sh' : 'p2wpkh') : 'p2pkh';
+    let weight = 4 * 40;
+    if (kind === 'p2pkh') weight += 4 * (107 + 1);
+    else {
+      if (!this.segwit) weight += 2 + this.inputsCount;
+      weight += (kind === 'p2sh' ? 4 * 24 : 4) + 1 + (kind === 'p2tr' ? 66 : 107);
+      this.segwit = true;
+    }
+    this.weight += weight;
+  }
+
+  /** SLIP-19: the proof's signature over its body, the scriptPubKey and the commitment data, and none of its ownership ids ours. */
+  private ownershipProofValid(input: TxInput, scriptPubKey: Uint8Array): boolean {
+    const proof = input.ownership_proof!;
+    const reader = new ByteReader(proof);
+    try {
+      if (!equal(reader.take(4), Uint8Array.of(0x53, 0x4c, 0x00, 0x19))) return false;
+      reader.take(1); // flags
+      const count = reader.varint();
+      const ids: Uint8Array[] = [];
+      for (let i = 0; i < count; i++) ids.push(reader.take(32));
+      const body = proof.subarray(0, reader.offset);
+      const scriptSig = reader.take(reader.varint());
+      const witness = reader.witness();
+      if (reader.offset !== proof.length) return false;
+      const own = hmac(sha256, slip21Key(this.keys.seed, ['SLIP-0019', 'Ownership identification key']), scriptPubKey);
+      if (ids.some((id) => equal(id, own))) return false;
+      const digest = sha256(concatBytes(body, varBytes(scriptPubKey), varBytes(input.commitment_data ?? new Uint8Array(0))));
+      return this.ownerSignatureValid(scriptPubKey, scriptSig, witness, () => digest, 0) === undefined;
+    } catch {
+      return false;
+    }
+  }
+
+  /**
+   * Check an owner's signature (SignatureVerifier): undefined when valid, else the failure text.
+   * `digest(scriptCode)` gives what was signed; `index` is the input (BIP-341).
+   */
+  private ownerSignatureValid(
+    scriptPubKey: Uint8Array,
+    scriptSig: Uint8Array,
+    witness: Uint8Array[],
+    digest: (scriptCode: Uint8Array, taproot: boolean) => Uint8Array,
+    index: number,
+  ): string | undefined {
+    void index;
+    const kind = scriptKind(scriptPubKey);
+    let signature: Uint8Array | undefined;
+    let publicKey: Uint8Array | undefined;
+    if (kind === 'p2tr') {
+      signature = witness[0];
+      if (witness.length !== 1 || !signature) return 'Invalid signature';
+      const sig = signature.length === 65 && signature[64] === 1 ? signature.subarray(0, 64) : signature;
+      if (sig.length !== 64) return 'Unsupported sighash type';
+      try {
+        return schnorr.verify(sig, digest(new Uint8Array(0), true), scriptPubKey.subarray(2)) ? undefined : 'Invalid signature';
+      } catch {
+        return 'Invalid signature';
+      }
+    }
+    if (kind === 'p2wpkh' || kind === 'p2sh') {
+      if (witness.length !== 2) return 'Invalid signature';
+      [signature, publicKey] = witness as [Uint8Array, Uint8Array];
+      const program = witnessScript(0, hash160(publicKey));
+      if (kind === 'p2wpkh') {
+        if (!equal(program, scriptPubKey)) return 'Invalid public key hash';
+      } else {
+        if (!equal(scriptSig, pushData(program))) return 'Invalid public key hash';
+        if (!equal(p2shScript(hash160(program)), scriptPubKey)) return 'Invalid script hash';
+      }
+    } else if (kind === 'p2pkh') {
+      const reader = new ByteReader(scriptSig);
+      try {
+        signature = reader.take(reader.byte());
+        publicKey = reader.take(reader.byte());
+      } catch {
+        return 'Invalid signature';
+      }
+      if (!equal(p2pkhScript(hash160(publicKey)), scriptPubKey)) return 'Invalid public key hash';
+    } else return 'Unsupported script type.';
+    if (signature[signature.length - 1] !== 1) return 'Unsupported sighash type';
+    try {
+      const ok = secp256k1.verify(signature.subarray(0, -1), digest(p2pkhScript(hash160(publicKey)), false), publicKey, { prehash: false, format: 'der', lowS: false });
+      return ok ? undefined : 'Invalid signature';
+    } catch {
+      return 'Invalid signature';
+    }
+  }
+
+  /** Phase 2, after its previous transaction: the external input's proof or signature must verify. */
+  private async verifyExternal(index: number, prevScript: Uint8Array): Promise<void> {
+    const record = this.inputs[index]!;
+    const input = record.input;
+    const invalid = this.t1 ? 'Invalid signature.' : 'Invalid signature';
+    if (input.ownership_proof) {
+      if (!this.t1 && !this.ownershipProofValid(input, prevScript)) fail('Failure_DataError', invalid);
+      return;
+    }
+    if (!input.script_sig?.length && !input.witness?.length) return; // unverified, the user was warned
+    const witness = input.witness?.length ? new ByteReader(input.witness).witness() : [];
+    let legacyDigest: Uint8Array | undefined;
+    if (scriptKind(prevScript) === 'p2pkh') legacyDigest = await this.legacyDigest(index, prevScript);
+    const h = this.segwitHashes();
+    const failure = this.ownerSignatureValid(
+      prevScript,
+      input.script_sig ?? new Uint8Array(0),
+      witness,
+      (scriptCode, taproot) => legacyDigest ?? (taproot ? this.bip341Digest(h, index) : this.bip143Digest(h, input, scriptCode)),
+      index,
+    );
+    if (failure) fail('Failure_DataError', failure === 'Invalid signature' ? invalid : failure);
+  }
+
+  /** The legacy digest of input `index` with `scriptCode`, streaming every input and output again. */
+  private async legacyDigest(index: number, scriptCode: Uint8Array): Promise<Uint8Array> {
+    const parts: Uint8Array[] = [u32le(this.version), varint(this.inputsCount)];
+    for (let j = 0; j < this.inputsCount; j++) {
+      const input = await this.askSameInput(j);
+      parts.push(outpoint(input.prev_hash, input.prev_index), varBytes(j === index ? scriptCode : new Uint8Array(0)), u32le(input.sequence ?? SEQUENCE_FINAL));
+    }
+    parts.push(varint(this.outputsCount));
+    for (let j = 0; j < this.outputsCount; j++) {
+      const record = await this.askSameOutput(j);
+      parts.push(serializeOutput(record.amount, record.script));
+    }
+    parts.push(u32le(this.lockTime), u32le(1));
+    return sha256d(concatBytes(...parts));
+  }
+
+  private signWitness(index: number, input: TxInput, record: InputRecord, h: ReturnType<Signing['segwitHashes']>): void {
+    const node = this.signingKey(input, record.scriptType);
+    if (record.scriptType === 'SPENDTAPROOT') {
+      const digest = this.bip341Digest(h, index);
+      const signature = schnorr.sign(digest, taprootTweakPrivKey(node.privateKey!), new Uint8Array(32));
+      this.signature = { index, der: signature };
+      this.emit(concatBytes(Uint8Array.of(1), pushData(signature)));
+      return;
+    }
+    const multisig = record.multisig;
+    const digest = this.bip143Digest(h, input, multisig ? multisig.script : p2pkhScript(hash160(node.publicKey!)));
     const der = secp256k1.sign(digest, node.privateKey!, { prehash: false, lowS: true, format: 'der' });
     this.signature = { index, der };
     if (multisig) {
@@ -1686,7 +1916,7 @@ async function signTxHandler(ctx: DeviceContext, request: MessageMap['SignTx']):
   const coin = coinOf(request.coin_name);
   if (request.expiry !== undefined) fail('Failure_DataError', 'Expiry not enabled on this coin.');
   if (request.timestamp !== undefined) fail('Failure_DataError', 'Timestamp not enabled on this coin.');
-  const keys = new Keys(await ctx.root());
+  const keys = new Keys(await ctx.root(), await ctx.seed());
   if (request.version_group_id !== undefined) fail('Failure_DataError', 'Version group ID not enabled on this coin.');
   if (request.branch_id !== undefined) fail('Failure_DataError', 'Branch ID not enabled on this coin.');
   if (request.coinjoin_request) fail('Failure_DataError', 'CoinJoin is not supported by this device');
