@@ -59,8 +59,11 @@
  * legacy digest). Without either they need relaxed safety checks and an extra warning. Their
  * scriptSig and witness go into the transaction as given.
  *
- * Not implemented (answered with a Failure, listed for the replay test): coins other than Bitcoin, Testnet, Regtest and Litecoin
- * (Bcash, Groestlcoin, Decred, Elements …: "Invalid coin name").
+ * Coins: the library's (Bitcoin, Testnet, Regtest, Litecoin) plus Bcash, whose addresses are
+ * CashAddr and whose inputs are all signed with BIP-143 and SIGHASH_ALL | FORKID (0x41), read
+ * once each instead of re-streamed for a legacy digest. Others (Groestlcoin, whose Groestl
+ * hashing @noble/hashes lacks, Decred, Elements …) get "Invalid coin name".
+ *
  * GetPublicKey also derives on nist256p1 and ed25519 (SLIP-10, ./slip10.ts); UnlockPath opens
  * the SLIP-25 coinjoin account (m/10025') for the request that follows it.
  */
@@ -72,7 +75,7 @@ import { concatBytes } from '@noble/hashes/utils.js';
 import { HDKey } from '@scure/bip32';
 import { bech32, bech32m, createBase58check } from '@scure/base';
 import { taprootTweakPrivKey, taprootTweakPubkey } from '@scure/btc-signer/utils.js';
-import { COINS, type CoinInfo, type CoinName } from '../../../bitcoin/coins.js';
+import { COINS, type CoinInfo } from '../../../bitcoin/coins.js';
 import {
   decodeAs,
   encodeAs,
@@ -88,6 +91,7 @@ import {
 import { HARDENED } from '../../../path.js';
 import { fail, type DeviceContext, type HandlerTable, type Reply } from '../context.js';
 import { firmwareHas, unknownMessageText } from '../firmware.js';
+import { cashaddrDecode, cashaddrEncode } from './cashaddr.js';
 import { isSlip10Curve, slip10Derive } from './slip10.js';
 
 const base58check = /* @__PURE__ */ createBase58check(sha256);
@@ -125,20 +129,53 @@ const CHANGE_TO_INPUT: Readonly<Record<string, InputType>> = {
 // ----------------------------------------------------------------------------------------------
 // Coins and paths
 
-function coinOf(name: string | undefined): CoinInfo {
-  const coin = Object.prototype.hasOwnProperty.call(COINS, name ?? 'Bitcoin') ? COINS[(name ?? 'Bitcoin') as CoinName] : undefined;
+/**
+ * A coin as the device knows it: the library's table plus coins only the device speaks, with
+ * their peculiarities (common/defs/bitcoin/<coin>.json).
+ */
+interface DeviceCoin extends Omit<CoinInfo, 'name'> {
+  readonly name: string;
+  /** CashAddr prefix: addresses are CashAddr instead of base58. */
+  readonly cashaddr?: string;
+  /** Replay protection: every input is signed with BIP-143 and SIGHASH_FORKID (fork_id << 8). */
+  readonly forkId?: number;
+}
+
+const DEVICE_COINS: Readonly<Record<string, DeviceCoin>> = /* @__PURE__ */ Object.freeze({
+  ...COINS,
+  Bcash: {
+    name: 'Bcash',
+    shortcut: 'BCH',
+    slip44: 145,
+    pubKeyHash: 0x00,
+    scriptHash: 0x05,
+    wif: 0x80,
+    bech32: '',
+    xpubVersion: { p2pkh: 0x0488b21e, 'p2sh-p2wpkh': 0, p2wpkh: 0 },
+    segwit: false,
+    taproot: false,
+    messageHeader: 'Bitcoin Signed Message:\n',
+    maxFeePerKb: 500_000,
+    dustLimit: 546,
+    cashaddr: 'bitcoincash',
+    forkId: 0,
+  },
+});
+
+function coinOf(name: string | undefined): DeviceCoin {
+  const coin = Object.prototype.hasOwnProperty.call(DEVICE_COINS, name ?? 'Bitcoin') ? DEVICE_COINS[name ?? 'Bitcoin'] : undefined;
   if (!coin) fail('Failure_DataError', 'Invalid coin name');
   return coin;
 }
 
 /** The Model T 2.4.1 firmware predates taproot; the Trezor One has it since 1.10.4. */
-function taprootEnabled(ctx: DeviceContext, coin: CoinInfo): boolean {
+function taprootEnabled(ctx: DeviceContext, coin: DeviceCoin): boolean {
   if (!coin.taproot) return false;
   const [major, minor, patch] = ctx.version;
   return major === 1 ? minor > 10 || (minor === 10 && patch >= 4) : minor > 4 || (minor === 4 && patch >= 3);
 }
 
-function coinTypeMatches(coin: CoinInfo, element: number | undefined): boolean {
+function coinTypeMatches(coin: DeviceCoin, element: number | undefined): boolean {
   return element === (HARDENED | coin.slip44) >>> 0;
 }
 
@@ -160,7 +197,7 @@ function slip25Access(ctx: DeviceContext, signing: boolean): Slip25Access {
  * @example coinPathCheck(COINS.Bitcoin, 'SPENDWITNESS', [0x80000054, 0x80000000, 0x80000000, 0, 0], false, true, true) // true
  */
 export function coinPathCheck(
-  coin: CoinInfo,
+  coin: DeviceCoin,
   scriptType: string,
   addressN: readonly number[],
   multisig: boolean,
@@ -280,7 +317,7 @@ export function coinPathCheck(
  */
 async function checkCoinPath(
   ctx: DeviceContext,
-  coin: CoinInfo,
+  coin: DeviceCoin,
   scriptType: string,
   addressN: readonly number[],
   multisig: boolean,
@@ -416,9 +453,10 @@ function multisigScriptPubKey(scriptType: string, script: Uint8Array): Uint8Arra
   }
 }
 
-function multisigAddress(coin: CoinInfo, scriptType: string, script: Uint8Array): string {
+function multisigAddress(coin: DeviceCoin, scriptType: string, script: Uint8Array): string {
   const scriptPubKey = multisigScriptPubKey(scriptType, script);
   if (scriptType === 'SPENDWITNESS') return segwitAddress(coin, 0, sha256(script));
+  if (coin.cashaddr) return cashaddrEncode(coin.cashaddr, 'p2sh', scriptPubKey.subarray(2, 22));
   return base58Address(coin.scriptHash, scriptPubKey.subarray(2, 22));
 }
 
@@ -426,15 +464,16 @@ function base58Address(version: number, hash: Uint8Array): string {
   return base58check.encode(concatBytes(Uint8Array.of(version), hash));
 }
 
-function segwitAddress(coin: CoinInfo, version: number, program: Uint8Array): string {
+function segwitAddress(coin: DeviceCoin, version: number, program: Uint8Array): string {
   const words = [version, ...bech32.toWords(program)];
   return version === 0 ? bech32.encode(coin.bech32, words) : bech32m.encode(coin.bech32, words);
 }
 
 /** compute_address() for single-key script types. */
-function keyAddress(coin: CoinInfo, scriptType: string, publicKey: Uint8Array): string {
+function keyAddress(coin: DeviceCoin, scriptType: string, publicKey: Uint8Array): string {
   switch (scriptType) {
     case 'SPENDADDRESS':
+      if (coin.cashaddr) return cashaddrEncode(coin.cashaddr, 'p2pkh', hash160(publicKey));
       return base58Address(coin.pubKeyHash, hash160(publicKey));
     case 'SPENDP2SHWITNESS':
       return base58Address(coin.scriptHash, hash160(witnessScript(0, hash160(publicKey))));
@@ -448,7 +487,12 @@ function keyAddress(coin: CoinInfo, scriptType: string, publicKey: Uint8Array): 
 }
 
 /** address_to_script_pubkey(): undefined when the text is not an address of this coin. */
-function addressScript(coin: CoinInfo, address: string, taproot: boolean): Uint8Array | undefined {
+function addressScript(coin: DeviceCoin, address: string, taproot: boolean): Uint8Array | undefined {
+  if (coin.cashaddr) {
+    const decoded = cashaddrDecode(coin.cashaddr, address);
+    if (!decoded) return undefined;
+    return decoded.type === 'p2pkh' ? p2pkhScript(decoded.hash) : p2shScript(decoded.hash);
+  }
   const lower = address.toLowerCase();
   if (lower.startsWith(`${coin.bech32}1`)) {
     for (const codec of [bech32, bech32m]) {
@@ -558,7 +602,7 @@ async function t1MessagePages(ctx: DeviceContext, message: Uint8Array, title: st
   } while (offset < message.length);
 }
 
-function formatAmount(coin: CoinInfo, amount: bigint, unit: string | number | undefined): string {
+function formatAmount(coin: DeviceCoin, amount: bigint, unit: string | number | undefined): string {
   const units: Record<string, [bigint, string]> = {
     BITCOIN: [100_000_000n, coin.shortcut],
     MILLIBITCOIN: [100_000n, `m${coin.shortcut}`],
@@ -602,7 +646,7 @@ async function getAddressHandler(ctx: DeviceContext, request: MessageMap['GetAdd
 }
 
 /** hdnode_serialize_public() with the version the firmware picks (or Failure). */
-function xpubVersion(coin: CoinInfo, scriptType: string, ignoreMagic: boolean, taproot: boolean): number {
+function xpubVersion(coin: DeviceCoin, scriptType: string, ignoreMagic: boolean, taproot: boolean): number {
   switch (scriptType) {
     case 'SPENDADDRESS':
     case 'SPENDMULTISIG':
@@ -734,7 +778,7 @@ function descriptorChecksum(text: string): string {
 // ----------------------------------------------------------------------------------------------
 // Messages
 
-function messageDigest(coin: CoinInfo, message: Uint8Array): Uint8Array {
+function messageDigest(coin: DeviceCoin, message: Uint8Array): Uint8Array {
   const header = new TextEncoder().encode(coin.messageHeader);
   return sha256d(concatBytes(varBytes(header), varBytes(message)));
 }
@@ -776,7 +820,7 @@ async function signMessageHandler(ctx: DeviceContext, request: MessageMap['SignM
 }
 
 /** cryptoMessageVerify(): 0 valid, 1 bad address, 2 bad signature. */
-function verify(coin: CoinInfo, message: Uint8Array, address: string, signature: Uint8Array): 0 | 1 | 2 {
+function verify(coin: DeviceCoin, message: Uint8Array, address: string, signature: Uint8Array): 0 | 1 | 2 {
   const script = addressScript(coin, address, false);
   if (!script) return 1;
   const header = signature[0]!;
@@ -964,6 +1008,8 @@ interface OutputRecord {
 class Signing {
   private readonly t1: boolean;
   private readonly taproot: boolean;
+  /** SIGHASH_ALL, with FORKID and the fork id on coins with replay protection. */
+  private readonly hashType: number;
   private readonly slip25: Slip25Access;
   private readonly inputs: InputRecord[] = [];
   private readonly outputs: OutputRecord[] = [];
@@ -993,12 +1039,13 @@ class Signing {
 
   constructor(
     private readonly ctx: DeviceContext,
-    private readonly coin: CoinInfo,
+    private readonly coin: DeviceCoin,
     private readonly keys: Keys,
     private readonly request: MessageMap['SignTx'],
   ) {
     this.t1 = ctx.model === 'T1B1';
     this.taproot = taprootEnabled(ctx, coin);
+    this.hashType = coin.forkId !== undefined ? (1 | 0x40 | (coin.forkId << 8)) >>> 0 : 1;
     this.slip25 = slip25Access(ctx, true);
     this.version = request.version ?? 1;
     this.lockTime = request.lock_time ?? 0;
@@ -1609,13 +1656,14 @@ class Signing {
   }
 
   private async serialize(): Promise<void> {
-    const hashes = this.segwit ? this.segwitHashes() : undefined;
+    const hashes = this.segwit || this.coin.forkId !== undefined ? this.segwitHashes() : undefined;
     if (!this.t1) this.emit(this.header());
     for (let i = 0; i < this.inputsCount; i++) {
       const record = this.inputs[i]!;
       const first = this.t1 && i === 0 ? this.header() : new Uint8Array(0);
       if (record.scriptType === 'SPENDADDRESS' || record.scriptType === 'SPENDMULTISIG') {
-        await this.signLegacy(i, first);
+        if (this.coin.forkId !== undefined) await this.signForkId(i, first, hashes!);
+        else await this.signLegacy(i, first);
         continue;
       }
       const input = await this.askSameInput(i);
@@ -1688,14 +1736,32 @@ class Signing {
     this.emit(concatBytes(prefix, outpoint(input.prev_hash, input.prev_index), varBytes(scriptSig), u32le(input.sequence ?? SEQUENCE_FINAL)));
   }
 
-  /** The multisig signatures with this device's in its key's place, each with SIGHASH_ALL. */
+  /**
+   * A coin with replay protection (Bcash, force_bip143): the input is read once and signed with
+   * the BIP-143 digest and SIGHASH_ALL | FORKID, no legacy re-streaming.
+   */
+  private async signForkId(index: number, prefix: Uint8Array, h: ReturnType<Signing['segwitHashes']>): Promise<void> {
+    const input = await this.askSameInput(index);
+    const record = this.inputs[index]!;
+    const node = this.signingKey(input, record.scriptType);
+    const multisig = record.multisig;
+    const digest = this.bip143Digest(h, input, multisig ? multisig.script : p2pkhScript(hash160(node.publicKey!)));
+    const der = secp256k1.sign(digest, node.privateKey!, { prehash: false, lowS: true, format: 'der' });
+    const scriptSig = multisig
+      ? concatBytes(Uint8Array.of(0), ...this.cosignatures(multisig, node, der).map((sig) => pushData(sig)), pushData(multisig.script))
+      : concatBytes(pushData(concatBytes(der, Uint8Array.of(this.hashType & 0xff))), pushData(node.publicKey!));
+    this.signature = { index, der };
+    this.emit(concatBytes(prefix, outpoint(input.prev_hash, input.prev_index), varBytes(scriptSig), u32le(input.sequence ?? SEQUENCE_FINAL)));
+  }
+
+  /** The multisig signatures with this device's in its key's place, each with the sighash byte. */
   private cosignatures(multisig: Multisig, node: HDKey, der: Uint8Array): Uint8Array[] {
     const own = multisig.pubkeys.findIndex((key) => equal(key, node.publicKey!));
     if (own < 0) fail('Failure_DataError', 'Pubkey not found in multisig script');
     return multisig.signatures
       .map((sig, i) => (i === own ? der : sig))
       .filter((sig) => sig.length > 0)
-      .map((sig) => concatBytes(sig, Uint8Array.of(1)));
+      .map((sig) => concatBytes(sig, Uint8Array.of(this.hashType & 0xff)));
   }
 
   /** BIP-143 / BIP-341 transaction-wide hashes, from the inputs and outputs of phase 1. */
@@ -1716,7 +1782,7 @@ class Signing {
     );
   }
 
-  /** BIP-143 digest (SIGHASH_ALL) of `input` with `scriptCode`. */
+  /** BIP-143 digest (SIGHASH_ALL, with FORKID on such coins) of `input` with `scriptCode`. */
   private bip143Digest(h: ReturnType<Signing['segwitHashes']>, input: TxInput, scriptCode: Uint8Array): Uint8Array {
     return sha256d(
       concatBytes(
@@ -1729,7 +1795,7 @@ class Signing {
         u32le(input.sequence ?? SEQUENCE_FINAL),
         sha256(h.outputs),
         u32le(this.lockTime),
-        u32le(1),
+        u32le(this.hashType),
       ),
     );
   }
@@ -1785,7 +1851,7 @@ class Signing {
       const own = hmac(sha256, slip21Key(this.keys.seed, ['SLIP-0019', 'Ownership identification key']), scriptPubKey);
       if (ids.some((id) => equal(id, own))) return false;
       const digest = sha256(concatBytes(body, varBytes(scriptPubKey), varBytes(input.commitment_data ?? new Uint8Array(0))));
-      return this.ownerSignatureValid(scriptPubKey, scriptSig, witness, () => digest, 0) === undefined;
+      return this.ownerSignatureValid(scriptPubKey, scriptSig, witness, () => digest, 1) === undefined;
     } catch {
       return false;
     }
@@ -1793,16 +1859,15 @@ class Signing {
 
   /**
    * Check an owner's signature (SignatureVerifier): undefined when valid, else the failure text.
-   * `digest(scriptCode)` gives what was signed; `index` is the input (BIP-341).
+   * `digest(scriptCode, taproot)` gives what was signed; `sighash` is the byte ECDSA signatures end with.
    */
   private ownerSignatureValid(
     scriptPubKey: Uint8Array,
     scriptSig: Uint8Array,
     witness: Uint8Array[],
     digest: (scriptCode: Uint8Array, taproot: boolean) => Uint8Array,
-    index: number,
+    sighash: number,
   ): string | undefined {
-    void index;
     const kind = scriptKind(scriptPubKey);
     let signature: Uint8Array | undefined;
     let publicKey: Uint8Array | undefined;
@@ -1837,7 +1902,7 @@ class Signing {
       }
       if (!equal(p2pkhScript(hash160(publicKey)), scriptPubKey)) return 'Invalid public key hash';
     } else return 'Unsupported script type.';
-    if (signature[signature.length - 1] !== 1) return 'Unsupported sighash type';
+    if (signature[signature.length - 1] !== sighash) return 'Unsupported sighash type';
     try {
       const ok = secp256k1.verify(signature.subarray(0, -1), digest(p2pkhScript(hash160(publicKey)), false), publicKey, { prehash: false, format: 'der', lowS: false });
       return ok ? undefined : 'Invalid signature';
@@ -1858,14 +1923,14 @@ class Signing {
     if (!input.script_sig?.length && !input.witness?.length) return; // unverified, the user was warned
     const witness = input.witness?.length ? new ByteReader(input.witness).witness() : [];
     let legacyDigest: Uint8Array | undefined;
-    if (scriptKind(prevScript) === 'p2pkh') legacyDigest = await this.legacyDigest(index, prevScript);
+    if (scriptKind(prevScript) === 'p2pkh' && this.coin.forkId === undefined) legacyDigest = await this.legacyDigest(index, prevScript);
     const h = this.segwitHashes();
     const failure = this.ownerSignatureValid(
       prevScript,
       input.script_sig ?? new Uint8Array(0),
       witness,
       (scriptCode, taproot) => legacyDigest ?? (taproot ? this.bip341Digest(h, index) : this.bip143Digest(h, input, scriptCode)),
-      index,
+      this.hashType & 0xff,
     );
     if (failure) fail('Failure_DataError', failure === 'Invalid signature' ? invalid : failure);
   }
@@ -1905,7 +1970,7 @@ class Signing {
       this.emit(concatBytes(Uint8Array.of(2 + sigs.length, 0), ...sigs.map((sig) => varBytes(sig)), varBytes(multisig.script)));
       return;
     }
-    this.emit(concatBytes(Uint8Array.of(2), pushData(concatBytes(der, Uint8Array.of(1))), pushData(node.publicKey!)));
+    this.emit(concatBytes(Uint8Array.of(2), pushData(concatBytes(der, Uint8Array.of(this.hashType & 0xff))), pushData(node.publicKey!)));
   }
 }
 
