@@ -20,7 +20,6 @@ const ROOTS: { model: Model; dir: string }[] = [
 /** Why a transcript does not replay exactly yet. */
 const GAP = {
   BTC_ALTCOIN: 'Bitcoin (issue 4): altcoin outside the virtual device\'s coin table — Groestlcoin (Groestl-512 hashing, not in @noble/hashes), Decred, Elements',
-  BTC_OWNERSHIP_PROOF_T2T1: 'Bitcoin (issue 4): the 2.4.1 recording\'s SLIP-19 proof does not verify over SHA-256(body ‖ scriptPubKey ‖ commitment data) as the 1.14.1 one does; what that older proof signed is not known here, so the device cannot tell it from the tampered one',
   ETHEREUM_TOKEN_T2T1: 'Ethereum (issue 5): the Model T 2.4.1 screens of a known ERC-20 token transfer are not reproduced yet',
   SLIP39: 'SLIP-39 shares: the virtual device loads a single BIP-39 mnemonic only',
   CARDANO: 'Cardano is not supported by this library or its virtual device',
@@ -29,7 +28,6 @@ const GAP = {
 const KNOWN_GAPS: Record<string, string> = {
   'transcripts-t2t1/device_tests/test_msg_ethereum_signtx/TestMsgEthereumSigntx__test_ethereum_signtx_known_erc20_token.txt': GAP.ETHEREUM_TOKEN_T2T1,
   'transcripts-t2t1/device_tests/test_msg_loaddevice/TestDeviceLoad__test_load_device_slip39_advanced.txt': GAP.SLIP39,
-  'transcripts-t2t1/device_tests/test_msg_signtx_external/test_p2wpkh_with_proof.txt': GAP.BTC_OWNERSHIP_PROOF_T2T1,
   'transcripts-t2t1/device_tests/test_session_id_and_passphrase/test_cardano_passphrase.txt': GAP.CARDANO,
   'transcripts/bitcoin/test_getaddress/test_elements.txt': GAP.BTC_ALTCOIN,
   'transcripts/bitcoin/test_getaddress_segwit/test_show_segwit_altcoin.txt': GAP.BTC_ALTCOIN,
