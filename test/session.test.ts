@@ -1,6 +1,7 @@
 import { describe, expect, it, vi } from 'vitest';
 import { isTrezorError } from '../src/errors.js';
 import { connect } from '../src/session/connect.js';
+import type { Transport } from '../src/transport/types.js';
 import { features, scriptedTransport, type ScriptedDevice } from './support/scripted-device.js';
 
 /** Answer the connect-time Initialize, then run `rest`. */
@@ -10,6 +11,23 @@ function device(rest: (d: ScriptedDevice) => Promise<void>, extra = {}) {
     d.send('Features', features(extra));
     await rest(d);
   });
+}
+
+/** The same transport with every report write taking a millisecond (a slow USB link). */
+function slowWrites(transport: Transport): Transport {
+  return {
+    ...transport,
+    async open(descriptor, signal) {
+      const connection = await transport.open(descriptor, signal);
+      return {
+        ...connection,
+        write: async (report, writeSignal) => {
+          await new Promise((resolve) => setTimeout(resolve, 1));
+          return connection.write(report, writeSignal);
+        },
+      };
+    },
+  };
 }
 
 async function caught(p: Promise<unknown>): Promise<any> {
@@ -291,6 +309,23 @@ describe('session: cancel, failures, unplug', () => {
     const error = await caught(trezor.ping('x', { buttonProtection: true, signal: controller.signal }));
     expect(error.code).toBe('ActionCancelled');
     expect(await trezor.ping('after')).toBe('after');
+    expect(errors).toEqual([]);
+  });
+
+  it('aborting while a long request is still being written sends Cancel after its last report', async () => {
+    const text = 'x'.repeat(2000); // 32 reports
+    let ping: unknown;
+    const { transport, errors } = device(async (d) => {
+      ping = await d.expect('Ping');
+      await d.expect('Cancel');
+      d.send('Failure', { code: 'Failure_ActionCancelled', message: 'Cancelled' });
+    });
+    const trezor = await connect({ transport: slowWrites(transport), sessionId: null });
+    const controller = new AbortController();
+    const call = trezor.call('Ping', { message: text }, { signal: controller.signal });
+    setTimeout(() => controller.abort(), 5);
+    expect((await caught(call)).code).toBe('ActionCancelled');
+    expect(ping).toEqual({ message: text });
     expect(errors).toEqual([]);
   });
 

@@ -68,6 +68,8 @@ export class Trezor {
   private readonly stopWatching: () => void;
   private decodeState: DecodeState | undefined;
   private pendingRead: Promise<AnyMessage> | undefined;
+  /** The message being written, if any; the next write waits for it. */
+  private writing: Promise<void> = Promise.resolve();
   /** Session id from the last Initialize answer (GetFeatures answers may omit it). */
   private session: Uint8Array | undefined;
 
@@ -186,9 +188,23 @@ export class Trezor {
     }
   }
 
-  private async send<N extends MessageName>(name: N, message: MessageMap[N]): Promise<void> {
-    const { type, payload } = encodeMessage(name, message);
-    for (const report of encodeReports(type, payload)) await this.connection.write(report);
+  /**
+   * Write one message. Writes are chained, so a Cancel sent while a long request is still
+   * going out follows its last report instead of landing between two of them.
+   */
+  private send<N extends MessageName>(name: N, message: MessageMap[N]): Promise<void> {
+    let reports: Uint8Array[];
+    try {
+      const { type, payload } = encodeMessage(name, message);
+      reports = encodeReports(type, payload);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    const written = this.writing.then(async () => {
+      for (const report of reports) await this.connection.write(report);
+    });
+    this.writing = written.catch(() => undefined);
+    return written;
   }
 
   /** Read one whole message from the device. */
