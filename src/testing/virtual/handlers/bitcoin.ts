@@ -1125,7 +1125,7 @@ class Signing {
     for (let i = 0; i < this.inputsCount; i++) {
       const input = await this.askInput(i);
       await this.addInput(i, input);
-      if (input.orig_hash) await this.addOrigInput(input);
+      if (input.orig_hash) await this.addOrigInput(i, input);
     }
     if (this.orig) await this.confirmReplacement(this.orig);
     for (let i = 0; i < this.outputsCount; i++) await this.addOutput(i, await this.askOutput(i));
@@ -1331,7 +1331,7 @@ class Signing {
   // --- replacement transactions (orig_hash) -----------------------------------------------------
 
   /** Phase 1, an input that replaces one of the original's: TXMETA the first time, then TXORIGINPUT. */
-  private async addOrigInput(input: TxInput): Promise<void> {
+  private async addOrigInput(inputIndex: number, input: TxInput): Promise<void> {
     const hash = input.orig_hash!;
     let orig = this.orig;
     if (!orig) {
@@ -1362,7 +1362,7 @@ class Signing {
     if (index >= orig.inputsCount) fail('Failure_DataError', 'Not enough inputs in original transaction.');
     if (index !== orig.inputs.length) fail('Failure_DataError', 'Rearranging or removal of original inputs is not supported.');
     const origInput = await this.askOrigInput(orig, index);
-    const record = this.inputs.find((r) => r.input === input)!;
+    const record = this.inputs[inputIndex]!;
     const scriptType = String(origInput.input.script_type ?? 'SPENDADDRESS');
     if (
       !equal(origInput.input.prev_hash, input.prev_hash) ||
@@ -1514,31 +1514,35 @@ class Signing {
     const scriptType = orig.inputs[verify.index]!.scriptType;
     const legacy = scriptType === 'SPENDADDRESS';
     if (!legacy && !this.t1) {
-      this.checkOrigSignature(orig, orig.inputs[verify.index]!.input);
+      this.checkOrigSignature(orig, orig.inputs, orig.outputs);
       return;
     }
-    let verifyInput: TxInput | undefined;
+    // What the host sends now is what gets hashed, as in the firmware's streamed digest.
+    const inputs: OrigTx['inputs'] = [];
     for (let j = 0; j < orig.inputsCount; j++) {
-      const again = await this.askOrigInput(orig, j);
-      if (!equal(again.scriptPubKey, orig.inputs[j]!.scriptPubKey)) fail('Failure_ProcessError', CHANGED);
-      if (j === verify.index) {
-        verifyInput = again.input;
-        if (!legacy) this.checkOrigSignature(orig, again.input);
-      }
+      inputs.push(await this.askOrigInput(orig, j));
+      // A segwit or taproot digest comes from the phase-1 hashes; it is checked on the way.
+      if (j === verify.index && !legacy) this.checkOrigSignature(orig, orig.inputs, orig.outputs);
     }
     if (!legacy) return;
+    const outputs: OrigTx['outputs'] = [];
     for (let j = 0; j < orig.outputsCount; j++) {
       const output = decodeAs('TxAckOutput', await this.txRequest('TXORIGOUTPUT', j, orig.hash)).tx?.output;
       if (!output) fail('Failure_DataError', 'Failed to decode message');
+      const type = this.validateOutput(output);
+      const script = this.outputScript(type, output, output.multisig ? multisigOf(output.multisig) : undefined);
+      outputs.push({ amount: BigInt(output.amount ?? 0n), script, change: false });
     }
-    this.checkOrigSignature(orig, verifyInput!);
+    this.checkOrigSignature(orig, inputs, outputs);
   }
 
-  private checkOrigSignature(orig: OrigTx, input: TxInput): void {
+  /** Verify the original's saved signature over its digest from these inputs and outputs. */
+  private checkOrigSignature(orig: OrigTx, records: OrigTx['inputs'], outputList: OrigTx['outputs']): void {
     const verify = orig.verify!;
-    const scriptType = orig.inputs[verify.index]!.scriptType;
-    const inputs = orig.inputs.map((r) => r.input);
-    const outputs = concatBytes(...orig.outputs.map((o) => serializeOutput(o.amount, o.script)));
+    const scriptType = records[verify.index]!.scriptType;
+    const inputs = records.map((r) => r.input);
+    const input = inputs[verify.index]!;
+    const outputs = concatBytes(...outputList.map((o) => serializeOutput(o.amount, o.script)));
     let valid: boolean;
     if (scriptType === 'SPENDTAPROOT') {
       const tag = sha256(new TextEncoder().encode('TapSighash'));
@@ -1551,7 +1555,7 @@ class Signing {
           u32le(orig.lockTime),
           sha256(concatBytes(...inputs.map((i) => outpoint(i.prev_hash, i.prev_index)))),
           sha256(concatBytes(...inputs.map((i) => u64le(BigInt(i.amount!))))),
-          sha256(concatBytes(...orig.inputs.map((r) => varBytes(r.scriptPubKey)))),
+          sha256(concatBytes(...records.map((r) => varBytes(r.scriptPubKey)))),
           sha256(concatBytes(...inputs.map((i) => u32le(i.sequence ?? SEQUENCE_FINAL)))),
           sha256(outputs),
           Uint8Array.of(0),
@@ -1568,7 +1572,7 @@ class Signing {
                 u32le(orig.version),
                 varint(inputs.length),
                 ...inputs.map((i, j) => concatBytes(outpoint(i.prev_hash, i.prev_index), varBytes(j === verify.index ? scriptCode : new Uint8Array(0)), u32le(i.sequence ?? SEQUENCE_FINAL))),
-                varint(orig.outputs.length),
+                varint(outputList.length),
                 outputs,
                 u32le(orig.lockTime),
                 u32le(1),
