@@ -3,13 +3,16 @@
  * the test process. The page's own WebUSB transport (src/transport/webusb.ts) runs unmodified:
  * its transferOut/transferIn calls cross into Node through two functions the test exposes
  * (page.exposeFunction), which move the 64-byte reports over UDP — the wire format of the
- * Trezor emulator, so the same bridge would drive the official emulator.
+ * Trezor emulator, so the same bridge would drive the official emulator (udp-bridge.ts, shared
+ * with the fake `navigator.hid` of fake-hid.ts).
  *
  *   page: webUsb() → fake USBDevice.transferOut ─exposeFunction→ Node ─UDP→ VirtualTrezor
  *   page: webUsb() ← fake USBDevice.transferIn  ←exposeFunction─ Node ←UDP─ VirtualTrezor
  */
-import { createSocket, type Socket } from 'node:dgram';
 import type { Page } from 'playwright-core';
+import { bridgePageToUdp, type UdpBridge } from './udp-bridge.js';
+
+export type { UdpBridge } from './udp-bridge.js';
 
 /** Names of the functions exposed to the page. */
 const OUT = '__fakeUsbTransferOut';
@@ -119,61 +122,10 @@ export function installFakeUsb(names: { out: string; in: string }): void {
   });
 }
 
-/** The Node end: forwards the page's reports to a UDP device and back. */
-export interface UdpBridge {
-  /** Switch to another device (e.g. the PIN-protected one); drops queued reports. */
-  target(port: number): void;
-  close(): Promise<void>;
-}
-
 /**
  * Expose the two transfer functions on `page` and install the fake `navigator.usb` for every
  * document the page loads.
  */
-export async function bridgeWebUsbToUdp(page: Page, port: number, host = '127.0.0.1'): Promise<UdpBridge> {
-  const socket: Socket = createSocket('udp4');
-  await new Promise<void>((resolve) => socket.bind(0, '127.0.0.1', () => resolve()));
-  let targetPort = port;
-  const queue: Buffer[] = [];
-  // Only one transferIn is ever in flight per page (the transport pumps one at a time); a new
-  // call means the previous caller is gone (page reloaded), so it gets nothing.
-  let waiter: ((report: string | null) => void) | undefined;
-
-  socket.on('message', (message, remote) => {
-    if (remote.port !== targetPort || message.length !== 64) return;
-    if (waiter) {
-      const w = waiter;
-      waiter = undefined;
-      w(message.toString('hex'));
-    } else queue.push(message);
-  });
-
-  await page.exposeFunction(OUT, (reportHex: string) => {
-    return new Promise<void>((resolve, reject) => socket.send(Buffer.from(reportHex, 'hex'), targetPort, host, (e) => (e ? reject(e) : resolve())));
-  });
-  await page.exposeFunction(IN, () => {
-    const queued = queue.shift();
-    if (queued) return queued.toString('hex');
-    waiter?.(null);
-    return new Promise<string | null>((resolve) => {
-      const timer = setTimeout(() => {
-        if (waiter === done) waiter = undefined;
-        resolve(null); // the page asks again: keeps a dead page from holding a report
-      }, 250);
-      const done = (report: string | null) => {
-        clearTimeout(timer);
-        resolve(report);
-      };
-      waiter = done;
-    });
-  });
-  await page.addInitScript(installFakeUsb, { out: OUT, in: IN });
-
-  return {
-    target(next) {
-      targetPort = next;
-      queue.length = 0;
-    },
-    close: () => new Promise<void>((resolve) => socket.close(() => resolve())),
-  };
+export function bridgeWebUsbToUdp(page: Page, port: number, host = '127.0.0.1'): Promise<UdpBridge> {
+  return bridgePageToUdp({ page, port, host, names: { out: OUT, in: IN }, install: installFakeUsb });
 }
