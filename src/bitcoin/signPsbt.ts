@@ -42,7 +42,7 @@ import { RawPSBTV0, RawPSBTV2 } from '@scure/btc-signer/psbt.js';
 import { RawTx, RawWitness } from '@scure/btc-signer/script.js';
 import { TrezorError, invalidParameter, protocolError } from '../errors.js';
 import type { MessageMap, PrevInput, PrevOutput, PrevTx, TxInput, TxOutput } from '../messages/index.js';
-import { expectType, type CallFn, type Trezor } from '../session/trezor.js';
+import { cancelOnHostError, expectType, type CallFn, type Trezor } from '../session/trezor.js';
 import { keyScript, scriptAddress } from './address.js';
 import { CHANGE_SCRIPT_TYPE, INPUT_SCRIPT_TYPE, getCoin, requireTaproot, type CoinInfo, type ScriptType } from './coins.js';
 import { Sighasher, compactSize, serializeOutput, type SighashInput } from './sighash.js';
@@ -241,19 +241,8 @@ export async function signPsbt(trezor: Trezor, psbt: PsbtSource, options: SignPs
 
   const signatures: (Uint8Array | undefined)[] = new Array(plan.inputs.length);
   const chunks: Uint8Array[] = [];
-  await trezor.exclusive(async (rawCall) => {
-    // Errors raised by the session (device Failure, abort, disconnect) end the device's flow
-    // themselves; an error of our own between two calls leaves the device waiting for a TxAck.
-    let deviceError = false;
-    const call: CallFn = async (name, message, callOptions) => {
-      try {
-        return await rawCall(name, message, callOptions);
-      } catch (e) {
-        deviceError = true;
-        throw e;
-      }
-    };
-    try {
+  await trezor.exclusive((deviceCall) =>
+    cancelOnHostError(deviceCall, async (call) => {
       let reply = await call(
         'SignTx',
         {
@@ -281,11 +270,8 @@ export async function signPsbt(trezor: Trezor, psbt: PsbtSource, options: SignPs
         if (request.request_type === 'TXFINISHED') return;
         reply = await answer(call, request, plan, onProgress, signal);
       }
-    } catch (e) {
-      if (!deviceError) await rawCall('Cancel', {}).catch(() => undefined);
-      throw e;
-    }
-  });
+    }),
+  );
 
   return finish(tx, plan, signatures, concatBytes(...chunks));
 }

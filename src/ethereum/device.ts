@@ -19,7 +19,7 @@ import { computeAddress, getAddress as checksumAddress, getBytes, hashMessage, h
 import type { BytesLike, SignatureLike, TransactionLike } from 'ethers';
 import { TrezorError, invalidParameter } from '../errors.js';
 import { parsePath, type Path } from '../path.js';
-import { expectType, type CallFn, type Trezor } from '../session/trezor.js';
+import { cancelOnHostError, expectType, type CallFn, type Trezor } from '../session/trezor.js';
 import { applySignature, planTransaction, DATA_CHUNK_SIZE } from './tx.js';
 import { prepareTypedData, structAck, valueAck, type TypedDataInput } from './typed-data.js';
 
@@ -166,29 +166,33 @@ export async function signTransaction(trezor: Trezor, parameters: SignTransactio
       ...(definitions ? { definitions } : {}),
       ...(parameters.chunkify !== undefined ? { chunkify: parameters.chunkify } : {}),
     };
-    let reply =
-      plan.type === 0
-        ? await call('EthereumSignTx', { ...plan.fields, ...extra }, { signal })
-        : await call('EthereumSignTxEIP1559', { ...plan.fields, ...extra }, { signal });
-    let offset = Math.min(plan.data.length, DATA_CHUNK_SIZE);
-    for (;;) {
-      const request = expectType(reply, 'EthereumTxRequest');
-      if (request.data_length === undefined || request.data_length === null) {
-        if (offset !== plan.data.length) throw new TrezorError('ProtocolError', `The device signed after ${offset} of ${plan.data.length} data bytes`);
-        const tx = applySignature(plan, request.signature_v ?? undefined, request.signature_r ?? undefined, request.signature_s ?? undefined);
-        if (tx.from !== expected) {
-          throw new TrezorError('VerificationFailed', `The transaction signature recovers to ${String(tx.from)}, not to ${expected}`);
+    // The calldata loop: the device asks for chunks until it answers with the signature.
+    const final = await cancelOnHostError(call, async (call) => {
+      let reply =
+        plan.type === 0
+          ? await call('EthereumSignTx', { ...plan.fields, ...extra }, { signal })
+          : await call('EthereumSignTxEIP1559', { ...plan.fields, ...extra }, { signal });
+      let offset = Math.min(plan.data.length, DATA_CHUNK_SIZE);
+      for (;;) {
+        const request = expectType(reply, 'EthereumTxRequest');
+        if (request.data_length === undefined || request.data_length === null) {
+          if (offset !== plan.data.length) throw new TrezorError('ProtocolError', `The device signed after ${offset} of ${plan.data.length} data bytes`);
+          return request;
         }
-        return tx;
+        const wanted = request.data_length;
+        if (wanted < 1 || wanted > DATA_CHUNK_SIZE || offset + wanted > plan.data.length) {
+          throw new TrezorError('ProtocolError', `The device asked for ${wanted} more data bytes, ${plan.data.length - offset} are left`);
+        }
+        const chunk = plan.data.subarray(offset, offset + wanted);
+        offset += wanted;
+        reply = await call('EthereumTxAck', { data_chunk: chunk }, { signal });
       }
-      const wanted = request.data_length;
-      if (wanted < 1 || wanted > DATA_CHUNK_SIZE || offset + wanted > plan.data.length) {
-        throw new TrezorError('ProtocolError', `The device asked for ${wanted} more data bytes, ${plan.data.length - offset} are left`);
-      }
-      const chunk = plan.data.subarray(offset, offset + wanted);
-      offset += wanted;
-      reply = await call('EthereumTxAck', { data_chunk: chunk }, { signal });
+    });
+    const tx = applySignature(plan, final.signature_v ?? undefined, final.signature_r ?? undefined, final.signature_s ?? undefined);
+    if (tx.from !== expected) {
+      throw new TrezorError('VerificationFailed', `The transaction signature recovers to ${String(tx.from)}, not to ${expected}`);
     }
+    return tx;
   });
   return signed.serialized;
 }
@@ -248,21 +252,24 @@ export async function signTypedData(trezor: Trezor, parameters: SignTypedDataPar
         'EthereumTypedDataSignature',
       );
     } else {
-      let reply = await call(
-        'EthereumSignTypedData',
-        { address_n: addressN, primary_type: prepared.primaryType, metamask_v4_compat: true, ...(definitions ? { definitions } : {}) },
-        { signal },
-      );
-      for (;;) {
-        if (reply.type === 'EthereumTypedDataStructRequest') {
-          reply = await call('EthereumTypedDataStructAck', structAck(prepared, reply.message.name), { signal });
-        } else if (reply.type === 'EthereumTypedDataValueRequest') {
-          reply = await call('EthereumTypedDataValueAck', { value: valueAck(prepared, reply.message.member_path ?? []) }, { signal });
-        } else {
-          answer = expectType(reply, 'EthereumTypedDataSignature');
-          break;
+      // The struct/value questions: answers come from the prepared data; a question it cannot
+      // answer is a host error mid-flow, so the device is cancelled.
+      answer = await cancelOnHostError(call, async (call) => {
+        let reply = await call(
+          'EthereumSignTypedData',
+          { address_n: addressN, primary_type: prepared.primaryType, metamask_v4_compat: true, ...(definitions ? { definitions } : {}) },
+          { signal },
+        );
+        for (;;) {
+          if (reply.type === 'EthereumTypedDataStructRequest') {
+            reply = await call('EthereumTypedDataStructAck', structAck(prepared, reply.message.name), { signal });
+          } else if (reply.type === 'EthereumTypedDataValueRequest') {
+            reply = await call('EthereumTypedDataValueAck', { value: valueAck(prepared, reply.message.member_path ?? []) }, { signal });
+          } else {
+            return expectType(reply, 'EthereumTypedDataSignature');
+          }
         }
-      }
+      });
     }
     return checkSignature(answer.signature, prepared.digest, expected, answer.address);
   });

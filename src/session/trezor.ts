@@ -392,6 +392,32 @@ export class Trezor {
   }
 }
 
+/**
+ * Run the ack loop of a multi-message flow (SignTx, EthereumSignTx, EthereumSignTypedData)
+ * inside `exclusive`. When the host fails between two calls (its own error: bad data, a request
+ * it cannot answer), the device is still waiting for an ack, so Cancel is sent and its Failure
+ * drained before the error is rethrown; the next call then starts on a clean line. Errors of a
+ * call itself (device Failure, abort, disconnect) have ended the device's flow already.
+ * @example await trezor.exclusive((call) => cancelOnHostError(call, async (call) => ackLoop(call)))
+ */
+export async function cancelOnHostError<T>(call: CallFn, flow: (call: CallFn) => Promise<T>): Promise<T> {
+  let deviceError = false;
+  const tracked: CallFn = async (name, message, options) => {
+    try {
+      return await call(name, message, options);
+    } catch (e) {
+      deviceError = true;
+      throw e;
+    }
+  };
+  try {
+    return await flow(tracked);
+  } catch (e) {
+    if (!deviceError) await call('Cancel', {}).catch(() => undefined);
+    throw e;
+  }
+}
+
 function cancelled(signal: AbortSignal): TrezorError<'ActionCancelled'> {
   return new TrezorError('ActionCancelled', 'The call was aborted', { cause: signal.reason });
 }
