@@ -21,8 +21,8 @@ afterEach(async () => {
   for (const device of devices.splice(0)) await device.close();
 });
 
-async function open(model: Model = 'T1B1') {
-  const device = new VirtualTrezor({ mnemonic: MNEMONIC, model, autoConfirm: true });
+async function open(model: Model = 'T1B1', firmware?: string) {
+  const device = new VirtualTrezor({ mnemonic: MNEMONIC, model, autoConfirm: true, ...(firmware ? { firmware } : {}) });
   devices.push(device);
   const transport = device.transport();
   const [descriptor] = await transport.enumerate();
@@ -87,9 +87,13 @@ describe('UnlockPath (SLIP-25)', () => {
     expect(await call('UnlockPath', { address_n: [(H | 86) >>> 0] })).toMatchObject({ type: 'Failure', message: { code: 'Failure_DataError' } });
   });
 
-  it('is an unknown message to the Model T 2.4.1', async () => {
-    const { call } = await open('T2T1');
-    expect(await call('UnlockPath', { address_n: [SLIP25] })).toMatchObject({ type: 'Failure', message: { code: 'Failure_UnexpectedMessage' } });
+  it('is an unknown message to firmware before SLIP-25 (Model T 2.4.1, a claimed Trezor One 1.12.0)', async () => {
+    for (const [model, firmware] of [['T2T1', undefined], ['T1B1', '1.12.0']] as const) {
+      const { call } = await open(model, firmware);
+      expect(await call('UnlockPath', { address_n: [SLIP25] })).toMatchObject({ type: 'Failure', message: { code: 'Failure_UnexpectedMessage' } });
+    }
+    const { call } = await open('T2T1', '2.5.3');
+    expect((await call('UnlockPath', { address_n: [SLIP25] })).type).toBe('UnlockedPathRequest');
   });
 });
 

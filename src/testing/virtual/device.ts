@@ -82,10 +82,11 @@ export interface VirtualTrezorOptions {
    * '1.14.1' / '2.4.1', the versions of the recorded emulators whose transcripts it replays.
    * Features report it, and the handlers turn on what came with it: taproot (1.10.4 / 2.4.3,
    * including no previous transactions when every input is taproot), EIP-1559 (1.10.4 / 2.4.2),
-   * EthereumSignTypedData (Core 2.4.3) and EthereumSignTypedHash (Trezor One 1.10.5); below
-   * those versions the device refuses them (the Ethereum messages as unknown messages, as that
-   * firmware answers them; taproot with Failure_DataError). Nothing else follows the version:
-   * the Features layout, screens and texts stay the recorded firmware's.
+   * EthereumSignTypedData (Core 2.4.3), EthereumSignTypedHash (Trezor One 1.10.5) and UnlockPath
+   * (1.12.1 / 2.5.3); below those versions the device refuses them (the Ethereum messages and
+   * UnlockPath as unknown messages, as that firmware answers them; taproot with
+   * Failure_DataError). Nothing else follows the version: the Features layout, screens and texts
+   * stay the recorded firmware's.
    * @example new VirtualTrezor({ model: 'T2T1', firmware: '2.8.1' })
    */
   firmware?: string;
