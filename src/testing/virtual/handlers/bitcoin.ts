@@ -168,11 +168,9 @@ function coinOf(name: string | undefined): DeviceCoin {
   return coin;
 }
 
-/** The Model T 2.4.1 firmware predates taproot; the Trezor One has it since 1.10.4. */
+/** Taproot needs the coin and the claimed firmware (1.10.4 / 2.4.3: the Model T 2.4.1 predates it). */
 function taprootEnabled(ctx: DeviceContext, coin: DeviceCoin): boolean {
-  if (!coin.taproot) return false;
-  const [major, minor, patch] = ctx.version;
-  return major === 1 ? minor > 10 || (minor === 10 && patch >= 4) : minor > 4 || (minor === 4 && patch >= 3);
+  return coin.taproot && firmwareHas(ctx, 'taproot');
 }
 
 function coinTypeMatches(coin: DeviceCoin, element: number | undefined): boolean {
