@@ -92,6 +92,9 @@ export async function getPublicKey(trezor: Trezor, params: GetPublicKeyParameter
     scriptType: type,
   };
   if (root_fingerprint !== undefined && root_fingerprint !== null) result.rootFingerprint = root_fingerprint;
+  const mismatch = () => new TrezorError('VerificationFailed', 'The extended key the device returned does not match its node or the requested path');
+  // Sizes first: encodeXpub cannot serialise a node with a longer key or chain code.
+  if (node.public_key.length !== 33 || node.chain_code.length !== 32) throw mismatch();
   const expected = encodeXpub({
     version: xpubVersionFor(coin, type, ignoreXpubMagic === true),
     depth: node.depth,
@@ -101,15 +104,7 @@ export async function getPublicKey(trezor: Trezor, params: GetPublicKeyParameter
     publicKey: node.public_key,
   });
   const last = addressN[addressN.length - 1];
-  if (
-    xpub !== expected ||
-    node.depth !== addressN.length ||
-    (last !== undefined && node.child_num !== last) ||
-    node.public_key.length !== 33 ||
-    node.chain_code.length !== 32
-  ) {
-    throw new TrezorError('VerificationFailed', 'The extended key the device returned does not match its node or the requested path');
-  }
+  if (xpub !== expected || node.depth !== addressN.length || (last !== undefined && node.child_num !== last)) throw mismatch();
   return result;
 }
 

@@ -159,9 +159,14 @@ export async function signMessage(trezor: Trezor, params: SignMessageParameters)
     { signal },
   );
   const { address, signature } = expectType(answer, 'MessageSignature');
-  const encoded = base64.encode(signature);
-  if (!verifyMessage({ address, message: bytes, signature, coin: coin.name })) {
-    throw new TrezorError('VerificationFailed', 'The signature the device returned does not verify for its address');
+  // A malformed answer (not an address of the coin, not 65 bytes) fails verification too: the
+  // caller's parameters were fine, so it must not surface as InvalidParameters.
+  let valid = false;
+  try {
+    valid = verifyMessage({ address, message: bytes, signature, coin: coin.name });
+  } catch {
+    valid = false;
   }
-  return { address, signature: encoded };
+  if (!valid) throw new TrezorError('VerificationFailed', 'The signature the device returned does not verify for its address');
+  return { address, signature: base64.encode(signature) };
 }

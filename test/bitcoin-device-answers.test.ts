@@ -1,0 +1,51 @@
+// Malformed answers from the device are VerificationFailed: the caller's parameters were fine,
+// so they must surface neither as InvalidParameters nor as a plain RangeError.
+import { describe, expect, it } from 'vitest';
+import { getPublicKey, signMessage } from '../src/bitcoin/index.js';
+import { connect } from '../src/session/connect.js';
+import { features, scriptedTransport, type ScriptedDevice } from './support/scripted-device.js';
+
+async function codeOf(p: Promise<unknown>): Promise<string> {
+  try {
+    await p;
+  } catch (e) {
+    return (e as { code?: string }).code ?? `other: ${String(e)}`;
+  }
+  return 'resolved';
+}
+
+async function connected(answer: (d: ScriptedDevice) => Promise<void>) {
+  const { transport } = scriptedTransport(async (d) => {
+    await d.expect('Initialize');
+    d.send('Features', features());
+    await answer(d);
+  });
+  return connect({ transport, sessionId: null });
+}
+
+describe('bitcoin: malformed device answers are VerificationFailed', () => {
+  it('signMessage: an answer whose address is not one of the coin', async () => {
+    const trezor = await connected(async (d) => {
+      await d.expect('SignMessage');
+      d.send('MessageSignature', { address: 'not-an-address', signature: new Uint8Array(65).fill(31) });
+    });
+    expect(await codeOf(signMessage(trezor, { path: "m/84'/0'/0'/0/0", message: 'hi' }))).toBe('VerificationFailed');
+  });
+
+  it('signMessage: a signature that is not 65 bytes', async () => {
+    const trezor = await connected(async (d) => {
+      await d.expect('SignMessage');
+      d.send('MessageSignature', { address: 'bc1qannfxke2tfd4l7vhepehpvt05y83v3qsf6nfkk', signature: new Uint8Array(64) });
+    });
+    expect(await codeOf(signMessage(trezor, { path: "m/84'/0'/0'/0/0", message: 'hi' }))).toBe('VerificationFailed');
+  });
+
+  it('getPublicKey: a node with a 65-byte public key', async () => {
+    const trezor = await connected(async (d) => {
+      await d.expect('GetPublicKey');
+      const node = { depth: 3, fingerprint: 0, child_num: 0x80000000, chain_code: new Uint8Array(32), public_key: new Uint8Array(65).fill(4) };
+      d.send('PublicKey', { node, xpub: 'xpub' });
+    });
+    expect(await codeOf(getPublicKey(trezor, { path: "m/84'/0'/0'" }))).toBe('VerificationFailed');
+  });
+});
