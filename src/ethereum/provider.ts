@@ -96,7 +96,18 @@ export function createEip1193Provider(parameters: CreateEip1193ProviderParameter
       }
     }
   };
-  trezor.on('disconnect', () => emit('disconnect', new ProviderRpcError(4900, 'The Trezor was disconnected')));
+  // The device's disconnect event is watched only while someone listens for the provider's, so
+  // a provider that is dropped is not kept alive by the Trezor's listener set.
+  let stopWatching: (() => void) | undefined;
+  const watchDisconnect = () => {
+    const wanted = (listeners.get('disconnect')?.size ?? 0) > 0;
+    if (wanted && !stopWatching) {
+      stopWatching = trezor.on('disconnect', () => emit('disconnect', new ProviderRpcError(4900, 'The Trezor was disconnected')));
+    } else if (!wanted && stopWatching) {
+      stopWatching();
+      stopWatching = undefined;
+    }
+  };
 
   const connectAccount = async (): Promise<string> => {
     const address = await signer.getAddress();
@@ -169,10 +180,12 @@ export function createEip1193Provider(parameters: CreateEip1193ProviderParameter
       let set = listeners.get(event);
       if (!set) listeners.set(event, (set = new Set()));
       set.add(listener);
+      watchDisconnect();
       return api;
     },
     removeListener(event, listener) {
       listeners.get(event)?.delete(listener);
+      watchDisconnect();
       return api;
     },
   };
