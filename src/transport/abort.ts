@@ -3,7 +3,7 @@
  * a queue of incoming reports that readers wait on (UDP datagrams, HID input reports,
  * in-memory pairs all push into one).
  */
-import { TrezorError } from '../errors.js';
+import { TrezorError, protocolError } from '../errors.js';
 
 export function abortReason(signal: AbortSignal): unknown {
   return signal.reason ?? new DOMException('The operation was aborted', 'AbortError');
@@ -29,17 +29,33 @@ export function withSignal<T>(promise: Promise<T>, signal?: AbortSignal): Promis
   });
 }
 
+/**
+ * Reports a queue holds for a reader at most: 16 MiB of 64-byte reports, as much as the largest
+ * message the v1 decoder accepts. A device (or a UDP peer) that sends more while nobody reads
+ * is misbehaving; its queue fails instead of growing without bound.
+ */
+export const MAX_QUEUED_REPORTS = 262_144;
+
 /** FIFO of reports with waiting readers; `fail` rejects current and future reads. */
 export class ReportQueue {
   private readonly items: Uint8Array[] = [];
   private readonly waiters: { resolve: (r: Uint8Array) => void; reject: (e: unknown) => void }[] = [];
+  private readonly limit: number;
   private error: unknown;
+
+  constructor(limit = MAX_QUEUED_REPORTS) {
+    this.limit = limit;
+  }
 
   push(report: Uint8Array): void {
     if (this.error !== undefined) return;
     const waiter = this.waiters.shift();
     if (waiter) waiter.resolve(report);
-    else this.items.push(report);
+    else if (this.items.length < this.limit) this.items.push(report);
+    else {
+      this.items.length = 0; // drop what is held: the stream is unusable anyway
+      this.fail(protocolError(`more than ${this.limit} reports arrived with nobody reading them`));
+    }
   }
 
   /** Every pending and future read rejects with `error`. */

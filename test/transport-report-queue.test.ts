@@ -1,0 +1,30 @@
+// ReportQueue, the buffer behind the UDP, WebHID and in-memory transports: FIFO to waiting
+// readers, and bounded — a peer that floods reports nobody reads fails the queue (ProtocolError).
+import { describe, expect, it } from 'vitest';
+import { MAX_QUEUED_REPORTS, ReportQueue } from '../src/transport/abort.js';
+
+const report = (n: number) => new Uint8Array(64).fill(n);
+
+describe('ReportQueue', () => {
+  it('hands reports to readers in order, queued or awaited', async () => {
+    const queue = new ReportQueue();
+    const early = queue.shift();
+    queue.push(report(1));
+    queue.push(report(2));
+    expect((await early)[0]).toBe(1);
+    expect((await queue.shift())[0]).toBe(2);
+  });
+
+  it('holds at most its limit of unread reports, then fails every read with ProtocolError', async () => {
+    const queue = new ReportQueue(3);
+    for (let i = 0; i < 3; i++) queue.push(report(i));
+    expect(queue.failed).toBe(false);
+    queue.push(report(3));
+    expect(queue.failed).toBe(true);
+    await expect(queue.shift()).rejects.toMatchObject({ name: 'TrezorError', code: 'ProtocolError' });
+  });
+
+  it('the default limit is 16 MiB of reports', () => {
+    expect(MAX_QUEUED_REPORTS * 64).toBe(16 * 1024 * 1024);
+  });
+});
