@@ -1,9 +1,10 @@
 /**
- * Small helpers shared by transports: racing a platform promise against an AbortSignal, and
- * a queue of incoming reports that readers wait on (UDP datagrams, HID input reports,
- * in-memory pairs all push into one).
+ * Small helpers shared by transports: racing a platform promise against an AbortSignal, a
+ * queue of incoming reports that readers wait on (UDP datagrams, HID input reports, in-memory
+ * pairs all push into one), telling disconnect listeners, and reading the errors that the
+ * browser device APIs (WebUSB, WebHID) throw.
  */
-import { TrezorError, protocolError } from '../errors.js';
+import { TrezorError, isTrezorError, protocolError } from '../errors.js';
 
 export function abortReason(signal: AbortSignal): unknown {
   return signal.reason ?? new DOMException('The operation was aborted', 'AbortError');
@@ -98,4 +99,53 @@ export class ReportQueue {
 
 export function disconnected(detail = 'The device was disconnected'): TrezorError<'DeviceDisconnected'> {
   return new TrezorError('DeviceDisconnected', detail);
+}
+
+/**
+ * Call every listener once (on a copy of the set, so one may unsubscribe itself); one listener's
+ * bug must not keep the others from hearing about the unplug.
+ * @example notifyAll(listeners) // the device went away
+ */
+export function notifyAll(listeners: Iterable<() => void>): void {
+  for (const listener of [...listeners]) {
+    try {
+      listener();
+    } catch {
+      // ignored: see above
+    }
+  }
+}
+
+/** `error.name` of a thrown DOMException-like value, or ''. */
+export function errorName(error: unknown): string {
+  return typeof error === 'object' && error !== null && typeof (error as { name?: unknown }).name === 'string' ? (error as { name: string }).name : '';
+}
+
+/** `error.message` of a thrown value, or its string form. */
+export function errorText(error: unknown): string {
+  if (typeof error === 'object' && error !== null && typeof (error as { message?: unknown }).message === 'string') {
+    return (error as { message: string }).message;
+  }
+  return String(error);
+}
+
+/**
+ * The TrezorError for a failed `requestDevice()` (WebUSB or WebHID): no user gesture →
+ * NotSupported (open it from a click), chooser closed → ActionCancelled. An abort or a
+ * TrezorError passes through unchanged.
+ * @example catch (error) { throw chooserError(error, signal) }
+ */
+export function chooserError(error: unknown, signal?: AbortSignal): unknown {
+  if (signal?.aborted || isTrezorError(error)) return error;
+  const name = errorName(error);
+  const text = errorText(error);
+  if (name === 'SecurityError' || /user gesture/i.test(text)) {
+    return new TrezorError('NotSupported', 'The device chooser must be opened from a click (a user gesture): call request() or connect() in a click handler', {
+      cause: error,
+    });
+  }
+  if (name === 'NotFoundError' || /no device selected/i.test(text)) {
+    return new TrezorError('ActionCancelled', 'No device was selected in the chooser', { cause: error });
+  }
+  return new TrezorError('NotSupported', `The browser refused to show the device chooser: ${text}`, { cause: error });
 }

@@ -18,7 +18,7 @@
 import { TrezorError } from '../errors.js';
 import { encodeBridge, decodeBridge } from '../protocol/bridge.js';
 import { completedMessage, decodeReport, encodeReports, type DecodeState } from '../protocol/v1.js';
-import { abortReason, disconnected, withSignal } from './abort.js';
+import { abortReason, disconnected, notifyAll, withSignal } from './abort.js';
 import type { DeviceDescriptor, Transport, TransportConnection } from './types.js';
 
 /** Origin sent from Node: accepted by trezord-go (localhost:8xxx) and the Node bridge (localhost). */
@@ -185,14 +185,7 @@ function openSession(post: Post, session: string, onReleased: () => void): Trans
   const lost = (error: TrezorError) => {
     if (failure !== undefined) return;
     fail(error);
-    if (error.code !== 'DeviceDisconnected') return;
-    for (const listener of [...listeners]) {
-      try {
-        listener();
-      } catch {
-        // one listener's bug must not keep the others from hearing about the unplug
-      }
-    }
+    if (error.code === 'DeviceDisconnected') notifyAll(listeners);
   };
 
   const startCall = (body: string) => {

@@ -11,7 +11,7 @@
  */
 import { createSocket, type Socket } from 'node:dgram';
 import { TrezorError } from '../errors.js';
-import { ReportQueue, abortReason, disconnected, withSignal } from './abort.js';
+import { ReportQueue, abortReason, disconnected, notifyAll, withSignal } from './abort.js';
 import type { Transport, TransportConnection } from './types.js';
 
 const REPORT_SIZE = 64;
@@ -135,14 +135,7 @@ async function openSocket(host: string, port: number, pingTimeout: number, signa
     return true;
   };
   const lost = (detail: string) => {
-    if (!stop(disconnected(detail))) return;
-    for (const listener of [...listeners]) {
-      try {
-        listener();
-      } catch {
-        // one listener's bug must not keep the others from hearing about it
-      }
-    }
+    if (stop(disconnected(detail))) notifyAll(listeners);
   };
 
   socket.on('message', (datagram: Uint8Array) => {

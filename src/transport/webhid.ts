@@ -11,7 +11,7 @@
  * HIDDevice: only the collection on usage page 0xFF00 speaks this protocol.
  */
 import { TrezorError, isTrezorError } from '../errors.js';
-import { ReportQueue, disconnected, withSignal } from './abort.js';
+import { ReportQueue, chooserError, disconnected, errorName, errorText, notifyAll, withSignal } from './abort.js';
 import type { DeviceDescriptor, Transport, TransportConnection } from './types.js';
 
 /** HID vendor id of the Trezor One before firmware 1.7.0 (SatoshiLabs). */
@@ -57,17 +57,6 @@ function isTrezorWire(device: WebHidDeviceLike): boolean {
     device.productId === TREZOR_HID_PRODUCT_ID &&
     device.collections.some((c) => c.usagePage === TREZOR_HID_USAGE_PAGE)
   );
-}
-
-function errorName(error: unknown): string {
-  return typeof error === 'object' && error !== null && typeof (error as { name?: unknown }).name === 'string' ? (error as { name: string }).name : '';
-}
-
-function errorText(error: unknown): string {
-  if (typeof error === 'object' && error !== null && typeof (error as { message?: unknown }).message === 'string') {
-    return (error as { message: string }).message;
-  }
-  return String(error);
 }
 
 /**
@@ -117,14 +106,7 @@ export function webHid({ hid = (globalThis as { navigator?: { hid?: WebHidLike }
           signal,
         );
       } catch (error) {
-        if (signal?.aborted || isTrezorError(error)) throw error;
-        if (errorName(error) === 'SecurityError' || /user gesture/i.test(errorText(error))) {
-          throw new TrezorError('NotSupported', 'The device chooser must be opened from a click (a user gesture): call request() or connect() in a click handler', {
-            cause: error,
-          });
-        }
-        if (errorName(error) === 'NotFoundError') throw new TrezorError('ActionCancelled', 'No device was selected in the chooser', { cause: error });
-        throw new TrezorError('NotSupported', `The browser refused to show the device chooser: ${errorText(error)}`, { cause: error });
+        throw chooserError(error, signal);
       }
       // WebHID resolves with an empty list when the user closes the chooser.
       const device = picked.find(isTrezorWire);
@@ -177,13 +159,7 @@ async function openDevice(hid: WebHidLike, device: WebHidDeviceLike, signal?: Ab
   const unplugged = (error: TrezorError) => {
     if (failure) return;
     stop(error);
-    for (const listener of [...listeners]) {
-      try {
-        listener();
-      } catch {
-        // one listener's bug must not keep the others from hearing about the unplug
-      }
-    }
+    notifyAll(listeners);
   };
 
   function onHidDisconnect(event: { readonly device: WebHidDeviceLike }) {

@@ -14,7 +14,7 @@
  * future read at once, even if the platform never settles the transfer.
  */
 import { TrezorError, isTrezorError, protocolError } from '../errors.js';
-import { abortReason, disconnected, withSignal } from './abort.js';
+import { abortReason, chooserError, disconnected, errorName, errorText, notifyAll, withSignal } from './abort.js';
 import type { DeviceDescriptor, Transport, TransportConnection } from './types.js';
 
 /** Vendor id of Trezor WebUSB devices (pid.codes); source: trezor-firmware legacy/firmware/usb.c. */
@@ -107,7 +107,7 @@ export function webUsb({ usb = (globalThis as { navigator?: { usb?: WebUsbLike }
       try {
         picked = await withSignal(api().requestDevice({ filters: FILTERS.map((f) => ({ ...f })) }), signal);
       } catch (error) {
-        throw requestError(error, signal);
+        throw chooserError(error, signal);
       }
       const entries = await list(signal);
       const hit = entries.find((e) => e.device === picked) ?? entries.find((e) => sameDevice(e.device, picked));
@@ -165,34 +165,7 @@ function sameDevice(a: WebUsbDeviceLike, b: WebUsbDeviceLike): boolean {
   return a.vendorId === b.vendorId && a.productId === b.productId && sa !== undefined && sa === readString(() => b.serialNumber);
 }
 
-function errorName(error: unknown): string {
-  return typeof error === 'object' && error !== null && typeof (error as { name?: unknown }).name === 'string' ? (error as { name: string }).name : '';
-}
-
-function errorText(error: unknown): string {
-  if (typeof error === 'object' && error !== null && typeof (error as { message?: unknown }).message === 'string') {
-    return (error as { message: string }).message;
-  }
-  return String(error);
-}
-
 const DISCONNECTED_TEXT = /disconnected|no such device|NO_DEVICE|ENODEV|device (is )?gone/i;
-
-/** requestDevice() failures: no user gesture, chooser closed. */
-function requestError(error: unknown, signal?: AbortSignal): unknown {
-  if (signal?.aborted || isTrezorError(error)) return error;
-  const name = errorName(error);
-  const text = errorText(error);
-  if (name === 'SecurityError' || /user gesture/i.test(text)) {
-    return new TrezorError('NotSupported', 'The device chooser must be opened from a click (a user gesture): call request() or connect() in a click handler', {
-      cause: error,
-    });
-  }
-  if (name === 'NotFoundError' || /no device selected/i.test(text)) {
-    return new TrezorError('ActionCancelled', 'No device was selected in the chooser', { cause: error });
-  }
-  return new TrezorError('NotSupported', `The browser refused to show the device chooser: ${text}`, { cause: error });
-}
 
 /** open()/selectConfiguration()/claimInterface() failures. */
 function openError(error: unknown): TrezorError {
@@ -302,13 +275,7 @@ async function openDevice(usb: WebUsbLike, device: WebUsbDeviceLike, signal?: Ab
   const unplugged = (error: TrezorError) => {
     if (failure !== undefined) return;
     fail(error);
-    for (const listener of [...listeners]) {
-      try {
-        listener();
-      } catch {
-        // one listener's bug must not keep the others from hearing about the unplug
-      }
-    }
+    notifyAll(listeners);
   };
 
   function onUsbDisconnect(event: { readonly device: WebUsbDeviceLike }) {
