@@ -47,12 +47,12 @@ function witnessScript(version: number, program: Uint8Array): Uint8Array {
 export function keyScript(type: ScriptType, publicKey: Uint8Array): { script: Uint8Array; redeemScript?: Uint8Array } {
   switch (type) {
     case 'p2pkh':
-      return { script: concatBytes(Uint8Array.of(0x76, 0xa9, 0x14), hash160(publicKey), Uint8Array.of(0x88, 0xac)) };
+      return { script: keyScriptFromHash('pkh', hash160(publicKey)) };
     case 'p2wpkh':
       return { script: witnessScript(0, hash160(publicKey)) };
     case 'p2sh-p2wpkh': {
       const redeemScript = witnessScript(0, hash160(publicKey));
-      return { script: concatBytes(Uint8Array.of(0xa9, 0x14), hash160(redeemScript), Uint8Array.of(0x87)), redeemScript };
+      return { script: keyScriptFromHash('sh', hash160(redeemScript)), redeemScript };
     }
     case 'p2tr':
       return { script: witnessScript(1, taprootTweakPubkey(xOnly(publicKey), new Uint8Array(0))[0]) };
@@ -134,6 +134,7 @@ export function addressScript(coin: CoinInfo, address: string): Uint8Array | und
   return undefined;
 }
 
+/** The P2PKH or P2SH output script of a 20-byte hash. */
 function keyScriptFromHash(type: 'pkh' | 'sh', hash: Uint8Array): Uint8Array {
   return type === 'pkh'
     ? concatBytes(Uint8Array.of(0x76, 0xa9, 0x14), hash, Uint8Array.of(0x88, 0xac))

@@ -20,12 +20,12 @@
  */
 import { hex } from '@scure/base';
 import { RawTx, selectUTXO, type Transaction } from '@scure/btc-signer';
-import { sha256 } from '@noble/hashes/sha2.js';
 import { invalidParameter } from '../errors.js';
 import { parsePath, type Path } from '../path.js';
 import { AccountKeys, type AccountKey } from './accounts.js';
 import { addressScript, keyScript, scriptAddress, xOnly } from './address.js';
 import { btcNetwork, getCoin, resolveScriptType, type ScriptType } from './coins.js';
+import { txidOf } from './sighash.js';
 
 /** A spendable output of the device's wallet. */
 export interface Utxo {
@@ -101,13 +101,6 @@ export function dustThreshold(script: Uint8Array): bigint {
   return (outputSize + spendSize) * DUST_RELAY_FEE;
 }
 
-function txidOf(raw: Uint8Array): string {
-  // txid = double SHA-256 of the serialization without witnesses, byte-reversed.
-  const parsed = RawTx.decode(raw);
-  const stripped = RawTx.encode({ ...parsed, segwitFlag: false, witnesses: undefined });
-  return hex.encode(sha256(sha256(stripped)).reverse());
-}
-
 /**
  * Build an unsigned PSBT paying `outputs` from some of `utxos`, with change.
  * @example const psbt = createPsbt({ coin: 'Regtest', account, utxos, outputs: [{ address, amount: 50_000n }], feeRate: 2, change: { path: "m/84'/1'/0'/1/0" } })
@@ -174,7 +167,7 @@ export function createPsbt(params: CreatePsbtParameters): Uint8Array {
       } catch {
         throw invalidParameter(`${field}.prevTx`, 'not a raw transaction');
       }
-      if (txidOf(nonWitnessUtxo) !== txid) throw invalidParameter(`${field}.prevTx`, `does not hash to txid ${txid}`);
+      if (hex.encode(txidOf(prev)) !== txid) throw invalidParameter(`${field}.prevTx`, `does not hash to txid ${txid}`);
       const out = prev.outputs[u.vout];
       if (!out) throw invalidParameter(`${field}.vout`, `the previous transaction has ${prev.outputs.length} outputs`);
       if (out.amount !== amount) throw invalidParameter(`${field}.amount`, `the previous transaction says ${out.amount} sat`);

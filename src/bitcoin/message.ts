@@ -16,13 +16,13 @@
  * verifyMessage runs entirely on the host; signMessage checks the device's answer with it.
  */
 import { secp256k1 } from '@noble/curves/secp256k1.js';
-import { sha256 } from '@noble/hashes/sha2.js';
 import { base64 } from '@scure/base';
 import { TrezorError, invalidParameter } from '../errors.js';
 import { parsePath, type Path } from '../path.js';
 import { expectType, type Trezor } from '../session/trezor.js';
 import { addressScript, keyScript, scriptKind } from './address.js';
 import { INPUT_SCRIPT_TYPE, getCoin, resolveScriptType, type CoinInfo, type ScriptType } from './coins.js';
+import { compactSize, sha256d } from './sighash.js';
 
 export interface SignMessageParameters {
   /** Key path, e.g. "m/84'/0'/0'/0/0". */
@@ -63,12 +63,6 @@ export function messageBytes(message: unknown, field = 'message'): Uint8Array {
   throw invalidParameter(field, 'expected a string or a Uint8Array');
 }
 
-function compactSize(n: number): Uint8Array {
-  if (n < 0xfd) return Uint8Array.of(n);
-  if (n <= 0xffff) return Uint8Array.of(0xfd, n & 0xff, n >>> 8);
-  return Uint8Array.of(0xfe, n & 0xff, (n >>> 8) & 0xff, (n >>> 16) & 0xff, n >>> 24);
-}
-
 /**
  * The digest a signed message commits to.
  * @example messageDigest(getCoin('Bitcoin'), new TextEncoder().encode('hi'))
@@ -81,7 +75,7 @@ export function messageDigest(coin: CoinInfo, message: Uint8Array): Uint8Array {
   data.set(header, 1);
   data.set(len, 1 + header.length);
   data.set(message, 1 + header.length + len.length);
-  return sha256(sha256(data));
+  return sha256d(data);
 }
 
 function equal(a: Uint8Array, b: Uint8Array): boolean {

@@ -15,6 +15,7 @@
  */
 import { sha256 } from '@noble/hashes/sha2.js';
 import { concatBytes } from '@noble/hashes/utils.js';
+import { RawTx } from '@scure/btc-signer/script.js';
 
 export interface SighashInput {
   /** Previous txid in internal byte order (reverse of the display hex). */
@@ -35,7 +36,11 @@ export interface SighashTx {
 
 const SIGHASH_ALL = 1;
 
-function u32(n: number): Uint8Array {
+/**
+ * A u32, little-endian.
+ * @example u32(1) // 01 00 00 00
+ */
+export function u32(n: number): Uint8Array {
   const b = new Uint8Array(4);
   new DataView(b.buffer).setUint32(0, n >>> 0, true);
   return b;
@@ -61,7 +66,20 @@ function varBytes(data: Uint8Array): Uint8Array {
   return concatBytes(compactSize(data.length), data);
 }
 
-const sha256d = (data: Uint8Array) => sha256(sha256(data));
+/**
+ * Double SHA-256, Bitcoin's hash of transactions and signed messages.
+ * @example sha256d(new Uint8Array(0))
+ */
+export const sha256d = (data: Uint8Array): Uint8Array => sha256(sha256(data));
+
+/**
+ * The txid of a decoded transaction: double SHA-256 of its serialisation without witnesses,
+ * byte-reversed (the display order).
+ * @example hex.encode(txidOf(RawTx.decode(raw))) // what block explorers show
+ */
+export function txidOf(tx: ReturnType<typeof RawTx.decode>): Uint8Array {
+  return sha256d(RawTx.encode({ ...tx, segwitFlag: false, witnesses: undefined })).reverse();
+}
 
 let tapSighashTag: Uint8Array | undefined;
 function taggedTapSighash(msg: Uint8Array): Uint8Array {

@@ -34,18 +34,17 @@
  * its toPSBT(), without loading the class here.
  */
 import { secp256k1, schnorr } from '@noble/curves/secp256k1.js';
-import { sha256 } from '@noble/hashes/sha2.js';
 import { concatBytes } from '@noble/hashes/utils.js';
 import { base64, hex } from '@scure/base';
 import type { Transaction } from '@scure/btc-signer';
 import { RawPSBTV0, RawPSBTV2 } from '@scure/btc-signer/psbt.js';
-import { RawTx, RawWitness } from '@scure/btc-signer/script.js';
+import { RawWitness } from '@scure/btc-signer/script.js';
 import { TrezorError, invalidParameter, protocolError } from '../errors.js';
 import type { MessageMap, PrevInput, PrevOutput, PrevTx, TxInput, TxOutput } from '../messages/index.js';
 import { cancelOnHostError, expectType, type CallFn, type Trezor } from '../session/trezor.js';
 import { keyScript, scriptAddress } from './address.js';
 import { CHANGE_SCRIPT_TYPE, INPUT_SCRIPT_TYPE, getCoin, requireTaproot, type CoinInfo, type ScriptType } from './coins.js';
-import { Sighasher, compactSize, serializeOutput, type SighashInput } from './sighash.js';
+import { Sighasher, compactSize, serializeOutput, sha256d, txidOf, u32, type SighashInput } from './sighash.js';
 
 export type AmountUnit = 'BITCOIN' | 'MILLIBITCOIN' | 'MICROBITCOIN' | 'SATOSHI';
 
@@ -191,11 +190,6 @@ function ownedScriptType(script: Uint8Array, publicKey: Uint8Array, isTaprootKey
     if (equal(derived.script, script)) return derived.redeemScript ? { type, redeemScript: derived.redeemScript } : { type };
   }
   return undefined;
-}
-
-function txidOf(raw: ReturnType<typeof RawTx.decode>): Uint8Array {
-  const stripped = RawTx.encode({ ...raw, segwitFlag: false, witnesses: undefined });
-  return sha256(sha256(stripped)).reverse();
 }
 
 /** The data of an OP_RETURN script with one canonical push, as the firmware compiles it. */
@@ -517,11 +511,6 @@ function finish(tx: PsbtView, plan: SigningPlan, signatures: (Uint8Array | undef
   });
 
   // The transaction as the PSBT and the verified signatures define it.
-  const u32 = (n: number) => {
-    const b = new Uint8Array(4);
-    new DataView(b.buffer).setUint32(0, n >>> 0, true);
-    return b;
-  };
   const body: Uint8Array[] = [compactSize(plan.inputs.length)];
   plan.inputs.forEach((input, i) => {
     body.push(input.message.prev_hash.slice().reverse(), u32(input.message.prev_index), compactSize(scriptSigs[i]!.length), scriptSigs[i]!, u32(input.message.sequence!));
@@ -543,6 +532,6 @@ function finish(tx: PsbtView, plan: SigningPlan, signatures: (Uint8Array | undef
       if (input.redeemScript) map.redeemScript = input.redeemScript as InputMap['redeemScript'];
     }
   });
-  return { psbt: tx.encode(), tx: deviceTx, txid: hex.encode(sha256(sha256(stripped)).reverse()) };
+  return { psbt: tx.encode(), tx: deviceTx, txid: hex.encode(sha256d(stripped).reverse()) };
 }
 
