@@ -338,7 +338,9 @@ export function supportsEip1559(trezor: Trezor): boolean {
 const addressCache = /* @__PURE__ */ new WeakMap<Trezor, Map<string, string>>();
 
 function cacheKey(trezor: Trezor, addressN: readonly number[]): string {
-  const session = trezor.features.session_id;
+  // The session's own id, not features.session_id: GetFeatures answers may omit it, and then
+  // two sessions (two passphrase wallets) would share one entry.
+  const session = trezor.sessionId;
   return `${session ? hexlify(session) : '-'}:${addressN.join('/')}`;
 }
 
