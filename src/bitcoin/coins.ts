@@ -12,9 +12,9 @@
  * `p2tr`); the firmware's InputScriptType / OutputScriptType names stay inside this module.
  * When a call omits the script type it follows the path's purpose (BIP-44/49/84/86).
  */
-import { TrezorError, invalidParameter } from '../errors.js';
+import { invalidParameter } from '../errors.js';
 import { HARDENED } from '../path.js';
-import type { Features } from '../session/trezor.js';
+import { firmwareAtLeast, requireFirmware, type VersionFeatures } from '../session/firmware.js';
 
 /** Script type of a single-signature Bitcoin output. */
 export type ScriptType = 'p2pkh' | 'p2sh-p2wpkh' | 'p2wpkh' | 'p2tr';
@@ -232,21 +232,14 @@ const TAPROOT_SINCE = { one: [1, 10, 4], core: [2, 4, 3] } as const;
  * Without Features (nothing connected yet) the answer is true: the device then decides.
  * @example hasTaproot(trezor.features) // false on a Model T with 2.4.1
  */
-export function hasTaproot(features: Pick<Features, 'major_version' | 'minor_version' | 'patch_version'> | undefined): boolean {
-  if (!features) return true;
-  const have = [features.major_version, features.minor_version, features.patch_version];
-  const need = features.major_version === 1 ? TAPROOT_SINCE.one : TAPROOT_SINCE.core;
-  for (let i = 0; i < 3; i++) if (have[i] !== need[i]) return (have[i] ?? 0) > need[i]!;
-  return true;
+export function hasTaproot(features: VersionFeatures | undefined): boolean {
+  return firmwareAtLeast(features, TAPROOT_SINCE.one, TAPROOT_SINCE.core);
 }
 
 /**
  * NotSupported, before anything is sent, when the connected firmware predates taproot.
  * @example requireTaproot(trezor.features, 'Taproot addresses')
  */
-export function requireTaproot(features: Parameters<typeof hasTaproot>[0], what: string): void {
-  if (hasTaproot(features)) return;
-  const have = `${features!.major_version}.${features!.minor_version}.${features!.patch_version}`;
-  const need = (features!.major_version === 1 ? TAPROOT_SINCE.one : TAPROOT_SINCE.core).join('.');
-  throw new TrezorError('NotSupported', `${what} need firmware ${need} or newer on this model; the device runs ${have}`);
+export function requireTaproot(features: VersionFeatures | undefined, what: string): void {
+  requireFirmware(features, TAPROOT_SINCE.one, TAPROOT_SINCE.core, what);
 }

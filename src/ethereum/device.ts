@@ -19,9 +19,15 @@ import { computeAddress, getAddress as checksumAddress, getBytes, hashMessage, h
 import type { BytesLike, SignatureLike, TransactionLike } from 'ethers';
 import { TrezorError, invalidParameter } from '../errors.js';
 import { parsePath, type Path } from '../path.js';
+import { firmwareAtLeast, requireFirmware } from '../session/firmware.js';
 import { cancelOnHostError, expectType, type CallFn, type Trezor } from '../session/trezor.js';
 import { applySignature, planTransaction, DATA_CHUNK_SIZE } from './tx.js';
 import { prepareTypedData, structAck, valueAck, type TypedDataInput } from './typed-data.js';
+
+/** First firmware with EIP-1559 transactions (Trezor One / Core). */
+const EIP1559_SINCE = { one: [1, 10, 4], core: [2, 4, 2] } as const;
+/** First firmware with EIP-712: EthereumSignTypedHash on the Trezor One, EthereumSignTypedData on Core. */
+const TYPED_DATA_SINCE = { one: [1, 10, 5], core: [2, 4, 3] } as const;
 
 /**
  * Signed network / token definitions (PROTOCOL.md §8.5), passed through to the device as
@@ -153,7 +159,7 @@ export async function signTransaction(trezor: Trezor, parameters: SignTransactio
   const addressN = parsePath(parameters?.path);
   const plan = planTransaction(parameters.tx, { allowUnprotected: parameters.allowUnprotected });
   const definitions = definitionsField(parameters.definitions);
-  if (plan.type === 2) requireFirmware(trezor, [1, 10, 4], [2, 4, 2], 'EIP-1559 transactions');
+  if (plan.type === 2) requireFirmware(trezor.features, EIP1559_SINCE.one, EIP1559_SINCE.core, 'EIP-1559 transactions');
   const { signal } = parameters;
 
   const signed = await trezor.exclusive(async (call) => {
@@ -232,7 +238,7 @@ export async function signTypedData(trezor: Trezor, parameters: SignTypedDataPar
   const { signal } = parameters;
   const one = isTrezorOne(trezor);
   // Trezor One: EthereumSignTypedHash since 1.10.5; Core: the full EthereumSignTypedData since 2.4.3.
-  requireFirmware(trezor, [1, 10, 5], [2, 4, 3], 'EIP-712 typed data');
+  requireFirmware(trezor.features, TYPED_DATA_SINCE.one, TYPED_DATA_SINCE.core, 'EIP-712 typed data');
 
   return trezor.exclusive(async (call) => {
     const expected = await pathAddress(trezor, call, addressN, signal);
@@ -304,32 +310,11 @@ export function isTrezorOne(trezor: Trezor): boolean {
 }
 
 /**
- * NotSupported unless the connected firmware is at least `one` (Trezor One) / `core` (others).
- * @example requireFirmware(trezor, [1, 10, 4], [2, 4, 2], 'EIP-1559 transactions')
- */
-export function requireFirmware(trezor: Trezor, one: readonly [number, number, number], core: readonly [number, number, number], what: string): void {
-  const features = trezor.features;
-  const have = [features.major_version, features.minor_version, features.patch_version] as const;
-  const need = isTrezorOne(trezor) ? one : core;
-  for (let i = 0; i < 3; i++) {
-    if (have[i]! > need[i]!) return;
-    if (have[i]! < need[i]!) {
-      throw new TrezorError('NotSupported', `${what} need firmware ${need.join('.')} or newer on this model; the device runs ${have.join('.')}`);
-    }
-  }
-}
-
-/**
  * Whether the connected firmware signs EIP-1559 transactions (T1 ≥ 1.10.4, Core ≥ 2.4.2).
  * @example const tx = supportsEip1559(trezor) ? { ...base, maxFeePerGas, maxPriorityFeePerGas } : { ...base, gasPrice }
  */
 export function supportsEip1559(trezor: Trezor): boolean {
-  try {
-    requireFirmware(trezor, [1, 10, 4], [2, 4, 2], 'EIP-1559');
-    return true;
-  } catch {
-    return false;
-  }
+  return firmwareAtLeast(trezor.features, EIP1559_SINCE.one, EIP1559_SINCE.core);
 }
 
 // ---------------------------------------------------------------------------------------------
