@@ -55,6 +55,7 @@ export class TrezorError<C extends TrezorErrorCode = TrezorErrorCode> extends Er
 /**
  * True when `e` is a TrezorError (optionally of the given code). Checks the name, not
  * `instanceof`, so it still works when two copies of the package are loaded.
+ * @example catch (e) { if (isTrezorError(e, 'PinInvalid')) askAgain(); else throw e }
  */
 export function isTrezorError<C extends TrezorErrorCode>(e: unknown, code?: C): e is TrezorError<C> {
   if (typeof e !== 'object' || e === null) return false;
@@ -62,11 +63,18 @@ export function isTrezorError<C extends TrezorErrorCode>(e: unknown, code?: C): 
   return err.name === 'TrezorError' && typeof err.code === 'string' && (code === undefined || err.code === code);
 }
 
-/** InvalidParameters naming the field and what was wrong with it (never the secret value itself). */
+/**
+ * InvalidParameters naming the field and what was wrong with it (never the secret value itself).
+ * @example throw invalidParameter('outputs[0].amount', 'out of range') // message "outputs[0].amount: out of range"
+ */
 export function invalidParameter(field: string, problem: string): TrezorError<'InvalidParameters'> {
   return new TrezorError('InvalidParameters', `${field}: ${problem}`, { field });
 }
 
+/**
+ * ProtocolError: a malformed frame or message from the device (or the Bridge).
+ * @example throw protocolError('continuation report has magic 0x00 instead of 0x3f')
+ */
 export function protocolError(message: string, cause?: unknown): TrezorError<'ProtocolError'> {
   return new TrezorError('ProtocolError', message, { cause });
 }

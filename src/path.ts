@@ -4,6 +4,10 @@
  */
 import { invalidParameter } from './errors.js';
 
+/**
+ * The hardened bit of a path element (BIP-32: index ≥ 2³¹).
+ * @example 84 | HARDENED // 84'
+ */
 export const HARDENED = 0x80000000;
 
 /** A path as a string (`m/44'/0'/0'`, `44h/0h`) or a number array. */
@@ -38,7 +42,10 @@ export function parsePath(path: Path, field = 'path'): number[] {
   });
 }
 
-/** address_n back to "m/84'/0'/0'/0/0". */
+/**
+ * address_n back to "m/84'/0'/0'/0/0".
+ * @example formatPath([0x80000054, 0x80000000, 0x80000000, 0, 0]) // "m/84'/0'/0'/0/0"
+ */
 export function formatPath(addressN: readonly number[]): string {
   return ['m', ...addressN.map((n) => (n >= HARDENED ? `${n - HARDENED}'` : String(n)))].join('/');
 }

@@ -192,7 +192,10 @@ export function createEip1193Provider(parameters: CreateEip1193ProviderParameter
   return api;
 }
 
-/** The EIP-1193 form of any error thrown while serving a request. */
+/**
+ * The EIP-1193 form of any error thrown while serving a request.
+ * @example toProviderError(new TrezorError('ActionCancelled', 'No')).code // 4001
+ */
 export function toProviderError(e: unknown): ProviderRpcError {
   if (e instanceof ProviderRpcError) return e;
   if (isTrezorError(e)) {

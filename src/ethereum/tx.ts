@@ -181,6 +181,7 @@ export function eip155V(chainId: bigint, parity: 0 | 1): bigint {
 /**
  * Put the device's signature into the planned transaction. Returns the signed transaction
  * (its `from` is the recovered signer) or throws VerificationFailed when the parts are malformed.
+ * @example applySignature(plan, request.signature_v, request.signature_r, request.signature_s).serialized
  */
 export function applySignature(plan: TransactionPlan, v: number | undefined, r: Uint8Array | undefined, s: Uint8Array | undefined): Transaction {
   if (v === undefined || !r || !s || r.length !== 32 || s.length !== 32) {
@@ -199,7 +200,10 @@ export function applySignature(plan: TransactionPlan, v: number | undefined, r: 
   return signed;
 }
 
-/** Minimal big-endian bytes of a non-negative integer; zero is empty (PROTOCOL.md §3). */
+/**
+ * Minimal big-endian bytes of a non-negative integer; zero is empty (PROTOCOL.md §3).
+ * @example quantityBytes(21000n) // Uint8Array [0x52, 0x08]
+ */
 export function quantityBytes(value: bigint): Uint8Array {
   return value === BigInt(0) ? new Uint8Array(0) : toBeArray(value);
 }

@@ -24,7 +24,10 @@ const NUMBERS: Record<string, number> = {
   Failure_InvalidProtocol: 17, Failure_InProgress: 19, Failure_FirmwareError: 99,
 };
 
-/** Turn a decoded Failure into the TrezorError the caller sees. */
+/**
+ * Turn a decoded Failure into the TrezorError the caller sees.
+ * @example failureToError({ code: 'Failure_PinInvalid', message: 'Invalid PIN' }).code // 'PinInvalid'
+ */
 export function failureToError(failure: { code?: string | number; message?: string }): TrezorError {
   const name = typeof failure.code === 'string' ? failure.code : undefined;
   const number = typeof failure.code === 'number' ? failure.code : name ? NUMBERS[name] : undefined;

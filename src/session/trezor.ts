@@ -422,7 +422,10 @@ function cancelled(signal: AbortSignal): TrezorError<'ActionCancelled'> {
   return new TrezorError('ActionCancelled', 'The call was aborted', { cause: signal.reason });
 }
 
-/** Narrow a reply to the expected type or throw UnexpectedMessage. */
+/**
+ * Narrow a reply to the expected type or throw UnexpectedMessage.
+ * @example const { address } = expectType(await call('GetAddress', { address_n }), 'Address')
+ */
 export function expectType<R extends MessageName>(reply: AnyMessage, expected: R): MessageMap[R] {
   if (reply.type !== expected) {
     throw new TrezorError('UnexpectedMessage', `Expected ${expected} from the device, got ${reply.type}`);

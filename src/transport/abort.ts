@@ -6,11 +6,18 @@
  */
 import { TrezorError, isTrezorError, protocolError } from '../errors.js';
 
+/**
+ * What an aborted operation rejects with: the signal's reason, or an AbortError.
+ * @example if (signal.aborted) throw abortReason(signal)
+ */
 export function abortReason(signal: AbortSignal): unknown {
   return signal.reason ?? new DOMException('The operation was aborted', 'AbortError');
 }
 
-/** Resolve with `promise`, or reject as soon as `signal` aborts. */
+/**
+ * Resolve with `promise`, or reject as soon as `signal` aborts.
+ * @example const devices = await withSignal(navigator.usb.getDevices(), signal)
+ */
 export function withSignal<T>(promise: Promise<T>, signal?: AbortSignal): Promise<T> {
   if (!signal) return promise;
   if (signal.aborted) return Promise.reject(abortReason(signal));
@@ -37,7 +44,10 @@ export function withSignal<T>(promise: Promise<T>, signal?: AbortSignal): Promis
  */
 export const MAX_QUEUED_REPORTS = 262_144;
 
-/** FIFO of reports with waiting readers; `fail` rejects current and future reads. */
+/**
+ * FIFO of reports with waiting readers; `fail` rejects current and future reads.
+ * @example const queue = new ReportQueue(); socket.on('message', (d) => queue.push(d)); await queue.shift(signal)
+ */
 export class ReportQueue {
   private readonly items: Uint8Array[] = [];
   private readonly waiters: { resolve: (r: Uint8Array) => void; reject: (e: unknown) => void }[] = [];
@@ -97,6 +107,10 @@ export class ReportQueue {
   }
 }
 
+/**
+ * The DeviceDisconnected error transports reject reads and writes with.
+ * @example queue.fail(disconnected('The connection was closed'))
+ */
 export function disconnected(detail = 'The device was disconnected'): TrezorError<'DeviceDisconnected'> {
   return new TrezorError('DeviceDisconnected', detail);
 }
@@ -116,12 +130,18 @@ export function notifyAll(listeners: Iterable<() => void>): void {
   }
 }
 
-/** `error.name` of a thrown DOMException-like value, or ''. */
+/**
+ * `error.name` of a thrown DOMException-like value, or ''.
+ * @example errorName(new DOMException('x', 'NotFoundError')) // 'NotFoundError'
+ */
 export function errorName(error: unknown): string {
   return typeof error === 'object' && error !== null && typeof (error as { name?: unknown }).name === 'string' ? (error as { name: string }).name : '';
 }
 
-/** `error.message` of a thrown value, or its string form. */
+/**
+ * `error.message` of a thrown value, or its string form.
+ * @example errorText(new Error('LIBUSB_ERROR_ACCESS')) // 'LIBUSB_ERROR_ACCESS'
+ */
 export function errorText(error: unknown): string {
   if (typeof error === 'object' && error !== null && typeof (error as { message?: unknown }).message === 'string') {
     return (error as { message: string }).message;

@@ -14,7 +14,7 @@ export interface MemoryDeviceEnd {
   write(report: Uint8Array): void;
   /** Simulate an unplug: host reads reject with DeviceDisconnected. */
   disconnect(): void;
-  /** Called each time a host opens the device; returns the per-connection end. */
+  /** True until the host closes this connection. */
   readonly opened: boolean;
 }
 
