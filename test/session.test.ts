@@ -192,6 +192,24 @@ describe('session: PIN', () => {
     expect(error.code).toBe('InvalidParameters');
     expect(error.message).not.toContain('1230');
   });
+
+  it('a PIN handler answering with a number instead of a string is refused, and the device cancelled', async () => {
+    const { transport, errors } = device(async (d) => {
+      await d.expect('GetAddress');
+      d.send('PinMatrixRequest', { type: 'PinMatrixRequestType_Current' });
+      await d.expect('Cancel');
+      d.send('Failure', { code: 'Failure_ActionCancelled' });
+      const p = await d.expect('Ping');
+      d.send('Success', { message: p.message });
+    });
+    const trezor = await connect({ transport, ui: { pin: async () => 1234 as unknown as string }, sessionId: null });
+    const error = await caught(trezor.typedCall('GetAddress', { address_n: [0] }, 'Address'));
+    expect(error.code).toBe('InvalidParameters');
+    expect(error.field).toBe('pin');
+    expect(error.message).not.toContain('1234');
+    expect(await trezor.ping('still usable')).toBe('still usable');
+    expect(errors).toEqual([]);
+  });
 });
 
 describe('session: passphrase', () => {

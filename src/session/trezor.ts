@@ -310,7 +310,7 @@ export class Trezor {
               drainAfterCancel,
               signal,
             );
-            if (!/^[1-9]{1,50}$/.test(pin)) {
+            if (typeof pin !== 'string' || !/^[1-9]{1,50}$/.test(pin)) {
               await drainAfterCancel();
               throw new TrezorError('InvalidParameters', 'PIN must be 1 to 50 matrix positions, each 1-9', { field: 'pin' });
             }
