@@ -281,6 +281,23 @@ describe('session: passphrase', () => {
     expect(error.message).not.toContain('horse');
   });
 
+  it('a passphrase handler answering null is refused, and the device cancelled', async () => {
+    const { transport, errors } = device(async (d) => {
+      await d.expect('GetAddress');
+      d.send('PassphraseRequest', {});
+      await d.expect('Cancel');
+      d.send('Failure', { code: 'Failure_ActionCancelled' });
+      const p = await d.expect('Ping');
+      d.send('Success', { message: p.message });
+    });
+    const trezor = await connect({ transport, ui: { passphrase: async () => null as never }, sessionId: null });
+    const error = await caught(trezor.typedCall('GetAddress', { address_n: [0] }, 'Address'));
+    expect(error.code).toBe('InvalidParameters');
+    expect(error.field).toBe('passphrase');
+    expect(await trezor.ping('still usable')).toBe('still usable');
+    expect(errors).toEqual([]);
+  });
+
   it('a rejected passphrase dialog is PassphraseCancelled', async () => {
     const { transport } = device(async (d) => {
       await d.expect('GetAddress');

@@ -328,14 +328,16 @@ export class Trezor {
                   signal,
                 )
               : { passphrase: '' };
-            if ('onDevice' in answer && answer.onDevice) {
+            // The handler's answer is checked as untrusted input: a wrong shape cancels the device.
+            const given = (typeof answer === 'object' && answer !== null ? answer : {}) as { passphrase?: unknown; onDevice?: unknown };
+            if (given.onDevice === true) {
               if (!onDeviceAvailable) {
                 await drainAfterCancel();
                 throw new TrezorError('NotSupported', 'This device cannot take the passphrase on its own screen');
               }
               await this.send('PassphraseAck', { on_device: true });
             } else {
-              const passphrase = 'passphrase' in answer && typeof answer.passphrase === 'string' ? answer.passphrase : undefined;
+              const passphrase = typeof given.passphrase === 'string' ? given.passphrase : undefined;
               if (passphrase === undefined || new TextEncoder().encode(passphrase).length > MAX_PASSPHRASE_BYTES) {
                 await drainAfterCancel();
                 throw new TrezorError('InvalidParameters', `Passphrase must be a string of at most ${MAX_PASSPHRASE_BYTES} UTF-8 bytes`, {
