@@ -72,6 +72,19 @@ export function invalidParameter(field: string, problem: string): TrezorError<'I
 }
 
 /**
+ * A short printable form of a rejected value for an error message: strings quoted and cut at 80
+ * characters, bytes by their length, other objects by their kind. Never throws (a BigInt or a
+ * cyclic object would make JSON.stringify throw). Never pass a secret: it has no place in a message.
+ * @example describeValue('x'.repeat(100)) // '"xxx…"' (80 x)
+ */
+export function describeValue(value: unknown): string {
+  if (typeof value === 'string') return JSON.stringify(value.length > 80 ? `${value.slice(0, 80)}…` : value);
+  if (value instanceof Uint8Array) return `Uint8Array(${value.length})`;
+  if (typeof value === 'bigint') return `${value}n`;
+  return typeof value === 'object' && value !== null ? Object.prototype.toString.call(value) : String(value);
+}
+
+/**
  * ProtocolError: a malformed frame or message from the device (or the Bridge).
  * @example throw protocolError('continuation report has magic 0x00 instead of 0x3f')
  */

@@ -40,6 +40,12 @@ const base = {
 };
 
 describe('createPsbt', () => {
+  it('a value JSON cannot print (a bigint address, a bigint coin) is InvalidParameters, not a TypeError', () => {
+    expectInvalid(() => createPsbt({ ...base, outputs: [{ address: 5n as never, amount: 120_000n }] }), 'outputs[0].address');
+    expectInvalid(() => createPsbt({ ...base, coin: 5n as never }), 'coin');
+    expectInvalid(() => createPsbt({ ...base, change: { path: "m/84'/1'/0'/1/0", scriptType: 5n as never } }), 'change.scriptType');
+  });
+
   it('selects UTXOs, prices the fee and adds change with its derivation', () => {
     const tx = Transaction.fromPSBT(createPsbt(base));
     expect(tx.outputsLength).toBe(2);

@@ -12,7 +12,7 @@
  * `p2tr`); the firmware's InputScriptType / OutputScriptType names stay inside this module.
  * When a call omits the script type it follows the path's purpose (BIP-44/49/84/86).
  */
-import { invalidParameter } from '../errors.js';
+import { describeValue, invalidParameter } from '../errors.js';
 import { HARDENED } from '../path.js';
 import { firmwareAtLeast, requireFirmware, type VersionFeatures } from '../session/firmware.js';
 
@@ -126,7 +126,7 @@ export const COINS: Readonly<Record<CoinName, CoinInfo>> = /* @__PURE__ */ Objec
  */
 export function getCoin(name: string = 'Bitcoin', field = 'coin'): CoinInfo {
   if (typeof name !== 'string' || !Object.prototype.hasOwnProperty.call(COINS, name)) {
-    throw invalidParameter(field, `unknown coin ${JSON.stringify(name)}; expected one of ${Object.keys(COINS).join(', ')}`);
+    throw invalidParameter(field, `unknown coin ${describeValue(name)}; expected one of ${Object.keys(COINS).join(', ')}`);
   }
   return COINS[name as CoinName];
 }
@@ -180,7 +180,7 @@ export function resolveScriptType(addressN: readonly number[], scriptType: unkno
   let type: ScriptType | undefined;
   if (scriptType !== undefined) {
     if (!SCRIPT_TYPES.includes(scriptType as ScriptType)) {
-      throw invalidParameter(field, `expected one of ${SCRIPT_TYPES.join(', ')}, got ${JSON.stringify(scriptType)}`);
+      throw invalidParameter(field, `expected one of ${SCRIPT_TYPES.join(', ')}, got ${describeValue(scriptType)}`);
     }
     type = scriptType as ScriptType;
   } else {

@@ -20,7 +20,7 @@
  */
 import { hex } from '@scure/base';
 import { RawTx, selectUTXO, type Transaction } from '@scure/btc-signer';
-import { invalidParameter } from '../errors.js';
+import { describeValue, invalidParameter } from '../errors.js';
 import { parsePath, type Path } from '../path.js';
 import { AccountKeys, type AccountKey } from './accounts.js';
 import { addressScript, keyScript, scriptAddress, xOnly } from './address.js';
@@ -132,7 +132,7 @@ export function createPsbt(params: CreatePsbtParameters): Uint8Array {
       return { script: opReturnScript(data), amount: 0n };
     }
     const script = addressScript(coin, o.address);
-    if (!script) throw invalidParameter(`${field}.address`, `not a ${coin.name} address: ${JSON.stringify(o.address)}`);
+    if (!script) throw invalidParameter(`${field}.address`, `not a ${coin.name} address: ${describeValue(o.address)}`);
     const amount = amountOf(o.amount, `${field}.amount`);
     const dust = dustThreshold(script);
     if (amount < dust) throw invalidParameter(`${field}.amount`, `${amount} sat is dust for this output (minimum ${dust})`);

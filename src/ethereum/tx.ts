@@ -18,7 +18,7 @@
  */
 import { Signature, Transaction, accessListify, getAddress, getBytes, hexlify, toBeArray } from 'ethers';
 import type { AccessListish, BigNumberish, BytesLike, TransactionLike } from 'ethers';
-import { TrezorError, invalidParameter } from '../errors.js';
+import { TrezorError, describeValue, invalidParameter } from '../errors.js';
 
 /** Largest chain id for which the firmware returns the full EIP-155 `v`: ⌊(2³² − 1 − 36) / 2⌋. */
 export const MAX_CHAIN_ID_FULL_V = /* @__PURE__ */ BigInt(2147483629);
@@ -247,7 +247,7 @@ function optionalQuantity(value: BigNumberish | null | undefined, field: string)
     if (typeof value === 'number' && !Number.isSafeInteger(value)) throw new Error('unsafe');
     out = typeof value === 'bigint' ? value : BigInt(value as number | string);
   } catch {
-    throw invalidParameter(field, `expected a non-negative integer (bigint, safe number or numeric string), got ${describe(value)}`);
+    throw invalidParameter(field, `expected a non-negative integer (bigint, safe number or numeric string), got ${describeValue(value)}`);
   }
   if (out < BigInt(0)) throw invalidParameter(field, 'must not be negative');
   if (out > MAX_UINT256) throw invalidParameter(field, 'does not fit in 256 bits');
@@ -258,7 +258,7 @@ function bytesField(value: BytesLike, field: string): Uint8Array {
   try {
     return getBytes(value);
   } catch {
-    throw invalidParameter(field, `expected 0x-prefixed hex or a Uint8Array, got ${describe(value)}`);
+    throw invalidParameter(field, `expected 0x-prefixed hex or a Uint8Array, got ${describeValue(value)}`);
   }
 }
 
@@ -266,7 +266,7 @@ function addressField(value: string, field: string): string {
   try {
     return getAddress(value);
   } catch {
-    throw invalidParameter(field, `not a valid address (or its EIP-55 checksum is wrong): ${describe(value)}`);
+    throw invalidParameter(field, `not a valid address (or its EIP-55 checksum is wrong): ${describeValue(value)}`);
   }
 }
 
@@ -277,10 +277,4 @@ function accessListField(value: AccessListish | null | undefined) {
   } catch {
     throw invalidParameter('tx.accessList', 'expected [{ address, storageKeys: [32-byte hex…] }]');
   }
-}
-
-function describe(value: unknown): string {
-  if (typeof value === 'string') return JSON.stringify(value.length > 80 ? `${value.slice(0, 80)}…` : value);
-  if (value instanceof Uint8Array) return `Uint8Array(${value.length})`;
-  return typeof value === 'object' ? Object.prototype.toString.call(value) : String(value);
 }
