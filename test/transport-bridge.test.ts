@@ -200,6 +200,28 @@ describe('bridge: enumerate and Origin', () => {
     expect(new Headers(seen[0]).has('origin')).toBe(false);
   });
 
+  it('stops reading a reply longer than the largest message (ProtocolError), instead of buffering it all', async () => {
+    const MiB = 1024 * 1024;
+    let sent = 0;
+    const spaces = new Uint8Array(MiB).fill(0x20);
+    const body = new ReadableStream<Uint8Array>({
+      pull(controller) {
+        // 40 MiB of valid JSON: "[", spaces, "]".
+        if (sent === 0) controller.enqueue(new TextEncoder().encode('['));
+        if (sent < 40) controller.enqueue(spaces);
+        else {
+          controller.enqueue(new TextEncoder().encode(']'));
+          controller.close();
+        }
+        sent++;
+      },
+    });
+    const fetchHuge: typeof fetch = async () => new Response(body, { status: 200 });
+    const error = await bridge({ url: fake.url, fetch: fetchHuge }).enumerate().catch((e) => e);
+    expect(error).toMatchObject({ name: 'TrezorError', code: 'ProtocolError' });
+    expect(sent).toBeLessThan(40);
+  });
+
   it('reports a Bridge that is not running as NotSupported', async () => {
     const url = fake.url;
     await fake.stop();

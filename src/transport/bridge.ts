@@ -44,6 +44,37 @@ interface BridgeDevice {
 
 type Reply = { ok: true; text: string } | { ok: false; status: number; error: string };
 
+/**
+ * Largest reply body read: the hex of the largest message the v1 decoder accepts (16 MiB) with
+ * its 6-byte header, and some room. A longer reply is not read to its end (ProtocolError).
+ */
+const MAX_REPLY_BYTES = 2 * (16 * 1024 * 1024 + 6) + 64;
+
+/** The body as text, or undefined as soon as it is known to exceed `max` bytes. */
+async function boundedText(response: Response, max: number, signal?: AbortSignal): Promise<string | undefined> {
+  const declared = Number(response.headers?.get('content-length') ?? Number.NaN);
+  const body = response.body;
+  if (declared > max) {
+    await body?.cancel().catch(() => undefined);
+    return undefined;
+  }
+  if (!body) return withSignal(response.text(), signal);
+  const reader = body.getReader();
+  const decoder = new TextDecoder();
+  let text = '';
+  let size = 0;
+  for (;;) {
+    const { done, value } = await withSignal(reader.read(), signal);
+    if (done) return text + decoder.decode();
+    size += value.byteLength;
+    if (size > max) {
+      await reader.cancel().catch(() => undefined);
+      return undefined;
+    }
+    text += decoder.decode(value, { stream: true });
+  }
+}
+
 /** A Bridge error text as a TrezorError; `fatal` ones end the connection. */
 function bridgeError(text: string): { error: TrezorError; fatal: boolean } {
   if (/device disconnected during action|device not found|closed device|disconnected/i.test(text)) {
@@ -80,7 +111,8 @@ export function bridge({ url = 'http://127.0.0.1:21325', fetch: fetchFn = global
       if (signal?.aborted) throw abortReason(signal);
       throw new TrezorError('NotSupported', `Trezor Bridge is not reachable at ${base}`, { cause: error });
     }
-    const text = await withSignal(response.text(), signal);
+    const text = await boundedText(response, MAX_REPLY_BYTES, signal);
+    if (text === undefined) return { ok: false, status: response.status, error: `reply longer than ${MAX_REPLY_BYTES} bytes` };
     if (response.status === 403) {
       throw new TrezorError('NotSupported', `Trezor Bridge refused this origin (${headers['Origin'] ?? 'set by the browser'}): it only accepts trezor.io and localhost origins`);
     }
