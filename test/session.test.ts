@@ -364,6 +364,27 @@ describe('session: cancel, failures, unplug', () => {
     expect(errors).toEqual([]);
   });
 
+  it('close() while a call waits for the user cancels it on the device instead of waiting forever', async () => {
+    const { transport, errors } = device(async (d) => {
+      await d.expect('Ping');
+      d.send('ButtonRequest', { code: 'ButtonRequest_ProtectCall' });
+      await d.expect('ButtonAck');
+      await d.expect('Cancel'); // the user never presses: only the Cancel ends the wait
+      d.send('Failure', { code: 'Failure_ActionCancelled', message: 'Cancelled' });
+    });
+    let pressed: () => void = () => undefined;
+    const waiting = new Promise<void>((resolve) => (pressed = resolve));
+    const trezor = await connect({ transport, ui: { button: () => pressed() }, sessionId: null });
+    const call = caught(trezor.ping('x', { buttonProtection: true }));
+    await waiting;
+    const closed = trezor.close().then(() => 'closed');
+    const late = new Promise((resolve) => setTimeout(() => resolve('still waiting'), 1000));
+    expect(await Promise.race([closed, late])).toBe('closed');
+    expect((await call).code).toBe('ActionCancelled');
+    expect((await caught(trezor.ping('after'))).code).toBe('DeviceDisconnected');
+    expect(errors).toEqual([]);
+  });
+
   it('maps Failure codes to TrezorError codes', async () => {
     const cases = [
       ['Failure_ActionCancelled', 'ActionCancelled'],

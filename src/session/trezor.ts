@@ -61,6 +61,8 @@ export class Trezor {
   private readonly ui: UiHandlers;
   private queue: Promise<unknown> = Promise.resolve();
   private closed = false;
+  /** Aborted by close(): a call still in flight cancels on the device instead of waiting for the user. */
+  private readonly closing = new AbortController();
   private readonly listeners: { [K in keyof EventMap]: Set<(e: EventMap[K]) => void> } = {
     button: new Set(),
     disconnect: new Set(),
@@ -169,11 +171,16 @@ export class Trezor {
     return this.features;
   }
 
-  /** Release the device. Further calls reject with DeviceDisconnected. */
+  /**
+   * Release the device. A call in flight is cancelled on the device (it rejects with
+   * ActionCancelled, or Timeout if the device does not answer the Cancel); further calls reject
+   * with DeviceDisconnected.
+   */
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
     this.stopWatching();
+    this.closing.abort();
     await this.queue;
     await this.connection.close();
   }
@@ -271,6 +278,7 @@ export class Trezor {
     };
     const onAbort = () => void sendCancel();
     signal?.addEventListener('abort', onAbort, { once: true });
+    this.closing.signal.addEventListener('abort', onAbort, { once: true });
     try {
       await this.send(name, message);
       for (;;) {
@@ -359,6 +367,7 @@ export class Trezor {
     } finally {
       clearTimeout(timer);
       signal?.removeEventListener('abort', onAbort);
+      this.closing.signal.removeEventListener('abort', onAbort);
       uiAbort.abort();
     }
   }
