@@ -385,6 +385,22 @@ describe('session: cancel, failures, unplug', () => {
     expect(errors).toEqual([]);
   });
 
+  it('an explicit Cancel the device never answers ends in Timeout after the drain time, not never', async () => {
+    const { transport } = device(async (d) => {
+      await d.expect('Cancel'); // and silence
+    });
+    const trezor = await connect({ transport, sessionId: null });
+    vi.useFakeTimers();
+    try {
+      const result = caught(trezor.call('Cancel', {}));
+      await vi.advanceTimersByTimeAsync(10_001);
+      const settled = await Promise.race([result, Promise.resolve('pending')]);
+      expect((settled as { code?: string }).code).toBe('Timeout');
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
   it('maps Failure codes to TrezorError codes', async () => {
     const cases = [
       ['Failure_ActionCancelled', 'ActionCancelled'],

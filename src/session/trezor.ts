@@ -280,7 +280,9 @@ export class Trezor {
     signal?.addEventListener('abort', onAbort, { once: true });
     this.closing.signal.addEventListener('abort', onAbort, { once: true });
     try {
-      await this.send(name, message);
+      // A Cancel the caller sends itself waits for its Failure no longer than an abort's does.
+      if (name === 'Cancel') await sendCancel();
+      else await this.send(name, message);
       for (;;) {
         const reply = await this.receive(deadline);
         if (cancelSent) {
