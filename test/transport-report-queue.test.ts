@@ -1,6 +1,7 @@
 // ReportQueue, the buffer behind the UDP, WebHID and in-memory transports: FIFO to waiting
 // readers, and bounded — a peer that floods reports nobody reads fails the queue (ProtocolError).
 import { describe, expect, it } from 'vitest';
+import { DEFAULT_MAX_LENGTH, encodeReports, reportCount } from '../src/protocol/v1.js';
 import { MAX_QUEUED_REPORTS, ReportQueue } from '../src/transport/abort.js';
 
 const report = (n: number) => new Uint8Array(64).fill(n);
@@ -24,7 +25,10 @@ describe('ReportQueue', () => {
     await expect(queue.shift()).rejects.toMatchObject({ name: 'TrezorError', code: 'ProtocolError' });
   });
 
-  it('the default limit is 16 MiB of reports', () => {
-    expect(MAX_QUEUED_REPORTS * 64).toBe(16 * 1024 * 1024);
+  it('the default limit holds the largest message the decoder accepts, sent all at once', () => {
+    expect(MAX_QUEUED_REPORTS).toBe(reportCount(DEFAULT_MAX_LENGTH));
+    const queue = new ReportQueue();
+    for (const r of encodeReports(17, new Uint8Array(DEFAULT_MAX_LENGTH))) queue.push(r);
+    expect(queue.failed).toBe(false);
   });
 });

@@ -38,11 +38,12 @@ export function withSignal<T>(promise: Promise<T>, signal?: AbortSignal): Promis
 }
 
 /**
- * Reports a queue holds for a reader at most: 16 MiB of 64-byte reports, as much as the largest
- * message the v1 decoder accepts. A device (or a UDP peer) that sends more while nobody reads
- * is misbehaving; its queue fails instead of growing without bound.
+ * Reports a queue holds for a reader at most: as many as the largest message the v1 decoder
+ * accepts (16 MiB: a 55-byte first report, then 63 bytes each), which may arrive all at once.
+ * A device (or a UDP peer) that sends more while nobody reads is misbehaving; its queue fails
+ * instead of growing without bound.
  */
-export const MAX_QUEUED_REPORTS = 262_144;
+export const MAX_QUEUED_REPORTS = 1 + Math.ceil((16 * 1024 * 1024 - 55) / 63);
 
 /**
  * FIFO of reports with waiting readers; `fail` rejects current and future reads.
