@@ -16,6 +16,18 @@ describe('ReportQueue', () => {
     expect((await queue.shift())[0]).toBe(2);
   });
 
+  it('pushError rejects one read only, queued or awaited (a failed Bridge call)', async () => {
+    const queue = new ReportQueue();
+    const waiting = queue.shift();
+    queue.pushError(new Error('first'));
+    await expect(waiting).rejects.toThrow('first');
+    queue.pushError(new Error('second'));
+    queue.push(report(7));
+    await expect(queue.shift()).rejects.toThrow('second');
+    expect((await queue.shift())[0]).toBe(7);
+    expect(queue.failed).toBe(false);
+  });
+
   it('holds at most its limit of unread reports, then fails every read with ProtocolError', async () => {
     const queue = new ReportQueue(3);
     for (let i = 0; i < 3; i++) queue.push(report(i));

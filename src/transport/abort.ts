@@ -50,7 +50,8 @@ export const MAX_QUEUED_REPORTS = 1 + Math.ceil((16 * 1024 * 1024 - 55) / 63);
  * @example const queue = new ReportQueue(); socket.on('message', (d) => queue.push(d)); await queue.shift(signal)
  */
 export class ReportQueue {
-  private readonly items: Uint8Array[] = [];
+  /** Reports, and one-shot errors that reject a single read (see {@link pushError}). */
+  private readonly items: (Uint8Array | { error: unknown })[] = [];
   private readonly waiters: { resolve: (r: Uint8Array) => void; reject: (e: unknown) => void }[] = [];
   private readonly limit: number;
   private error: unknown;
@@ -60,10 +61,21 @@ export class ReportQueue {
   }
 
   push(report: Uint8Array): void {
+    this.deliver(report);
+  }
+
+  /** Reject the next read, and only that one, with `error` (a failed exchange, not a dead link). */
+  pushError(error: unknown): void {
+    this.deliver({ error });
+  }
+
+  private deliver(item: Uint8Array | { error: unknown }): void {
     if (this.error !== undefined) return;
     const waiter = this.waiters.shift();
-    if (waiter) waiter.resolve(report);
-    else if (this.items.length < this.limit) this.items.push(report);
+    if (waiter) {
+      if (item instanceof Uint8Array) waiter.resolve(item);
+      else waiter.reject(item.error);
+    } else if (this.items.length < this.limit) this.items.push(item);
     else {
       this.items.length = 0; // drop what is held: the stream is unusable anyway
       this.fail(protocolError(`more than ${this.limit} reports arrived with nobody reading them`));
@@ -83,7 +95,7 @@ export class ReportQueue {
 
   shift(signal?: AbortSignal): Promise<Uint8Array> {
     const item = this.items.shift();
-    if (item) return Promise.resolve(item);
+    if (item) return item instanceof Uint8Array ? Promise.resolve(item) : Promise.reject(item.error);
     if (this.error !== undefined) return Promise.reject(this.error);
     if (signal?.aborted) return Promise.reject(abortReason(signal));
     return new Promise<Uint8Array>((resolve, reject) => {

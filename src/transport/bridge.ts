@@ -18,7 +18,7 @@
 import { TrezorError } from '../errors.js';
 import { encodeBridge, decodeBridge } from '../protocol/bridge.js';
 import { completedMessage, decodeReport, encodeReports, type DecodeState } from '../protocol/v1.js';
-import { abortReason, disconnected, notifyAll, withSignal } from './abort.js';
+import { ReportQueue, abortReason, disconnected, notifyAll, withSignal } from './abort.js';
 import type { DeviceDescriptor, Transport, TransportConnection } from './types.js';
 
 /** Origin sent from Node: accepted by trezord-go (localhost:8xxx) and the Node bridge (localhost). */
@@ -186,12 +186,9 @@ export function bridge({ url = 'http://127.0.0.1:21325', fetch: fetchFn = global
 
 type Post = (path: string, body: string | undefined, signal?: AbortSignal) => Promise<Reply>;
 
-/** Incoming reports plus one-shot errors (a failed call rejects one read, not all later ones). */
-type Item = Uint8Array | { error: unknown };
-
 function openSession(post: Post, session: string, onReleased: () => void): TransportConnection {
-  const items: Item[] = [];
-  const waiters: { resolve(r: Uint8Array): void; reject(e: unknown): void }[] = [];
+  // Incoming reports, plus one-shot errors: a failed call rejects one read, not all later ones.
+  const queue = new ReportQueue();
   const listeners = new Set<() => void>();
   const stopCalls = new AbortController(); // cancels a pending /call on close
   const sessionPath = encodeURIComponent(session);
@@ -200,18 +197,10 @@ function openSession(post: Post, session: string, onReleased: () => void): Trans
   let callInFlight = false;
   let closing: Promise<void> | undefined;
 
-  const deliver = (item: Item) => {
-    if (failure !== undefined) return;
-    const waiter = waiters.shift();
-    if (!waiter) items.push(item);
-    else if (item instanceof Uint8Array) waiter.resolve(item);
-    else waiter.reject(item.error);
-  };
-
   const fail = (error: unknown) => {
     if (failure !== undefined) return;
     failure = error;
-    for (const waiter of waiters.splice(0)) waiter.reject(error);
+    queue.fail(error);
   };
 
   const lost = (error: TrezorError) => {
@@ -228,17 +217,17 @@ function openSession(post: Post, session: string, onReleased: () => void): Trans
         if (!reply.ok) {
           const { error, fatal } = bridgeError(reply.error);
           if (fatal) lost(error);
-          else deliver({ error });
+          else queue.pushError(error);
           return;
         }
         let message;
         try {
           message = decodeBridge(reply.text);
         } catch (error) {
-          deliver({ error });
+          queue.pushError(error);
           return;
         }
-        for (const report of encodeReports(message.type, message.payload)) deliver(report);
+        for (const report of encodeReports(message.type, message.payload)) queue.push(report);
       },
       (error: unknown) => {
         callInFlight = false;
@@ -249,31 +238,7 @@ function openSession(post: Post, session: string, onReleased: () => void): Trans
   };
 
   return {
-    read(signal) {
-      const item = items.shift();
-      if (item) return item instanceof Uint8Array ? Promise.resolve(item) : Promise.reject(item.error);
-      if (failure !== undefined) return Promise.reject(failure);
-      if (signal?.aborted) return Promise.reject(abortReason(signal));
-      return new Promise<Uint8Array>((resolve, reject) => {
-        const onAbort = () => {
-          const i = waiters.indexOf(waiter);
-          if (i >= 0) waiters.splice(i, 1);
-          reject(abortReason(signal!));
-        };
-        const waiter = {
-          resolve: (r: Uint8Array) => {
-            signal?.removeEventListener('abort', onAbort);
-            resolve(r);
-          },
-          reject: (e: unknown) => {
-            signal?.removeEventListener('abort', onAbort);
-            reject(e);
-          },
-        };
-        signal?.addEventListener('abort', onAbort, { once: true });
-        waiters.push(waiter);
-      });
-    },
+    read: (signal) => queue.shift(signal),
 
     async write(report, signal) {
       if (failure !== undefined) throw failure;
