@@ -145,8 +145,8 @@ export function createEip1193Provider(parameters: CreateEip1193ProviderParameter
       }
       case 'eth_signTypedData_v4': {
         const [address, data] = params;
+        const typed = parseTypedData(data); // before the device is asked for the account
         await requireAccount(address, 'eth_signTypedData_v4 address');
-        const typed = parseTypedData(data);
         return signTypedData(trezor, { path: signer.path, ...typed, ...(parameters.definitions ? { definitions: parameters.definitions } : {}) });
       }
       case 'eth_signTransaction':
