@@ -149,17 +149,6 @@ const PURPOSE_SCRIPT_TYPE: Readonly<Record<number, ScriptType>> = /* @__PURE__ *
 });
 
 /**
- * The path purpose (BIP-43) of a script type: 44, 49, 84 or 86.
- * @example SCRIPT_TYPE_PURPOSE.p2wpkh // 84
- */
-export const SCRIPT_TYPE_PURPOSE: Readonly<Record<ScriptType, number>> = /* @__PURE__ */ Object.freeze({
-  p2pkh: 44,
-  'p2sh-p2wpkh': 49,
-  p2wpkh: 84,
-  p2tr: 86,
-});
-
-/**
  * The script type a path's purpose implies (m/44' p2pkh, m/49' p2sh-p2wpkh, m/84' p2wpkh,
  * m/86' p2tr), or undefined for any other path.
  * @example scriptTypeFromPath([0x80000054, 0x80000000, 0x80000000]) // 'p2wpkh'

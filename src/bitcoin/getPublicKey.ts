@@ -18,7 +18,7 @@
 import { TrezorError, invalidParameter } from '../errors.js';
 import { HARDENED, formatPath, parsePath, type Path } from '../path.js';
 import { expectType, type Trezor } from '../session/trezor.js';
-import { INPUT_SCRIPT_TYPE, getCoin, requireTaproot, resolveScriptType, scriptTypeFromPath, xpubVersionFor, type ScriptType } from './coins.js';
+import { INPUT_SCRIPT_TYPE, getCoin, requireTaproot, resolveScriptType, scriptTypeFromPath, xpubVersionFor, type CoinInfo, type ScriptType } from './coins.js';
 import { encodeXpub } from './xpub.js';
 
 export interface GetPublicKeyParameters {
@@ -53,8 +53,8 @@ export interface GetPublicKeyReturnType {
   scriptType: ScriptType;
 }
 
-function optionalScriptType(addressN: number[], scriptType: ScriptType | undefined, coinName: string | undefined): ScriptType {
-  const coin = getCoin(coinName);
+/** The script type for the key's version bytes; a path outside 44/49/84/86 without one gets the plain version. */
+function optionalScriptType(addressN: number[], scriptType: ScriptType | undefined, coin: CoinInfo): ScriptType {
   if (scriptType === undefined && scriptTypeFromPath(addressN) === undefined) return 'p2pkh';
   return resolveScriptType(addressN, scriptType, coin);
 }
@@ -67,7 +67,7 @@ export async function getPublicKey(trezor: Trezor, params: GetPublicKeyParameter
   const { path, coin: coinName, scriptType, ignoreXpubMagic, show, signal } = params ?? ({} as GetPublicKeyParameters);
   const coin = getCoin(coinName);
   const addressN = parsePath(path);
-  const type = optionalScriptType(addressN, scriptType, coinName);
+  const type = optionalScriptType(addressN, scriptType, coin);
   if (type === 'p2tr') requireTaproot(trezor.features, 'Taproot extended public keys');
   const answer = await trezor.call(
     'GetPublicKey',
