@@ -117,6 +117,31 @@ describe('session: connect and calls', () => {
     expect(errors).toEqual([]);
   });
 
+  it('an async ui.button or button listener that rejects neither breaks the call nor leaks an unhandled rejection', async () => {
+    const unhandled: unknown[] = [];
+    const onUnhandled = (reason: unknown) => unhandled.push(reason);
+    process.on('unhandledRejection', onUnhandled);
+    try {
+      const { transport, errors } = device(async (d) => {
+        await d.expect('Ping');
+        d.send('ButtonRequest', { code: 'ButtonRequest_ProtectCall' });
+        await d.expect('ButtonAck');
+        d.send('Success', { message: 'ok' });
+      });
+      const failing = async () => {
+        throw new Error('app bug');
+      };
+      const trezor = await connect({ transport, ui: { button: failing }, sessionId: null });
+      trezor.on('button', failing);
+      expect(await trezor.ping('ok', { buttonProtection: true })).toBe('ok');
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      expect(unhandled).toEqual([]);
+      expect(errors).toEqual([]);
+    } finally {
+      process.off('unhandledRejection', onUnhandled);
+    }
+  });
+
   it('runs queued calls one at a time, in order', async () => {
     const order: string[] = [];
     const { transport } = device(async (d) => {

@@ -41,7 +41,7 @@ import { RawPSBTV0, RawPSBTV2 } from '@scure/btc-signer/psbt.js';
 import { RawWitness } from '@scure/btc-signer/script.js';
 import { TrezorError, invalidParameter, protocolError } from '../errors.js';
 import type { MessageMap, PrevInput, PrevOutput, PrevTx, TxInput, TxOutput } from '../messages/index.js';
-import { cancelOnHostError, expectType, type CallFn, type Trezor } from '../session/trezor.js';
+import { cancelOnHostError, expectType, invokeCallback, type CallFn, type Trezor } from '../session/trezor.js';
 import { keyScript, scriptAddress } from './address.js';
 import { CHANGE_SCRIPT_TYPE, INPUT_SCRIPT_TYPE, getCoin, requireTaproot, type CoinInfo, type ScriptType } from './coins.js';
 import { Sighasher, compactSize, serializeOutput, sha256d, txidOf, u32, type SighashInput } from './sighash.js';
@@ -215,15 +215,8 @@ function isTaprootScript(script: Uint8Array): boolean {
 export async function signPsbt(trezor: Trezor, psbt: PsbtSource, options: SignPsbtParameters = {}): Promise<SignPsbtReturnType> {
   const coin = getCoin(options.coin);
   const { signal } = options;
-  const onProgress = options.onProgress
-    ? (progress: SignPsbtProgress) => {
-        try {
-          options.onProgress!(progress);
-        } catch {
-          // A progress listener's bug must not break the exchange with the device.
-        }
-      }
-    : undefined;
+  // A progress listener's bug (a throw, a rejected promise) must not break the exchange.
+  const onProgress = options.onProgress ? (progress: SignPsbtProgress) => invokeCallback(options.onProgress, progress) : undefined;
   if (options.amountUnit !== undefined && !['BITCOIN', 'MILLIBITCOIN', 'MICROBITCOIN', 'SATOSHI'].includes(options.amountUnit)) {
     throw invalidParameter('amountUnit', 'expected BITCOIN, MILLIBITCOIN, MICROBITCOIN or SATOSHI');
   }

@@ -22,7 +22,7 @@ import { getAddress as checksumAddress, getBytes, isHexString, toUtf8Bytes } fro
 import type { Provider, TransactionRequest } from 'ethers';
 import { isTrezorError } from '../errors.js';
 import type { Path } from '../path.js';
-import type { Trezor } from '../session/trezor.js';
+import { invokeCallback, type Trezor } from '../session/trezor.js';
 import { signTypedData, type EthereumDefinitions } from './device.js';
 import { TrezorSigner } from './signer.js';
 
@@ -87,14 +87,9 @@ export function createEip1193Provider(parameters: CreateEip1193ProviderParameter
   const listeners = new Map<string, Set<(...args: unknown[]) => void>>();
   let account: string | undefined;
 
+  // A listener's bug (a throw, a rejected promise) must not break the provider.
   const emit = (event: Eip1193Event, ...args: unknown[]) => {
-    for (const listener of listeners.get(event) ?? []) {
-      try {
-        listener(...args);
-      } catch {
-        // A listener's bug must not break the provider.
-      }
-    }
+    for (const listener of listeners.get(event) ?? []) invokeCallback(listener, ...args);
   };
   // The device's disconnect event is watched only while someone listens for the provider's, so
   // a provider that is dropped is not kept alive by the Trezor's listener set.

@@ -186,13 +186,7 @@ export class Trezor {
   }
 
   private emit<K extends keyof EventMap>(event: K, value: EventMap[K]): void {
-    for (const listener of this.listeners[event]) {
-      try {
-        listener(value);
-      } catch {
-        // A listener's bug must not break the call loop.
-      }
-    }
+    for (const listener of this.listeners[event]) invokeCallback(listener, value);
   }
 
   /**
@@ -302,11 +296,7 @@ export class Trezor {
             if (reply.message.pages !== undefined) info.pages = reply.message.pages;
             if (reply.message.name !== undefined) info.name = reply.message.name;
             this.emit('button', info);
-            try {
-              this.ui.button?.(info);
-            } catch {
-              // UI errors do not stop the device flow.
-            }
+            invokeCallback(this.ui.button, info);
             // A listener may have aborted the call: then Cancel answers this request instead.
             if (!cancelSent) await this.send('ButtonAck', {});
             continue;
@@ -428,6 +418,23 @@ export async function cancelOnHostError<T>(call: CallFn, flow: (call: CallFn) =>
   } catch (e) {
     if (!deviceError) await call('Cancel', {}).catch(() => undefined);
     throw e;
+  }
+}
+
+/**
+ * Call an application callback (event listener, button hint, progress report) for its side
+ * effects only: a throw, or the rejection of a promise it returns (an async listener), is
+ * swallowed, so the application's bug neither breaks a device exchange nor surfaces as an
+ * unhandled rejection.
+ * @example invokeCallback(options.onProgress, { phase: 'input', index: 0, total: 2 })
+ */
+export function invokeCallback<A extends unknown[]>(callback: ((...args: A) => unknown) | undefined, ...args: A): void {
+  if (!callback) return;
+  try {
+    const result = callback(...args);
+    if (typeof (result as PromiseLike<unknown> | undefined)?.then === 'function') (result as PromiseLike<unknown>).then(undefined, () => undefined);
+  } catch {
+    // ignored: see above
   }
 }
 
