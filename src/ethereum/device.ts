@@ -138,6 +138,10 @@ export async function getPublicKey(trezor: Trezor, parameters: GetPublicKeyParam
   if (!node?.public_key || node.public_key.length !== 33 || !node.chain_code) {
     throw new TrezorError('ProtocolError', 'EthereumPublicKey without a 33-byte public key');
   }
+  const last = addressN[addressN.length - 1];
+  if (node.depth !== addressN.length || (last !== undefined && node.child_num !== last)) {
+    throw new TrezorError('VerificationFailed', `The device returned the key of another node (depth ${node.depth}) than the requested path`);
+  }
   const publicKey = hexlify(node.public_key);
   return {
     xpub: answer.xpub,
