@@ -100,6 +100,19 @@ async function emulator() {
 }
 
 describe('udp', () => {
+  it('a port outside 1..65535 is InvalidParameters before any socket is made', async () => {
+    for (const port of [0, 70000, 1.5]) {
+      let thrown: unknown;
+      try {
+        udp({ port });
+      } catch (e) {
+        thrown = e;
+      }
+      expect(isTrezorError(thrown, 'InvalidParameters')).toBe(true);
+      expect(isTrezorError(await pingUdp('127.0.0.1', port, 50).catch((e: unknown) => e), 'InvalidParameters')).toBe(true);
+    }
+  });
+
   it('enumerate finds a listening emulator and names it udp:host:port', async () => {
     const emu = await emulator();
     const transport = udp({ port: emu.port });

@@ -10,7 +10,7 @@
  * Wire port 21324, debug link on 21325 (shared PROTOCOL.md §4.3).
  */
 import { createSocket, type Socket } from 'node:dgram';
-import { TrezorError } from '../errors.js';
+import { TrezorError, describeValue, invalidParameter } from '../errors.js';
 import { ReportQueue, abortReason, disconnected, notifyAll, withSignal } from './abort.js';
 import type { Transport, TransportConnection } from './types.js';
 
@@ -22,6 +22,13 @@ function isPong(datagram: Uint8Array): boolean {
   if (datagram.length !== PONG.length) return false;
   for (let i = 0; i < PONG.length; i++) if (datagram[i] !== PONG.charCodeAt(i)) return false;
   return true;
+}
+
+/** InvalidParameters for a port that is not 1..65535 (node:dgram would throw a RangeError). */
+function checkPort(port: unknown, field = 'port'): void {
+  if (typeof port !== 'number' || !Number.isInteger(port) || port < 1 || port > 65535) {
+    throw invalidParameter(field, `expected an integer 1..65535, got ${describeValue(port)}`);
+  }
 }
 
 function socketFor(host: string): Socket {
@@ -44,6 +51,11 @@ export interface UdpOptions {
  * @example if (await pingUdp('127.0.0.1', 21324, 500)) console.log('emulator is up')
  */
 export function pingUdp(host = '127.0.0.1', port = 21324, timeoutMs = 500, signal?: AbortSignal): Promise<boolean> {
+  try {
+    checkPort(port);
+  } catch (error) {
+    return Promise.reject(error);
+  }
   if (signal?.aborted) return Promise.reject(abortReason(signal));
   const socket = socketFor(host);
   return new Promise<boolean>((resolve, reject) => {
@@ -90,6 +102,7 @@ interface UdpLink {
  * @example const trezor = await connect({ transport: udp({ port: 21324 }) })
  */
 export function udp({ host = '127.0.0.1', port = 21324, pingTimeout = 500 }: UdpOptions = {}): Transport {
+  checkPort(port);
   const path = `udp:${host}:${port}`;
   /** Open connections by path, so enumerate() can probe through them. */
   const open = new Map<string, UdpLink>();
