@@ -93,6 +93,11 @@ export class ReportQueue {
     return this.error !== undefined;
   }
 
+  /** True while a read waits for a report (WebUSB starts a transfer only then). */
+  get waiting(): boolean {
+    return this.waiters.length > 0;
+  }
+
   shift(signal?: AbortSignal): Promise<Uint8Array> {
     const item = this.items.shift();
     if (item) return item instanceof Uint8Array ? Promise.resolve(item) : Promise.reject(item.error);

@@ -14,7 +14,7 @@
  * future read at once, even if the platform never settles the transfer.
  */
 import { TrezorError, isTrezorError, protocolError } from '../errors.js';
-import { abortReason, chooserError, disconnected, errorName, errorText, notifyAll, withSignal } from './abort.js';
+import { ReportQueue, chooserError, disconnected, errorName, errorText, notifyAll, withSignal } from './abort.js';
 import type { DeviceDescriptor, Transport, TransportConnection } from './types.js';
 
 /** Vendor id of Trezor WebUSB devices (pid.codes); source: trezor-firmware legacy/firmware/usb.c. */
@@ -219,11 +219,6 @@ function activeConfiguration(device: WebUsbDeviceLike): WebUsbDeviceLike['config
   }
 }
 
-interface Waiter {
-  resolve(report: Uint8Array): void;
-  reject(error: unknown): void;
-}
-
 async function openDevice(usb: WebUsbLike, device: WebUsbDeviceLike, signal?: AbortSignal): Promise<TransportConnection> {
   // Two connections in one page would both succeed (WebUSB claims are per page) and then
   // steal each other's reports, so a claim we already hold counts as busy.
@@ -254,8 +249,8 @@ async function openDevice(usb: WebUsbLike, device: WebUsbDeviceLike, signal?: Ab
     throw error;
   }
 
-  const reports: Uint8Array[] = [];
-  const waiters: Waiter[] = [];
+  // Reports for readers; a transfer runs only while one waits (see the header).
+  const queue = new ReportQueue();
   const listeners = new Set<() => void>();
   let failure: unknown; // set once: unplugged or closed; every read/write rejects with it
   let pumping = false;
@@ -269,7 +264,7 @@ async function openDevice(usb: WebUsbLike, device: WebUsbDeviceLike, signal?: Ab
     failure = error;
     rejectGone(error);
     usb.removeEventListener('disconnect', onUsbDisconnect);
-    for (const waiter of waiters.splice(0)) waiter.reject(error);
+    queue.fail(error);
   };
 
   const unplugged = (error: TrezorError) => {
@@ -310,16 +305,12 @@ async function openDevice(usb: WebUsbLike, device: WebUsbDeviceLike, signal?: Ab
   }
 
   function pump(): void {
-    if (pumping || failure !== undefined || waiters.length === 0) return;
+    if (pumping || failure !== undefined || !queue.waiting) return;
     pumping = true;
     transferReport().then(
       (report) => {
         pumping = false;
-        if (report && failure === undefined) {
-          const waiter = waiters.shift();
-          if (waiter) waiter.resolve(report);
-          else reports.push(report);
-        }
+        if (report && failure === undefined) queue.push(report); // a reader that gave up leaves it queued
         pump();
       },
       (error: TrezorError) => {
@@ -328,7 +319,7 @@ async function openDevice(usb: WebUsbLike, device: WebUsbDeviceLike, signal?: Ab
         if (error.code === 'DeviceDisconnected') unplugged(error);
         else {
           unproductive = 0;
-          waiters.shift()?.reject(error);
+          if (queue.waiting) queue.pushError(error); // the oldest waiting read fails, no later one
           pump();
         }
       },
@@ -339,30 +330,9 @@ async function openDevice(usb: WebUsbLike, device: WebUsbDeviceLike, signal?: Ab
 
   return {
     read(signal) {
-      const queued = reports.shift();
-      if (queued) return Promise.resolve(queued);
-      if (failure !== undefined) return Promise.reject(failure);
-      if (signal?.aborted) return Promise.reject(abortReason(signal));
-      return new Promise<Uint8Array>((resolve, reject) => {
-        const onAbort = () => {
-          const i = waiters.indexOf(waiter);
-          if (i >= 0) waiters.splice(i, 1);
-          reject(abortReason(signal!));
-        };
-        const waiter: Waiter = {
-          resolve: (report) => {
-            signal?.removeEventListener('abort', onAbort);
-            resolve(report);
-          },
-          reject: (error) => {
-            signal?.removeEventListener('abort', onAbort);
-            reject(error);
-          },
-        };
-        signal?.addEventListener('abort', onAbort, { once: true });
-        waiters.push(waiter);
-        pump();
-      });
+      const report = queue.shift(signal);
+      pump();
+      return report;
     },
 
     async write(report, signal) {
