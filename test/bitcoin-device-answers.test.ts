@@ -1,7 +1,10 @@
 // Malformed answers from the device are VerificationFailed: the caller's parameters were fine,
 // so they must surface neither as InvalidParameters nor as a plain RangeError.
+import { secp256k1 } from '@noble/curves/secp256k1.js';
 import { describe, expect, it } from 'vitest';
-import { getPublicKey, signMessage } from '../src/bitcoin/index.js';
+import { keyScript, scriptAddress } from '../src/bitcoin/address.js';
+import { COINS } from '../src/bitcoin/coins.js';
+import { getPublicKey, messageDigest, signMessage } from '../src/bitcoin/index.js';
 import { connect } from '../src/session/connect.js';
 import { features, scriptedTransport, type ScriptedDevice } from './support/scripted-device.js';
 
@@ -36,6 +39,19 @@ describe('bitcoin: malformed device answers are VerificationFailed', () => {
     const trezor = await connected(async (d) => {
       await d.expect('SignMessage');
       d.send('MessageSignature', { address: 'bc1qannfxke2tfd4l7vhepehpvt05y83v3qsf6nfkk', signature: new Uint8Array(64) });
+    });
+    expect(await codeOf(signMessage(trezor, { path: "m/84'/0'/0'/0/0", message: 'hi' }))).toBe('VerificationFailed');
+  });
+
+  it('signMessage: a valid signature, but by a P2PKH address when P2WPKH was asked for', async () => {
+    const key = new Uint8Array(32).fill(7);
+    const publicKey = secp256k1.getPublicKey(key, true);
+    const recovered = secp256k1.sign(messageDigest(COINS.Bitcoin, new TextEncoder().encode('hi')), key, { prehash: false, format: 'recovered' });
+    const signature = Uint8Array.of(31 + recovered[0]!, ...recovered.subarray(1)); // compressed P2PKH header
+    const address = scriptAddress(COINS.Bitcoin, keyScript('p2pkh', publicKey).script)!;
+    const trezor = await connected(async (d) => {
+      await d.expect('SignMessage');
+      d.send('MessageSignature', { address, signature });
     });
     expect(await codeOf(signMessage(trezor, { path: "m/84'/0'/0'/0/0", message: 'hi' }))).toBe('VerificationFailed');
   });

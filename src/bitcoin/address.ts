@@ -134,6 +134,21 @@ export function addressScript(coin: CoinInfo, address: string): Uint8Array | und
   return undefined;
 }
 
+/**
+ * The single-key script type an address of this coin has the form of (P2SH counts as
+ * p2sh-p2wpkh), or undefined.
+ * @example addressType(getCoin(), 'bc1qannfxke2tfd4l7vhepehpvt05y83v3qsf6nfkk') // 'p2wpkh'
+ */
+export function addressType(coin: CoinInfo, address: string): ScriptType | undefined {
+  const script = addressScript(coin, address);
+  const kind = script && scriptKind(script);
+  if (!kind) return undefined;
+  if (kind.type === 'pkh') return 'p2pkh';
+  if (kind.type === 'sh') return 'p2sh-p2wpkh';
+  if (kind.version === 0) return kind.program.length === 20 ? 'p2wpkh' : undefined;
+  return kind.version === 1 ? 'p2tr' : undefined;
+}
+
 /** The P2PKH or P2SH output script of a 20-byte hash. */
 function keyScriptFromHash(type: 'pkh' | 'sh', hash: Uint8Array): Uint8Array {
   return type === 'pkh'

@@ -11,7 +11,7 @@
 import { TrezorError } from '../errors.js';
 import { parsePath, type Path } from '../path.js';
 import { expectType, type Trezor } from '../session/trezor.js';
-import { addressScript, scriptKind } from './address.js';
+import { addressType } from './address.js';
 import { INPUT_SCRIPT_TYPE, getCoin, requireTaproot, resolveScriptType, type ScriptType } from './coins.js';
 
 export interface GetAddressParameters {
@@ -24,17 +24,6 @@ export interface GetAddressParameters {
   /** Show the address on the device and wait for confirmation. */
   show?: boolean;
   signal?: AbortSignal;
-}
-
-/** The address form of each script type: base58 P2PKH/P2SH, witness v0 (20 bytes) or v1. */
-function kindOf(address: string, coin: Parameters<typeof addressScript>[0]): ScriptType | undefined {
-  const script = addressScript(coin, address);
-  const kind = script && scriptKind(script);
-  if (!kind) return undefined;
-  if (kind.type === 'pkh') return 'p2pkh';
-  if (kind.type === 'sh') return 'p2sh-p2wpkh';
-  if (kind.version === 0) return kind.program.length === 20 ? 'p2wpkh' : undefined;
-  return kind.version === 1 ? 'p2tr' : undefined;
 }
 
 /**
@@ -53,7 +42,7 @@ export async function getAddress(trezor: Trezor, params: GetAddressParameters): 
     { signal },
   );
   const { address } = expectType(answer, 'Address');
-  if (kindOf(address, coin) !== type) {
+  if (addressType(coin, address) !== type) {
     throw new TrezorError('VerificationFailed', `The device returned ${JSON.stringify(address)}, not a ${coin.name} ${type} address`);
   }
   return address;

@@ -20,7 +20,7 @@ import { base64 } from '@scure/base';
 import { TrezorError, invalidParameter } from '../errors.js';
 import { parsePath, type Path } from '../path.js';
 import { expectType, type Trezor } from '../session/trezor.js';
-import { addressScript, keyScript, scriptKind } from './address.js';
+import { addressScript, addressType, keyScript, scriptKind } from './address.js';
 import { INPUT_SCRIPT_TYPE, getCoin, resolveScriptType, type CoinInfo, type ScriptType } from './coins.js';
 import { compactSize, sha256d } from './sighash.js';
 
@@ -162,5 +162,10 @@ export async function signMessage(trezor: Trezor, params: SignMessageParameters)
     valid = false;
   }
   if (!valid) throw new TrezorError('VerificationFailed', 'The signature the device returned does not verify for its address');
+  // What was asked: a key of this script type, which the returned address shows.
+  const signedType = addressType(coin, address);
+  if (signedType !== type) {
+    throw new TrezorError('VerificationFailed', `The device signed for a ${String(signedType)} address, not the ${type} one asked for`);
+  }
   return { address, signature: base64.encode(signature) };
 }
