@@ -168,12 +168,12 @@ describe('session: PIN', () => {
       ack = (await d.expect('PinMatrixAck')).pin;
       d.send('Address', { address: '1JAd7XCBzGudGpJQSDSfpmJhiygtLQWaGL' });
     });
-    const pin = vi.fn(async (_request: { kind: string }) => '7415');
+    const pin = vi.fn(async (_request: { type: string }) => '7415');
     const trezor = await connect({ transport, ui: { pin }, sessionId: null });
     const address = await trezor.typedCall('GetAddress', { address_n: [0] }, 'Address');
     expect(address.address).toBe('1JAd7XCBzGudGpJQSDSfpmJhiygtLQWaGL');
     expect(ack).toBe('7415');
-    expect(pin.mock.calls[0]![0].kind).toBe('current');
+    expect(pin.mock.calls[0]![0].type).toBe('current');
   });
 
   it('without a pin handler it cancels and throws PinCancelled', async () => {

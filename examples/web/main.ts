@@ -137,17 +137,17 @@ function hideConfirmBanner(): void {
  * same positions on a blank 3×3 grid laid out like a keypad (7 8 9 / 4 5 6 / 1 2 3). The
  * library sends those positions (PinMatrixAck), so the PIN itself never reaches the page.
  */
-async function askPin({ kind, signal }: PinRequest): Promise<string> {
+async function askPin({ type, signal }: PinRequest): Promise<string> {
   const dialog = $<HTMLDialogElement>('pin-dialog');
   const entered = input('pin-entered');
-  const titles: Record<PinRequest['kind'], string> = {
+  const titles: Record<PinRequest['type'], string> = {
     current: 'Enter your PIN',
     newFirst: 'Choose a new PIN',
     newSecond: 'Enter the new PIN again',
     wipeCodeFirst: 'Choose a wipe code',
     wipeCodeSecond: 'Enter the wipe code again',
   };
-  setText('pin-title', titles[kind]);
+  setText('pin-title', titles[type]);
   entered.value = '';
   await showVirtualMatrix();
 

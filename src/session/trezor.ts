@@ -302,9 +302,9 @@ export class Trezor {
             continue;
           }
           case 'PinMatrixRequest': {
-            const kind = PIN_KINDS[String(reply.message.type)] ?? 'current';
+            const type = PIN_KINDS[String(reply.message.type)] ?? 'current';
             const pin = await this.askUi(
-              this.ui.pin && (() => this.ui.pin!({ kind, signal: uiAbort.signal })),
+              this.ui.pin && (() => this.ui.pin!({ type, signal: uiAbort.signal })),
               'PinCancelled',
               uiAbort.signal,
               drainAfterCancel,

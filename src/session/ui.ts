@@ -7,7 +7,8 @@
 export type PinRequestKind = 'current' | 'newFirst' | 'newSecond' | 'wipeCodeFirst' | 'wipeCodeSecond';
 
 export interface PinRequest {
-  kind: PinRequestKind;
+  /** Which PIN is asked for (PinMatrixRequest.type). */
+  type: PinRequestKind;
   /** Aborted when the call is cancelled: close your dialog. */
   signal: AbortSignal;
 }
