@@ -512,3 +512,53 @@ describe('session: malformed frames', () => {
     expect((await caught(trezor.ping('x'))).code).toBe('ProtocolError');
   });
 });
+
+describe('session: resynchronising after an unanswered Cancel', () => {
+  it('a Cancel the device does not answer in time is a Timeout; the next call first syncs with a Ping nonce', async () => {
+    let nonce: string | undefined;
+    const { transport, errors } = device(async (d) => {
+      await d.expect('Ping');
+      d.send('ButtonRequest', { code: 'ButtonRequest_ProtectCall' });
+      await d.expect('ButtonAck');
+      await d.expect('Cancel');
+      // Busy past the host's 40 ms: the Failure for the Cancel comes only after the host has
+      // given up and sent its sync Ping.
+      const sync = await d.expect('Ping');
+      nonce = sync.message;
+      d.send('Failure', { code: 'Failure_ActionCancelled', message: 'Cancelled' });
+      d.send('Success', { message: sync.message });
+      const p = await d.expect('Ping');
+      d.send('Success', { message: p.message });
+    });
+    const controller = new AbortController();
+    const trezor = await connect({
+      transport,
+      ui: { button: () => setTimeout(() => controller.abort(), 5) },
+      sessionId: null,
+      cancelTimeout: 40,
+    });
+    const error = await caught(trezor.ping('x', { buttonProtection: true, signal: controller.signal }));
+    expect(error.code).toBe('Timeout');
+    // Without the resync the late Failure would be taken as this call's answer.
+    expect(await trezor.ping('after')).toBe('after');
+    expect(nonce).toMatch(/^SYNC[0-9a-f]{16}$/);
+    expect(errors).toEqual([]);
+  });
+
+  it('cancelTimeout must be a positive number', async () => {
+    const { transport } = device(async () => {});
+    expect((await caught(connect({ transport, cancelTimeout: -1 }))).code).toBe('InvalidParameters');
+  });
+
+  it('initialize(null) starts a new session', async () => {
+    const seen: (Uint8Array | undefined)[] = [];
+    const { transport } = device(async (d) => {
+      seen.push((await d.expect('Initialize')).session_id);
+      d.send('Features', features({ session_id: new Uint8Array(32).fill(2) }));
+    });
+    const trezor = await connect({ transport, sessionId: null });
+    await trezor.initialize(null);
+    expect(seen).toEqual([undefined]);
+    expect(trezor.sessionId).toEqual(new Uint8Array(32).fill(2));
+  });
+});

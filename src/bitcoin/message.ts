@@ -89,7 +89,9 @@ function equal(a: Uint8Array, b: Uint8Array): boolean {
  * Verify a signed message against an address on the host (no device).
  * @example verifyMessage({ address: '1JAd7XCBzGudGpJQSDSfpmJhiygtLQWaGL', message: 'hi', signature })
  */
-export function verifyMessage({ address, message, signature, coin: coinName }: VerifyMessageParameters): boolean {
+export function verifyMessage(parameters: VerifyMessageParameters): boolean {
+  if (typeof parameters !== 'object' || parameters === null) throw invalidParameter('parameters', 'expected { address, message, signature, coin? }');
+  const { address, message, signature, coin: coinName } = parameters;
   const coin = getCoin(coinName);
   if (typeof address !== 'string') throw invalidParameter('address', 'expected a string');
   const script = addressScript(coin, address);

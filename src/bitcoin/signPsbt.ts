@@ -213,6 +213,7 @@ function isTaprootScript(script: Uint8Array): boolean {
  * @example const { tx, txid } = await signPsbt(trezor, psbtBase64, { coin: 'Testnet' })
  */
 export async function signPsbt(trezor: Trezor, psbt: PsbtSource, options: SignPsbtParameters = {}): Promise<SignPsbtReturnType> {
+  if (typeof options !== 'object' || options === null) throw invalidParameter('options', 'expected { coin?, onProgress?, signal? }');
   const coin = getCoin(options.coin);
   const { signal } = options;
   // A progress listener's bug (a throw, a rejected promise) must not break the exchange.

@@ -20,6 +20,8 @@ export interface ConnectOptions {
    * Pass `null` to start a fresh session.
    */
   sessionId?: Uint8Array | null;
+  /** How long to wait for the device to answer a Cancel, in ms (default 10 000). */
+  cancelTimeout?: number;
 }
 
 const rememberedSessions = new Map<string, Uint8Array>();
@@ -28,16 +30,19 @@ const rememberedSessions = new Map<string, Uint8Array>();
  * Connect to a Trezor.
  * @example const trezor = await connect({ transport: webUsb(), ui: { button: () => show('Confirm on your Trezor') } })
  */
-export async function connect({ transport, ui = {}, signal, device, sessionId }: ConnectOptions): Promise<Trezor> {
+export async function connect({ transport, ui = {}, signal, device, sessionId, cancelTimeout }: ConnectOptions): Promise<Trezor> {
   if (!transport || typeof transport.open !== 'function') {
     throw new TrezorError('InvalidParameters', 'transport: expected a Transport (e.g. webUsb())', { field: 'transport' });
+  }
+  if (cancelTimeout !== undefined && !(Number.isFinite(cancelTimeout) && cancelTimeout > 0)) {
+    throw new TrezorError('InvalidParameters', 'cancelTimeout: expected a positive number of milliseconds', { field: 'cancelTimeout' });
   }
   const target = device ?? (await pickDevice(transport, signal));
   const connection = await transport.open(target, signal);
   const key = `${transport.name}:${target.path}`;
   const resume = sessionId === null ? undefined : (sessionId ?? rememberedSessions.get(key));
   // Features are filled by initialize() before anyone can see this object.
-  const trezor = new Trezor(connection, target, ui, {} as Trezor['features']);
+  const trezor = new Trezor(connection, target, ui, {} as Trezor['features'], cancelTimeout);
   try {
     await withSignal(trezor.initialize(resume, { signal }), signal);
   } catch (error) {

@@ -70,13 +70,22 @@ export class Trezor {
   private readonly stopWatching: () => void;
   private decodeState: DecodeState | undefined;
   private pendingRead: Promise<AnyMessage> | undefined;
+  /** Set when a Cancel went unanswered: the next call resynchronises first. */
+  private outOfSync = false;
   /** The message being written, if any; the next write waits for it. */
   private writing: Promise<void> = Promise.resolve();
   /** Session id from the last Initialize answer (GetFeatures answers may omit it). */
   private session: Uint8Array | undefined;
 
   /** @internal use connect() */
-  constructor(connection: TransportConnection, device: DeviceDescriptor, ui: UiHandlers, features: Features) {
+  constructor(
+    connection: TransportConnection,
+    device: DeviceDescriptor,
+    ui: UiHandlers,
+    features: Features,
+    /** How long to wait for the device's Failure after a Cancel (ms). */
+    private readonly cancelTimeout = CANCEL_DRAIN_MS,
+  ) {
     this.connection = connection;
     this.device = device;
     this.ui = ui;
@@ -153,10 +162,10 @@ export class Trezor {
   }
 
   /**
-   * Send Initialize (resuming `sessionId`, by default the current one) and refresh Features.
-   * The returned Features carry the session id the device actually gave.
+   * Send Initialize (resuming `sessionId`, by default the current one; `null` starts a new
+   * session) and refresh Features. The returned Features carry the session id the device gave.
    */
-  async initialize(sessionId: Uint8Array | undefined = this.sessionId, options?: CallOptions): Promise<Features> {
+  async initialize(sessionId: Uint8Array | null | undefined = this.sessionId, options?: CallOptions): Promise<Features> {
     const message = sessionId ? { session_id: sessionId } : {};
     this.features = await this.exclusive(async (call) => {
       // A Trezor One left waiting for ButtonAck answers Initialize with Failure(ActionCancelled)
@@ -245,23 +254,53 @@ export class Trezor {
     return message;
   }
 
+  /**
+   * Bring the line back in step after a Cancel went unanswered (what trezorlib does when it
+   * takes over a device): Ping with a random nonce, then drop everything up to the Success
+   * that echoes it. Bounded by `cancelTimeout`; on failure the session stays out of sync.
+   */
+  private async resync(): Promise<void> {
+    const random = crypto.getRandomValues(new Uint8Array(8));
+    const nonce = `SYNC${Array.from(random, (b) => b.toString(16).padStart(2, '0')).join('')}`;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const deadline = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new TrezorError('Timeout', 'The device did not answer; reconnect it')), this.cancelTimeout);
+    });
+    deadline.catch(() => undefined);
+    try {
+      await this.send('Ping', { message: nonce });
+      for (;;) {
+        const reply = await this.receive(deadline);
+        if (reply.type === 'Success' && reply.message.message === nonce) break;
+      }
+      this.outOfSync = false;
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
   /** One request and its aux exchanges, up to the final answer. */
   private async roundTrip<N extends MessageName>(name: N, message: MessageMap[N], options: CallOptions = {}): Promise<AnyMessage> {
     if (this.closed) throw new TrezorError('DeviceDisconnected', 'The connection to the device is closed');
     const { signal } = options;
     if (signal?.aborted) throw cancelled(signal);
+    if (this.outOfSync) await this.resync();
     // The UI callbacks get a signal that also fires when the call ends, so dialogs close.
     const uiAbort = new AbortController();
     let cancelSent: Promise<void> | undefined;
     let timer: ReturnType<typeof setTimeout> | undefined;
     let expire: (e: unknown) => void = () => {};
-    // Rejects once Cancel has been out for CANCEL_DRAIN_MS without the device answering.
+    // Rejects once Cancel has been out for `cancelTimeout` ms without the device answering.
     const deadline = new Promise<never>((_, reject) => (expire = reject));
     deadline.catch(() => undefined);
     const sendCancel = () => {
       if (!cancelSent) {
         cancelSent = this.send('Cancel', {}).catch(() => undefined);
-        timer = setTimeout(() => expire(new TrezorError('Timeout', 'The device did not answer Cancel in time')), CANCEL_DRAIN_MS);
+        timer = setTimeout(() => {
+          // The device's late answer would be taken for the next call's: resynchronise first.
+          this.outOfSync = true;
+          expire(new TrezorError('Timeout', 'The device did not answer Cancel in time'));
+        }, this.cancelTimeout);
       }
       uiAbort.abort(signal?.reason);
       return cancelSent;
