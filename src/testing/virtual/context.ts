@@ -6,28 +6,12 @@
  * the same shape as a firmware workflow.
  */
 import type { HDKey } from '@scure/bip32';
-import type { MessageMap, MessageName } from '../../messages/index.js';
+import type { FailureType, MessageMap, MessageName } from '../../messages/index.js';
 
 export type Model = 'T1B1' | 'T2T1';
 
 /** Failure codes by the firmware's FailureType names (messages-common.proto). */
-export type FailureName =
-  | 'Failure_UnexpectedMessage'
-  | 'Failure_ButtonExpected'
-  | 'Failure_DataError'
-  | 'Failure_ActionCancelled'
-  | 'Failure_PinExpected'
-  | 'Failure_PinCancelled'
-  | 'Failure_PinInvalid'
-  | 'Failure_InvalidSignature'
-  | 'Failure_ProcessError'
-  | 'Failure_NotEnoughFunds'
-  | 'Failure_NotInitialized'
-  | 'Failure_PinMismatch'
-  | 'Failure_WipeCodeMismatch'
-  | 'Failure_InvalidSession'
-  | 'Failure_Busy'
-  | 'Failure_FirmwareError';
+export type FailureName = FailureType;
 
 /** Thrown inside a handler; the core turns it into a `Failure` message to the host. */
 export class DeviceFailure extends Error {

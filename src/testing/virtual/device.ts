@@ -1229,47 +1229,13 @@ export class VirtualTrezor {
    * @example const trezor = await connect({ transport: virtual.transport() })
    */
   transport(): Transport {
-    this.wireTransport ??= memoryTransport({
-      path: 'virtual',
-      onOpen: (end) => {
-        const link = this.device.attachWire((report) => end.write(report));
-        void (async () => {
-          for (;;) {
-            let report: Uint8Array;
-            try {
-              report = await end.read();
-            } catch {
-              link.detach();
-              return;
-            }
-            link.feed(report);
-          }
-        })();
-      },
-    });
+    this.wireTransport ??= pumpedTransport('virtual', (write) => this.device.attachWire(write));
     return this.wireTransport;
   }
 
   /** In-memory transport of the debug link (what DebugLink talks over). */
   debugTransport(): Transport {
-    this.debugTransportCache ??= memoryTransport({
-      path: 'virtual-debug',
-      onOpen: (end) => {
-        const link = this.device.attachDebug((report) => end.write(report));
-        void (async () => {
-          for (;;) {
-            let report: Uint8Array;
-            try {
-              report = await end.read();
-            } catch {
-              link.detach();
-              return;
-            }
-            link.feed(report);
-          }
-        })();
-      },
-    });
+    this.debugTransportCache ??= pumpedTransport('virtual-debug', (write) => this.device.attachDebug(write));
     return this.debugTransportCache;
   }
 
@@ -1316,3 +1282,27 @@ export class VirtualTrezor {
   }
 }
 
+/** A memory transport whose host reports are fed to a device link until the host goes away. */
+function pumpedTransport(
+  path: string,
+  attach: (write: (report: Uint8Array) => void) => { feed(report: Uint8Array): void; detach(): void },
+): Transport {
+  return memoryTransport({
+    path,
+    onOpen: (end) => {
+      const link = attach((report) => end.write(report));
+      void (async () => {
+        for (;;) {
+          let report: Uint8Array;
+          try {
+            report = await end.read();
+          } catch {
+            link.detach();
+            return;
+          }
+          link.feed(report);
+        }
+      })();
+    },
+  });
+}
