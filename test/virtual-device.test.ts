@@ -312,3 +312,21 @@ describe('encodePin', () => {
     expect(() => encodePin('0', '746592381')).toThrow(TypeError);
   });
 });
+
+describe('VirtualTrezor.close()', () => {
+  it('unplugs its in-memory connections: a call waiting on the device, and later ones, end with DeviceDisconnected', { timeout: 10_000 }, async () => {
+    const device = virtual({ model: 'T1B1' });
+    const trezor = await connect({ transport: device.transport() });
+    // GetAddress with show waits for a button press that never comes.
+    const waiting = trezor.call('GetAddress', { address_n: parsePath("m/44'/0'/0'/0/0"), show_display: true }).then(
+      () => 'answered',
+      (error: { code?: string }) => error.code,
+    );
+    await device.settle();
+    await device.close();
+    const timeout = new Promise((resolve) => setTimeout(() => resolve('still waiting'), 3000));
+    expect(await Promise.race([waiting, timeout])).toBe('DeviceDisconnected');
+    await expect(connect({ transport: device.transport() })).rejects.toMatchObject({ code: 'DeviceDisconnected' });
+    await expect(device.debugLink().getState()).rejects.toMatchObject({ code: 'DeviceDisconnected' });
+  });
+});

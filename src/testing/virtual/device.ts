@@ -38,7 +38,7 @@ import {
   type MessageName,
 } from '../../messages/index.js';
 import { completedMessage, decodeReport, encodeReports, type DecodeState } from '../../protocol/v1.js';
-import { memoryTransport } from '../../transport/memory.js';
+import { memoryTransport, type MemoryDeviceEnd } from '../../transport/memory.js';
 import type { Transport } from '../../transport/types.js';
 import { DebugLink } from '../debuglink.js';
 import { nextMacrotask, realClock, type Clock } from './clock.js';
@@ -1201,6 +1201,8 @@ export class VirtualTrezor {
   private wireTransport: Transport | undefined;
   private debugTransportCache: Transport | undefined;
   private debugClient: DebugLink | undefined;
+  /** Device ends of the open in-memory connections; undefined once closed. */
+  private ends: Set<MemoryDeviceEnd> | undefined = new Set();
 
   constructor(options: VirtualTrezorOptions = {}) {
     this.device = new DeviceRuntime(options);
@@ -1229,13 +1231,13 @@ export class VirtualTrezor {
    * @example const trezor = await connect({ transport: virtual.transport() })
    */
   transport(): Transport {
-    this.wireTransport ??= pumpedTransport('virtual', (write) => this.device.attachWire(write));
+    this.wireTransport ??= pumpedTransport('virtual', () => this.ends, (write) => this.device.attachWire(write));
     return this.wireTransport;
   }
 
   /** In-memory transport of the debug link (what DebugLink talks over). */
   debugTransport(): Transport {
-    this.debugTransportCache ??= pumpedTransport('virtual-debug', (write) => this.device.attachDebug(write));
+    this.debugTransportCache ??= pumpedTransport('virtual-debug', () => this.ends, (write) => this.device.attachDebug(write));
     return this.debugTransportCache;
   }
 
@@ -1259,12 +1261,19 @@ export class VirtualTrezor {
     return { port: this.udpServer.port, debugPort: this.udpServer.port + 1 };
   }
 
-  /** Stop serving (UDP sockets, timers). Open transports then see a silent device. */
+  /**
+   * Stop the device: UDP sockets, timers, and the in-memory connections, whose pending and
+   * later calls end with DeviceDisconnected (the device was unplugged) instead of waiting for
+   * an answer that never comes.
+   */
   async close(): Promise<void> {
     const server = this.udpServer;
     this.udpServer = undefined;
-    if (server) await server.close();
+    const ends = this.ends;
+    this.ends = undefined;
     this.device.close();
+    for (const end of ends ?? []) end.disconnect();
+    if (server) await server.close();
   }
 
   /**
@@ -1282,14 +1291,22 @@ export class VirtualTrezor {
   }
 }
 
-/** A memory transport whose host reports are fed to a device link until the host goes away. */
+/**
+ * A memory transport whose host reports are fed to a device link until the host goes away.
+ * Open connections join the VirtualTrezor's `ends()` so that closing the device unplugs them;
+ * once it is closed (`ends()` undefined) a new connection is unplugged at once.
+ */
 function pumpedTransport(
   path: string,
+  openEnds: () => Set<MemoryDeviceEnd> | undefined,
   attach: (write: (report: Uint8Array) => void) => { feed(report: Uint8Array): void; detach(): void },
 ): Transport {
   return memoryTransport({
     path,
     onOpen: (end) => {
+      const ends = openEnds();
+      if (!ends) return end.disconnect();
+      ends.add(end);
       const link = attach((report) => end.write(report));
       void (async () => {
         for (;;) {
@@ -1297,6 +1314,7 @@ function pumpedTransport(
           try {
             report = await end.read();
           } catch {
+            ends.delete(end);
             link.detach();
             return;
           }
