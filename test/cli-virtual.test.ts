@@ -1,6 +1,7 @@
 // The trezor-direct-virtual command (src/cli/virtual.ts) as another program runs it: spawned
 // with tsx, it prints where it listens, serves our udp() transport, and claims the model and
-// firmware version it was given (--model, --firmware); bad arguments exit with status 2.
+// firmware version it was given (--model, --firmware); bad arguments exit with status 2 without
+// echoing what may be a mnemonic word, a taken port with status 1 and a one-line reason.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -50,5 +51,25 @@ describe('trezor-direct-virtual', () => {
     const malformed = await run(['--port', '0', '--firmware', '2.8']);
     expect(malformed.status).toBe(2);
     expect(malformed.stderr).toContain('--firmware must look like 2.8.1');
+  });
+
+  it('never echoes a stray value (the rest of an unquoted mnemonic) and refuses --pin without a seed', { timeout: 20_000 }, async () => {
+    const unquoted = await run(['--port', '0', '--mnemonic', 'abandon', 'zoo', 'wrist', '--pin', '1234']);
+    expect(unquoted.status).toBe(2);
+    expect(unquoted.stderr).toContain('must be quoted');
+    expect(unquoted.stderr).not.toMatch(/abandon|zoo|wrist/);
+    expect((await run(['--port', '0', '--bogus'])).stderr).toContain('unknown option --bogus');
+    const blank = await run(['--port', '0', '--pin', '1234']);
+    expect(blank.status).toBe(2);
+    expect(blank.stderr).toContain('--pin and --passphrase need --mnemonic');
+  });
+
+  it('says which port is taken instead of crashing with a stack trace', { timeout: 20_000 }, async () => {
+    const first = await run(['--port', '0']);
+    const port = Number(/udp:127\.0\.0\.1:(\d+)/.exec(first.line!)![1]);
+    const second = await run(['--port', String(port)]);
+    expect(second.status).toBe(1);
+    expect(second.stderr).toContain(`udp port ${port} or ${port + 1} is in use`);
+    expect(second.stderr).not.toContain('    at ');
   });
 });

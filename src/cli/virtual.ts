@@ -7,7 +7,7 @@
  *                         [--pin 1234] [--passphrase] [--label NAME] [--auto-confirm]
  *
  * Without --mnemonic the device starts blank (load a seed through the debug link, as the
- * emulator's tests do). --firmware sets the version the device claims (default 1.14.1 / 2.4.1,
+ * emulator's tests do), so --pin and --passphrase need it. --firmware sets the version the device claims (default 1.14.1 / 2.4.1,
  * the recorded emulators) and with it taproot, EIP-1559 and EIP-712 (VirtualTrezorOptions.firmware).
  * The PIN and mnemonic are never printed.
  */
@@ -76,9 +76,14 @@ function parse(argv: readonly string[]): Arguments {
         process.exit(0);
         break;
       default:
-        throw new Error(`unknown argument ${flag}`);
+        // A stray value is not echoed: it is most likely the second word of an unquoted
+        // --mnemonic, and the mnemonic is never printed.
+        if (!flag.startsWith('-')) throw new Error('unexpected value (a multi-word --mnemonic must be quoted)');
+        throw new Error(`unknown option ${flag}`);
     }
   }
+  // Without a seed the device is blank: it would silently have no PIN and no passphrase.
+  if ((args.pin || args.passphrase) && !args.mnemonic) throw new Error('--pin and --passphrase need --mnemonic');
   if (args.pin && args.model === 'T1B1' && /0/.test(args.pin)) throw new Error('a Trezor One PIN uses the digits 1-9');
   if (args.firmware && Number(args.firmware.split('.')[0]) !== (args.model === 'T1B1' ? 1 : 2)) {
     throw new Error(`--firmware ${args.firmware} is not a ${args.model} version (${args.model === 'T1B1' ? '1' : '2'}.x.y)`);
@@ -94,16 +99,27 @@ async function main(): Promise<void> {
     console.error(`trezor-direct-virtual: ${(error as Error).message}\n${USAGE}`);
     process.exit(2);
   }
-  const virtual = new VirtualTrezor({
-    model: args.model,
-    ...(args.firmware ? { firmware: args.firmware } : {}),
-    passphraseProtection: args.passphrase,
-    autoConfirm: args.autoConfirm,
-    ...(args.mnemonic ? { mnemonic: args.mnemonic } : {}),
-    ...(args.pin ? { pin: args.pin } : {}),
-    ...(args.label !== undefined ? { label: args.label } : {}),
-  });
-  const { port, debugPort } = await virtual.listenUdp({ port: args.port });
+  let virtual: VirtualTrezor;
+  let port: number;
+  let debugPort: number;
+  try {
+    virtual = new VirtualTrezor({
+      model: args.model,
+      ...(args.firmware ? { firmware: args.firmware } : {}),
+      passphraseProtection: args.passphrase,
+      autoConfirm: args.autoConfirm,
+      ...(args.mnemonic ? { mnemonic: args.mnemonic } : {}),
+      ...(args.pin ? { pin: args.pin } : {}),
+      ...(args.label !== undefined ? { label: args.label } : {}),
+    });
+    ({ port, debugPort } = await virtual.listenUdp({ port: args.port }));
+  } catch (error) {
+    // Neither message can hold the PIN or mnemonic: the device only stores them.
+    const code = (error as NodeJS.ErrnoException).code;
+    const reason = code === 'EADDRINUSE' ? `udp port ${args.port} or ${args.port + 1} is in use` : (error as Error).message;
+    console.error(`trezor-direct-virtual: ${reason}`);
+    process.exit(1);
+  }
   const state = args.mnemonic ? `seeded${args.pin ? ', PIN set' : ''}${args.passphrase ? ', passphrase on' : ''}` : 'blank';
   console.log(`virtual Trezor ${args.model} ${virtual.firmware} (${state}): wire udp:127.0.0.1:${port}, debug link udp:127.0.0.1:${debugPort}`);
   const stop = async () => {
