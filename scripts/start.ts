@@ -163,7 +163,9 @@ async function handle(root: string, req: IncomingMessage, res: ServerResponse): 
   const info = file ? await stat(file).catch(() => undefined) : undefined;
   if (!file || !info) return send(res, 404, 'Not found');
   if (info.isDirectory()) {
-    const location = new URL(req.url ?? '/', 'http://localhost').pathname + '/';
+    // Collapse repeated slashes: '/a/..//dist' has the pathname '//dist', and a Location of
+    // '//dist/' would send the browser to the host "dist" (an open redirect).
+    const location = new URL(req.url ?? '/', 'http://localhost').pathname.replace(/\/{2,}/g, '/') + '/';
     res.writeHead(301, { Location: location });
     return void res.end();
   }

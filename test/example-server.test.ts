@@ -83,6 +83,13 @@ describe('example page server', () => {
     expect(res.headers.location).toBe('/dist/');
   });
 
+  it.each(['/a/..//dist', '//dist', '/x/..//dist?q'])('never redirects %s off this origin (a Location of //host/ is another site)', async (path) => {
+    const res = await get(path);
+    const location = res.headers.location as string | undefined;
+    if (res.status === 301) expect(location).toBe('/dist/');
+    expect(location ?? '').not.toMatch(/^\/\//);
+  });
+
   it.each([
     '/../outside.txt',
     '/%2e%2e/outside.txt',
