@@ -19,6 +19,8 @@
  * The debug link is served as messages arrive, independently of the wire loop, like the
  * emulator's second interface: DebugLinkGetState reads the state, DebugLinkDecision presses a
  * button or types text (queued on Model T, taken only while a button is pending on the One).
+ * What Features and DebugLinkState contain in each state is firmware.ts's (buildFeatures,
+ * buildDebugLinkState), with the storage layout they read (DeviceStorage).
  *
  * Nothing here imports Node built-ins: the device runs in browsers. UDP lives in ./udp.ts.
  */
@@ -61,8 +63,11 @@ import {
   PROFILES,
   T1_STRING_LIMITS,
   TINY_MESSAGES,
+  buildDebugLinkState,
+  buildFeatures,
   parseFirmware,
   unknownMessageText,
+  type DeviceStorage,
   type FirmwareProfile,
 } from './firmware.js';
 import { coinHandlers } from './handlers/index.js';
@@ -108,28 +113,6 @@ interface Incoming {
   payload: Uint8Array;
   /** How many 64-byte reports carried it (the Trezor One's tiny mode only reads single reports). */
   reports: number;
-}
-
-/** Storage of the device (survives sessions and connections; cleared by WipeDevice). */
-export interface DeviceStorage {
-  initialized: boolean;
-  mnemonic?: string;
-  pin?: string;
-  passphraseProtection: boolean;
-  passphraseAlwaysOnDevice: boolean;
-  label?: string;
-  imported: boolean;
-  needsBackup: boolean;
-  noBackup: boolean;
-  unfinishedBackup: boolean;
-  safetyChecks: 'Strict' | 'PromptAlways' | 'PromptTemporarily';
-  autoLockDelayMs: number;
-  experimentalFeatures: boolean;
-  displayRotation: number;
-  homescreen?: Uint8Array;
-  pinFailures: number;
-  deviceId: string;
-  u2fCounter: number;
 }
 
 export interface Session {
@@ -1007,97 +990,12 @@ export class DeviceRuntime {
 
   /** Features as the firmware fills them in the current state. */
   features(sessionId?: Uint8Array): Features {
-    const s = this.storage;
-    const p = this.profile;
-    const f: Features = {
-      vendor: 'trezor.io',
-      major_version: p.version[0],
-      minor_version: p.version[1],
-      patch_version: p.version[2],
-      device_id: s.deviceId,
-      pin_protection: s.pin !== undefined,
-      passphrase_protection: s.passphraseProtection,
-      language: 'en-US',
-    };
-    if (s.label !== undefined) f.label = s.label;
-    f.initialized = s.initialized;
-    f.revision = p.revision;
-    if (this.model === 'T1B1') {
-      f.bootloader_hash = p.bootloaderHash!;
-      if (this.unlocked && s.imported) f.imported = true;
-      f.unlocked = this.unlocked;
-      f.backup_availability = s.needsBackup ? 'Required' : 'NotAvailable';
-      f.model = p.marketingModel;
-      f.fw_vendor = p.fwVendor!;
-      f.unfinished_backup = s.unfinishedBackup;
-      f.no_backup = s.noBackup;
-      f.capabilities = [...p.capabilities];
-      if (this.unlocked) f.wipe_code_protection = false;
-      if (sessionId) f.session_id = sessionId;
-      f.safety_checks = s.safetyChecks;
-      if (this.unlocked) f.auto_lock_delay_ms = s.autoLockDelayMs;
-      f.busy = this.busy;
-      return f;
-    }
-    f.unlocked = this.unlocked;
-    if (this.unlocked) {
-      f.backup_availability = s.needsBackup ? 'Required' : 'NotAvailable';
-      f.flags = 0;
-    }
-    f.model = p.marketingModel;
-    if (this.unlocked) {
-      f.unfinished_backup = s.unfinishedBackup;
-      f.no_backup = s.noBackup;
-      f.recovery_status = 'Nothing';
-    }
-    f.capabilities = [...p.capabilities];
-    if (this.unlocked) f.backup_type = 'Bip39';
-    f.sd_card_present = true;
-    if (this.unlocked) {
-      f.sd_protection = false;
-      f.wipe_code_protection = false;
-    }
-    if (sessionId) f.session_id = sessionId;
-    if (this.unlocked) {
-      f.passphrase_always_on_device = s.passphraseAlwaysOnDevice;
-      f.safety_checks = s.safetyChecks;
-      f.auto_lock_delay_ms = s.autoLockDelayMs;
-      f.display_rotation = s.displayRotation as Features['display_rotation'];
-      f.experimental_features = s.experimentalFeatures;
-    }
-    return f;
+    return buildFeatures(this, sessionId);
   }
 
   /** DebugLinkState as each firmware fills it. */
   debugState(): DebugLinkState {
-    const s = this.storage;
-    const mnemonic = s.initialized && this.unlocked && s.mnemonic !== undefined ? new TextEncoder().encode(s.mnemonic) : undefined;
-    if (this.model === 'T1B1') {
-      const state: DebugLinkState = { layout: this.layoutBytes() };
-      if (s.pin) state.pin = s.pin;
-      state.matrix = this.matrix ?? 'XXXXXXXXX';
-      if (mnemonic) state.mnemonic_secret = mnemonic;
-      if (s.initialized) state.passphrase_protection = s.passphraseProtection;
-      state.reset_word = '';
-      state.reset_entropy = new Uint8Array(32);
-      state.recovery_fake_word = '';
-      state.recovery_word_pos = 0;
-      return state;
-    }
-    const state: DebugLinkState = {};
-    if (mnemonic) state.mnemonic_secret = mnemonic;
-    state.passphrase_protection = s.passphraseProtection;
-    state.reset_entropy = new Uint8Array(0);
-    state.mnemonic_type = 'Bip39';
-    state.tokens = [...this.screen];
-    return state;
-  }
-
-  /** The Trezor One's 128x64 framebuffer; ours carries the screen text (tests mask it). */
-  private layoutBytes(): Uint8Array {
-    const layout = new Uint8Array(1024);
-    layout.set(new TextEncoder().encode(this.screen.join('\n')).subarray(0, 1024));
-    return layout;
+    return buildDebugLinkState(this);
   }
 
   /** Put a screen up: lines separated by \n, pages (Model T) by \f. */

@@ -9,7 +9,7 @@
  * report it and the handlers turn on what came with it (FIRMWARE_SINCE). Everything else — the
  * Features layout, screens, texts — stays that of the recorded firmware.
  */
-import type { Capability, FailureType } from '../../messages/index.js';
+import type { Capability, DebugLinkState, FailureType, Features } from '../../messages/index.js';
 import type { Model } from './context.js';
 
 export interface FirmwareProfile {
@@ -223,4 +223,135 @@ export function parseFirmware(model: Model, text: string): FirmwareVersion {
  */
 export function unknownMessageText(model: Model): string {
   return model === 'T1B1' ? 'Unknown message' : 'Unexpected message';
+}
+
+/** Storage of the device (survives sessions and connections; cleared by WipeDevice). */
+export interface DeviceStorage {
+  initialized: boolean;
+  mnemonic?: string;
+  pin?: string;
+  passphraseProtection: boolean;
+  passphraseAlwaysOnDevice: boolean;
+  label?: string;
+  imported: boolean;
+  needsBackup: boolean;
+  noBackup: boolean;
+  unfinishedBackup: boolean;
+  safetyChecks: 'Strict' | 'PromptAlways' | 'PromptTemporarily';
+  autoLockDelayMs: number;
+  experimentalFeatures: boolean;
+  displayRotation: number;
+  homescreen?: Uint8Array;
+  pinFailures: number;
+  deviceId: string;
+  u2fCounter: number;
+}
+
+/** What Features and DebugLinkState are built from (the device runtime is one). */
+export interface FirmwareState {
+  readonly model: Model;
+  readonly profile: FirmwareProfile;
+  readonly storage: DeviceStorage;
+  readonly unlocked: boolean;
+  /** The "busy" screen is up (Features.busy, Trezor One). */
+  readonly busy: boolean;
+  /** Text lines on the screen. */
+  readonly screen: readonly string[];
+  /** Trezor One: the PIN matrix on screen, keypad position order. */
+  readonly matrix: string | undefined;
+}
+
+/** Features as the firmware fills them in the device's current state. */
+export function buildFeatures(device: FirmwareState, sessionId?: Uint8Array): Features {
+  const s = device.storage;
+  const p = device.profile;
+  const f: Features = {
+    vendor: 'trezor.io',
+    major_version: p.version[0],
+    minor_version: p.version[1],
+    patch_version: p.version[2],
+    device_id: s.deviceId,
+    pin_protection: s.pin !== undefined,
+    passphrase_protection: s.passphraseProtection,
+    language: 'en-US',
+  };
+  if (s.label !== undefined) f.label = s.label;
+  f.initialized = s.initialized;
+  f.revision = p.revision;
+  if (device.model === 'T1B1') {
+    f.bootloader_hash = p.bootloaderHash!;
+    if (device.unlocked && s.imported) f.imported = true;
+    f.unlocked = device.unlocked;
+    f.backup_availability = s.needsBackup ? 'Required' : 'NotAvailable';
+    f.model = p.marketingModel;
+    f.fw_vendor = p.fwVendor!;
+    f.unfinished_backup = s.unfinishedBackup;
+    f.no_backup = s.noBackup;
+    f.capabilities = [...p.capabilities];
+    if (device.unlocked) f.wipe_code_protection = false;
+    if (sessionId) f.session_id = sessionId;
+    f.safety_checks = s.safetyChecks;
+    if (device.unlocked) f.auto_lock_delay_ms = s.autoLockDelayMs;
+    f.busy = device.busy;
+    return f;
+  }
+  f.unlocked = device.unlocked;
+  if (device.unlocked) {
+    f.backup_availability = s.needsBackup ? 'Required' : 'NotAvailable';
+    f.flags = 0;
+  }
+  f.model = p.marketingModel;
+  if (device.unlocked) {
+    f.unfinished_backup = s.unfinishedBackup;
+    f.no_backup = s.noBackup;
+    f.recovery_status = 'Nothing';
+  }
+  f.capabilities = [...p.capabilities];
+  if (device.unlocked) f.backup_type = 'Bip39';
+  f.sd_card_present = true;
+  if (device.unlocked) {
+    f.sd_protection = false;
+    f.wipe_code_protection = false;
+  }
+  if (sessionId) f.session_id = sessionId;
+  if (device.unlocked) {
+    f.passphrase_always_on_device = s.passphraseAlwaysOnDevice;
+    f.safety_checks = s.safetyChecks;
+    f.auto_lock_delay_ms = s.autoLockDelayMs;
+    f.display_rotation = s.displayRotation as Features['display_rotation'];
+    f.experimental_features = s.experimentalFeatures;
+  }
+  return f;
+}
+
+/** DebugLinkState as each firmware fills it (the PIN and mnemonic go only here: the debug link's job). */
+export function buildDebugLinkState(device: FirmwareState): DebugLinkState {
+  const s = device.storage;
+  const mnemonic = s.initialized && device.unlocked && s.mnemonic !== undefined ? new TextEncoder().encode(s.mnemonic) : undefined;
+  if (device.model === 'T1B1') {
+    const state: DebugLinkState = { layout: layoutBytes(device.screen) };
+    if (s.pin) state.pin = s.pin;
+    state.matrix = device.matrix ?? 'XXXXXXXXX';
+    if (mnemonic) state.mnemonic_secret = mnemonic;
+    if (s.initialized) state.passphrase_protection = s.passphraseProtection;
+    state.reset_word = '';
+    state.reset_entropy = new Uint8Array(32);
+    state.recovery_fake_word = '';
+    state.recovery_word_pos = 0;
+    return state;
+  }
+  const state: DebugLinkState = {};
+  if (mnemonic) state.mnemonic_secret = mnemonic;
+  state.passphrase_protection = s.passphraseProtection;
+  state.reset_entropy = new Uint8Array(0);
+  state.mnemonic_type = 'Bip39';
+  state.tokens = [...device.screen];
+  return state;
+}
+
+/** The Trezor One's 128x64 framebuffer; ours carries the screen text (tests mask it). */
+function layoutBytes(screen: readonly string[]): Uint8Array {
+  const layout = new Uint8Array(1024);
+  layout.set(new TextEncoder().encode(screen.join('\n')).subarray(0, 1024));
+  return layout;
 }
