@@ -79,4 +79,28 @@ describe('replayTranscript', () => {
     expect(compareFields('Features', encodeMessage('Features', { major_version: 1, minor_version: 14, patch_version: 1, device_id: 'A' }).payload,
       encodeMessage('Features', { major_version: 1, minor_version: 14, patch_version: 1, device_id: 'B' }).payload)).toEqual([]);
   });
+
+  it('keeps recovery words, private keys and seed entropy out of its reports too', async () => {
+    const key = new Uint8Array(32).fill(0xab);
+    const node = { depth: 0, fingerprint: 0, child_num: 0, chain_code: new Uint8Array(32), private_key: key, public_key: new Uint8Array(33) };
+    const state = (word: string) => encodeMessage('DebugLinkState', { node, reset_word: word, reset_entropy: key }).payload;
+    const wordAck = (word: string) => encodeMessage('WordAck', { word }).payload;
+    const entropy = (fill: number) => encodeMessage('EntropyAck', { entropy: new Uint8Array(32).fill(fill) }).payload;
+    const reports = [
+      ...compareFields('DebugLinkState', state('zebra'), encodeMessage('DebugLinkState', {}).payload),
+      ...compareFields('WordAck', wordAck('zebra'), wordAck('zoo')),
+      ...compareFields('EntropyAck', entropy(0xab), entropy(0xcd)),
+    ].join('\n');
+    // The device answers Ping with Success; the report then describes what was expected.
+    for (const expected of [line('<=', 'WordAck', { word: 'zebra' }), line('<=', 'DebugLinkState', { node, reset_word: 'zebra', reset_entropy: key })]) {
+      const result = await run([HEADER, line('=>', 'Ping', { message: 'hi' }), expected].join('\n'));
+      expect(result.ok).toBe(false);
+      expect(result.mismatch?.expected).toContain('<secret>');
+      const text = JSON.stringify(result.mismatch) + '\n' + reports;
+      expect(text).not.toContain('zebra');
+      expect(text).not.toContain(Buffer.from('zebra').toString('hex'));
+      expect(text).not.toContain('abababab');
+      expect(text).not.toContain('cdcdcdcd');
+    }
+  });
 });

@@ -137,13 +137,30 @@ export const MASKED_FIELDS: Readonly<Record<string, readonly number[]>> = {
   Entropy: [1],
 };
 
-/** Fields never printed in a mismatch report (PIN, passphrase, seed words). */
-const SECRET_FIELDS = new Set(['pin', 'passphrase', 'mnemonic_secret', 'mnemonics', 'mnemonic']);
+/**
+ * Fields never printed in a mismatch report: PIN, passphrase, seed words (also one at a time:
+ * WordAck during recovery, the debug link's reset_word), private keys (DebugLinkState.node)
+ * and the entropy a new seed is made of (EntropyAck, reset_entropy).
+ */
+const SECRET_FIELDS = new Set([
+  'pin',
+  'passphrase',
+  'mnemonic_secret',
+  'mnemonics',
+  'mnemonic',
+  'private_key',
+  'word',
+  'reset_word',
+  'entropy',
+  'reset_entropy',
+]);
 const SECRET_FIELD_NUMBERS: Readonly<Record<string, readonly number[]>> = {
-  DebugLinkState: [2, 4],
+  DebugLinkState: [2, 4, 5, 7, 8],
   PinMatrixAck: [1],
   PassphraseAck: [1],
   LoadDevice: [1, 3],
+  WordAck: [1],
+  EntropyAck: [1],
 };
 
 function describe(name: string, payload: Uint8Array): string {
