@@ -327,10 +327,15 @@ async function startVirtual(): Promise<Source> {
   if (pin && !/^[0-9]{1,50}$/.test(pin)) {
     throw new TrezorError('InvalidParameters', 'virtual PIN: digits only, up to 50', { field: 'pin' });
   }
+  const model = value('virtual-model') as 'T1B1' | 'T2T1';
+  // The Trezor One's matrix shows the digits 1-9: a PIN with a 0 could never be entered.
+  if (pin && model === 'T1B1' && pin.includes('0')) {
+    throw new TrezorError('InvalidParameters', 'virtual PIN: a Trezor One PIN uses the digits 1-9', { field: 'pin' });
+  }
   const autoConfirm = input('virtual-autoconfirm').checked;
   const device = new VirtualTrezor({
     mnemonic: value('virtual-mnemonic').split(/\s+/).join(' '),
-    model: value('virtual-model') as 'T1B1' | 'T2T1',
+    model,
     passphraseProtection: input('virtual-passphrase').checked,
     label: 'Virtual Trezor',
     autoConfirm,

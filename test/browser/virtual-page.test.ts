@@ -208,6 +208,19 @@ describe.skipIf(reason !== undefined)('example page: virtual Trezor in the page 
     await signEip1559(page, ['nodata']);
   });
 
+  it('refuses a Trezor One PIN with a 0 (its matrix has none), keeping the connected device', async () => {
+    const { page } = browser;
+    if (!(await page.$eval('#virtual-options', (d) => (d as HTMLDetailsElement).open))) await page.click('#virtual-options summary');
+    await page.selectOption('#virtual-model', 'T1B1');
+    await page.fill('#virtual-pin', '1230');
+    await page.click('#connect-virtual');
+    expect(await waitForErrorCode(page)).toBe('InvalidParameters');
+    expect(await page.textContent('#error-message')).toContain('digits 1-9');
+    expect(await page.textContent('#error-message')).not.toContain('1230');
+    expect(await page.isVisible('#device-panel')).toBe(true);
+    await page.fill('#virtual-pin', '');
+  });
+
   it('disconnects on request, and never logs a secret', async () => {
     const { page } = browser;
     await page.click('#device-disconnect');
