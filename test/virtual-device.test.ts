@@ -329,4 +329,21 @@ describe('VirtualTrezor.close()', () => {
     await expect(connect({ transport: device.transport() })).rejects.toMatchObject({ code: 'DeviceDisconnected' });
     await expect(device.debugLink().getState()).rejects.toMatchObject({ code: 'DeviceDisconnected' });
   });
+
+  it('releases every UDP socket, also when listenUdp() was called twice at once', async () => {
+    // A closed socket leaves the list once libuv has closed its handle, a turn of the loop later.
+    const udpSockets = async () => {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      return process.getActiveResourcesInfo().filter((name) => name === 'UDPWrap').length;
+    };
+    const before = await udpSockets();
+    const device = virtual();
+    const calls = await Promise.allSettled([device.listenUdp({ port: 0 }), device.listenUdp({ port: 0 })]);
+    expect(calls.map((c) => c.status).sort()).toEqual(['fulfilled', 'rejected']);
+    expect(await udpSockets()).toBe(before + 2);
+    await device.close();
+    expect(await udpSockets()).toBe(before);
+    await expect(device.listenUdp({ port: 0 })).rejects.toThrow('closed');
+    expect(await udpSockets()).toBe(before);
+  });
 });

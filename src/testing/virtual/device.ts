@@ -1095,7 +1095,8 @@ export class DeviceRuntime {
 export class VirtualTrezor {
   /** @internal the firmware; tests and the UDP server reach in through it. */
   readonly device: DeviceRuntime;
-  private udpServer: { close(): Promise<void>; port: number } | undefined;
+  /** Set as soon as listenUdp() starts, so that a second call cannot bind a pair close() would miss. */
+  private udpServer: Promise<{ close(): Promise<void>; port: number }> | undefined;
   private wireTransport: Transport | undefined;
   private debugTransportCache: Transport | undefined;
   private debugClient: DebugLink | undefined;
@@ -1154,9 +1155,14 @@ export class VirtualTrezor {
    */
   async listenUdp({ port = 21324 }: { port?: number } = {}): Promise<{ port: number; debugPort: number }> {
     if (this.udpServer) throw new Error('VirtualTrezor: already listening on UDP');
-    const { serveUdp } = await import('./udp.js');
-    this.udpServer = await serveUdp(this.device, port);
-    return { port: this.udpServer.port, debugPort: this.udpServer.port + 1 };
+    if (!this.ends) throw new Error('VirtualTrezor: closed');
+    const server = import('./udp.js').then(({ serveUdp }) => serveUdp(this.device, port));
+    this.udpServer = server;
+    server.catch(() => {
+      if (this.udpServer === server) this.udpServer = undefined;
+    });
+    const { port: wirePort } = await server;
+    return { port: wirePort, debugPort: wirePort + 1 };
   }
 
   /**
@@ -1171,7 +1177,7 @@ export class VirtualTrezor {
     this.ends = undefined;
     this.device.close();
     for (const end of ends ?? []) end.disconnect();
-    if (server) await server.close();
+    if (server) await (await server.catch(() => undefined))?.close();
   }
 
   /**
