@@ -189,9 +189,15 @@ export async function main(argv: string[]): Promise<number> {
     console.error(`--model must be one of ${MODELS.join(', ')}`);
     return 2;
   }
+  // Number('abc') is NaN, and a NaN timer fires at once: every command would time out.
+  const timeoutMs = values.timeout === undefined ? undefined : Number(values.timeout);
+  if (timeoutMs !== undefined && !(Number.isInteger(timeoutMs) && timeoutMs > 0)) {
+    console.error('--timeout must be a whole number of milliseconds above 0');
+    return 2;
+  }
   const env = await connectUserEnv({
     url: values.url ?? DEFAULT_CONTROLLER_URL,
-    ...(values.timeout ? { timeoutMs: Number(values.timeout) } : {}),
+    ...(timeoutMs !== undefined ? { timeoutMs } : {}),
   });
   try {
     if (action === 'start') {

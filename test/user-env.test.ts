@@ -179,6 +179,9 @@ describe('user-env CLI', () => {
     try {
       expect(await main(['reboot', '--url', controller.url])).toBe(2);
       expect(await main(['start', '--model', 'T9', '--url', controller.url])).toBe(2);
+      // Not a number: NaN would make every command time out at once.
+      expect(await main(['stop', '--timeout', 'soon', '--url', controller.url])).toBe(2);
+      expect(await main(['stop', '--timeout', '0', '--url', controller.url])).toBe(2);
     } finally {
       console.error = error;
     }
