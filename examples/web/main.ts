@@ -207,6 +207,8 @@ async function askPin({ type, signal }: PinRequest): Promise<string> {
     dialog.addEventListener('keydown', onKey);
     dialog.addEventListener('cancel', onCancel); // Escape
     signal.addEventListener('abort', onAbort, { once: true });
+    // Cancelled while the virtual device's screen was being read: never open the dialog.
+    if (signal.aborted) return onAbort();
     dialog.showModal();
     $('pin-7').focus();
   });
@@ -249,6 +251,7 @@ async function askPassphrase({ onDeviceAvailable, signal }: PassphraseRequest): 
     $('passphrase-cancel').addEventListener('click', onCancel);
     dialog.addEventListener('cancel', onCancel);
     signal.addEventListener('abort', onAbort, { once: true });
+    if (signal.aborted) return onAbort();
     dialog.showModal();
     field.focus();
   });
