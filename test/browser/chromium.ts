@@ -8,12 +8,23 @@ import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import { hasVectors, NO_SHARED_REASON } from '../support/shared.js';
 
 export const CHROMIUM_PATH = '/usr/bin/chromium';
 
 /** Why the browser suite is skipped, or undefined when it can run. */
 export function skipReason(): string | undefined {
   return existsSync(CHROMIUM_PATH) ? undefined : `${CHROMIUM_PATH} is missing (apt-get install chromium): browser tests skipped`;
+}
+
+/**
+ * Why a browser suite that also needs the public vectors is skipped (printed once), or
+ * undefined when it can run.
+ */
+export function suiteSkipReason(file: string): string | undefined {
+  const reason = skipReason() ?? (hasVectors ? undefined : NO_SHARED_REASON);
+  if (reason) console.warn(`${file}: ${reason}`);
+  return reason;
 }
 
 const FLAGS = [

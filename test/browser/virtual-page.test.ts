@@ -9,8 +9,8 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startExampleServer, type ExampleServer } from '../../scripts/start.js';
-import { hasVectors, NO_SHARED_REASON } from '../support/shared.js';
-import { launch, screenshot, skipReason, type Browser } from './chromium.js';
+import { SLIP14_MNEMONIC } from '../support/shared.js';
+import { launch, screenshot, suiteSkipReason, type Browser } from './chromium.js';
 import {
   answerPinMatrix,
   checkBitcoinAccounts,
@@ -32,10 +32,9 @@ import {
   waitIdle,
 } from './flows.js';
 
-const reason = skipReason() ?? (hasVectors ? undefined : NO_SHARED_REASON);
-if (reason) console.warn(`test/browser/virtual-page.test.ts: ${reason}`);
+const reason = suiteSkipReason('test/browser/virtual-page.test.ts');
 
-const MNEMONIC = 'all all all all all all all all all all all all';
+const MNEMONIC = SLIP14_MNEMONIC;
 const PASSPHRASE = 'correct horse battery staple';
 
 interface TestHook {

@@ -14,8 +14,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startExampleServer, type ExampleServer } from '../../scripts/start.js';
 import { DebugLink, VirtualTrezor } from '../../src/testing/index.js';
-import { hasVectors, NO_SHARED_REASON } from '../support/shared.js';
-import { launch, screenshot, skipReason, type Browser } from './chromium.js';
+import { SLIP14_MNEMONIC } from '../support/shared.js';
+import { launch, screenshot, suiteSkipReason, type Browser } from './chromium.js';
 import { bridgeWebHidToUdp, fakeHidState, replugHid, unplugHid } from './fake-hid.js';
 import {
   answerPinMatrix,
@@ -33,10 +33,9 @@ import {
 } from './flows.js';
 import type { UdpBridge } from './udp-bridge.js';
 
-const reason = skipReason() ?? (hasVectors ? undefined : NO_SHARED_REASON);
-if (reason) console.warn(`test/browser/webhid-page.test.ts: ${reason}`);
+const reason = suiteSkipReason('test/browser/webhid-page.test.ts');
 
-const MNEMONIC = 'all all all all all all all all all all all all';
+const MNEMONIC = SLIP14_MNEMONIC;
 /** Away from the emulator's 21324/21325 and from the WebUSB suite's ports. */
 const TREZOR_ONE_PORT = 21454;
 const PIN_PORT = 21464;

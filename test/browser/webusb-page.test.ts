@@ -11,8 +11,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startExampleServer, type ExampleServer } from '../../scripts/start.js';
 import { DebugLink, VirtualTrezor } from '../../src/testing/index.js';
-import { hasVectors, NO_SHARED_REASON } from '../support/shared.js';
-import { launch, screenshot, skipReason, type Browser } from './chromium.js';
+import { SLIP14_MNEMONIC } from '../support/shared.js';
+import { launch, screenshot, suiteSkipReason, type Browser } from './chromium.js';
 import { bridgeWebUsbToUdp, type UdpBridge } from './fake-usb.js';
 import {
   answerPinMatrix,
@@ -31,10 +31,9 @@ import {
   waitIdle,
 } from './flows.js';
 
-const reason = skipReason() ?? (hasVectors ? undefined : NO_SHARED_REASON);
-if (reason) console.warn(`test/browser/webusb-page.test.ts: ${reason}`);
+const reason = suiteSkipReason('test/browser/webusb-page.test.ts');
 
-const MNEMONIC = 'all all all all all all all all all all all all';
+const MNEMONIC = SLIP14_MNEMONIC;
 /** Away from the emulator's 21324/21325 so a running emulator does not interfere. */
 const TREZOR_ONE_PORT = 21424;
 const PIN_PORT = 21434;

@@ -7,6 +7,9 @@ import { fileURLToPath } from 'node:url';
 
 export const SHARED_DIR = fileURLToPath(new URL('../../../shared/', import.meta.url));
 export const VECTORS_FILE = `${SHARED_DIR}vectors/slip14.json`;
+/** The public SLIP-14 test seed the firmware's device tests use. */
+export const SLIP14_MNEMONIC = 'all all all all all all all all all all all all';
+
 export const hasVectors = existsSync(VECTORS_FILE);
 export const NO_SHARED_REASON = `../shared/vectors/slip14.json not found at ${VECTORS_FILE}: the public vectors are not on this machine`;
 
