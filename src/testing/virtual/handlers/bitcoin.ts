@@ -59,10 +59,11 @@
  * legacy digest). Without either they need relaxed safety checks and an extra warning. Their
  * scriptSig and witness go into the transaction as given.
  *
- * Coins: the library's (Bitcoin, Testnet, Regtest, Litecoin) plus Bcash, whose addresses are
- * CashAddr and whose inputs are all signed with BIP-143 and SIGHASH_ALL | FORKID (0x41), read
- * once each instead of re-streamed for a legacy digest. Others (Groestlcoin, whose Groestl
- * hashing @noble/hashes lacks, Decred, Elements …) get "Invalid coin name".
+ * Coins: Bitcoin, Testnet, Regtest, Litecoin and Bcash, with the firmware's parameters
+ * (../coins.ts, its own table, not the library's). Bcash addresses are CashAddr and its inputs
+ * are all signed with BIP-143 (force_bip143) and SIGHASH_ALL | FORKID (0x41), read once each
+ * instead of re-streamed for a legacy digest. Others (Groestlcoin, whose Groestl hashing
+ * @noble/hashes lacks, Decred, Elements …) get "Invalid coin name".
  *
  * GetPublicKey also derives on nist256p1 and ed25519 (SLIP-10, ./slip10.ts); UnlockPath opens
  * the SLIP-25 coinjoin account (m/10025') for the request that follows it.
@@ -75,7 +76,6 @@ import { concatBytes } from '@noble/hashes/utils.js';
 import { HDKey } from '@scure/bip32';
 import { bech32, bech32m, createBase58check } from '@scure/base';
 import { taprootTweakPrivKey, taprootTweakPubkey } from '@scure/btc-signer/utils.js';
-import { COINS, type CoinInfo } from '../../../bitcoin/coins.js';
 import {
   decodeAs,
   encodeAs,
@@ -89,6 +89,7 @@ import {
   type TxRequest,
 } from '../../../messages/index.js';
 import { HARDENED } from '../../../path.js';
+import { deviceCoin, type DeviceCoin } from '../coins.js';
 import { fail, type DeviceContext, type HandlerTable, type Reply } from '../context.js';
 import { firmwareHas, unknownMessageText } from '../firmware.js';
 import { cashaddrDecode, cashaddrEncode } from './cashaddr.js';
@@ -129,41 +130,8 @@ const CHANGE_TO_INPUT: Readonly<Record<string, InputType>> = {
 // ----------------------------------------------------------------------------------------------
 // Coins and paths
 
-/**
- * A coin as the device knows it: the library's table plus coins only the device speaks, with
- * their peculiarities (common/defs/bitcoin/<coin>.json).
- */
-interface DeviceCoin extends Omit<CoinInfo, 'name'> {
-  readonly name: string;
-  /** CashAddr prefix: addresses are CashAddr instead of base58. */
-  readonly cashaddr?: string;
-  /** Replay protection: every input is signed with BIP-143 and SIGHASH_FORKID (fork_id << 8). */
-  readonly forkId?: number;
-}
-
-const DEVICE_COINS: Readonly<Record<string, DeviceCoin>> = /* @__PURE__ */ Object.freeze({
-  ...COINS,
-  Bcash: {
-    name: 'Bcash',
-    shortcut: 'BCH',
-    slip44: 145,
-    pubKeyHash: 0x00,
-    scriptHash: 0x05,
-    wif: 0x80,
-    bech32: '',
-    xpubVersion: { p2pkh: 0x0488b21e, 'p2sh-p2wpkh': 0, p2wpkh: 0 },
-    segwit: false,
-    taproot: false,
-    messageHeader: 'Bitcoin Signed Message:\n',
-    maxFeePerKb: 500_000,
-    dustLimit: 546,
-    cashaddr: 'bitcoincash',
-    forkId: 0,
-  },
-});
-
 function coinOf(name: string | undefined): DeviceCoin {
-  const coin = Object.prototype.hasOwnProperty.call(DEVICE_COINS, name ?? 'Bitcoin') ? DEVICE_COINS[name ?? 'Bitcoin'] : undefined;
+  const coin = deviceCoin(name);
   if (!coin) fail('Failure_DataError', 'Invalid coin name');
   return coin;
 }
@@ -192,7 +160,7 @@ function slip25Access(ctx: DeviceContext, signing: boolean): Slip25Access {
  * crypto.c coin_path_check(): is `addressN` a path this coin uses (`full`: and for this script
  * type)? Patterns: BIP-44/49/84/86, BIP-48, Green Address and Casa compatibility paths, and
  * the SLIP-25 taproot account m/10025'/coin'/0'/1'/change/index once unlocked (`slip25`).
- * @example coinPathCheck(COINS.Bitcoin, 'SPENDWITNESS', [0x80000054, 0x80000000, 0x80000000, 0, 0], false, true, true) // true
+ * @example coinPathCheck(DEVICE_COINS.Bitcoin, 'SPENDWITNESS', [0x80000054, 0x80000000, 0x80000000, 0, 0], false, true, true) // true
  */
 export function coinPathCheck(
   coin: DeviceCoin,
@@ -454,8 +422,8 @@ function multisigScriptPubKey(scriptType: string, script: Uint8Array): Uint8Arra
 function multisigAddress(coin: DeviceCoin, scriptType: string, script: Uint8Array): string {
   const scriptPubKey = multisigScriptPubKey(scriptType, script);
   if (scriptType === 'SPENDWITNESS') return segwitAddress(coin, 0, sha256(script));
-  if (coin.cashaddr) return cashaddrEncode(coin.cashaddr, 'p2sh', scriptPubKey.subarray(2, 22));
-  return base58Address(coin.scriptHash, scriptPubKey.subarray(2, 22));
+  if (coin.cashaddr_prefix) return cashaddrEncode(coin.cashaddr_prefix, 'p2sh', scriptPubKey.subarray(2, 22));
+  return base58Address(coin.address_type_p2sh, scriptPubKey.subarray(2, 22));
 }
 
 function base58Address(version: number, hash: Uint8Array): string {
@@ -463,18 +431,20 @@ function base58Address(version: number, hash: Uint8Array): string {
 }
 
 function segwitAddress(coin: DeviceCoin, version: number, program: Uint8Array): string {
+  const prefix = coin.bech32_prefix;
+  if (!prefix) fail('Failure_DataError', "Can't encode address");
   const words = [version, ...bech32.toWords(program)];
-  return version === 0 ? bech32.encode(coin.bech32, words) : bech32m.encode(coin.bech32, words);
+  return version === 0 ? bech32.encode(prefix, words) : bech32m.encode(prefix, words);
 }
 
 /** compute_address() for single-key script types. */
 function keyAddress(coin: DeviceCoin, scriptType: string, publicKey: Uint8Array): string {
   switch (scriptType) {
     case 'SPENDADDRESS':
-      if (coin.cashaddr) return cashaddrEncode(coin.cashaddr, 'p2pkh', hash160(publicKey));
-      return base58Address(coin.pubKeyHash, hash160(publicKey));
+      if (coin.cashaddr_prefix) return cashaddrEncode(coin.cashaddr_prefix, 'p2pkh', hash160(publicKey));
+      return base58Address(coin.address_type, hash160(publicKey));
     case 'SPENDP2SHWITNESS':
-      return base58Address(coin.scriptHash, hash160(witnessScript(0, hash160(publicKey))));
+      return base58Address(coin.address_type_p2sh, hash160(witnessScript(0, hash160(publicKey))));
     case 'SPENDWITNESS':
       return segwitAddress(coin, 0, hash160(publicKey));
     case 'SPENDTAPROOT':
@@ -486,13 +456,13 @@ function keyAddress(coin: DeviceCoin, scriptType: string, publicKey: Uint8Array)
 
 /** address_to_script_pubkey(): undefined when the text is not an address of this coin. */
 function addressScript(coin: DeviceCoin, address: string, taproot: boolean): Uint8Array | undefined {
-  if (coin.cashaddr) {
-    const decoded = cashaddrDecode(coin.cashaddr, address);
+  if (coin.cashaddr_prefix) {
+    const decoded = cashaddrDecode(coin.cashaddr_prefix, address);
     if (!decoded) return undefined;
     return decoded.type === 'p2pkh' ? p2pkhScript(decoded.hash) : p2shScript(decoded.hash);
   }
   const lower = address.toLowerCase();
-  if (lower.startsWith(`${coin.bech32}1`)) {
+  if (coin.bech32_prefix && lower.startsWith(`${coin.bech32_prefix}1`)) {
     for (const codec of [bech32, bech32m]) {
       let decoded: { prefix: string; words: number[] };
       try {
@@ -500,7 +470,7 @@ function addressScript(coin: DeviceCoin, address: string, taproot: boolean): Uin
       } catch {
         continue;
       }
-      if (decoded.prefix !== coin.bech32) return undefined;
+      if (decoded.prefix !== coin.bech32_prefix) return undefined;
       const [version, ...rest] = decoded.words;
       if (version === undefined || (version === 0) !== (codec === bech32)) return undefined;
       let program: Uint8Array;
@@ -529,8 +499,8 @@ function addressScript(coin: DeviceCoin, address: string, taproot: boolean): Uin
     return undefined;
   }
   if (raw.length !== 21) return undefined;
-  if (raw[0] === coin.pubKeyHash) return p2pkhScript(raw.subarray(1));
-  if (raw[0] === coin.scriptHash) return p2shScript(raw.subarray(1));
+  if (raw[0] === coin.address_type) return p2pkhScript(raw.subarray(1));
+  if (raw[0] === coin.address_type_p2sh) return p2shScript(raw.subarray(1));
   return undefined;
 }
 
@@ -602,10 +572,10 @@ async function t1MessagePages(ctx: DeviceContext, message: Uint8Array, title: st
 
 function formatAmount(coin: DeviceCoin, amount: bigint, unit: string | number | undefined): string {
   const units: Record<string, [bigint, string]> = {
-    BITCOIN: [100_000_000n, coin.shortcut],
-    MILLIBITCOIN: [100_000n, `m${coin.shortcut}`],
-    MICROBITCOIN: [100n, `u${coin.shortcut}`],
-    SATOSHI: [1n, `sat ${coin.shortcut}`],
+    BITCOIN: [100_000_000n, coin.coin_shortcut],
+    MILLIBITCOIN: [100_000n, `m${coin.coin_shortcut}`],
+    MICROBITCOIN: [100n, `u${coin.coin_shortcut}`],
+    SATOSHI: [1n, `sat ${coin.coin_shortcut}`],
   };
   const [div, label] = units[String(unit ?? 'BITCOIN')] ?? units.BITCOIN!;
   const whole = amount / div;
@@ -643,23 +613,27 @@ async function getAddressHandler(ctx: DeviceContext, request: MessageMap['GetAdd
   return { type: 'Address', message: { address } };
 }
 
-/** hdnode_serialize_public() with the version the firmware picks (or Failure). */
+/** hdnode_serialize_public() with the version the firmware picks (or Failure); fsm_msgGetPublicKey. */
 function xpubVersion(coin: DeviceCoin, scriptType: string, ignoreMagic: boolean, taproot: boolean): number {
-  switch (scriptType) {
-    case 'SPENDADDRESS':
-    case 'SPENDMULTISIG':
-      return coin.xpubVersion.p2pkh;
-    case 'SPENDP2SHWITNESS':
-      if (coin.segwit) return ignoreMagic ? coin.xpubVersion.p2pkh : coin.xpubVersion['p2sh-p2wpkh'];
-      break;
-    case 'SPENDWITNESS':
-      if (coin.segwit) return ignoreMagic ? coin.xpubVersion.p2pkh : coin.xpubVersion.p2wpkh;
-      break;
-    case 'SPENDTAPROOT':
-      if (taproot) return coin.xpubVersion.p2pkh;
-      break;
-  }
-  fail('Failure_DataError', 'Invalid combination of coin and script_type');
+  const magic = (() => {
+    switch (scriptType) {
+      case 'SPENDADDRESS':
+      case 'SPENDMULTISIG':
+        return coin.xpub_magic;
+      case 'SPENDP2SHWITNESS':
+        if (coin.segwit) return ignoreMagic ? coin.xpub_magic : coin.xpub_magic_segwit_p2sh;
+        break;
+      case 'SPENDWITNESS':
+        if (coin.segwit) return ignoreMagic ? coin.xpub_magic : coin.xpub_magic_segwit_native;
+        break;
+      case 'SPENDTAPROOT':
+        if (taproot) return coin.xpub_magic;
+        break;
+    }
+    return null;
+  })();
+  if (!magic) fail('Failure_DataError', 'Invalid combination of coin and script_type');
+  return magic;
 }
 
 /** What an xpub records of a node (an HDKey or a SLIP-10 node). */
@@ -734,7 +708,7 @@ async function getPublicKeyHandler(ctx: DeviceContext, request: MessageMap['GetP
     const parts = wrap[scriptType];
     if (parts) {
       const origin = [rootFingerprint.toString(16).padStart(8, '0'), ...addressN.map((n) => (n >= HARDENED ? `${n - HARDENED}h` : String(n)))].join('/');
-      const plain = serializeXpub(coin.xpubVersion.p2pkh, node, node.publicKey);
+      const plain = serializeXpub(coin.xpub_magic, node, node.publicKey);
       const body = `${parts[0]}[${origin}]${plain}/<0;1>/*${parts[1]}`;
       message.descriptor = `${body}#${descriptorChecksum(body)}`;
     }
@@ -777,7 +751,7 @@ function descriptorChecksum(text: string): string {
 // Messages
 
 function messageDigest(coin: DeviceCoin, message: Uint8Array): Uint8Array {
-  const header = new TextEncoder().encode(coin.messageHeader);
+  const header = new TextEncoder().encode(coin.signed_message_header);
   return sha256d(concatBytes(varBytes(header), varBytes(message)));
 }
 
@@ -805,7 +779,7 @@ async function signMessageHandler(ctx: DeviceContext, request: MessageMap['SignM
     await ctx.confirm('ButtonRequest_Other', { text: `Confirm address ${address}` });
     await t1MessagePages(ctx, message, 'Sign message?');
   } else {
-    await ctx.confirm('ButtonRequest_Other', { text: `Sign ${coin.shortcut} message from ${address}` });
+    await ctx.confirm('ButtonRequest_Other', { text: `Sign ${coin.coin_shortcut} message from ${address}` });
   }
   const recovered = secp256k1.sign(messageDigest(coin, message), node.privateKey!, { prehash: false, lowS: true, format: 'recovered' });
   let header = 27 + recovered[0]! + 4;
@@ -856,7 +830,7 @@ async function verifyMessageHandler(ctx: DeviceContext, request: MessageMap['Ver
     await t1MessagePages(ctx, message, 'Verified message');
     await ctx.confirm('ButtonRequest_Other', { text: 'The signature is valid.' });
   } else {
-    await ctx.confirm('ButtonRequest_Other', { text: `Verify ${coin.shortcut} message from ${address}` });
+    await ctx.confirm('ButtonRequest_Other', { text: `Verify ${coin.coin_shortcut} message from ${address}` });
   }
   return { type: 'Success', message: { message: 'Message verified' } };
 }
@@ -1043,7 +1017,7 @@ class Signing {
   ) {
     this.t1 = ctx.model === 'T1B1';
     this.taproot = taprootEnabled(ctx, coin);
-    this.hashType = coin.forkId !== undefined ? (1 | 0x40 | (coin.forkId << 8)) >>> 0 : 1;
+    this.hashType = coin.fork_id !== null ? (1 | 0x40 | (coin.fork_id << 8)) >>> 0 : 1;
     this.slip25 = slip25Access(ctx, true);
     this.version = request.version ?? 1;
     this.lockTime = request.lock_time ?? 0;
@@ -1305,8 +1279,8 @@ class Signing {
     if (this.totalOut > this.totalIn) fail('Failure_NotEnoughFunds', 'Not enough funds');
     const fee = this.totalIn - this.totalOut;
     const threshold = this.t1
-      ? (BigInt(this.weight) * BigInt(this.coin.maxFeePerKb)) / 4000n
-      : (BigInt(this.coin.maxFeePerKb) * BigInt(Math.ceil(this.weight / 4))) / 1000n;
+      ? (BigInt(this.weight) * BigInt(this.coin.maxfee_kb)) / 4000n
+      : (BigInt(this.coin.maxfee_kb) * BigInt(Math.ceil(this.weight / 4))) / 1000n;
     const unit = this.request.amount_unit;
     // Core refuses a fee ten times over the threshold outright under Strict safety checks.
     if (!this.t1 && fee > 10n * threshold && this.ctx.safetyChecks === 'Strict') fail('Failure_DataError', 'The fee is unexpectedly large');
@@ -1658,13 +1632,13 @@ class Signing {
   }
 
   private async serialize(): Promise<void> {
-    const hashes = this.segwit || this.coin.forkId !== undefined ? this.segwitHashes() : undefined;
+    const hashes = this.segwit || this.coin.force_bip143 ? this.segwitHashes() : undefined;
     if (!this.t1) this.emit(this.header());
     for (let i = 0; i < this.inputsCount; i++) {
       const record = this.inputs[i]!;
       const first = this.t1 && i === 0 ? this.header() : new Uint8Array(0);
       if (record.scriptType === 'SPENDADDRESS' || record.scriptType === 'SPENDMULTISIG') {
-        if (this.coin.forkId !== undefined) await this.signForkId(i, first, hashes!);
+        if (this.coin.force_bip143) await this.signForkId(i, first, hashes!);
         else await this.signLegacy(i, first);
         continue;
       }
@@ -1928,7 +1902,7 @@ class Signing {
     if (!input.script_sig?.length && !input.witness?.length) return; // unverified, the user was warned
     const witness = input.witness?.length ? new ByteReader(input.witness).witness() : [];
     let legacyDigest: Uint8Array | undefined;
-    if (scriptKind(prevScript) === 'p2pkh' && this.coin.forkId === undefined) legacyDigest = await this.legacyDigest(index, prevScript);
+    if (scriptKind(prevScript) === 'p2pkh' && !this.coin.force_bip143) legacyDigest = await this.legacyDigest(index, prevScript);
     const h = this.segwitHashes();
     const failure = this.ownerSignatureValid(
       prevScript,

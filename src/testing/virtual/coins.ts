@@ -1,0 +1,164 @@
+/**
+ * The coins the virtual device serves, with the firmware's own parameters.
+ *
+ * Source: trezor-firmware, common/defs/bitcoin/{bitcoin, bitcoin_testnet, bitcoin_regtest,
+ * litecoin, bcash}.json at tag legacy/v1.14.1 (the Trezor One the device imitates). The copies
+ * at core/v2.4.1 hold the same value for every field kept here; they have no `taproot` key
+ * yet, and 2.4.1 has no taproot anyway (firmware.ts gates it by version). Values and field names
+ * are the JSON's, numbers in the JSON's decimal, so each line can be held against its source.
+ *
+ * Why a table of its own: the library has one (src/bitcoin/coins.ts), but what the virtual device
+ * answers is what the tests hold the library to. Were both to read one table, a wrong version
+ * byte or xpub magic would be wrong on both sides and every test would pass. Here the two are
+ * written apart from the same public source; test/virtual-coins.test.ts checks that nothing
+ * under src/testing imports the library's coin modules and that the two tables agree.
+ *
+ * Coins outside this table get "Invalid coin name" from the handlers, though the firmware knows
+ * them: Groestlcoin (Groestl-512, not in @noble/hashes), Decred (BLAKE-256), Elements and others
+ * are not served.
+ */
+
+/** One coin of common/defs/bitcoin/*.json, the fields the virtual device reads. */
+export interface DeviceCoin {
+  readonly coin_name: string;
+  /** Unit the screens show amounts in. */
+  readonly coin_shortcut: string;
+  /** SLIP-44 coin type (second path element, hardened). */
+  readonly slip44: number;
+  /** Base58 version byte of P2PKH addresses. */
+  readonly address_type: number;
+  /** Base58 version byte of P2SH addresses. */
+  readonly address_type_p2sh: number;
+  /** bech32/bech32m human-readable part; null: no segwit addresses. */
+  readonly bech32_prefix: string | null;
+  /** CashAddr prefix: legacy addresses are shown and read as CashAddr. */
+  readonly cashaddr_prefix: string | null;
+  /** SLIP-132 version of xpubs (P2PKH, multisig, taproot). */
+  readonly xpub_magic: number;
+  /** SLIP-132 version of P2SH-P2WPKH account xpubs (ypub); null: none. */
+  readonly xpub_magic_segwit_p2sh: number | null;
+  /** SLIP-132 version of P2WPKH account xpubs (zpub); null: none. */
+  readonly xpub_magic_segwit_native: number | null;
+  readonly segwit: boolean;
+  readonly taproot: boolean;
+  /** Replay protection: sighash type carries SIGHASH_FORKID | fork_id << 8; null: none. */
+  readonly fork_id: number | null;
+  /** Every input, legacy ones too, is signed with the BIP-143 digest. */
+  readonly force_bip143: boolean;
+  /** Prefix of the signed-message digest (without its length byte). */
+  readonly signed_message_header: string;
+  /** Fee per kB (satoshi) above which the device warns of a high fee. */
+  readonly maxfee_kb: number;
+}
+
+/**
+ * The served coins by coin_name.
+ * @example DEVICE_COINS.Litecoin.address_type // 48
+ */
+export const DEVICE_COINS: Readonly<Record<string, DeviceCoin>> = /* @__PURE__ */ Object.freeze({
+  // bitcoin.json
+  Bitcoin: {
+    coin_name: 'Bitcoin',
+    coin_shortcut: 'BTC',
+    slip44: 0,
+    address_type: 0,
+    address_type_p2sh: 5,
+    bech32_prefix: 'bc',
+    cashaddr_prefix: null,
+    xpub_magic: 76067358,
+    xpub_magic_segwit_p2sh: 77429938,
+    xpub_magic_segwit_native: 78792518,
+    segwit: true,
+    taproot: true,
+    fork_id: null,
+    force_bip143: false,
+    signed_message_header: 'Bitcoin Signed Message:\n',
+    maxfee_kb: 2000000,
+  },
+  // bitcoin_testnet.json
+  Testnet: {
+    coin_name: 'Testnet',
+    coin_shortcut: 'TEST',
+    slip44: 1,
+    address_type: 111,
+    address_type_p2sh: 196,
+    bech32_prefix: 'tb',
+    cashaddr_prefix: null,
+    xpub_magic: 70617039,
+    xpub_magic_segwit_p2sh: 71979618,
+    xpub_magic_segwit_native: 73342198,
+    segwit: true,
+    taproot: true,
+    fork_id: null,
+    force_bip143: false,
+    signed_message_header: 'Bitcoin Signed Message:\n',
+    maxfee_kb: 10000000,
+  },
+  // bitcoin_regtest.json
+  Regtest: {
+    coin_name: 'Regtest',
+    coin_shortcut: 'REGTEST',
+    slip44: 1,
+    address_type: 111,
+    address_type_p2sh: 196,
+    bech32_prefix: 'bcrt',
+    cashaddr_prefix: null,
+    xpub_magic: 70617039,
+    xpub_magic_segwit_p2sh: 71979618,
+    xpub_magic_segwit_native: 73342198,
+    segwit: true,
+    taproot: true,
+    fork_id: null,
+    force_bip143: false,
+    signed_message_header: 'Bitcoin Signed Message:\n',
+    maxfee_kb: 10000000,
+  },
+  // litecoin.json
+  Litecoin: {
+    coin_name: 'Litecoin',
+    coin_shortcut: 'LTC',
+    slip44: 2,
+    address_type: 48,
+    address_type_p2sh: 50,
+    bech32_prefix: 'ltc',
+    cashaddr_prefix: null,
+    xpub_magic: 27108450,
+    xpub_magic_segwit_p2sh: 28471030,
+    xpub_magic_segwit_native: 78792518,
+    segwit: true,
+    taproot: false,
+    fork_id: null,
+    force_bip143: false,
+    signed_message_header: 'Litecoin Signed Message:\n',
+    maxfee_kb: 67000000,
+  },
+  // bcash.json
+  Bcash: {
+    coin_name: 'Bcash',
+    coin_shortcut: 'BCH',
+    slip44: 145,
+    address_type: 0,
+    address_type_p2sh: 5,
+    bech32_prefix: null,
+    cashaddr_prefix: 'bitcoincash',
+    xpub_magic: 76067358,
+    xpub_magic_segwit_p2sh: null,
+    xpub_magic_segwit_native: null,
+    segwit: false,
+    taproot: false,
+    fork_id: 0,
+    force_bip143: true,
+    signed_message_header: 'Bitcoin Signed Message:\n',
+    maxfee_kb: 14000000,
+  },
+} satisfies Record<string, DeviceCoin>);
+
+/**
+ * The coin of a request's coin_name (default Bitcoin), or undefined when the device does not
+ * serve it.
+ * @example deviceCoin('Regtest')?.bech32_prefix // 'bcrt'
+ */
+export function deviceCoin(name: string | undefined): DeviceCoin | undefined {
+  const key = name ?? 'Bitcoin';
+  return Object.prototype.hasOwnProperty.call(DEVICE_COINS, key) ? DEVICE_COINS[key] : undefined;
+}
