@@ -49,6 +49,7 @@ import { decodeAs, type MessageMap, type MessageName } from '../../../messages/i
 import { HARDENED } from '../../../path.js';
 import { fail, type DeviceContext, type HandlerTable, type Reply } from '../context.js';
 import { firmwareHas, unknownMessageText, type FirmwareFeature } from '../firmware.js';
+import { coreMessageText, coreMonoPages } from './core-text.js';
 
 const MAX_CHAIN_ID_FULL_V = BigInt(2147483629);
 const MAX_DATA_LENGTH = 16_000_000;
@@ -375,43 +376,6 @@ async function t1MessagePages(ctx: DeviceContext, message: Uint8Array, title: st
   } while (offset < message.length);
 }
 
-/**
- * Core 2.4's monospace paginated text (verify message): 17 characters a line, words wrapped,
- * a word longer than a line broken after 16 characters with a "-" token, 5 lines a page, the
- * title on every page. Pages separated by \f, lines by \n, as the virtual device's screen
- * takes them; this reproduces the DebugLinkLayout tokens recorded from the 2.4.1 emulator.
- */
-function coreMonoPages(title: string, text: string): string[] {
-  const LINE = 17;
-  const lines: string[][] = [];
-  let current = '';
-  for (const word of text.split(' ')) {
-    if (current && current.length + 1 + word.length <= LINE) {
-      current += ` ${word}`;
-      continue;
-    }
-    if (current) lines.push([current]);
-    let rest = word;
-    while (rest.length > LINE) {
-      lines.push([rest.slice(0, LINE - 1), '-']);
-      rest = rest.slice(LINE - 1);
-    }
-    current = rest;
-  }
-  if (current || lines.length === 0) lines.push([current]);
-  const pages: string[] = [];
-  for (let i = 0; i < lines.length; i += 5) pages.push([title, ...lines.slice(i, i + 5).flat()].join('\n'));
-  return pages;
-}
-
-function messageText(message: Uint8Array): string {
-  try {
-    return toUtf8String(message);
-  } catch {
-    return hex(message);
-  }
-}
-
 async function signMessageHandler(ctx: DeviceContext, request: MessageMap['EthereumSignMessage']): Promise<Reply> {
   const node = await keyAt(ctx, request.address_n ?? []);
   const address = addressOf(node);
@@ -420,7 +384,7 @@ async function signMessageHandler(ctx: DeviceContext, request: MessageMap['Ether
     await ctx.confirm('ButtonRequest_Other', { text: `Confirm address: ${address}` });
     await t1MessagePages(ctx, message, 'Sign message?');
   } else {
-    await ctx.confirm('ButtonRequest_Other', { text: `Sign ETH message: ${messageText(message)}` });
+    await ctx.confirm('ButtonRequest_Other', { text: `Sign ETH message: ${coreMessageText(message)}` });
   }
   return { type: 'EthereumMessageSignature', message: { signature: signature65(node, hashMessage(message)), address } };
 }
@@ -447,7 +411,7 @@ async function verifyMessageHandler(ctx: DeviceContext, request: MessageMap['Eth
     await ctx.confirm('ButtonRequest_Other', { text: 'The signature is valid.' });
   } else {
     await ctx.confirm('ButtonRequest_Other', { text: `Confirm address: ${request.address}` });
-    const pages = coreMonoPages('Verify ETH message', messageText(message));
+    const pages = coreMonoPages('Verify ETH message', coreMessageText(message));
     await ctx.confirm('ButtonRequest_Other', { text: pages.join('\f'), ...(pages.length > 1 ? { pages: pages.length } : {}) });
   }
   return { type: 'Success', message: { message: 'Message verified' } };
