@@ -188,9 +188,35 @@ export const FIRMWARE_SINCE: Readonly<Record<FirmwareFeature, Readonly<Partial<R
   ethereumSignTypedHash: { T1B1: [1, 10, 5] },
   /** UnlockPath and SLIP-25 coinjoin accounts (m/10025'), from trezor-firmware #2718. */
   unlockPath: { T1B1: [1, 12, 1], T2T1: [2, 5, 3] },
+  /**
+   * SignMessage honours no_script_type (the header byte stays 27 + recid + 4 for segwit keys);
+   * before, it was ignored (trezor-firmware #1586: legacy 4146ab7f9e, core bc4a56b2c0).
+   */
+  signMessageNoScriptType: { T1B1: [1, 10, 4], T2T1: [2, 4, 3] },
+  /**
+   * Core SignMessage checks the path against the script type and shows the address before the
+   * message (core cf14e06aa0, 03b1b3bc6b; the Trezor One always showed it). 2.4.1 shows only
+   * the message and warns only of a path outside the coin's keychain.
+   */
+  signMessageShowsAddress: { T2T1: [2, 4, 3] },
+  /**
+   * VerifyMessage takes the script type from the address, so a segwit address verifies with a
+   * 27-34 header (Electrum), and Core ends with "The signature is valid." (legacy cb21c7e415,
+   * core 4d40d6dbfc, d52a59e37b). Core before it takes the script type from the header. A Trezor
+   * One claiming older firmware still verifies as 1.14.1 does.
+   */
+  verifyMessageByAddress: { T1B1: [1, 11, 1], T2T1: [2, 5, 1] },
 };
 
-export type FirmwareFeature = 'taproot' | 'eip1559' | 'ethereumSignTypedData' | 'ethereumSignTypedHash' | 'unlockPath';
+export type FirmwareFeature =
+  | 'taproot'
+  | 'eip1559'
+  | 'ethereumSignTypedData'
+  | 'ethereumSignTypedHash'
+  | 'unlockPath'
+  | 'signMessageNoScriptType'
+  | 'signMessageShowsAddress'
+  | 'verifyMessageByAddress';
 
 /**
  * Does the firmware the device claims have `feature`?

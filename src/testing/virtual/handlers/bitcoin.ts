@@ -93,6 +93,7 @@ import { deviceCoin, type DeviceCoin } from '../coins.js';
 import { fail, type DeviceContext, type HandlerTable, type Reply } from '../context.js';
 import { firmwareHas, unknownMessageText } from '../firmware.js';
 import { cashaddrDecode, cashaddrEncode } from './cashaddr.js';
+import { coreMessageText, coreMonoPages } from './core-text.js';
 import { isSlip10Curve, slip10Derive } from './slip10.js';
 
 const base58check = /* @__PURE__ */ createBase58check(sha256);
@@ -749,41 +750,96 @@ function descriptorChecksum(text: string): string {
 
 // ----------------------------------------------------------------------------------------------
 // Messages
+//
+// SignMessage, as each firmware answers it:
+//   T1B1 1.14.1  path check against the script type; address screen; message pages.
+//   T2T1 2.4.1   path checked only against the coin's keychain (validate_path without the
+//                script-type check); one screen with the message; then the address, in
+//                get_address()'s words when the script type cannot have one.
+//   T2T1 2.4.3+  path checked against the script type; address screen, then the message.
+// The signature header is 27 + recid + 4 (compressed key), plus 4 for P2SH-P2WPKH and 8 for
+// P2WPKH unless no_script_type asks for the plain one (Bitcoin Core's form) — honoured only
+// from 1.10.4 / 2.4.3 on: older firmware ignores the flag (sign_message.py at core/v2.4.1).
 
 function messageDigest(coin: DeviceCoin, message: Uint8Array): Uint8Array {
   const header = new TextEncoder().encode(coin.signed_message_header);
   return sha256d(concatBytes(varBytes(header), varBytes(message)));
 }
 
+/** address_short(): Core shows a CashAddr address without its prefix. */
+function addressShort(coin: DeviceCoin, address: string): string {
+  const prefix = coin.cashaddr_prefix ? `${coin.cashaddr_prefix}:` : undefined;
+  return prefix && address.startsWith(prefix) ? address.slice(prefix.length) : address;
+}
+
+/**
+ * Core's get_address() for a single key (apps/bitcoin/addresses.py), with its refusals: a
+ * ProcessError naming what the coin or the request lacks.
+ */
+function coreKeyAddress(ctx: DeviceContext, coin: DeviceCoin, scriptType: string, publicKey: Uint8Array): string {
+  switch (scriptType) {
+    case 'SPENDADDRESS':
+      return keyAddress(coin, scriptType, publicKey);
+    case 'SPENDMULTISIG':
+      fail('Failure_ProcessError', 'Multisig details required');
+    case 'SPENDWITNESS':
+    case 'SPENDP2SHWITNESS':
+      if (!coin.segwit) fail('Failure_ProcessError', 'Segwit not enabled on this coin');
+      return keyAddress(coin, scriptType, publicKey);
+    case 'SPENDTAPROOT':
+      // 2.4.1 has no taproot branch: the script type is simply invalid there.
+      if (!firmwareHas(ctx, 'taproot')) break;
+      if (!coin.taproot) fail('Failure_ProcessError', 'Taproot not enabled on this coin');
+      return keyAddress(coin, scriptType, publicKey);
+  }
+  fail('Failure_ProcessError', 'Invalid script type');
+}
+
+/**
+ * Core before 2.4.3, validate_path() without additional checks: Forbidden key path under
+ * Strict safety checks when the coin's keychain does not know the path, else a warning.
+ * The keychain's patterns are taken as the Trezor One's "known path of the coin".
+ */
+async function checkKeychainPath(ctx: DeviceContext, coin: DeviceCoin, addressN: readonly number[]): Promise<void> {
+  if (coinPathCheck(coin, 'SPENDADDRESS', addressN, false, false, taprootEnabled(ctx, coin), slip25Access(ctx, false))) return;
+  if (ctx.safetyChecks === 'Strict') fail('Failure_DataError', 'Forbidden key path');
+  await ctx.confirm('ButtonRequest_UnknownDerivationPath', { text: 'Wrong address path for selected coin. Continue at your own risk!' });
+}
+
 async function signMessageHandler(ctx: DeviceContext, request: MessageMap['SignMessage']): Promise<Reply> {
   const addressN = request.address_n ?? [];
   const message = request.message ?? new Uint8Array(0);
   const scriptType = String(request.script_type ?? 'SPENDADDRESS');
+  const signable = ['SPENDADDRESS', 'SPENDP2SHWITNESS', 'SPENDWITNESS'].includes(scriptType);
   if (ctx.model === 'T1B1') await ctx.unlock();
   const coin = coinOf(request.coin_name);
-  let keys: Keys;
+  let node: HDKey;
+  let address: string;
   if (ctx.model === 'T1B1') {
     await checkCoinPath(ctx, coin, scriptType, addressN, false);
-    keys = new Keys(await ctx.root());
-  } else {
-    keys = new Keys(await ctx.root());
-    await checkCoinPath(ctx, coin, scriptType, addressN, false);
-  }
-  if (scriptType === 'SPENDTAPROOT' || !['SPENDADDRESS', 'SPENDP2SHWITNESS', 'SPENDWITNESS'].includes(scriptType)) {
-    fail('Failure_ProcessError', 'Error computing address');
-  }
-  if (scriptType !== 'SPENDADDRESS' && !coin.segwit) fail('Failure_ProcessError', 'Error computing address');
-  const node = keys.node(addressN);
-  const address = keyAddress(coin, scriptType, node.publicKey!);
-  if (ctx.model === 'T1B1') {
+    node = new Keys(await ctx.root()).node(addressN);
+    if (!signable || (scriptType !== 'SPENDADDRESS' && !coin.segwit)) fail('Failure_ProcessError', 'Error computing address');
+    address = keyAddress(coin, scriptType, node.publicKey!);
     await ctx.confirm('ButtonRequest_Other', { text: `Confirm address ${address}` });
     await t1MessagePages(ctx, message, 'Sign message?');
+  } else if (firmwareHas(ctx, 'signMessageShowsAddress')) {
+    const keys = new Keys(await ctx.root());
+    await checkCoinPath(ctx, coin, scriptType, addressN, false);
+    node = keys.node(addressN);
+    address = coreKeyAddress(ctx, coin, scriptType, node.publicKey!);
+    await ctx.confirm('ButtonRequest_Other', { text: `Confirm address: ${addressShort(coin, address)}` });
+    await ctx.confirm('ButtonRequest_Other', { text: `Sign ${coin.coin_shortcut} message: ${coreMessageText(message)}` });
   } else {
-    await ctx.confirm('ButtonRequest_Other', { text: `Sign ${coin.coin_shortcut} message from ${address}` });
+    const keys = new Keys(await ctx.root());
+    await checkKeychainPath(ctx, coin, addressN);
+    await ctx.confirm('ButtonRequest_Other', { text: `Sign ${coin.coin_shortcut} message: ${coreMessageText(message)}` });
+    node = keys.node(addressN);
+    address = coreKeyAddress(ctx, coin, scriptType, node.publicKey!);
   }
+  if (!signable) fail('Failure_ProcessError', 'Unsupported script type');
   const recovered = secp256k1.sign(messageDigest(coin, message), node.privateKey!, { prehash: false, lowS: true, format: 'recovered' });
   let header = 27 + recovered[0]! + 4;
-  if (!request.no_script_type) {
+  if (!(request.no_script_type === true && firmwareHas(ctx, 'signMessageNoScriptType'))) {
     if (scriptType === 'SPENDP2SHWITNESS') header += 4;
     else if (scriptType === 'SPENDWITNESS') header += 8;
   }
@@ -791,21 +847,29 @@ async function signMessageHandler(ctx: DeviceContext, request: MessageMap['SignM
   return { type: 'MessageSignature', message: { address, signature } };
 }
 
-/** cryptoMessageVerify(): 0 valid, 1 bad address, 2 bad signature. */
+/** The public key a message signature recovers (27-30 uncompressed, 31-34 compressed), or undefined. */
+function recoverMessageKey(coin: DeviceCoin, message: Uint8Array, header: number, compact: Uint8Array): Uint8Array | undefined {
+  try {
+    return secp256k1.Signature.fromBytes(compact, 'compact')
+      .addRecoveryBit((header - 27) & 3)
+      .recoverPublicKey(messageDigest(coin, message))
+      .toBytes(header >= 31);
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * cryptoMessageVerify() (and Core from 2.5.1): the script type comes from the address, a
+ * 27-34 header fits any of them. 0 valid, 1 bad address, 2 bad signature.
+ */
 function verify(coin: DeviceCoin, message: Uint8Array, address: string, signature: Uint8Array): 0 | 1 | 2 {
   const script = addressScript(coin, address, false);
   if (!script) return 1;
   const header = signature[0]!;
   if (header < 27 || header > 42) return 2;
-  let publicKey: Uint8Array;
-  try {
-    publicKey = secp256k1.Signature.fromBytes(signature.subarray(1), 'compact')
-      .addRecoveryBit((header - 27) & 3)
-      .recoverPublicKey(messageDigest(coin, message))
-      .toBytes(header >= 31);
-  } catch {
-    return 2;
-  }
+  const publicKey = recoverMessageKey(coin, message, header, signature.subarray(1));
+  if (!publicKey) return 2;
   const keyHash = hash160(publicKey);
   const candidates: Uint8Array[] = [];
   if (header <= 34) candidates.push(p2pkhScript(keyHash));
@@ -816,21 +880,41 @@ function verify(coin: DeviceCoin, message: Uint8Array, address: string, signatur
   return candidates.some((c) => equal(c, script)) ? 0 : 2;
 }
 
+/**
+ * Core before 2.5.1 (verify_message.py at core/v2.4.1): the header alone says the script type
+ * (27-34 P2PKH, 35-38 P2SH-P2WPKH, 39-42 P2WPKH); the address it gives must equal the one sent.
+ */
+function verifyByHeader(coin: DeviceCoin, message: Uint8Array, address: string, signature: Uint8Array): boolean {
+  const header = signature[0]!;
+  const [scriptType, offset] = header >= 27 && header <= 34 ? ['SPENDADDRESS', 0] : header <= 38 ? ['SPENDP2SHWITNESS', 4] : header <= 42 ? ['SPENDWITNESS', 8] : ['', 0];
+  if (!scriptType || (scriptType !== 'SPENDADDRESS' && !coin.segwit)) return false;
+  const publicKey = recoverMessageKey(coin, message, header - offset, signature.subarray(1));
+  return publicKey !== undefined && keyAddress(coin, scriptType, publicKey) === address;
+}
+
 async function verifyMessageHandler(ctx: DeviceContext, request: MessageMap['VerifyMessage']): Promise<Reply> {
   const coin = coinOf(request.coin_name);
   const signature = request.signature ?? new Uint8Array(0);
   const message = request.message ?? new Uint8Array(0);
   const address = request.address ?? '';
   if (signature.length !== 65) fail('Failure_ProcessError', 'Invalid signature');
-  const result = verify(coin, message, address, signature);
-  if (result === 1) fail('Failure_DataError', 'Invalid address');
-  if (result === 2) fail('Failure_ProcessError', 'Invalid signature');
+  if (ctx.model === 'T2T1' && !firmwareHas(ctx, 'verifyMessageByAddress')) {
+    if (!verifyByHeader(coin, message, address, signature)) fail('Failure_ProcessError', 'Invalid signature');
+  } else {
+    const result = verify(coin, message, address, signature);
+    if (result === 1) fail('Failure_DataError', 'Invalid address');
+    if (result === 2) fail('Failure_ProcessError', 'Invalid signature');
+  }
   if (ctx.model === 'T1B1') {
     await ctx.confirm('ButtonRequest_Other', { text: `Confirm address ${address}` });
     await t1MessagePages(ctx, message, 'Verified message');
     await ctx.confirm('ButtonRequest_Other', { text: 'The signature is valid.' });
   } else {
-    await ctx.confirm('ButtonRequest_Other', { text: `Verify ${coin.coin_shortcut} message from ${address}` });
+    // confirm_signverify(): the address, then the message in monospace pages (as Ethereum's).
+    await ctx.confirm('ButtonRequest_Other', { text: `Confirm address: ${addressShort(coin, address)}` });
+    const pages = coreMonoPages(`Verify ${coin.coin_shortcut} message`, coreMessageText(message));
+    await ctx.confirm('ButtonRequest_Other', { text: pages.join('\f'), ...(pages.length > 1 ? { pages: pages.length } : {}) });
+    if (firmwareHas(ctx, 'verifyMessageByAddress')) await ctx.confirm('ButtonRequest_Success', { text: 'The signature is valid.' });
   }
   return { type: 'Success', message: { message: 'Message verified' } };
 }
