@@ -886,8 +886,9 @@ function verify(coin: DeviceCoin, message: Uint8Array, address: string, signatur
  */
 function verifyByHeader(coin: DeviceCoin, message: Uint8Array, address: string, signature: Uint8Array): boolean {
   const header = signature[0]!;
-  const [scriptType, offset] = header >= 27 && header <= 34 ? ['SPENDADDRESS', 0] : header <= 38 ? ['SPENDP2SHWITNESS', 4] : header <= 42 ? ['SPENDWITNESS', 8] : ['', 0];
-  if (!scriptType || (scriptType !== 'SPENDADDRESS' && !coin.segwit)) return false;
+  if (header < 27 || header > 42) return false;
+  const [scriptType, offset] = header <= 34 ? ['SPENDADDRESS', 0] : header <= 38 ? ['SPENDP2SHWITNESS', 4] : ['SPENDWITNESS', 8];
+  if (scriptType !== 'SPENDADDRESS' && !coin.segwit) return false;
   const publicKey = recoverMessageKey(coin, message, header - offset, signature.subarray(1));
   return publicKey !== undefined && keyAddress(coin, scriptType, publicKey) === address;
 }
