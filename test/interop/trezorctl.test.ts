@@ -1,18 +1,17 @@
 // A client nobody here wrote: Debian's trezorctl (python3-trezor) drives VirtualTrezor over
 // its UDP interface, exactly as it drives the official emulator. The seed is loaded through
 // our DebugLink over UDP first; the commands' outputs must be the public SLIP-14 vectors.
-// Skipped, with the reason, when trezorctl is not installed (.ci/run installs Debian's
-// `trezor` package). Coin commands whose handler the virtual device does not have yet are
-// skipped at run time with the reason.
+// Not part of `npm test` (it needs a system package): `npm run test:interop` runs it, with
+// vitest.interop.config.ts, and .ci/run runs that after installing Debian's `trezor` package.
+// Without trezorctl on PATH the file fails, saying what to install; it never skips.
 import { execFile, execFileSync } from 'node:child_process';
-import { afterAll, beforeAll, describe, expect, it, type TestContext } from 'vitest';
-import { DebugLink } from '../src/testing/debuglink.js';
-import type { Model } from '../src/testing/virtual/context.js';
-import { VirtualTrezor } from '../src/testing/virtual/device.js';
-import { SKIP_NO_SHARED, hasVectors, vectorsOrEmpty } from './support/shared.js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DebugLink } from '../../src/testing/debuglink.js';
+import type { Model } from '../../src/testing/virtual/context.js';
+import { VirtualTrezor } from '../../src/testing/virtual/device.js';
+import { SLIP14_MNEMONIC as MNEMONIC, loadVectors } from '../support/fixtures.js';
 
-const vectors = vectorsOrEmpty();
-const MNEMONIC = 'all all all all all all all all all all all all';
+const vectors = loadVectors();
 
 function findTrezorctl(): string | undefined {
   try {
@@ -22,7 +21,9 @@ function findTrezorctl(): string | undefined {
   }
 }
 const TREZORCTL = findTrezorctl();
-if (!TREZORCTL) console.log('[skip] trezorctl is not on PATH (Debian package "trezor"): the trezorctl cross-check does not run');
+if (!TREZORCTL) {
+  throw new Error('trezorctl is not on PATH: the interop suite needs it. Install Debian\'s package (sudo apt-get install trezor), then run npm run test:interop again.');
+}
 
 /** Run trezorctl without blocking our event loop: the device answers from this very process. */
 function trezorctl(port: number, args: string[]): Promise<string> {
@@ -34,22 +35,17 @@ function trezorctl(port: number, args: string[]): Promise<string> {
   });
 }
 
-function requireHandler(ctx: TestContext, virtual: VirtualTrezor, name: 'GetAddress' | 'SignMessage' | 'EthereumGetAddress'): void {
-  if (virtual.device.supports(name)) return;
-  const reason = `the virtual device has no ${name} handler yet (${name.startsWith('Ethereum') ? 'issue 5' : 'Bitcoin handlers land with issue 4'})`;
-  console.log(`[skip] ${ctx.task.name}: ${reason}`);
-  ctx.skip(reason);
-}
-
 for (const model of ['T1B1', 'T2T1'] as Model[]) {
-  describe.skipIf(!TREZORCTL || !hasVectors)(`trezorctl against VirtualTrezor ${model} over UDP${SKIP_NO_SHARED}`, () => {
+  describe(`trezorctl against VirtualTrezor ${model} over UDP`, () => {
     let virtual: VirtualTrezor;
     let port: number;
 
     beforeAll(async () => {
       virtual = new VirtualTrezor({ model });
-      ({ port } = await virtual.listenUdp({ port: 0 }));
-      const debug = await DebugLink.connect({ port: port + 1 });
+      // A free wire + debug-link pair (port 0), never the emulator's 21324.
+      const listening = await virtual.listenUdp({ port: 0 });
+      port = listening.port;
+      const debug = await DebugLink.connect({ port: listening.debugPort });
       await debug.loadDevice({ mnemonic: MNEMONIC, label: 'trezorctl' });
       await debug.close();
     });
@@ -67,20 +63,17 @@ for (const model of ['T1B1', 'T2T1'] as Model[]) {
       expect(out).toMatch(new RegExp(`major_version: ${model === 'T1B1' ? 1 : 2},`));
     });
 
-    it("btc get-address -n m/44'/0'/0'/0/0", async (ctx) => {
-      requireHandler(ctx, virtual, 'GetAddress');
+    it("btc get-address -n m/44'/0'/0'/0/0", async () => {
       const vector = vectors.btc_addresses.find((v: { path: string; coin: string }) => v.coin === 'Bitcoin' && v.path === "m/44'/0'/0'/0/0");
       expect((await trezorctl(port, ['btc', 'get-address', '-n', "m/44'/0'/0'/0/0"])).trim()).toBe(vector.expected);
     });
 
-    it("ethereum get-address -n m/44'/60'/0'/0/0", async (ctx) => {
-      requireHandler(ctx, virtual, 'EthereumGetAddress');
+    it("ethereum get-address -n m/44'/60'/0'/0/0", async () => {
       const vector = vectors.eth_addresses.find((v: { path: string }) => v.path === "m/44'/60'/0'/0/0");
       expect((await trezorctl(port, ['ethereum', 'get-address', '-n', "m/44'/60'/0'/0/0"])).trim()).toBe(vector.expected);
     });
 
-    it('btc sign-message', async (ctx) => {
-      requireHandler(ctx, virtual, 'SignMessage');
+    it('btc sign-message', async () => {
       const vector = vectors.btc_sign_message.find((v: { coin: string; path: string }) => v.coin === 'Bitcoin' && v.path === "m/44'/0'/0'/0/0");
       // The screens are confirmed by the device itself: trezorctl has no debug link.
       virtual.autoConfirm = true;
