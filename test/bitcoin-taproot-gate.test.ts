@@ -13,9 +13,9 @@ import { connect } from '../src/session/connect.js';
 import type { Trezor } from '../src/session/trezor.js';
 import { accountKey, fundingTx, publicKeyAt } from './support/bitcoin-wallet.js';
 import { features, scriptedTransport } from './support/scripted-device.js';
-import { SKIP_NO_SHARED, hasVectors, vectorsOrEmpty } from './support/shared.js';
+import { loadVectors } from './support/fixtures.js';
 
-const vectors = vectorsOrEmpty();
+const vectors = loadVectors();
 type Version = [number, number, number];
 const T1 = { model: '1', internal_model: 'T1B1' } as const;
 const CORE = { model: 'T', internal_model: 'T2T1' } as const;
@@ -77,7 +77,7 @@ describe('hasTaproot', () => {
   });
 });
 
-describe.skipIf(!hasVectors)(`taproot on firmware without it: NotSupported before anything is sent${SKIP_NO_SHARED}`, () => {
+describe('taproot on firmware without it: NotSupported before anything is sent', () => {
   const address = vectors.btc_addresses.find((v: { coin: string; script_type: string }) => v.coin === 'Bitcoin' && v.script_type === 'SPENDTAPROOT');
   const xpub = vectors.btc_xpubs.find((v: { script_type?: string }) => v.script_type === 'SPENDTAPROOT');
 

@@ -9,9 +9,9 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { isTrezorError } from '../src/errors.js';
 import { getAddress, getPublicKey, signMessage, signTransaction, signTypedData } from '../src/ethereum/index.js';
 import { CORE, CORE_241, ROOT, T1, closeEthereumDevices, ethereumDevice as device } from './support/ethereum-loopback.js';
-import { SKIP_NO_SHARED, hasVectors, vectorsOrEmpty } from './support/shared.js';
+import { loadVectors } from './support/fixtures.js';
 
-const vectors = vectorsOrEmpty();
+const vectors = loadVectors();
 afterEach(closeEthereumDevices);
 
 
@@ -33,7 +33,7 @@ async function codeOf(promise: Promise<unknown>): Promise<string> {
 }
 
 for (const profile of [T1, CORE]) {
-  describe.skipIf(!hasVectors)(`SLIP-14 vectors on ${profile.model} ${profile.version.join('.')}${SKIP_NO_SHARED}`, () => {
+  describe(`SLIP-14 vectors on ${profile.model} ${profile.version.join('.')}`, () => {
     it('eth_addresses', async () => {
       const { trezor } = await device(profile);
       for (const vector of vectors.eth_addresses) expect(await getAddress(trezor, { path: vector.path })).toBe(vector.expected);
@@ -73,7 +73,7 @@ for (const profile of [T1, CORE]) {
   });
 }
 
-describe.skipIf(!hasVectors)(`firmware gates${SKIP_NO_SHARED}`, () => {
+describe('firmware gates', () => {
   it('Model T 2.4.1: EIP-1559 and EIP-712 are NotSupported before anything reaches the device', async () => {
     const { trezor, received } = await device(CORE_241);
     const v1559 = vectors.eth_sign_tx.find((v: { name: string }) => v.name === 'nodata');
@@ -95,7 +95,7 @@ describe.skipIf(!hasVectors)(`firmware gates${SKIP_NO_SHARED}`, () => {
   });
 });
 
-describe.skipIf(!hasVectors)(`flows as recorded from the Trezor One emulator${SKIP_NO_SHARED}`, () => {
+describe('flows as recorded from the Trezor One emulator', () => {
   const to = '0x1d1c328764a41bda0492b66baa30c4a339ff85ef';
   const bigData = hexlify(new Uint8Array(4099).map((_, i) => 0x41 + (i % 16)));
 
@@ -136,7 +136,7 @@ describe.skipIf(!hasVectors)(`flows as recorded from the Trezor One emulator${SK
   });
 });
 
-describe.skipIf(!hasVectors)(`rejection and verification${SKIP_NO_SHARED}`, () => {
+describe('rejection and verification', () => {
   const to = '0x1d1c328764a41bda0492b66baa30c4a339ff85ef';
   const tx = { chainId: 1, nonce: 0, gasLimit: 21000, gasPrice: 1, to };
 

@@ -6,9 +6,9 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { isTrezorError } from '../src/errors.js';
 import { applySignature, dataChunkPlan, eip155V, MAX_CHAIN_ID_FULL_V, planTransaction, quantityBytes, yParityFromDevice } from '../src/ethereum/tx.js';
-import { SKIP_NO_SHARED, hasVectors, vectorsOrEmpty } from './support/shared.js';
+import { loadVectors } from './support/fixtures.js';
 
-const vectors = vectorsOrEmpty();
+const vectors = loadVectors();
 const to = '0x1d1c328764a41bda0492b66baa30c4a339ff85ef';
 
 function code(fn: () => unknown): string | undefined {
@@ -63,7 +63,7 @@ describe('planTransaction: validation', () => {
   });
 });
 
-describe.skipIf(!hasVectors)(`planTransaction: request fields as trezorlib sends them${SKIP_NO_SHARED}`, () => {
+describe('planTransaction: request fields as trezorlib sends them', () => {
   for (const vector of vectors.eth_sign_tx) {
     it(`${vector.type} ${vector.name}`, () => {
       const p = vector.parameters;

@@ -5,9 +5,9 @@ import { hexlify } from 'ethers';
 import { describe, expect, it } from 'vitest';
 import { isTrezorError } from '../src/errors.js';
 import { encodeAtomic, fieldType, prepareTypedData, structAck, valueAck } from '../src/ethereum/typed-data.js';
-import { SKIP_NO_SHARED, hasVectors, vectorsOrEmpty } from './support/shared.js';
+import { loadVectors } from './support/fixtures.js';
 
-const vectors = vectorsOrEmpty();
+const vectors = loadVectors();
 
 function failure(fn: () => unknown): string | undefined {
   try {
@@ -18,7 +18,7 @@ function failure(fn: () => unknown): string | undefined {
   return undefined;
 }
 
-describe.skipIf(!hasVectors)(`hashes of the firmware fixtures${SKIP_NO_SHARED}`, () => {
+describe('hashes of the firmware fixtures', () => {
   for (const vector of vectors.eth_sign_typed_data) {
     it(vector.name, () => {
       const prepared = prepareTypedData(vector.parameters.data);
@@ -44,7 +44,7 @@ describe.skipIf(!hasVectors)(`hashes of the firmware fixtures${SKIP_NO_SHARED}`,
   });
 });
 
-describe.skipIf(!hasVectors)(`what the device is told${SKIP_NO_SHARED}`, () => {
+describe('what the device is told', () => {
   it('field types (PROTOCOL.md §8.4): sizes in bytes, arrays with entry types, structs with member counts', () => {
     const types = { Person: [{ name: 'a', type: 'string' }, { name: 'b', type: 'address' }] };
     expect(fieldType('uint256', types)).toEqual({ data_type: 'UINT', size: 32 });
@@ -90,8 +90,8 @@ describe.skipIf(!hasVectors)(`what the device is told${SKIP_NO_SHARED}`, () => {
   });
 });
 
-describe.skipIf(!hasVectors)(`validation before the device${SKIP_NO_SHARED}`, () => {
-  const { types, domain, message } = hasVectors ? vectors.eth_sign_typed_data[1].parameters.data : ({} as never);
+describe('validation before the device', () => {
+  const { types, domain, message } = vectors.eth_sign_typed_data[1].parameters.data;
 
   it('names what is wrong', () => {
     expect(failure(() => prepareTypedData({ types, domain, message, primaryType: 'Nobody' }))).toBe('InvalidParameters:typedData.primaryType');

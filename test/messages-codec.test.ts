@@ -2,13 +2,11 @@
  * The protobuf codec (src/messages) against the SLIP-14 wire vectors, the wire rules of
  * PROTOCOL.md section 3, malformed input and property round trips.
  *
- * Vectors: ../shared/vectors/slip14.json `.wire_encoding.vectors[]`, made by trezorlib
+ * Vectors: test/fixtures/vectors/slip14.json `.wire_encoding.vectors[]`, made by trezorlib
  * (see the file's own description). Their `fields` use trezorlib's conventions: bytes as hex,
  * enum values by their name without the enum's prefix ("ActionCancelled" for
  * Failure_ActionCancelled), and the proto2 defaults trezorlib fills in (show_display=false...).
  */
-import { existsSync, readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { isTrezorError, type TrezorError } from '../src/errors.js';
@@ -22,9 +20,7 @@ import {
   type MessageName,
 } from '../src/messages/index.js';
 import { ENUMS, MESSAGES, WIRE, type FieldDesc } from '../src/messages/generated/schema.js';
-
-const SHARED = new URL('../../shared/', import.meta.url);
-const VECTORS = fileURLToPath(new URL('vectors/slip14.json', SHARED));
+import { loadVectors } from './support/fixtures.js';
 
 const hex = (b: Uint8Array): string => Array.from(b, (x) => x.toString(16).padStart(2, '0')).join('');
 const unhex = (s: string): Uint8Array => new Uint8Array((s.match(/../g) ?? []).map((x) => parseInt(x, 16)));
@@ -102,13 +98,9 @@ interface WireVector {
 }
 
 describe('SLIP-14 wire_encoding vectors', () => {
-  const present = existsSync(VECTORS);
-  if (!present) console.log(`skipping the wire vectors: ${VECTORS} is absent`);
-  const vectors: WireVector[] = present
-    ? (JSON.parse(readFileSync(VECTORS, 'utf8')) as { wire_encoding: { vectors: WireVector[] } }).wire_encoding.vectors
-    : [];
+  const vectors: WireVector[] = loadVectors().wire_encoding.vectors;
 
-  it.skipIf(!present)('has vectors', () => expect(vectors.length).toBeGreaterThan(10));
+  it('has vectors', () => expect(vectors.length).toBeGreaterThan(10));
 
   for (const v of vectors) {
     const name = v.message_type_name as MessageName;

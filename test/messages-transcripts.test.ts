@@ -1,7 +1,7 @@
 /**
- * Every message recorded from the official emulators (../shared/transcripts: Trezor One
- * 1.14.1; ../shared/transcripts-t2t1: Model T 2.4.1) decodes with our schema and re-encodes to
- * exactly the recorded bytes. Format of the files: ../shared/transcripts/README.md
+ * Every message recorded from the official emulators (test/fixtures/transcripts: Trezor One
+ * 1.14.1; test/fixtures/transcripts-t2t1: Model T 2.4.1) decodes with our schema and re-encodes
+ * to exactly the recorded bytes. Format of the files: test/fixtures/transcripts/README.md
  * (`=> Name TYPE HEX`, `<=`, `d=>`, `d<=`).
  *
  * Three kinds of lines are not byte-exact, each for a reason checked precisely below:
@@ -19,15 +19,14 @@
  *   They decode; encoding them must fail with InvalidParameters naming exactly that field,
  *   which is what protects a real device from them.
  */
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
-import { join, relative } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { readFileSync } from 'node:fs';
+import { relative } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { isTrezorError } from '../src/errors.js';
 import { decodeAs, decodeMessage, encodeAs, messageName, messageTypeId, type MessageName } from '../src/messages/index.js';
 import { MESSAGES } from '../src/messages/generated/schema.js';
+import { fixturePath, transcriptFiles } from './support/fixtures.js';
 
-const SHARED = fileURLToPath(new URL('../../shared/', import.meta.url));
 const FOLDERS = ['transcripts', 'transcripts-t2t1'];
 
 const LINE = /^(d?(?:=>|<=)) (\S+) (\d+)(?: ([0-9a-f]*))?$/;
@@ -79,15 +78,6 @@ function records(b: Uint8Array): string[] {
   return out;
 }
 
-function walk(dir: string, out: string[] = []): string[] {
-  for (const name of readdirSync(dir).sort()) {
-    const p = join(dir, name);
-    if (statSync(p).isDirectory()) walk(p, out);
-    else if (name.endsWith('.txt')) out.push(p);
-  }
-  return out;
-}
-
 const totals = { files: 0, events: 0, exact: 0, reordered: 0, rejected: 0 };
 const namesSeen = new Set<string>();
 
@@ -101,14 +91,9 @@ afterAll(() => {
 });
 
 for (const folder of FOLDERS) {
-  const dir = join(SHARED, folder);
+  const dir = fixturePath(folder);
   describe(folder, () => {
-    if (!existsSync(dir)) {
-      console.log(`skipping ${folder}: ${dir} is absent`);
-      it.skip(`${folder} is absent`, () => {});
-      return;
-    }
-    const files = walk(dir);
+    const files = transcriptFiles(folder);
     it('has recordings', () => expect(files.length).toBeGreaterThan(0));
 
     for (const file of files) {

@@ -3,13 +3,9 @@ import { describe, expect, it } from 'vitest';
 import { isTrezorError } from '../src/errors.js';
 import { decodeBridge, encodeBridge } from '../src/protocol/bridge.js';
 import { completedMessage, decodeReport, decodeReports, encodeReports, reportCount, type DecodeState } from '../src/protocol/v1.js';
-import { hasVectors, hex, loadVectors, NO_SHARED_REASON, unhex } from './support/shared.js';
+import { hex, loadVectors, unhex } from './support/fixtures.js';
 
 describe('protocol v1: wire_encoding vectors', () => {
-  if (!hasVectors) {
-    it.skip(`vectors: ${NO_SHARED_REASON}`, () => {});
-    return;
-  }
   const vectors = loadVectors().wire_encoding.vectors as {
     name: string;
     message_type_id: number;

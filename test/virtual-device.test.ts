@@ -13,7 +13,7 @@ import { ManualClock } from '../src/testing/virtual/clock.js';
 import type { Model } from '../src/testing/virtual/context.js';
 import { VirtualTrezor } from '../src/testing/virtual/device.js';
 import { parsePath } from '../src/path.js';
-import { SKIP_NO_SHARED, hasVectors, vectorsOrEmpty } from './support/shared.js';
+import { loadVectors } from './support/fixtures.js';
 
 const MNEMONIC = 'all all all all all all all all all all all all';
 const devices: VirtualTrezor[] = [];
@@ -206,7 +206,7 @@ describe.each(['T1B1', 'T2T1'] as Model[])('%s', (model) => {
 });
 
 describe('claimed firmware version (firmware option)', () => {
-  const vectors = vectorsOrEmpty();
+  const vectors = loadVectors();
   const taproot = vectors.btc_addresses.find((v: { coin: string; script_type: string }) => v.coin === 'Bitcoin' && v.script_type === 'SPENDTAPROOT');
 
   /** The wire after Initialize (a session, as a host opens one). */
@@ -243,7 +243,7 @@ describe('claimed firmware version (firmware option)', () => {
     expect(() => new VirtualTrezor({ model: 'T2T1', firmware: 'v2.8.1' })).toThrow(TypeError);
   });
 
-  it.skipIf(!hasVectors)(`taproot addresses from 2.4.3 on the Model T, refused by 2.4.1 and 2.4.2${SKIP_NO_SHARED}`, async () => {
+  it('taproot addresses from 2.4.3 on the Model T, refused by 2.4.1 and 2.4.2', async () => {
     const request = { address_n: parsePath(taproot.path), coin_name: 'Bitcoin', script_type: 'SPENDTAPROOT' } as const;
     for (const [firmware, expected] of [
       ['2.4.1', undefined],

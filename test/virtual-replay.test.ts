@@ -1,20 +1,19 @@
-// Transcript replay: every recording of the official emulators (../shared/transcripts: Trezor
-// One 1.14.1; ../shared/transcripts-t2t1: Model T 2.4.1) is replayed against a fresh, blank
+// Transcript replay: every recording of the official emulators (test/fixtures/transcripts:
+// Trezor One 1.14.1; test/fixtures/transcripts-t2t1: Model T 2.4.1) is replayed against a fresh, blank
 // VirtualTrezor of the recorded model under the README's rules (src/testing/replay.ts). Each
 // transcript must replay exactly, or be listed in KNOWN_GAPS with the reason it cannot yet.
 // The list is a ratchet: a listed transcript that replays exactly fails the test until its
 // entry is removed, so the number of gaps only goes down as handlers land.
-import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
-import { join, relative } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ManualClock, VirtualTrezor, type Model } from '../src/testing/index.js';
 import { parseTranscript, replayTranscript, virtualEndpoint, type ReplayResult } from '../src/testing/replay.js';
+import { FIXTURES_DIR, fixtureName, transcriptFiles } from './support/fixtures.js';
 
-const SHARED = fileURLToPath(new URL('../../shared/', import.meta.url));
-const ROOTS: { model: Model; dir: string }[] = [
-  { model: 'T1B1', dir: join(SHARED, 'transcripts') },
-  { model: 'T2T1', dir: join(SHARED, 'transcripts-t2t1') },
+const ROOTS: { model: Model; folder: string }[] = [
+  { model: 'T1B1', folder: 'transcripts' },
+  { model: 'T2T1', folder: 'transcripts-t2t1' },
 ];
 
 /** Why a transcript does not replay exactly yet. */
@@ -23,6 +22,9 @@ const GAP = {
   ETHEREUM_TOKEN_T2T1: 'Ethereum (issue 5): the Model T 2.4.1 screens of a known ERC-20 token transfer are not reproduced yet',
   SLIP39: 'SLIP-39 shares: the virtual device loads a single BIP-39 mnemonic only',
   CARDANO: 'Cardano is not supported by this library or its virtual device',
+  RESET: 'Device lifecycle (issue 10): wallet creation (ResetDevice: entropy commitment, the setup screens and DebugLinkState, backup) does not behave like 1.14.1 yet',
+  RECOVERY: 'Device lifecycle (issue 10): seed recovery (RecoveryDevice, WordRequest) is not implemented by the virtual device yet',
+  DRY_RUN: 'Device lifecycle (issue 10): the recovery dry-run that checks a backup (RecoveryDevice dry_run) is not implemented by the virtual device yet',
 } as const;
 
 const KNOWN_GAPS: Record<string, string> = {
@@ -41,17 +43,16 @@ const KNOWN_GAPS: Record<string, string> = {
   'transcripts/bitcoin/test_signmessage/test_signmessage__decred.txt': GAP.BTC_ALTCOIN,
   'transcripts/bitcoin/test_signmessage/test_signmessage__grs-segwit-native.txt': GAP.BTC_ALTCOIN,
   'transcripts/bitcoin/test_verifymessage/test_message_grs.txt': GAP.BTC_ALTCOIN,
+  'transcripts/reset_recovery/test_recovery_bip39_dryrun/test_bad_parameters__label-test.txt': GAP.DRY_RUN,
+  'transcripts/reset_recovery/test_recovery_bip39_dryrun/test_dry_run.txt': GAP.DRY_RUN,
+  'transcripts/reset_recovery/test_recovery_bip39_dryrun/test_seed_mismatch.txt': GAP.DRY_RUN,
+  'transcripts/reset_recovery/test_recovery_bip39_t1/test_nopin_nopassphrase.txt': GAP.RECOVERY,
+  'transcripts/reset_recovery/test_recovery_bip39_t1/test_pin_passphrase.txt': GAP.RECOVERY,
+  'transcripts/reset_recovery/test_reset_bip39_skipbackup/test_reset_device_skip_backup.txt': GAP.RESET,
+  'transcripts/reset_recovery/test_reset_bip39_t1/test_entropy_check.txt': GAP.RESET,
+  'transcripts/reset_recovery/test_reset_bip39_t1/test_reset_device_128.txt': GAP.RESET,
+  'transcripts/reset_recovery/test_reset_bip39_t1/test_reset_device_256_pin.txt': GAP.RESET,
 };
-
-function transcripts(dir: string): string[] {
-  const out: string[] = [];
-  for (const entry of readdirSync(dir)) {
-    const path = join(dir, entry);
-    if (statSync(path).isDirectory()) out.push(...transcripts(path));
-    else if (entry.endsWith('.txt')) out.push(path);
-  }
-  return out.sort();
-}
 
 interface Outcome {
   model: Model;
@@ -82,12 +83,10 @@ function explain(result: ReplayResult): string {
     .join('\n');
 }
 
-for (const { model, dir } of ROOTS) {
-  const present = existsSync(dir);
-  describe.skipIf(!present)(`transcript replay, ${model} (${relative(SHARED, dir)})`, () => {
-    const files = present ? transcripts(dir) : [];
-    for (const path of files) {
-      const key = relative(SHARED, path);
+for (const { model, folder } of ROOTS) {
+  describe(`transcript replay, ${model} (${folder})`, () => {
+    for (const path of transcriptFiles(folder)) {
+      const key = fixtureName(path);
       const gap = KNOWN_GAPS[key];
       it(key.slice(key.indexOf('/') + 1), async () => {
         const result = await replay(path, model);
@@ -102,16 +101,10 @@ for (const { model, dir } of ROOTS) {
       });
     }
   });
-  if (!present) {
-    it(`transcripts for ${model}`, (ctx) => {
-      console.log(`[replay] ${dir} is absent: no ${model} transcripts to replay`);
-      ctx.skip();
-    });
-  }
 }
 
 it('lists only transcripts that exist', () => {
-  const missing = Object.keys(KNOWN_GAPS).filter((key) => ROOTS.some((r) => existsSync(r.dir)) && !existsSync(join(SHARED, key)));
+  const missing = Object.keys(KNOWN_GAPS).filter((key) => !existsSync(join(FIXTURES_DIR, key)));
   expect(missing).toEqual([]);
 });
 

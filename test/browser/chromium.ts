@@ -8,23 +8,20 @@ import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
-import { hasVectors, NO_SHARED_REASON } from '../support/shared.js';
 
 export const CHROMIUM_PATH = '/usr/bin/chromium';
 
-/** Why the browser suite is skipped, or undefined when it can run. */
-export function skipReason(): string | undefined {
-  return existsSync(CHROMIUM_PATH) ? undefined : `${CHROMIUM_PATH} is missing (apt-get install chromium): browser tests skipped`;
-}
-
 /**
- * Why a browser suite that also needs the public vectors is skipped (printed once), or
- * undefined when it can run.
+ * Throws, with what to install, when Debian's Chromium is missing: the browser suite fails
+ * rather than skip, so a machine without it cannot report a green run (CI installs it).
  */
-export function suiteSkipReason(file: string): string | undefined {
-  const reason = skipReason() ?? (hasVectors ? undefined : NO_SHARED_REASON);
-  if (reason) console.warn(`${file}: ${reason}`);
-  return reason;
+export function requireChromium(): void {
+  if (!existsSync(CHROMIUM_PATH)) {
+    throw new Error(
+      `${CHROMIUM_PATH} is missing: the browser suite needs Debian's Chromium. ` +
+        'Install it (sudo apt-get install chromium), then run npm run test:browser again.',
+    );
+  }
 }
 
 const FLAGS = [
@@ -48,6 +45,7 @@ export interface Browser {
 
 /** A fresh headless Chromium with one page. */
 export async function launch(): Promise<Browser> {
+  requireChromium();
   const profile = await mkdtemp(join(tmpdir(), 'trezor-direct-chromium-'));
   const context = await chromium.launchPersistentContext(profile, {
     executablePath: CHROMIUM_PATH,

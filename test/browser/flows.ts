@@ -1,7 +1,7 @@
 /**
  * What a user does on the example page, as steps both browser suites run: the virtual device
  * inside the page, and the page's real WebUSB code talking to a virtual device over UDP.
- * Expected values are the public SLIP-14 vectors (../shared/vectors/slip14.json), taken from
+ * Expected values are the public SLIP-14 vectors (test/fixtures/vectors/slip14.json), taken from
  * trezor-firmware's device tests.
  */
 import { base58check, base64, hex } from '@scure/base';
@@ -10,7 +10,7 @@ import { keccak_256 } from '@noble/hashes/sha3.js';
 import { Address, OutScript, TEST_NETWORK, Transaction } from '@scure/btc-signer';
 import type { Page } from 'playwright-core';
 import { expect } from 'vitest';
-import { loadVectors } from '../support/shared.js';
+import { loadVectors } from '../support/fixtures.js';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type Vectors = any;

@@ -9,8 +9,8 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startExampleServer, type ExampleServer } from '../../scripts/start.js';
-import { SLIP14_MNEMONIC } from '../support/shared.js';
-import { launch, screenshot, suiteSkipReason, type Browser } from './chromium.js';
+import { SLIP14_MNEMONIC } from '../support/fixtures.js';
+import { launch, screenshot, type Browser } from './chromium.js';
 import {
   answerPinMatrix,
   checkBitcoinAccounts,
@@ -32,8 +32,6 @@ import {
   waitIdle,
 } from './flows.js';
 
-const reason = suiteSkipReason('test/browser/virtual-page.test.ts');
-
 const MNEMONIC = SLIP14_MNEMONIC;
 const PASSPHRASE = 'correct horse battery staple';
 
@@ -41,7 +39,7 @@ interface TestHook {
   pinMatrix(): Promise<string>;
 }
 
-describe.skipIf(reason !== undefined)('example page: virtual Trezor in the page (Chromium)', () => {
+describe('example page: virtual Trezor in the page (Chromium)', () => {
   let server: ExampleServer;
   let browser: Browser;
 

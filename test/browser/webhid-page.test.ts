@@ -14,8 +14,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startExampleServer, type ExampleServer } from '../../scripts/start.js';
 import { DebugLink, VirtualTrezor } from '../../src/testing/index.js';
-import { SLIP14_MNEMONIC } from '../support/shared.js';
-import { launch, screenshot, suiteSkipReason, type Browser } from './chromium.js';
+import { SLIP14_MNEMONIC } from '../support/fixtures.js';
+import { launch, screenshot, type Browser } from './chromium.js';
 import { bridgeWebHidToUdp, fakeHidState, replugHid, unplugHid } from './fake-hid.js';
 import {
   answerPinMatrix,
@@ -33,27 +33,26 @@ import {
 } from './flows.js';
 import type { UdpBridge } from './udp-bridge.js';
 
-const reason = suiteSkipReason('test/browser/webhid-page.test.ts');
-
 const MNEMONIC = SLIP14_MNEMONIC;
-/** Away from the emulator's 21324/21325 and from the WebUSB suite's ports. */
-const TREZOR_ONE_PORT = 21454;
-const PIN_PORT = 21464;
 
-describe.skipIf(reason !== undefined)('example page: WebHID code path against a virtual Trezor One over UDP (Chromium)', () => {
+describe('example page: WebHID code path against a virtual Trezor One over UDP (Chromium)', () => {
   let server: ExampleServer;
   let browser: Browser;
   let bridge: UdpBridge;
   const trezorOne = new VirtualTrezor({ mnemonic: MNEMONIC, model: 'T1B1', label: 'HID One', autoConfirm: true });
   const withPin = new VirtualTrezor({ mnemonic: MNEMONIC, model: 'T1B1', label: 'HID One with PIN', pin: '1234', autoConfirm: true });
   const devices = [trezorOne, withPin];
+  // Free wire + debug-link port pairs the OS hands out (port 0): no collision with a running
+  // emulator or another suite.
+  let trezorOnePort: { port: number; debugPort: number };
+  let pinPort: { port: number; debugPort: number };
 
   beforeAll(async () => {
-    await trezorOne.listenUdp({ port: TREZOR_ONE_PORT });
-    await withPin.listenUdp({ port: PIN_PORT });
+    trezorOnePort = await trezorOne.listenUdp({ port: 0 });
+    pinPort = await withPin.listenUdp({ port: 0 });
     server = await startExampleServer({ port: 0, build: false });
     browser = await launch();
-    bridge = await bridgeWebHidToUdp(browser.page, TREZOR_ONE_PORT);
+    bridge = await bridgeWebHidToUdp(browser.page, trezorOnePort.port);
   });
 
   afterAll(async () => {
@@ -139,11 +138,11 @@ describe.skipIf(reason !== undefined)('example page: WebHID code path against a 
 
   it('answers the PIN matrix of a PIN-protected Trezor One read over the UDP debug link', async () => {
     const { page } = browser;
-    const debug = await DebugLink.connect({ host: '127.0.0.1', port: PIN_PORT + 1 });
+    const debug = await DebugLink.connect({ host: '127.0.0.1', port: pinPort.debugPort });
     try {
       await page.click('#device-disconnect');
       await page.waitForSelector('#device-panel', { state: 'hidden' });
-      bridge.target(PIN_PORT);
+      bridge.target(pinPort.port);
       await page.click('#connect-hid');
       await checkFeatures(page, 'T1B1', 'webhid');
       expect(await page.textContent('#device-label')).toBe('HID One with PIN');

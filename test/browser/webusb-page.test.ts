@@ -11,8 +11,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startExampleServer, type ExampleServer } from '../../scripts/start.js';
 import { DebugLink, VirtualTrezor } from '../../src/testing/index.js';
-import { SLIP14_MNEMONIC } from '../support/shared.js';
-import { launch, screenshot, suiteSkipReason, type Browser } from './chromium.js';
+import { SLIP14_MNEMONIC } from '../support/fixtures.js';
+import { launch, screenshot, type Browser } from './chromium.js';
 import { bridgeWebUsbToUdp, type UdpBridge } from './fake-usb.js';
 import {
   answerPinMatrix,
@@ -31,15 +31,9 @@ import {
   waitIdle,
 } from './flows.js';
 
-const reason = suiteSkipReason('test/browser/webusb-page.test.ts');
-
 const MNEMONIC = SLIP14_MNEMONIC;
-/** Away from the emulator's 21324/21325 so a running emulator does not interfere. */
-const TREZOR_ONE_PORT = 21424;
-const PIN_PORT = 21434;
-const MODEL_T_PORT = 21444;
 
-describe.skipIf(reason !== undefined)('example page: WebUSB code path against a virtual Trezor over UDP (Chromium)', () => {
+describe('example page: WebUSB code path against a virtual Trezor over UDP (Chromium)', () => {
   let server: ExampleServer;
   let browser: Browser;
   let bridge: UdpBridge;
@@ -47,14 +41,19 @@ describe.skipIf(reason !== undefined)('example page: WebUSB code path against a 
   const withPin = new VirtualTrezor({ mnemonic: MNEMONIC, model: 'T1B1', label: 'UDP One with PIN', pin: '1234', autoConfirm: true });
   const modelT = new VirtualTrezor({ mnemonic: MNEMONIC, model: 'T2T1', label: 'UDP Model T', autoConfirm: true });
   const devices = [trezorOne, withPin, modelT];
+  // Wire and debug-link ports of each device: free pairs the OS hands out (port 0), so a
+  // running emulator or another suite never collides with these.
+  let trezorOnePort: { port: number; debugPort: number };
+  let pinPort: { port: number; debugPort: number };
+  let modelTPort: { port: number; debugPort: number };
 
   beforeAll(async () => {
-    await trezorOne.listenUdp({ port: TREZOR_ONE_PORT });
-    await withPin.listenUdp({ port: PIN_PORT });
-    await modelT.listenUdp({ port: MODEL_T_PORT });
+    trezorOnePort = await trezorOne.listenUdp({ port: 0 });
+    pinPort = await withPin.listenUdp({ port: 0 });
+    modelTPort = await modelT.listenUdp({ port: 0 });
     server = await startExampleServer({ port: 0, build: false });
     browser = await launch();
-    bridge = await bridgeWebUsbToUdp(browser.page, TREZOR_ONE_PORT);
+    bridge = await bridgeWebUsbToUdp(browser.page, trezorOnePort.port);
   });
 
   afterAll(async () => {
@@ -131,9 +130,9 @@ describe.skipIf(reason !== undefined)('example page: WebUSB code path against a 
 
   it('answers the PIN matrix of a PIN-protected Trezor One read over the UDP debug link', async () => {
     const { page } = browser;
-    const debug = await DebugLink.connect({ host: '127.0.0.1', port: PIN_PORT + 1 });
+    const debug = await DebugLink.connect({ host: '127.0.0.1', port: pinPort.debugPort });
     try {
-      await switchTo(PIN_PORT, 'T1B1');
+      await switchTo(pinPort.port, 'T1B1');
       const readMatrix = async () => (await debug.getState()).matrix ?? '';
       await answerPinMatrix(page, '1234', readMatrix, async () => {
         expect(await page.isVisible('#pin-virtual-screen')).toBe(false); // a real device shows it
@@ -148,7 +147,7 @@ describe.skipIf(reason !== undefined)('example page: WebUSB code path against a 
 
   it('talks to a Model T the same way', async () => {
     const { page } = browser;
-    await switchTo(MODEL_T_PORT, 'T2T1');
+    await switchTo(modelTPort.port, 'T2T1');
     await checkBitcoinAccounts(page);
     await signBitcoinMessage(page);
     await checkEthereumAddresses(page);

@@ -42,7 +42,7 @@ import { DebugLink } from '../../src/testing/debuglink.js';
 import { VirtualTrezor } from '../../src/testing/virtual/device.js';
 import type { Transport, TransportConnection } from '../../src/transport/types.js';
 import { ROOT, ROOT_FINGERPRINT, fundingTx, publicKeyAt } from '../support/bitcoin-wallet.js';
-import { NO_SHARED_REASON, SKIP_NO_SHARED, hasVectors, loadVectors } from '../support/shared.js';
+import { loadVectors } from '../support/fixtures.js';
 import {
   MNEMONIC,
   closeAll,
@@ -65,16 +65,14 @@ const TYPES: Record<string, ScriptType> = {
 const DESCRIPTOR_TYPES: Record<string, ScriptType> = { pkh: 'p2pkh', 'sh(wpkh': 'p2sh-p2wpkh', wpkh: 'p2wpkh', tr: 'p2tr' };
 const EMULATOR = Boolean(process.env.TREZOR_EMULATOR);
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
-const vectors: any = hasVectors ? loadVectors() : { btc_addresses: [], btc_xpubs: [], btc_descriptors: [], btc_sign_message: [], btc_sign_tx: [] };
-if (!hasVectors) console.log(`[skip] Bitcoin vectors: ${NO_SHARED_REASON}`);
+const vectors: any = loadVectors();
 
 afterEach(closeAll);
 
 /** A seeded device with Bitcoin, after checking that it can do what the test needs. */
 async function open(ctx: TestContext, target: Target, needs: FeatureNeed[] = []): Promise<DeviceUnderTest> {
   const device = await openDevice({ model: target });
-  requireFeature(ctx, device.trezor.features, 'bitcoinHandlers', device);
-  for (const need of needs) requireFeature(ctx, device.trezor.features, need, device);
+  for (const need of needs) requireFeature(ctx, device.trezor.features, need);
   if (EMULATOR) await device.trezor.typedCall('ApplySettings', { safety_checks: 'PromptTemporarily' }, 'Success');
   return device;
 }
@@ -251,10 +249,6 @@ async function openTapped(ctx: TestContext, target: Target, tap: Tap, needs: Fea
     await virtual?.close();
   };
   try {
-    if (virtual && !virtual.device.supports('GetAddress')) {
-      console.log(`[skip] ${ctx.task.name}: the virtual device has no Bitcoin handlers yet (they land with issue 4)`);
-      ctx.skip();
-    }
     for (const need of needs) requireFeature(ctx, trezor.features, need);
     if (EMULATOR) await trezor.typedCall('ApplySettings', { safety_checks: 'PromptTemporarily' }, 'Success');
   } catch (e) {
@@ -268,7 +262,7 @@ async function openTapped(ctx: TestContext, target: Target, tap: Tap, needs: Fea
 
 for (const target of targets()) {
   describe(`Bitcoin on ${target}`, () => {
-    describe.skipIf(!hasVectors)(`btc_addresses${SKIP_NO_SHARED}`, () => {
+    describe('btc_addresses', () => {
       for (const v of vectors.btc_addresses) {
         it(`${v.coin} ${v.path} ${v.script_type}`, async (ctx) => {
           const { trezor } = await open(ctx, target, v.script_type === 'SPENDTAPROOT' ? ['taproot'] : []);
@@ -277,7 +271,7 @@ for (const target of targets()) {
       }
     });
 
-    describe.skipIf(!hasVectors)(`btc_xpubs${SKIP_NO_SHARED}`, () => {
+    describe('btc_xpubs', () => {
       for (const v of vectors.btc_xpubs) {
         it(`${v.coin} ${v.path} ${v.script_type ?? 'SPENDADDRESS'}${v.ignore_xpub_magic ? ' plain' : ''}`, async (ctx) => {
           const { trezor } = await open(ctx, target, v.script_type === 'SPENDTAPROOT' ? ['taproot'] : []);
@@ -295,7 +289,7 @@ for (const target of targets()) {
       }
     });
 
-    describe.skipIf(!hasVectors)(`btc_descriptors${SKIP_NO_SHARED}`, () => {
+    describe('btc_descriptors', () => {
       for (const v of vectors.btc_descriptors) {
         it(v.descriptor.slice(0, 40), async (ctx) => {
           const match = /^(pkh|sh\(wpkh|wpkh|tr)\(\[[0-9a-f]{8}\/([^\]]+)\]/.exec(v.descriptor)!;
@@ -307,7 +301,7 @@ for (const target of targets()) {
       }
     });
 
-    describe.skipIf(!hasVectors)(`btc_sign_message${SKIP_NO_SHARED}`, () => {
+    describe('btc_sign_message', () => {
       for (const v of vectors.btc_sign_message) {
         it(`${v.coin} ${v.case}${v.no_script_type ? ' (no script type)' : ''}`, async (ctx) => {
           const { trezor } = await open(ctx, target);
@@ -325,7 +319,7 @@ for (const target of targets()) {
       }
     });
 
-    describe.skipIf(!hasVectors)(`btc_sign_tx${SKIP_NO_SHARED}`, () => {
+    describe('btc_sign_tx', () => {
       for (const v of vectors.btc_sign_tx) {
         it(v.id, async (ctx) => {
           const taproot = v.inputs.some((i: { script_type: string }) => i.script_type === 'SPENDTAPROOT');
@@ -425,7 +419,7 @@ for (const target of targets()) {
       checkWithBtcSigner(result.psbt, result.tx, result.txid);
     });
 
-    it.skipIf(!hasVectors)(`taproot on firmware without it: NotSupported before anything reaches the device${SKIP_NO_SHARED}`, async (ctx) => {
+    it('taproot on firmware without it: NotSupported before anything reaches the device', async (ctx) => {
       const device = await open(ctx, target);
       const { trezor } = device;
       const noTaproot = lacks(trezor.features, 'taproot');

@@ -8,9 +8,9 @@ import { isTrezorError } from '../../src/errors.js';
 import { parsePath } from '../../src/path.js';
 import type { Trezor } from '../../src/session/trezor.js';
 import { closeAll, openDevice, requireFeature, targets, type DeviceUnderTest } from './harness.js';
-import { SKIP_NO_SHARED, hasVectors, vectorsOrEmpty } from '../support/shared.js';
+import { loadVectors } from '../support/fixtures.js';
 
-const vectors = vectorsOrEmpty();
+const vectors = loadVectors();
 const TESTNET = vectors.btc_addresses.find(
   (v: { coin: string; path: string; script_type: string }) => v.coin === 'Testnet' && v.path === "m/44'/1'/0'/0/1" && v.script_type === 'SPENDADDRESS',
 ) as { path: string; expected: string };
@@ -48,7 +48,7 @@ function pinScreens(device: DeviceUnderTest): number {
 }
 
 for (const target of targets()) {
-  describe.skipIf(!hasVectors)(`core flows on ${target}${SKIP_NO_SHARED}`, () => {
+  describe(`core flows on ${target}`, () => {
     it('Features describe the firmware the device runs', async () => {
       const device = await openDevice({ model: target });
       const f = device.trezor.features;
@@ -120,7 +120,6 @@ for (const target of targets()) {
 
     it('passphrase on the host: the hidden wallet has other addresses than the standard one', async (ctx) => {
       const device = await openDevice({ model: target, passphraseProtection: true });
-      requireFeature(ctx, device.trezor.features, 'bitcoinHandlers', device);
       expect(await testnetAddress(device.trezor)).toBe(TESTNET.expected);
       expect(device.asked.passphrase).toBe(1);
       // A new session for the hidden wallet.

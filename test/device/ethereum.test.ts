@@ -15,13 +15,12 @@ import { JsonRpcProvider } from 'ethers';
 import { afterEach, describe, expect, it, type TestContext } from 'vitest';
 import { isTrezorError } from '../../src/errors.js';
 import { createEip1193Provider, getAddress, signMessage, signTransaction, signTypedData } from '../../src/ethereum/index.js';
-import { NO_SHARED_REASON, SKIP_NO_SHARED, hasVectors, loadVectors } from '../support/shared.js';
+import { loadVectors } from '../support/fixtures.js';
 import { closeAll, lacks, openDevice, requireFeature, targets, type DeviceUnderTest, type Target } from './harness.js';
 
 const EMULATOR = Boolean(process.env.TREZOR_EMULATOR);
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
-const vectors: any = hasVectors ? loadVectors() : { eth_addresses: [], eth_sign_tx: [], eth_sign_message: [], eth_sign_typed_data: [] };
-if (!hasVectors) console.log(`[skip] Ethereum vectors: ${NO_SHARED_REASON}`);
+const vectors: any = loadVectors();
 
 afterEach(closeAll);
 
@@ -50,7 +49,7 @@ function txOf(vector: (typeof vectors.eth_sign_tx)[number]) {
 }
 
 for (const target of targets()) {
-  describe.skipIf(!hasVectors)(`Ethereum on ${target}${SKIP_NO_SHARED}`, () => {
+  describe(`Ethereum on ${target}`, () => {
     it('eth_addresses', async () => {
       const { trezor } = await open(target);
       for (const vector of vectors.eth_addresses) expect(await getAddress(trezor, { path: vector.path })).toBe(vector.expected);

@@ -200,8 +200,7 @@ export type FeatureNeed =
   /** EIP-712 through the library's signTypedData: typed hash on the One, typed data on Core. */
   | 'typedData'
   | 'passphraseOnDevice'
-  | 'endSession'
-  | 'bitcoinHandlers';
+  | 'endSession';
 
 function version(features: Features): [number, number, number] {
   return [features.major_version, features.minor_version, features.patch_version];
@@ -213,7 +212,7 @@ function atLeast(have: readonly number[], need: readonly number[]): boolean {
 }
 
 /** [Trezor One, Core] minimum versions (shared PROTOCOL.md §12); undefined: never. */
-const MINIMUM: Record<Exclude<FeatureNeed, 'passphraseOnDevice' | 'bitcoinHandlers'>, [number[] | undefined, number[] | undefined]> = {
+const MINIMUM: Record<Exclude<FeatureNeed, 'passphraseOnDevice'>, [number[] | undefined, number[] | undefined]> = {
   taproot: [[1, 10, 4], [2, 4, 3]],
   eip1559: [[1, 10, 4], [2, 4, 2]],
   eip712: [undefined, [2, 4, 3]],
@@ -226,17 +225,13 @@ const MINIMUM: Record<Exclude<FeatureNeed, 'passphraseOnDevice' | 'bitcoinHandle
  * Why the connected firmware cannot do `what`, or undefined when it can.
  * @example lacks(trezor.features, 'taproot') // 'taproot needs firmware 2.4.3, the device runs 2.4.1'
  */
-export function lacks(features: Features, what: FeatureNeed, device?: DeviceUnderTest): string | undefined {
+export function lacks(features: Features, what: FeatureNeed): string | undefined {
   let reason: string | undefined;
   const isOne = features.major_version === 1;
   const have = version(features);
   if (what === 'passphraseOnDevice') {
     const caps = (features.capabilities ?? []) as (string | number)[];
     if (!caps.includes('Capability_PassphraseEntry') && !caps.includes(17)) reason = 'the device cannot take the passphrase on its own screen';
-  } else if (what === 'bitcoinHandlers') {
-    if (device?.virtual && !device.virtual.device.supports('GetAddress')) {
-      reason = 'the virtual device has no Bitcoin handlers yet (they land with issue 4)';
-    }
   } else {
     const need = MINIMUM[what][isOne ? 0 : 1];
     if (!need) reason = `${what} does not exist on ${isOne ? 'the Trezor One' : 'Core'} firmware`;
@@ -249,8 +244,8 @@ export function lacks(features: Features, what: FeatureNeed, device?: DeviceUnde
  * Skip the running test (with the reason printed) when the connected firmware lacks `what`.
  * @example requireFeature(ctx, trezor.features, 'taproot')
  */
-export function requireFeature(ctx: TestContext, features: Features, what: FeatureNeed, device?: DeviceUnderTest): void {
-  const reason = lacks(features, what, device);
+export function requireFeature(ctx: TestContext, features: Features, what: FeatureNeed): void {
+  const reason = lacks(features, what);
   if (reason) {
     console.log(`[skip] ${ctx.task.fullTestName ?? ctx.task.name}: ${reason}`);
     ctx.skip(reason);
