@@ -1,6 +1,7 @@
 import { describe, expect, it, vi } from 'vitest';
 import { isTrezorError } from '../src/errors.js';
 import { connect } from '../src/session/connect.js';
+import { Trezor } from '../src/session/trezor.js';
 import type { Transport } from '../src/transport/types.js';
 import { features, scriptedTransport, type ScriptedDevice } from './support/scripted-device.js';
 
@@ -278,6 +279,32 @@ describe('session: passphrase', () => {
     const trezor = await connect({ transport, ui: { passphrase: async () => ({ onDevice: true }) }, sessionId: null });
     await trezor.typedCall('GetAddress', { address_n: [0] }, 'Address');
     expect(ack).toEqual({ on_device: true });
+  });
+
+  it('hasCapability answers for the name asked, not for any name once PassphraseEntry is listed', async () => {
+    const { transport } = device(async () => {}, { capabilities: ['Capability_Bitcoin', 'Capability_PassphraseEntry', 99] });
+    const trezor = await connect({ transport, sessionId: null });
+    expect(trezor.hasCapability('Capability_PassphraseEntry')).toBe(true);
+    expect(trezor.hasCapability('Capability_Bitcoin')).toBe(true);
+    expect(trezor.hasCapability('Capability_Ethereum')).toBe(false);
+    expect(trezor.hasCapability('Capability_Shamir')).toBe(false);
+    await trezor.close();
+    const one = await connect({ transport: device(async () => {}, { capabilities: ['Capability_Bitcoin', 'Capability_Ethereum'] }).transport, sessionId: null });
+    expect(one.hasCapability('Capability_Ethereum')).toBe(true);
+    expect(one.hasCapability('Capability_PassphraseEntry')).toBe(false);
+    await one.close();
+  });
+
+  it('hasCapability also reads capabilities given as wire numbers (PassphraseEntry is 17, Ethereum 7)', async () => {
+    const { transport } = device(async () => {});
+    const [descriptor] = await transport.enumerate();
+    const connection = await transport.open(descriptor!);
+    const numeric = new Trezor(connection, descriptor!, {}, { capabilities: [1, 17] });
+    expect(numeric.hasCapability('Capability_PassphraseEntry')).toBe(true);
+    expect(numeric.hasCapability('Capability_Bitcoin')).toBe(true);
+    expect(numeric.hasCapability('Capability_Ethereum')).toBe(false);
+    expect(new Trezor(connection, descriptor!, {}, { capabilities: [7] }).hasCapability('Capability_Ethereum')).toBe(true);
+    await connection.close();
   });
 
   it('on-device entry on a Trezor One is NotSupported (and the device is cancelled)', async () => {

@@ -112,6 +112,15 @@ function enumValues(name: string): { readonly [value: string]: number } {
   return ENUMS[name]!;
 }
 
+/**
+ * The wire number of an enum value by its .proto name, or undefined when the schema has no such value.
+ * @example enumValue('Capability', 'Capability_PassphraseEntry') // 17
+ */
+export function enumValue(enumName: string, valueName: string): number | undefined {
+  const values = Object.prototype.hasOwnProperty.call(ENUMS, enumName) ? ENUMS[enumName]! : {};
+  return Object.prototype.hasOwnProperty.call(values, valueName) ? values[valueName] : undefined;
+}
+
 function enumNameOf(name: string, value: number): string | undefined {
   let byNumber = enumNames.get(name);
   if (byNumber === undefined) {

@@ -12,6 +12,7 @@ export {
   decodeMessage,
   encodeAs,
   encodeMessage,
+  enumValue,
   messageName,
   messageTypeId,
   type AnyMessage,

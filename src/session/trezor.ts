@@ -12,7 +12,9 @@ import { TrezorError, isTrezorError } from '../errors.js';
 import {
   decodeMessage,
   encodeMessage,
+  enumValue,
   type AnyMessage,
+  type Capability,
   type MessageMap,
   type MessageName,
 } from '../messages/index.js';
@@ -43,7 +45,6 @@ const PIN_KINDS: Record<string, PinRequestKind> = {
   PinMatrixRequestType_WipeCodeFirst: 'wipeCodeFirst',
   PinMatrixRequestType_WipeCodeSecond: 'wipeCodeSecond',
 };
-const CAPABILITY_PASSPHRASE_ENTRY = 'Capability_PassphraseEntry';
 /** How long to wait for the device's Failure after sending Cancel. */
 const CANCEL_DRAIN_MS = 10_000;
 /** Trezor firmware limit on PassphraseAck.passphrase (bytes of UTF-8). */
@@ -357,7 +358,7 @@ export class Trezor {
             continue;
           }
           case 'PassphraseRequest': {
-            const onDeviceAvailable = this.hasCapability(CAPABILITY_PASSPHRASE_ENTRY);
+            const onDeviceAvailable = this.hasCapability('Capability_PassphraseEntry');
             const answer: PassphraseAnswer = this.ui.passphrase
               ? await this.askUi(
                   () => this.ui.passphrase!({ onDeviceAvailable, signal: uiAbort.signal }),
@@ -428,9 +429,15 @@ export class Trezor {
     }
   }
 
-  private hasCapability(name: string): boolean {
-    const caps = (this.features.capabilities ?? []) as (string | number)[];
-    return caps.includes(name) || caps.includes(17);
+  /**
+   * Whether the device lists `name` in Features.capabilities, spelled as the decoder names it or
+   * as its wire number (Features built by hand, or by another decoder).
+   * @example trezor.hasCapability('Capability_PassphraseEntry') // false on a Trezor One
+   */
+  hasCapability(name: Capability): boolean {
+    const caps: readonly (Capability | number)[] = this.features.capabilities ?? [];
+    const value = enumValue('Capability', name);
+    return caps.includes(name) || (value !== undefined && caps.includes(value));
   }
 }
 
