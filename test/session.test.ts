@@ -69,6 +69,33 @@ describe('session: connect and calls', () => {
     expect(seen[1]).toEqual(new Uint8Array(32).fill(9));
   });
 
+  it('features are frozen: writing to them throws, their bytes are a copy, getFeatures() refreshes them', async () => {
+    const { transport } = device(async (d) => {
+      await d.expect('GetFeatures');
+      d.send('Features', features({ label: 'renamed', capabilities: ['Capability_Bitcoin'] }));
+    }, { label: 'first', capabilities: ['Capability_Bitcoin', 'Capability_Ethereum'] });
+    const trezor = await connect({ transport, sessionId: null });
+    const before = trezor.features;
+    expect(before.label).toBe('first');
+    expect(Object.isFrozen(before)).toBe(true);
+    // ES modules run in strict mode: a write to a frozen object throws.
+    expect(() => {
+      (before as { label?: string }).label = 'mine';
+    }).toThrow(TypeError);
+    expect(() => (before.capabilities as string[]).push('Capability_Shamir')).toThrow(TypeError);
+    before.session_id![0] = 0xee;
+    expect(trezor.sessionId).toEqual(new Uint8Array(32).fill(1));
+    expect(trezor.features.label).toBe('first');
+
+    const after = await trezor.getFeatures();
+    expect(after).toBe(trezor.features);
+    expect(trezor.features.label).toBe('renamed');
+    expect(trezor.hasCapability('Capability_Ethereum')).toBe(false);
+    expect(Object.isFrozen(trezor.features)).toBe(true);
+    expect(before.label).toBe('first'); // the old snapshot is not rewritten behind the caller's back
+    await trezor.close();
+  });
+
   it('keeps the session id when a GetFeatures answer omits it', async () => {
     const { transport } = device(async (d) => {
       await d.expect('GetFeatures');
@@ -299,11 +326,11 @@ describe('session: passphrase', () => {
     const { transport } = device(async () => {});
     const [descriptor] = await transport.enumerate();
     const connection = await transport.open(descriptor!);
-    const numeric = new Trezor(connection, descriptor!, {}, { capabilities: [1, 17] });
+    const numeric = new Trezor(connection, descriptor!, {}, { major_version: 2, minor_version: 4, patch_version: 1, capabilities: [1, 17] });
     expect(numeric.hasCapability('Capability_PassphraseEntry')).toBe(true);
     expect(numeric.hasCapability('Capability_Bitcoin')).toBe(true);
     expect(numeric.hasCapability('Capability_Ethereum')).toBe(false);
-    expect(new Trezor(connection, descriptor!, {}, { capabilities: [7] }).hasCapability('Capability_Ethereum')).toBe(true);
+    expect(new Trezor(connection, descriptor!, {}, { major_version: 2, minor_version: 4, patch_version: 1, capabilities: [7] }).hasCapability('Capability_Ethereum')).toBe(true);
     await connection.close();
   });
 

@@ -26,6 +26,20 @@ import type { ButtonRequestInfo, PassphraseAnswer, PinRequestKind, UiHandlers } 
 
 export type Features = MessageMap['Features'];
 
+/**
+ * A frozen copy of decoded Features for `trezor.features`: lists frozen, bytes copied (a typed
+ * array cannot be frozen), so nothing a caller does to it reaches the session's own state.
+ */
+function freezeFeatures(features: Features): Readonly<Features> {
+  const copy: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(features)) {
+    if (value instanceof Uint8Array) copy[key] = value.slice();
+    else if (Array.isArray(value)) copy[key] = Object.freeze([...value]);
+    else copy[key] = value;
+  }
+  return Object.freeze(copy) as Readonly<Features>;
+}
+
 export interface CallOptions {
   signal?: AbortSignal;
 }
@@ -55,8 +69,7 @@ const MAX_PASSPHRASE_BYTES = 50;
  * @example const { message } = await trezor.call('Ping', { message: 'hi' })
  */
 export class Trezor {
-  /** Features from the last Initialize / GetFeatures. */
-  features: Features;
+  private currentFeatures: Readonly<Features>;
   readonly device: DeviceDescriptor;
   private readonly connection: TransportConnection;
   private readonly ui: UiHandlers;
@@ -90,12 +103,21 @@ export class Trezor {
     this.connection = connection;
     this.device = device;
     this.ui = ui;
-    this.features = features;
+    this.currentFeatures = freezeFeatures(features);
     this.session = features.session_id;
     this.stopWatching = connection.onDisconnect(() => {
       this.closed = true;
       this.emit('disconnect', undefined);
     });
+  }
+
+  /**
+   * Features from the last Initialize / GetFeatures, frozen: refresh them with getFeatures()
+   * (after ApplySettings, for instance), never by writing to them.
+   * @example if (trezor.features.pin_protection) showPinHint()
+   */
+  get features(): Readonly<Features> {
+    return this.currentFeatures;
   }
 
   /** The firmware session id (resumes the cached passphrase on the next Initialize). */
@@ -141,8 +163,8 @@ export class Trezor {
   }
 
   /** Fetch fresh Features without touching the session. */
-  async getFeatures(options?: CallOptions): Promise<Features> {
-    this.features = await this.typedCall('GetFeatures', {}, 'Features', options);
+  async getFeatures(options?: CallOptions): Promise<Readonly<Features>> {
+    await this.typedCall('GetFeatures', {}, 'Features', options);
     return this.features;
   }
 
@@ -166,9 +188,9 @@ export class Trezor {
    * Send Initialize (resuming `sessionId`, by default the current one; `null` starts a new
    * session) and refresh Features. The returned Features carry the session id the device gave.
    */
-  async initialize(sessionId: Uint8Array | null | undefined = this.sessionId, options?: CallOptions): Promise<Features> {
+  async initialize(sessionId: Uint8Array | null | undefined = this.sessionId, options?: CallOptions): Promise<Readonly<Features>> {
     const message = sessionId ? { session_id: sessionId } : {};
-    this.features = await this.exclusive(async (call) => {
+    await this.exclusive(async (call) => {
       // A Trezor One left waiting for ButtonAck answers Initialize with Failure(ActionCancelled)
       // first; one retry lands the real Features.
       try {
@@ -389,7 +411,7 @@ export class Trezor {
             continue;
           }
           case 'Features':
-            if (name === 'Initialize' || name === 'GetFeatures') this.features = reply.message;
+            if (name === 'Initialize' || name === 'GetFeatures') this.currentFeatures = freezeFeatures(reply.message);
             if (name === 'Initialize') this.session = reply.message.session_id;
             return reply;
           default:
