@@ -23,10 +23,10 @@ function code(fn: () => unknown): string | undefined {
 describe('planTransaction: validation', () => {
   const base = { chainId: 1, nonce: 0, gasLimit: 21000, gasPrice: 1n, to, value: 1n };
 
-  it('refuses a transaction without chain id unless opted in, and then says the firmware cannot', () => {
+  it('refuses a transaction without chain id: the firmware needs chain_id ≥ 1 (EIP-155), and there is no opt-out', () => {
     expect(code(() => planTransaction({ ...base, chainId: undefined }))).toBe('InvalidParameters:tx.chainId');
     expect(code(() => planTransaction({ ...base, chainId: 0 }))).toBe('InvalidParameters:tx.chainId');
-    expect(code(() => planTransaction({ ...base, chainId: undefined }, { allowUnprotected: true }))).toBe('NotSupported');
+    expect(() => planTransaction({ ...base, chainId: undefined })).toThrow(/chain id of 1 or more/);
   });
 
   it('names the bad field', () => {

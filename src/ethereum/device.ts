@@ -73,12 +73,6 @@ export interface GetPublicKeyReturnType {
 export interface SignTransactionParameters extends CommonParameters {
   /** ethers TransactionLike: legacy (gasPrice) or EIP-1559 (maxFeePerGas, maxPriorityFeePerGas). */
   tx: TransactionLike<string>;
-  /**
-   * Opt-in for a transaction without chainId. Trezor firmware requires chain_id ≥ 1 and cannot
-   * make a pre-EIP-155 signature, so with this flag such a transaction fails with NotSupported
-   * instead of InvalidParameters; it never produces a replayable signature.
-   */
-  allowUnprotected?: boolean;
   definitions?: EthereumDefinitions;
   chunkify?: boolean;
 }
@@ -161,7 +155,7 @@ export async function getPublicKey(trezor: Trezor, parameters: GetPublicKeyParam
  */
 export async function signTransaction(trezor: Trezor, parameters: SignTransactionParameters): Promise<string> {
   const addressN = parsePath(parameters?.path);
-  const plan = planTransaction(parameters.tx, { allowUnprotected: parameters.allowUnprotected });
+  const plan = planTransaction(parameters?.tx);
   const definitions = definitionsField(parameters.definitions);
   if (plan.type === 2) requireFirmware(trezor.features, EIP1559_SINCE.one, EIP1559_SINCE.core, 'EIP-1559 transactions');
   const { signal } = parameters;

@@ -58,33 +58,20 @@ export type TransactionPlan =
   | { type: 0; message: 'EthereumSignTx'; fields: LegacyFields; data: Uint8Array; chainId: bigint; unsigned: Transaction; from?: string }
   | { type: 2; message: 'EthereumSignTxEIP1559'; fields: Eip1559Fields; data: Uint8Array; chainId: bigint; unsigned: Transaction; from?: string };
 
-export interface PlanOptions {
-  /**
-   * Opt in to transactions without a chain id. The firmware cannot produce a pre-EIP-155
-   * signature, so such a transaction is still refused, but as `NotSupported` (the device
-   * lacks it) rather than `InvalidParameters` (the caller forgot it).
-   */
-  allowUnprotected?: boolean;
-}
-
 /**
  * Check a transaction and plan its signing request. Throws `InvalidParameters` naming the
  * field, or `NotSupported` for transaction kinds the firmware cannot sign (types 1, 3, 4).
  * @example const plan = planTransaction({ chainId: 1, nonce: 0, gasLimit: 21000, gasPrice: 1n, to, value: 1n })
  */
-export function planTransaction(tx: TransactionLike<string>, options: PlanOptions = {}): TransactionPlan {
+export function planTransaction(tx: TransactionLike<string>): TransactionPlan {
   if (typeof tx !== 'object' || tx === null) throw invalidParameter('tx', 'expected a transaction object');
   const type = transactionType(tx);
 
   const chainId = optionalQuantity(tx.chainId, 'tx.chainId');
   if (chainId === undefined || chainId === BigInt(0)) {
-    if (options.allowUnprotected) {
-      throw new TrezorError(
-        'NotSupported',
-        'Trezor firmware signs only EIP-155 (chain-bound) transactions; a transaction without chainId cannot be signed even with allowUnprotected',
-      );
-    }
-    throw invalidParameter('tx.chainId', 'missing: refusing to sign a transaction without EIP-155 replay protection');
+    // No opt-out: the firmware itself requires chain_id ≥ 1 (EIP-155), so an unprotected
+    // (replayable) transaction could never be signed anyway.
+    throw invalidParameter('tx.chainId', 'missing: Trezor firmware signs only EIP-155 transactions, which need a chain id of 1 or more');
   }
   if (chainId > MAX_UINT64) throw invalidParameter('tx.chainId', 'does not fit in 64 bits');
 
