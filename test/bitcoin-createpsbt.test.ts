@@ -31,7 +31,7 @@ function expectInvalid(run: () => unknown, field: string): void {
 }
 
 const base = {
-  coin: 'Regtest',
+  coin: 'Regtest' as const,
   account: ACCOUNT,
   utxos: [utxo(0, 100_000n), utxo(1, 250_000n), utxo(2, 40_000n)],
   outputs: [{ address: RECIPIENT, amount: 120_000n }],
@@ -125,7 +125,7 @@ describe('createPsbt', () => {
     expectInvalid(() => createPsbt({ ...base, outputs: [{ address: 'bc1qannfxke2tfd4l7vhepehpvt05y83v3qsf6nfkk', amount: 10_000n }] }), 'outputs[0].address');
     expectInvalid(() => createPsbt({ ...base, outputs: [{ address: RECIPIENT, amount: 1_000_000n }] }), 'utxos');
     expectInvalid(() => createPsbt({ ...base, feeRate: -1 }), 'feeRate');
-    expectInvalid(() => createPsbt({ ...base, coin: 'Dogecoin' }), 'coin');
+    expectInvalid(() => createPsbt({ ...base, coin: 'Dogecoin' as never }), 'coin');
     const [first] = base.utxos;
     expectInvalid(() => createPsbt({ ...base, utxos: [{ ...first!, prevTx: undefined }] }), 'utxos[0].prevTx');
     expectInvalid(() => createPsbt({ ...base, utxos: [{ ...first!, amount: 99_999n }] }), 'utxos[0].amount');

@@ -4,13 +4,13 @@
 import { base64, hex } from '@scure/base';
 import { describe, expect, it } from 'vitest';
 import { messageDigest, verifyMessage } from '../src/bitcoin/index.js';
-import { getCoin } from '../src/bitcoin/coins.js';
+import { getCoin, type CoinName } from '../src/bitcoin/coins.js';
 import { messageBytes } from '../src/bitcoin/message.js';
 import { isTrezorError } from '../src/errors.js';
 import { loadVectors } from './support/fixtures.js';
 
 interface Vector {
-  coin: string;
+  coin: CoinName;
   message: string;
   expected_address: string;
   expected_signature: string;

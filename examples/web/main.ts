@@ -469,7 +469,7 @@ function code(text: string, className?: string): HTMLElement {
 
 onClick('btc-load', async (signal) => {
   const trezor = requireTrezor();
-  const coin = value('btc-coin');
+  const coin = bitcoin.getCoin(value('btc-coin')).name;
   const account = Number(value('btc-account'));
   if (!Number.isInteger(account) || account < 0) throw new TrezorError('InvalidParameters', 'account: a whole number ≥ 0', { field: 'account' });
   const body = $('btc-accounts').querySelector('tbody')!;
@@ -515,7 +515,7 @@ onClick('btc-load', async (signal) => {
 });
 
 onClick('btc-msg-sign', async (signal) => {
-  const coin = value('btc-coin');
+  const coin = bitcoin.getCoin(value('btc-coin')).name;
   const message = $<HTMLTextAreaElement>('btc-msg-text').value;
   const { address, signature } = await bitcoin.signMessage(requireTrezor(), { path: value('btc-msg-path'), message, coin, signal });
   setText('btc-msg-address', address);
@@ -575,7 +575,7 @@ const accountPathOf = (path: string) => formatPath(parsePath(path).slice(0, 3));
 
 onClick('btc-build', async (signal) => {
   const trezor = requireTrezor();
-  const coin = value('btc-coin');
+  const coin = bitcoin.getCoin(value('btc-coin')).name;
   const amount = value('btc-amount');
   if (!/^[0-9]+$/.test(amount)) throw new TrezorError('InvalidParameters', 'amount: satoshis, a whole number', { field: 'amount' });
   const utxos = parseUtxos(value('btc-utxos'));
@@ -607,7 +607,7 @@ onClick('btc-build', async (signal) => {
 onClick('btc-sign', async (signal) => {
   if (!unsignedPsbt) throw new TrezorError('InvalidParameters', 'Build a PSBT first', { field: 'psbt' });
   // The device shows every output and the fee; the library checks each signature it returns.
-  const { psbt, tx, txid } = await bitcoin.signPsbt(requireTrezor(), unsignedPsbt, { coin: value('btc-coin'), signal });
+  const { psbt, tx, txid } = await bitcoin.signPsbt(requireTrezor(), unsignedPsbt, { coin: bitcoin.getCoin(value('btc-coin')).name, signal });
   setText('btc-psbt', base64.encode(psbt));
   setText('btc-rawtx', hex.encode(tx));
   setText('btc-txid', txid);

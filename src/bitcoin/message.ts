@@ -21,7 +21,7 @@ import { TrezorError, invalidParameter } from '../errors.js';
 import { parsePath, type Path } from '../path.js';
 import { expectType, type Trezor } from '../session/trezor.js';
 import { addressScript, addressType, keyScript, scriptKind } from './address.js';
-import { INPUT_SCRIPT_TYPE, getCoin, resolveScriptType, type CoinInfo, type ScriptType } from './coins.js';
+import { INPUT_SCRIPT_TYPE, getCoin, resolveScriptType, type CoinInfo, type CoinName, type ScriptType } from './coins.js';
 import { compactSize, sha256d } from './sighash.js';
 
 export interface SignMessageParameters {
@@ -30,7 +30,7 @@ export interface SignMessageParameters {
   /** Text (normalised to NFC, UTF-8) or raw bytes. */
   message: string | Uint8Array;
   /** Firmware coin name, default 'Bitcoin'. */
-  coin?: string;
+  coin?: CoinName;
   /** Address type the signature commits to; inferred from the path when omitted. */
   scriptType?: ScriptType;
   /** Bitcoin Core style header (31..34) for every address type. */
@@ -50,7 +50,7 @@ export interface VerifyMessageParameters {
   message: string | Uint8Array;
   /** base64 (as signMessage returns it) or the 65 raw bytes. */
   signature: string | Uint8Array;
-  coin?: string;
+  coin?: CoinName;
 }
 
 /**

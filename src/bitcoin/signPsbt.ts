@@ -43,7 +43,7 @@ import { TrezorError, invalidParameter, protocolError } from '../errors.js';
 import type { MessageMap, PrevInput, PrevOutput, PrevTx, TxInput, TxOutput } from '../messages/index.js';
 import { cancelOnHostError, expectType, invokeCallback, type CallFn, type Trezor } from '../session/trezor.js';
 import { keyScript, scriptAddress } from './address.js';
-import { CHANGE_SCRIPT_TYPE, INPUT_SCRIPT_TYPE, getCoin, requireTaproot, type CoinInfo, type ScriptType } from './coins.js';
+import { CHANGE_SCRIPT_TYPE, INPUT_SCRIPT_TYPE, getCoin, requireTaproot, type CoinInfo, type CoinName, type ScriptType } from './coins.js';
 import { Sighasher, compactSize, serializeOutput, sha256d, txidOf, u32, type SighashInput } from './sighash.js';
 
 export type AmountUnit = 'BITCOIN' | 'MILLIBITCOIN' | 'MICROBITCOIN' | 'SATOSHI';
@@ -59,7 +59,7 @@ export interface SignPsbtProgress {
 
 export interface SignPsbtParameters {
   /** Firmware coin name, default 'Bitcoin'. */
-  coin?: string;
+  coin?: CoinName;
   /** How the device displays amounts; default its own setting (BTC). */
   amountUnit?: AmountUnit;
   onProgress?: (progress: SignPsbtProgress) => void;
