@@ -18,14 +18,15 @@
 import { TrezorError, invalidParameter } from '../errors.js';
 import { HARDENED, formatPath, parsePath, type Path } from '../path.js';
 import { expectType, type Trezor } from '../session/trezor.js';
-import { INPUT_SCRIPT_TYPE, getCoin, requireTaproot, resolveScriptType, scriptTypeFromPath, xpubVersionFor, type CoinInfo, type ScriptType } from './coins.js';
+import { INPUT_SCRIPT_TYPE, getCoin, requireTaproot, resolveScriptType, scriptTypeFromPath, xpubVersionFor, type CoinInfo, type CoinName, type ScriptType } from './coins.js';
+import { hash160 } from './address.js';
 import { encodeXpub } from './xpub.js';
 
 export interface GetPublicKeyParameters {
   /** Key path, e.g. "m/84'/0'/0'". */
   path: Path;
   /** Firmware coin name, default 'Bitcoin'. */
-  coin?: string;
+  coin?: CoinName;
   /** Picks the SLIP-132 version; inferred from the purpose, plain xpub for other paths. */
   scriptType?: ScriptType;
   /** Plain xpub/tpub version whatever the script type. */
@@ -43,8 +44,11 @@ export interface GetPublicKeyReturnType {
   chainCode: Uint8Array;
   /** Parent fingerprint of this node (BIP-32), as a u32. */
   fingerprint: number;
-  /** Fingerprint of the master key (BIP-32 key origin), when the firmware reports it. */
-  rootFingerprint?: number;
+  /**
+   * Fingerprint of the master key (BIP-32 key origin). Firmware before 1.9.4 / 2.3.5 does not
+   * report it: then it comes from the depth-1 key on the path (one more GetPublicKey).
+   */
+  rootFingerprint: number;
   depth: number;
   childNumber: number;
   /** The path, "m/84'/0'/0'" style. */
@@ -81,17 +85,6 @@ export async function getPublicKey(trezor: Trezor, params: GetPublicKeyParameter
     { signal },
   );
   const { node, xpub, root_fingerprint } = expectType(answer, 'PublicKey');
-  const result: GetPublicKeyReturnType = {
-    xpub,
-    publicKey: node.public_key,
-    chainCode: node.chain_code,
-    fingerprint: node.fingerprint,
-    depth: node.depth,
-    childNumber: node.child_num,
-    path: formatPath(addressN),
-    scriptType: type,
-  };
-  if (root_fingerprint !== undefined && root_fingerprint !== null) result.rootFingerprint = root_fingerprint;
   const mismatch = () => new TrezorError('VerificationFailed', 'The extended key the device returned does not match its node or the requested path');
   // Sizes first: encodeXpub cannot serialise a node with a longer key or chain code.
   if (node.public_key.length !== 33 || node.chain_code.length !== 32) throw mismatch();
@@ -105,7 +98,27 @@ export async function getPublicKey(trezor: Trezor, params: GetPublicKeyParameter
   });
   const last = addressN[addressN.length - 1];
   if (xpub !== expected || node.depth !== addressN.length || (last !== undefined && node.child_num !== last)) throw mismatch();
-  return result;
+  let rootFingerprint = root_fingerprint ?? undefined;
+  if (rootFingerprint === undefined) {
+    // Older firmware (trezorlib does the same): the master key's fingerprint is the parent
+    // fingerprint of any depth-1 node, and the key's own for the master itself.
+    if (addressN.length === 0) {
+      const id = hash160(node.public_key);
+      rootFingerprint = new DataView(id.buffer, id.byteOffset).getUint32(0);
+    } else if (addressN.length === 1) rootFingerprint = node.fingerprint;
+    else rootFingerprint = (await getPublicKey(trezor, { path: addressN.slice(0, 1), coin: coin.name, scriptType: type, ignoreXpubMagic: true, signal })).fingerprint;
+  }
+  return {
+    xpub,
+    publicKey: node.public_key,
+    chainCode: node.chain_code,
+    fingerprint: node.fingerprint,
+    rootFingerprint,
+    depth: node.depth,
+    childNumber: node.child_num,
+    path: formatPath(addressN),
+    scriptType: type,
+  };
 }
 
 // BIP-380 descriptor checksum.
@@ -171,7 +184,7 @@ export function accountDescriptor(scriptType: ScriptType, rootFingerprint: numbe
 export interface GetAccountDescriptorParameters {
   /** Account path, e.g. "m/84'/0'/0'". */
   path: Path;
-  coin?: string;
+  coin?: CoinName;
   scriptType?: ScriptType;
   signal?: AbortSignal;
 }
@@ -185,12 +198,5 @@ export async function getAccountDescriptor(trezor: Trezor, params: GetAccountDes
   const addressN = parsePath(path);
   const type = resolveScriptType(addressN, scriptType, getCoin(coin));
   const key = await getPublicKey(trezor, { path: addressN, coin, scriptType: type, ignoreXpubMagic: true, signal });
-  let root = key.rootFingerprint;
-  if (root === undefined) {
-    // Older firmware does not report the master fingerprint; a depth-1 node carries it as its parent's.
-    if (addressN.length === 0) throw new TrezorError('NotSupported', 'The firmware does not report the master fingerprint');
-    const first = await getPublicKey(trezor, { path: addressN.slice(0, 1), coin, scriptType: type, ignoreXpubMagic: true, signal });
-    root = first.fingerprint;
-  }
-  return accountDescriptor(type, root, addressN, key.xpub);
+  return accountDescriptor(type, key.rootFingerprint, addressN, key.xpub);
 }
