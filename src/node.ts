@@ -8,5 +8,5 @@
  * import { udp } from 'trezor-direct/node';
  * const trezor = await connect({ transport: udp({ port: 21324 }) });
  */
-export { udp, pingUdp, type UdpOptions } from './transport/udp.js';
+export { udp, pingUdp, type PingUdpOptions, type UdpOptions } from './transport/udp.js';
 export { usb, type UsbOptions } from './transport/usb-node.js';

@@ -33,19 +33,29 @@ interface Emulator {
   close(): Promise<void>;
 }
 
-/** An emulator stand-in: answers pings, echoes Ping as Success, to the last sender only. */
-async function startEmulator(): Promise<Emulator> {
+/**
+ * An emulator stand-in: answers pings, echoes Ping as Success, to the last sender only. With
+ * `busyForMs` it is busy at first (as during another client's long signing): what arrives
+ * meanwhile waits, in order, and is handled when it is free.
+ */
+async function startEmulator({ busyForMs = 0 } = {}): Promise<Emulator> {
   const socket = createSocket('udp4');
   let last: RemoteInfo | undefined;
   let state: DecodeState | undefined;
+  const freeAt = Date.now() + busyForMs;
+  const waiting: [Buffer, RemoteInfo][] = [];
+  let wake: ReturnType<typeof setTimeout> | undefined;
   const emulator: Emulator = {
     port: 0,
     socket,
     reports: [],
     pings: 0,
-    close: () => new Promise<void>((resolve) => socket.close(() => resolve())),
+    close: () => {
+      clearTimeout(wake);
+      return new Promise<void>((resolve) => socket.close(() => resolve()));
+    },
   };
-  socket.on('message', (datagram, from) => {
+  const handle = (datagram: Buffer, from: RemoteInfo) => {
     last = from;
     if (datagram.toString('latin1') === 'PINGPING') {
       emulator.pings++;
@@ -61,6 +71,13 @@ async function startEmulator(): Promise<Emulator> {
     for (const reply of pingResponder(message)) {
       for (const out of encodeReports(reply.type, reply.payload)) socket.send(out, last.port, last.address);
     }
+  };
+  socket.on('message', (datagram, from) => {
+    if (Date.now() >= freeAt && waiting.length === 0) return handle(datagram, from);
+    waiting.push([datagram, from]);
+    wake ??= setTimeout(() => {
+      for (const [queued, sender] of waiting.splice(0)) handle(queued, sender);
+    }, Math.max(0, freeAt - Date.now()));
   });
   await new Promise<void>((resolve) => socket.bind(0, '127.0.0.1', () => resolve()));
   emulator.port = socket.address().port;
@@ -93,8 +110,8 @@ afterEach(async () => {
   for (const f of cleanup.splice(0).reverse()) await f();
 });
 
-async function emulator() {
-  const e = await startEmulator();
+async function emulator(options: { busyForMs?: number } = {}) {
+  const e = await startEmulator(options);
   cleanup.push(() => e.close());
   return e;
 }
@@ -109,7 +126,33 @@ describe('udp', () => {
         thrown = e;
       }
       expect(isTrezorError(thrown, 'InvalidParameters')).toBe(true);
-      expect(isTrezorError(await pingUdp('127.0.0.1', port, 50).catch((e: unknown) => e), 'InvalidParameters')).toBe(true);
+      expect(isTrezorError(await pingUdp({ port, timeout: 50 }).catch((e: unknown) => e), 'InvalidParameters')).toBe(true);
+    }
+  });
+
+  it('bad arguments are InvalidParameters naming the field, never a TypeError from node:dgram', async () => {
+    const bad: [string, () => unknown][] = [
+      ['port', () => pingUdp({ port: '21324' as never })],
+      ['host', () => pingUdp({ host: 5 as never })],
+      ['host', () => pingUdp({ host: '' })],
+      ['timeout', () => pingUdp({ timeout: -1 })],
+      ['timeout', () => pingUdp({ timeout: Number.NaN })],
+      ['signal', () => pingUdp({ signal: 'stop' as never })],
+      // The positional form of 0.1 (pingUdp(host, port, timeoutMs)).
+      ['options', () => pingUdp('127.0.0.1' as never)],
+      ['host', () => udp({ host: 5 as never })],
+      ['options', () => udp('127.0.0.1' as never)],
+      ['pingTimeout', () => udp({ pingTimeout: 0 })],
+      ['busyTimeout', () => udp({ busyTimeout: Number.POSITIVE_INFINITY })],
+    ];
+    for (const [field, call] of bad) {
+      let thrown: unknown;
+      try {
+        await call();
+      } catch (e) {
+        thrown = e;
+      }
+      expect(thrown, field).toMatchObject({ name: 'TrezorError', code: 'InvalidParameters', field });
     }
   });
 
@@ -131,9 +174,43 @@ describe('udp', () => {
 
   it('pingUdp answers true / false', async () => {
     const emu = await emulator();
-    expect(await pingUdp('127.0.0.1', emu.port, 500)).toBe(true);
-    expect(await pingUdp('127.0.0.1', await deadPort(), 100)).toBe(false);
-    await expect(pingUdp('127.0.0.1', emu.port, 500, AbortSignal.abort())).rejects.toMatchObject({ name: 'AbortError' });
+    expect(await pingUdp({ host: '127.0.0.1', port: emu.port, timeout: 500 })).toBe(true);
+    expect(await pingUdp({ port: emu.port })).toBe(true);
+    expect(await pingUdp({ port: await deadPort(), timeout: 100 })).toBe(false);
+    await expect(pingUdp({ port: emu.port, signal: AbortSignal.abort() })).rejects.toMatchObject({ name: 'AbortError' });
+  });
+
+  it('a port where nobody listens is given up at once, even with a long busyTimeout (ICMP port unreachable)', async () => {
+    const port = await deadPort();
+    const started = Date.now();
+    expect(await udp({ port, busyTimeout: 10_000 }).enumerate()).toEqual([]);
+    expect(await pingUdp({ port, timeout: 10_000 })).toBe(false);
+    expect(Date.now() - started).toBeLessThan(2_000);
+  });
+
+  it('waits for a busy emulator: probes again every pingTimeout until it answers, within busyTimeout', async () => {
+    // Busy for 1.5 s (another client's long signing): datagrams queue up and are answered when it is free.
+    const emu = await emulator({ busyForMs: 1_500 });
+    const started = Date.now();
+    const transport = udp({ port: emu.port, pingTimeout: 300 });
+    expect(await transport.enumerate()).toEqual([{ path: `udp:127.0.0.1:${emu.port}`, product: 'Trezor emulator' }]);
+    const waited = Date.now() - started;
+    expect(waited).toBeGreaterThanOrEqual(1_400);
+    expect(emu.pings).toBeGreaterThanOrEqual(4); // one probe, then one every 300 ms while it was busy
+    // open() waits the same way, and the connection then works.
+    const busyAgain = await emulator({ busyForMs: 1_200 });
+    const connection = await udp({ port: busyAgain.port, pingTimeout: 300 }).open({ path: `udp:127.0.0.1:${busyAgain.port}` });
+    cleanup.push(() => connection.close());
+    for (const report of encodeReports(MT.Ping, ping('after the wait'))) await connection.write(report);
+    expect((await readMessage(connection)).payload).toEqual(ping('after the wait'));
+  });
+
+  it('gives a busy emulator up after busyTimeout (500 ms probes of 0.1 found nothing here)', async () => {
+    const emu = await emulator({ busyForMs: 3_000 });
+    const started = Date.now();
+    expect(await udp({ port: emu.port, pingTimeout: 200, busyTimeout: 800 }).enumerate()).toEqual([]);
+    expect(Date.now() - started).toBeLessThan(2_000);
+    expect(await pingUdp({ port: emu.port, timeout: 500 })).toBe(false);
   });
 
   it('round-trips a multi-report message as 64-byte datagrams', async () => {

@@ -292,8 +292,8 @@ describe('UDP face', () => {
     const { port, debugPort } = await device.listenUdp({ port: 0 });
     expect(debugPort).toBe(port + 1);
     const { pingUdp, udp } = await import('../src/transport/udp.js');
-    expect(await pingUdp('127.0.0.1', port)).toBe(true);
-    expect(await pingUdp('127.0.0.1', debugPort)).toBe(true);
+    expect(await pingUdp({ host: '127.0.0.1', port })).toBe(true);
+    expect(await pingUdp({ port: debugPort })).toBe(true);
     const debug = await DebugLink.connect({ port: debugPort });
     const trezor = await connect({ transport: udp({ port }), ui: { button: () => void debug.press('yes') } });
     expect(trezor.features.model).toBe('T');

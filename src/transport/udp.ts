@@ -8,6 +8,12 @@
  * emulator behaves the same). That is why enumerate() probes through an open connection's
  * socket when there is one, instead of stealing the emulator's replies with a new socket.
  * Wire port 21324, debug link on 21325 (shared PROTOCOL.md §4.3).
+ *
+ * An emulator busy with a long operation (another client's signing, a slow machine) answers
+ * PINGPING late: the probe is repeated every `pingTimeout` ms for up to `busyTimeout` ms
+ * before the emulator counts as absent. The probing socket is connected, so a port where
+ * nobody listens ends the wait at once when the OS reports it (ICMP port unreachable, as on
+ * 127.0.0.1) instead of costing the whole `busyTimeout`.
  */
 import { createSocket, type Socket } from 'node:dgram';
 import { TrezorError, describeValue, invalidParameter } from '../errors.js';
@@ -24,11 +30,47 @@ function isPong(datagram: Uint8Array): boolean {
   return true;
 }
 
+/** Default wait of one PINGPING for its PONGPONG, and the interval between probes (ms). */
+const PING_TIMEOUT = 500;
+/** Default time enumerate() and open() keep probing an emulator that has not answered yet (ms). */
+const BUSY_TIMEOUT = 5_000;
+
 /** InvalidParameters for a port that is not 1..65535 (node:dgram would throw a RangeError). */
-function checkPort(port: unknown, field = 'port'): void {
+function checkPort(port: unknown, field = 'port'): number {
   if (typeof port !== 'number' || !Number.isInteger(port) || port < 1 || port > 65535) {
     throw invalidParameter(field, `expected an integer 1..65535, got ${describeValue(port)}`);
   }
+  return port;
+}
+
+function checkHost(host: unknown, field = 'host'): string {
+  if (typeof host !== 'string' || host.length === 0 || host.length > 253 || /\s/.test(host)) {
+    throw invalidParameter(field, `expected a host name or IP address, got ${describeValue(host)}`);
+  }
+  return host;
+}
+
+function checkMs(value: unknown, field: string): number {
+  if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0 || value > 2 ** 31 - 1) {
+    throw invalidParameter(field, `expected a positive number of milliseconds, got ${describeValue(value)}`);
+  }
+  return value;
+}
+
+function checkSignal(signal: unknown, field = 'signal'): AbortSignal | undefined {
+  if (signal === undefined) return undefined;
+  if (typeof signal !== 'object' || signal === null || typeof (signal as AbortSignal).addEventListener !== 'function' || typeof (signal as AbortSignal).aborted !== 'boolean') {
+    throw invalidParameter(field, `expected an AbortSignal, got ${describeValue(signal)}`);
+  }
+  return signal as AbortSignal;
+}
+
+function checkOptions(options: unknown, what: string): Record<string, unknown> {
+  if (options === undefined) return {};
+  if (typeof options !== 'object' || options === null || Array.isArray(options)) {
+    throw invalidParameter('options', `${what} takes an object (${what}({ host, port })), got ${describeValue(options)}`);
+  }
+  return options as Record<string, unknown>;
 }
 
 function socketFor(host: string): Socket {
@@ -40,44 +82,83 @@ export interface UdpOptions {
   host?: string;
   /** Emulator wire port (default 21324; the debug link is port + 1). */
   port?: number;
-  /** How long enumerate() and open() wait for PONGPONG, in ms (default 500). */
+  /** How long one PINGPING probe waits for PONGPONG before the next is sent, in ms (default 500). */
   pingTimeout?: number;
+  /**
+   * How long enumerate() and open() keep probing an emulator that has not answered yet, in ms
+   * (default 5000): a busy emulator answers late. A port where nobody listens on this machine
+   * is known at once and not waited for.
+   */
+  busyTimeout?: number;
+}
+
+export interface PingUdpOptions {
+  /** Emulator host (default 127.0.0.1). */
+  host?: string;
+  /** Emulator wire or debug port (default 21324). */
+  port?: number;
+  /** How long to wait for PONGPONG, in ms (default 500); the probe is repeated every 500 ms meanwhile. */
+  timeout?: number;
+  signal?: AbortSignal;
 }
 
 /**
- * Is an emulator answering on `host:port`? Sends PINGPING from a fresh socket and waits for
- * PONGPONG. Note that the probe redirects the emulator's replies to this socket: do not ping
- * an emulator that a connection is using (udp().enumerate() knows how to avoid that).
- * @example if (await pingUdp('127.0.0.1', 21324, 500)) console.log('emulator is up')
+ * Is an emulator answering on `host:port`? Sends PINGPING from a fresh socket (again every
+ * 500 ms) and waits up to `timeout` for PONGPONG. False at once when the OS reports that nobody
+ * listens there. Note that the probe redirects the emulator's replies to this socket: do not
+ * ping an emulator that a connection is using (udp().enumerate() knows how to avoid that).
+ * @example if (await pingUdp({ port: 21324 })) console.log('emulator is up')
  */
-export function pingUdp(host = '127.0.0.1', port = 21324, timeoutMs = 500, signal?: AbortSignal): Promise<boolean> {
+export function pingUdp(options?: PingUdpOptions): Promise<boolean> {
+  let host: string;
+  let port: number;
+  let timeout: number;
+  let signal: AbortSignal | undefined;
   try {
-    checkPort(port);
+    const given = checkOptions(options, 'pingUdp');
+    host = checkHost(given.host ?? '127.0.0.1');
+    port = checkPort(given.port ?? 21324);
+    timeout = checkMs(given.timeout ?? PING_TIMEOUT, 'timeout');
+    signal = checkSignal(given.signal);
   } catch (error) {
     return Promise.reject(error);
   }
+  return probe(host, port, Math.min(PING_TIMEOUT, timeout), timeout, signal);
+}
+
+/** PINGPING every `interval` ms from a fresh connected socket until PONGPONG, an error or `total` ms. */
+function probe(host: string, port: number, interval: number, total: number, signal: AbortSignal | undefined): Promise<boolean> {
   if (signal?.aborted) return Promise.reject(abortReason(signal));
   const socket = socketFor(host);
   return new Promise<boolean>((resolve, reject) => {
     let done = false;
+    let repeat: ReturnType<typeof setInterval> | undefined;
     const finish = (answer: boolean | { error: unknown }) => {
       if (done) return;
       done = true;
-      clearTimeout(timer);
+      clearTimeout(deadline);
+      clearInterval(repeat);
       signal?.removeEventListener('abort', onAbort);
       socket.close();
       if (typeof answer === 'boolean') resolve(answer);
       else reject(answer.error);
     };
+    const send = () => {
+      if (!done) socket.send(PING, (error) => error && finish(false));
+    };
     const onAbort = () => finish({ error: abortReason(signal!) });
-    const timer = setTimeout(() => finish(false), timeoutMs);
+    const deadline = setTimeout(() => finish(false), total);
     signal?.addEventListener('abort', onAbort, { once: true });
     socket.on('message', (datagram) => {
       if (isPong(datagram)) finish(true);
     });
-    socket.on('error', () => finish(false)); // ECONNREFUSED & co: nobody there
-    socket.send(PING, port, host, (error) => {
-      if (error) finish(false);
+    // ECONNREFUSED (ICMP port unreachable on the connected socket), a host that does not
+    // resolve & co: nobody there.
+    socket.on('error', () => finish(false));
+    socket.connect(port, host, () => {
+      if (done) return;
+      send();
+      repeat = setInterval(send, interval);
     });
   });
 }
@@ -93,16 +174,21 @@ function parsePath(path: string): [string, number] | undefined {
 }
 
 interface UdpLink {
-  /** Send PINGPING through this connection's socket; resolves true on PONGPONG. */
-  ping(timeoutMs: number, signal?: AbortSignal): Promise<boolean>;
+  /** PINGPING through this connection's socket every `interval` ms; true on PONGPONG within `total` ms. */
+  ping(interval: number, total: number, signal?: AbortSignal): Promise<boolean>;
 }
 
 /**
  * The Trezor emulator over UDP (Node).
  * @example const trezor = await connect({ transport: udp({ port: 21324 }) })
  */
-export function udp({ host = '127.0.0.1', port = 21324, pingTimeout = 500 }: UdpOptions = {}): Transport {
-  checkPort(port);
+export function udp(options?: UdpOptions): Transport {
+  const given = checkOptions(options, 'udp');
+  const host = checkHost(given.host ?? '127.0.0.1');
+  const port = checkPort(given.port ?? 21324);
+  const pingTimeout = checkMs(given.pingTimeout ?? PING_TIMEOUT, 'pingTimeout');
+  // A pingTimeout longer than the busy wait (as callers of 0.1 set it) still gets its full wait.
+  const busyTimeout = Math.max(checkMs(given.busyTimeout ?? BUSY_TIMEOUT, 'busyTimeout'), pingTimeout);
   const path = `udp:${host}:${port}`;
   /** Open connections by path, so enumerate() can probe through them. */
   const open = new Map<string, UdpLink>();
@@ -111,13 +197,13 @@ export function udp({ host = '127.0.0.1', port = 21324, pingTimeout = 500 }: Udp
     name: 'udp',
     async enumerate(signal) {
       const link = open.get(path);
-      const alive = link ? await link.ping(pingTimeout, signal) : await pingUdp(host, port, pingTimeout, signal);
+      const alive = link ? await link.ping(pingTimeout, busyTimeout, signal) : await probe(host, port, pingTimeout, busyTimeout, signal);
       return alive ? [{ path, product: 'Trezor emulator' }] : [];
     },
     async open(descriptor, signal) {
       const target = parsePath(descriptor.path);
       if (!target) throw new TrezorError('InvalidParameters', `device.path: expected "udp:host:port", got "${descriptor.path}"`, { field: 'device.path' });
-      const [connection, link] = await openSocket(target[0], target[1], pingTimeout, signal);
+      const [connection, link] = await openSocket(target[0], target[1], pingTimeout, busyTimeout, signal);
       open.set(descriptor.path, link);
       const close = connection.close;
       connection.close = (closeSignal) => {
@@ -132,7 +218,7 @@ export function udp({ host = '127.0.0.1', port = 21324, pingTimeout = 500 }: Udp
   };
 }
 
-async function openSocket(host: string, port: number, pingTimeout: number, signal?: AbortSignal): Promise<[TransportConnection, UdpLink]> {
+async function openSocket(host: string, port: number, pingTimeout: number, busyTimeout: number, signal?: AbortSignal): Promise<[TransportConnection, UdpLink]> {
   const socket = socketFor(host);
   const queue = new ReportQueue();
   const listeners = new Set<() => void>();
@@ -167,21 +253,29 @@ async function openSocket(host: string, port: number, pingTimeout: number, signa
   });
   socket.on('close', () => lost('The socket was closed'));
 
-  const ping = (timeoutMs: number, pingSignal?: AbortSignal): Promise<boolean> => {
+  const ping = (interval: number, total: number, pingSignal?: AbortSignal): Promise<boolean> => {
     if (failure) return Promise.resolve(false);
+    if (pingSignal?.aborted) return Promise.reject(abortReason(pingSignal));
     let settle: (alive: boolean) => void = () => {};
+    const send = () =>
+      socket.send(PING, (error) => {
+        if (error) settle(false);
+      });
     const answer = new Promise<boolean>((resolve) => {
-      const timer = setTimeout(() => settle(false), timeoutMs);
+      const deadline = setTimeout(() => settle(false), total);
+      const repeat = setInterval(send, interval);
       settle = (alive) => {
-        clearTimeout(timer);
+        clearTimeout(deadline);
+        clearInterval(repeat);
         pongWaiters.delete(settle);
+        pingSignal?.removeEventListener('abort', onAbort);
         resolve(alive);
       };
     });
+    const onAbort = () => settle(false);
+    pingSignal?.addEventListener('abort', onAbort, { once: true });
     pongWaiters.add(settle);
-    socket.send(PING, (error) => {
-      if (error) settle(false);
-    });
+    send();
     return withSignal(answer, pingSignal);
   };
 
@@ -235,7 +329,7 @@ async function openSocket(host: string, port: number, pingTimeout: number, signa
       }),
       signal,
     );
-    if (!(await ping(pingTimeout, signal))) {
+    if (!(await ping(pingTimeout, busyTimeout, signal))) {
       throw new TrezorError('DeviceDisconnected', `No emulator is answering at udp:${host}:${port}`);
     }
   } catch (error) {
