@@ -105,6 +105,83 @@ describe('signPsbt refuses before touching the device', () => {
   });
 });
 
+describe('signPsbt refuses key paths of another coin (the firmware would answer Forbidden key path)', () => {
+  async function refusal(psbt: Uint8Array, coin: 'Bitcoin' | 'Testnet' | 'Regtest' | 'Litecoin', trezor = untouchable): Promise<{ field?: string; message: string; code: string }> {
+    try {
+      await signPsbt(trezor, psbt, { coin });
+    } catch (e) {
+      return e as { field?: string; message: string; code: string };
+    }
+    throw new Error('expected a rejection');
+  }
+
+  it('a mainnet PSBT (m/84h/0h) signed as Testnet names the input, the path and both coins', async () => {
+    const mainnet = psbtFor([{ path: "m/84'/0'/0'/0/0", type: 'p2wpkh' }]);
+    const error = await refusal(mainnet, 'Testnet');
+    expect(error).toMatchObject({ code: 'InvalidParameters', field: 'psbt.inputs[0].bip32Derivation' });
+    expect(error.message).toContain("m/84'/0'/0'/0/0 has coin type 0' (Bitcoin), not 1' (Testnet)");
+    // The same PSBT as Bitcoin passes the host's checks and goes to the device.
+    expect((await refusal(mainnet, 'Bitcoin')).message).toBe('the device was contacted');
+  });
+
+  it('Testnet and Regtest share coin type 1h; Litecoin (2h) and taproot paths are checked too', async () => {
+    const testnet = psbtFor([{ path: "m/84'/1'/0'/0/0", type: 'p2wpkh' }]);
+    expect((await refusal(testnet, 'Testnet')).message).toBe('the device was contacted');
+    expect((await refusal(testnet, 'Regtest')).message).toBe('the device was contacted');
+    expect(await refusal(testnet, 'Bitcoin')).toMatchObject({ code: 'InvalidParameters', field: 'psbt.inputs[0].bip32Derivation' });
+    const litecoin = psbtFor([{ path: "m/49'/2'/0'/0/0", type: 'p2sh-p2wpkh' }]);
+    const error = await refusal(litecoin, 'Bitcoin');
+    expect(error).toMatchObject({ code: 'InvalidParameters', field: 'psbt.inputs[0].bip32Derivation' });
+    expect(error.message).toContain("coin type 2' (Litecoin), not 0' (Bitcoin)");
+    const taproot = psbtFor([{ path: "m/86'/0'/0'/0/0", type: 'p2tr' }]);
+    expect(await refusal(taproot, 'Regtest')).toMatchObject({ code: 'InvalidParameters', field: 'psbt.inputs[0].tapBip32Derivation' });
+  });
+
+  it('a change output on another coin path names the output', async () => {
+    const input = "m/84'/1'/0'/0/0";
+    const { raw, txid } = fundingTx(input, 'p2wpkh', 90_000n);
+    const psbt = createPsbt({
+      coin: 'Regtest',
+      account: [accountKey("m/84'/1'/0'", COINS.Regtest), accountKey("m/84'/0'/0'", COINS.Regtest)],
+      utxos: [{ txid, vout: 0, amount: 90_000n, path: input, prevTx: raw }],
+      outputs: [{ address: RECIPIENT, amount: 50_000n }],
+      feeRate: 1,
+      change: { path: "m/84'/0'/0'/1/0" },
+    });
+    const tx = Transaction.fromPSBT(psbt);
+    const changeIndex = [...Array(tx.outputsLength).keys()].find((i) => tx.getOutput(i).bip32Derivation?.length)!;
+    const error = await refusal(psbt, 'Regtest');
+    expect(error).toMatchObject({ code: 'InvalidParameters', field: `psbt.outputs[${changeIndex}].bip32Derivation` });
+    expect(error.message).toContain("m/84'/0'/0'/1/0 has coin type 0' (Bitcoin), not 1' (Regtest)");
+  });
+
+  it('with relaxed safety checks the device decides (it asks the user, then signs)', async () => {
+    for (const model of ['T1B1', 'T2T1'] as const) {
+      const virtual = new VirtualTrezor({ mnemonic: MNEMONIC, model, autoConfirm: true });
+      const trezor = await connect({ transport: virtual.transport(), ui: {} });
+      try {
+        const buttons: (string | undefined)[] = [];
+        trezor.on('button', ({ code }) => buttons.push(code));
+        const mainnet = psbtFor([{ path: "m/84'/0'/0'/0/0", type: 'p2wpkh' }]);
+        // Strict (the default): refused on the host, so the device shows nothing.
+        expect(await refusal(mainnet, 'Testnet', trezor)).toMatchObject({ code: 'InvalidParameters', field: 'psbt.inputs[0].bip32Derivation' });
+        expect(buttons).toEqual([]);
+        await trezor.typedCall('ApplySettings', { safety_checks: 'PromptTemporarily' }, 'Success');
+        await trezor.getFeatures();
+        expect(trezor.features.safety_checks).toBe('PromptTemporarily');
+        buttons.length = 0;
+        const signed = await signPsbt(trezor, mainnet, { coin: 'Testnet' });
+        expect(signed.txid).toMatch(/^[0-9a-f]{64}$/);
+        // The firmware's "Wrong address path for selected coin" screen (legacy fsm_layoutPathWarning).
+        expect(buttons, model).toContain('ButtonRequest_UnknownDerivationPath');
+      } finally {
+        await trezor.close();
+        await virtual.close();
+      }
+    }
+  });
+});
+
 describe('Sighasher', () => {
   it('equals @scure/btc-signer for legacy, segwit v0 and taproot inputs', () => {
     const keys = [0, 1, 2, 3].map((i) => publicKeyAt(`m/84'/1'/0'/0/${i}`));

@@ -181,6 +181,33 @@ export function resolveScriptType(addressN: readonly number[], scriptType: unkno
   return type;
 }
 
+/** Purposes whose paths carry the SLIP-44 coin type, hardened, as their second element. */
+const COIN_TYPED_PURPOSES = [44, 48, 49, 84, 86, 10025].map((p) => p + HARDENED);
+
+/**
+ * Why the firmware would refuse `addressN` for `coin` as a key of another coin, or undefined
+ * when the path names this coin or no coin. The paths that name a coin are BIP-44/48/49/84/86
+ * and SLIP-25 (`m/purpose'/coin_type'/…`) and Casa's unhardened `m/49/coin_type/…`; with any
+ * other coin type both firmwares answer "Forbidden key path" while safety checks are strict
+ * (legacy/firmware/crypto.c coin_path_check → check_cointype; core apps/bitcoin/keychain.py,
+ * whose schemas put `coin_type` there). Testnet and Regtest share coin type 1. None of
+ * {@link COINS} has a fork id, so Bitcoin's paths are no exception. A path of the right coin
+ * but of another script type is not refused here: the firmware asks the user instead.
+ * @example foreignCoinPath(parsePath("m/84'/0'/0'/0/0"), COINS.Testnet) // "has coin type 0' (Bitcoin), not 1' (Testnet)"
+ */
+export function foreignCoinPath(addressN: readonly number[], coin: CoinInfo): string | undefined {
+  const [purpose, coinType] = addressN;
+  if (purpose === undefined || coinType === undefined) return undefined;
+  let named: number | undefined;
+  if (COIN_TYPED_PURPOSES.includes(purpose)) named = coinType >= HARDENED ? coinType - HARDENED : -1;
+  else if (purpose === 49 && coinType < HARDENED) named = coinType;
+  if (named === undefined || named === coin.slip44) return undefined;
+  if (named < 0) return `has an unhardened coin type ${coinType}, not ${coin.slip44}' (${coin.name})`;
+  const owners = Object.values(COINS).filter((c) => c.slip44 === named).map((c) => c.name);
+  const suffix = purpose === 49 ? '' : "'";
+  return `has coin type ${named}${suffix}${owners.length ? ` (${owners.join(', ')})` : ''}, not ${coin.slip44}${suffix} (${coin.name})`;
+}
+
 /**
  * InputScriptType name of a script type (messages-bitcoin.proto).
  * @example INPUT_SCRIPT_TYPE.p2tr // 'SPENDTAPROOT'

@@ -13,7 +13,10 @@
  *    transactions that do not hash to the input's txid or disagree on the amount, keys that do
  *    not own the spent script, non-default sighash types, outputs without an address form;
  *    and, as NotSupported, taproot (spending, taproot change, sending to a taproot address) on
- *    firmware that predates it (Trezor One < 1.10.4, Core < 2.4.3).
+ *    firmware that predates it (Trezor One < 1.10.4, Core < 2.4.3). Key paths of inputs and
+ *    change that name another coin (m/84'/0'/… signed as Testnet) are InvalidParameters while
+ *    the device's safety checks are strict, as the firmware would refuse them (Forbidden key
+ *    path); with relaxed safety checks the device asks the user instead, so they go through.
  * 2. It precomputes every answer once (the TxInput/TxOutput of the new transaction; the
  *    metadata, inputs and outputs of each distinct previous transaction) and then answers
  *    exactly what the device asks, in whatever order, so each request costs O(1) on the host.
@@ -41,9 +44,10 @@ import { RawPSBTV0, RawPSBTV2 } from '@scure/btc-signer/psbt.js';
 import { RawWitness } from '@scure/btc-signer/script.js';
 import { TrezorError, invalidParameter, protocolError } from '../errors.js';
 import type { MessageMap, PrevInput, PrevOutput, PrevTx, TxInput, TxOutput } from '../messages/index.js';
+import { formatPath } from '../path.js';
 import { cancelOnHostError, expectType, invokeCallback, type CallFn, type Trezor } from '../session/trezor.js';
 import { keyScript, scriptAddress } from './address.js';
-import { CHANGE_SCRIPT_TYPE, INPUT_SCRIPT_TYPE, getCoin, requireTaproot, type CoinInfo, type CoinName, type ScriptType } from './coins.js';
+import { CHANGE_SCRIPT_TYPE, INPUT_SCRIPT_TYPE, foreignCoinPath, getCoin, requireTaproot, type CoinInfo, type CoinName, type ScriptType } from './coins.js';
 import { Sighasher, compactSize, serializeOutput, sha256d, txidOf, u32, type SighashInput } from './sighash.js';
 
 export type AmountUnit = 'BITCOIN' | 'MILLIBITCOIN' | 'MICROBITCOIN' | 'SATOSHI';
@@ -222,7 +226,9 @@ export async function signPsbt(trezor: Trezor, psbt: PsbtSource, options: SignPs
     throw invalidParameter('amountUnit', 'expected BITCOIN, MILLIBITCOIN, MICROBITCOIN or SATOSHI');
   }
   const tx = parsePsbt(psbt);
-  const plan = planSigning(tx, coin);
+  // With safety checks relaxed the firmware asks the user about a foreign path instead of refusing it.
+  const safety = trezor.features.safety_checks;
+  const plan = planSigning(tx, coin, safety !== 'PromptAlways' && safety !== 'PromptTemporarily');
   // Firmware before taproot knows neither SPENDTAPROOT / PAYTOTAPROOT nor bech32m addresses.
   if (plan.inputs.some((i) => i.type === 'p2tr')) requireTaproot(trezor.features, 'Taproot inputs');
   if (plan.outputScripts.some((o) => isTaprootScript(o.script))) requireTaproot(trezor.features, 'Taproot outputs');
@@ -274,7 +280,15 @@ interface SigningPlan {
   sighasher: Sighasher;
 }
 
-function planSigning(tx: PsbtView, coin: CoinInfo): SigningPlan {
+/** InvalidParameters when a key path of the PSBT belongs to another coin (see foreignCoinPath). */
+function checkCoinPath(path: number[], coin: CoinInfo, field: string): void {
+  const foreign = foreignCoinPath(path, coin);
+  if (foreign) {
+    throw invalidParameter(field, `${formatPath(path)} ${foreign}: the PSBT does not belong to coin ${coin.name}, and the device would refuse the path (Forbidden key path)`);
+  }
+}
+
+function planSigning(tx: PsbtView, coin: CoinInfo, strictPaths: boolean): SigningPlan {
   const nInputs = tx.inputs.length;
   const nOutputs = tx.outputs.length;
   if (nInputs === 0) throw invalidParameter('psbt.inputs', 'the PSBT has no inputs');
@@ -312,6 +326,7 @@ function planSigning(tx: PsbtView, coin: CoinInfo): SigningPlan {
       throw invalidParameter(`${field}.bip32Derivation`, 'belongs to another wallet than the first input (external inputs are not supported)');
     }
     if (derivation.path.length === 0 || derivation.path.length > 8) throw invalidParameter(`${field}.bip32Derivation`, 'path depth must be 1..8');
+    if (strictPaths) checkCoinPath(derivation.path, coin, `${field}.${derivation.taproot ? 'tapBip32Derivation' : 'bip32Derivation'}`);
 
     // The spent output: amount and script.
     let prevOut: { amount: bigint; script: Uint8Array } | undefined;
@@ -383,6 +398,7 @@ function planSigning(tx: PsbtView, coin: CoinInfo): SigningPlan {
     outputScripts.push({ amount: output.amount, script: output.script });
     const change = changeOutput(output.map, output.script, walletFingerprint);
     if (change) {
+      if (strictPaths) checkCoinPath(change.path, coin, `${field}.${change.taproot ? 'tapBip32Derivation' : 'bip32Derivation'}`);
       outputs.push({ address_n: change.path, amount: output.amount, script_type: CHANGE_SCRIPT_TYPE[change.type] });
       continue;
     }
@@ -408,7 +424,7 @@ function planSigning(tx: PsbtView, coin: CoinInfo): SigningPlan {
   };
 }
 
-function changeOutput(output: OutputMap, script: Uint8Array, fingerprint: number | undefined): { path: number[]; type: ScriptType } | undefined {
+function changeOutput(output: OutputMap, script: Uint8Array, fingerprint: number | undefined): { path: number[]; type: ScriptType; taproot: boolean } | undefined {
   if (fingerprint === undefined) return undefined;
   const candidates: { key: Uint8Array; fingerprint: number; path: number[]; taproot: boolean }[] = [];
   for (const [key, d] of output.tapBip32Derivation ?? []) {
@@ -419,7 +435,7 @@ function changeOutput(output: OutputMap, script: Uint8Array, fingerprint: number
   const c = candidates[0]!;
   if (c.fingerprint !== fingerprint || c.path.length === 0 || c.path.length > 8) return undefined;
   const owned = ownedScriptType(script, c.key, c.taproot);
-  return owned ? { path: c.path, type: owned.type } : undefined;
+  return owned ? { path: c.path, type: owned.type, taproot: c.taproot } : undefined;
 }
 
 /** The TxAck for one TxRequest. */
