@@ -59,6 +59,14 @@ describe('trezor-direct-virtual', () => {
     expect(unquoted.stderr).toContain('must be quoted');
     expect(unquoted.stderr).not.toMatch(/abandon|zoo|wrist/);
     expect((await run(['--port', '0', '--bogus'])).stderr).toContain('unknown option --bogus');
+    // A quoted mnemonic that is not a valid BIP-39 one: refused as an argument error, not echoed.
+    const short = await run(['--port', '0', '--mnemonic', 'all all all']);
+    expect(short.status).toBe(2);
+    expect(short.stderr).toContain('--mnemonic is not a BIP-39 mnemonic the firmware accepts: expected 12, 18 or 24 words');
+    const badChecksum = await run(['--port', '0', '--mnemonic', 'abandon '.repeat(11) + 'zoo']);
+    expect(badChecksum.status).toBe(2);
+    expect(badChecksum.stderr).toContain('checksum does not match');
+    expect(short.stderr + badChecksum.stderr).not.toMatch(/\ball\b|abandon|zoo/);
     const blank = await run(['--port', '0', '--pin', '1234']);
     expect(blank.status).toBe(2);
     expect(blank.stderr).toContain('--pin and --passphrase need --mnemonic');

@@ -11,6 +11,7 @@
  * the recorded emulators) and with it taproot, EIP-1559 and EIP-712 (VirtualTrezorOptions.firmware).
  * The PIN and mnemonic are never printed.
  */
+import { mnemonicProblem } from '../testing/virtual/bip39.js';
 import { VirtualTrezor } from '../testing/virtual/device.js';
 import type { Model } from '../testing/virtual/context.js';
 
@@ -82,6 +83,10 @@ function parse(argv: readonly string[]): Arguments {
         throw new Error(`unknown option ${flag}`);
     }
   }
+  // Checked after the loop, so that an unquoted mnemonic gets "must be quoted" above. Neither
+  // message repeats a word of it.
+  const problem = args.mnemonic === undefined ? undefined : mnemonicProblem(args.mnemonic);
+  if (problem) throw new Error(`--mnemonic is not a BIP-39 mnemonic the firmware accepts: ${problem}`);
   // Without a seed the device is blank: it would silently have no PIN and no passphrase.
   if ((args.pin || args.passphrase) && !args.mnemonic) throw new Error('--pin and --passphrase need --mnemonic');
   if (args.pin && args.model === 'T1B1' && /0/.test(args.pin)) throw new Error('a Trezor One PIN uses the digits 1-9');

@@ -48,7 +48,10 @@ export interface DebugLinkOpenOptions {
 }
 
 export interface LoadDeviceOptions {
+  /** BIP-39 mnemonic; the device refuses one with a bad checksum unless `skipChecksum`. */
   mnemonic: string;
+  /** LoadDevice.skip_checksum: load a mnemonic whose BIP-39 checksum does not match (default false, as trezorlib). */
+  skipChecksum?: boolean;
   pin?: string;
   passphraseProtection?: boolean;
   label?: string;
@@ -202,13 +205,13 @@ export class DebugLink {
    * Wipe the device and load a seed (as trezorlib's debuglink.load_device does): WipeDevice and
    * LoadDevice go over the wire, the confirmations are pressed on the debug link.
    */
-  async loadDevice({ mnemonic, pin, passphraseProtection = false, label, trezor }: LoadDeviceOptions): Promise<void> {
+  async loadDevice({ mnemonic, pin, passphraseProtection = false, label, skipChecksum = false, trezor }: LoadDeviceOptions): Promise<void> {
     await this.onWire(trezor, async (call) => {
       await call('WipeDevice', {});
       const message: MessageMap['LoadDevice'] = {
         mnemonics: [mnemonic],
         passphrase_protection: passphraseProtection,
-        skip_checksum: true,
+        skip_checksum: skipChecksum === true,
       };
       if (pin !== undefined && pin !== '') message.pin = pin;
       if (label !== undefined) message.label = label;

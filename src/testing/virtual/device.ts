@@ -39,6 +39,7 @@ import {
   type MessageMap,
   type MessageName,
 } from '../../messages/index.js';
+import { invalidParameter } from '../../errors.js';
 import { completedMessage, decodeReport, encodeReports, type DecodeState } from '../../protocol/v1.js';
 import { memoryTransport, type MemoryDeviceEnd } from '../../transport/memory.js';
 import type { Transport } from '../../transport/types.js';
@@ -70,6 +71,7 @@ import {
   type DeviceStorage,
   type FirmwareProfile,
 } from './firmware.js';
+import { mnemonicProblem } from './bip39.js';
 import { coinHandlers } from './handlers/index.js';
 import { managementHandlers } from './handlers/management.js';
 import { cryptoHandlers } from './handlers/crypto.js';
@@ -311,6 +313,9 @@ export class DeviceRuntime {
     this.lastActivity = this.clock.now();
     this.handlers = [...(options.handlers ?? []), managementHandlers, cryptoHandlers, ...coinHandlers] as Handlers[];
     if (options.mnemonic !== undefined) {
+      // As LoadDevice without skip_checksum: a mistyped seed must not quietly derive other keys.
+      const problem = mnemonicProblem(options.mnemonic);
+      if (problem) throw invalidParameter('mnemonic', problem);
       this.load({
         mnemonic: options.mnemonic,
         pin: options.pin,

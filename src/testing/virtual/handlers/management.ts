@@ -7,10 +7,11 @@
  * recorded in the shared transcripts. These handlers reach into the device itself
  * (`ctx.device`), which coin handlers never need.
  */
-import { entropyToMnemonic, validateMnemonic } from '@scure/bip39';
+import { entropyToMnemonic } from '@scure/bip39';
 import { wordlist } from '@scure/bip39/wordlists/english.js';
 import { sha256 } from '@noble/hashes/sha2.js';
 import { decodeAs, type MessageMap } from '../../../messages/index.js';
+import { mnemonicProblem } from '../bip39.js';
 import { fail, type Reply } from '../context.js';
 import type { CoreContext, CoreHandlerTable } from '../device.js';
 import { AUTOLOCK_MAX_MS, AUTOLOCK_MIN_MS } from '../firmware.js';
@@ -74,7 +75,7 @@ async function loadDevice(ctx: CoreContext, request: MessageMap['LoadDevice']): 
     fail(ctx.model === T1 ? 'Failure_DataError' : 'Failure_ProcessError', 'Only a single BIP-39 mnemonic can be loaded');
   }
   const mnemonic = mnemonics[0]!;
-  const checksumOk = request.skip_checksum || validateMnemonic(mnemonic, wordlist);
+  const checksumOk = request.skip_checksum || mnemonicProblem(mnemonic) === undefined;
   if (ctx.model !== T1 && !checksumOk) fail('Failure_ProcessError', 'Mnemonic is not valid');
   await ctx.confirm(ctx.model === T1 ? 'ButtonRequest_ProtectCall' : 'ButtonRequest_Other', {
     text: 'Loading seed\nLoading private seed\nis not recommended.\nContinue only if you\nknow what you are doing!',
