@@ -344,6 +344,9 @@ async function startVirtual(): Promise<Source> {
     autoConfirm,
     ...(pin ? { pin } : {}),
   });
+  // This page presses for its user (the dialog's buttons go through the debug link): say so
+  // now, or the device would warn on the console that nothing can press.
+  if (!autoConfirm) device.debugLink();
   return { kind: 'virtual', device, autoConfirm };
 }
 

@@ -103,11 +103,23 @@ export interface VirtualTrezorOptions {
    * and an empty passphrase). For demos; tests press through the debug link.
    */
   autoConfirm?: boolean;
+  /**
+   * Told once, after the device has waited {@link UNATTENDED_WAIT_MS} for a button press (or
+   * input on the Model T's screen) that nobody can give: autoConfirm is off and no debug link
+   * is attached. Default: console.warn. Without it a script that forgot both would wait
+   * forever (Node then exits with code 13 and nothing said). Asking for `virtual.debugLink()`
+   * counts as attaching one, so a page that presses through it when its user clicks is not warned.
+   * @example new VirtualTrezor({ mnemonic, onWaiting: (message) => log.warn(message) })
+   */
+  onWaiting?: (message: string) => void;
   /** More handler tables, consulted before the built-in ones. */
   handlers?: readonly HandlerTable[];
   /** Time source for auto-lock, the busy screen and PIN delays (default: the real clock). */
   clock?: Clock;
 }
+
+/** How long the device waits for a press nobody can give before it says so (real time, ms). */
+export const UNATTENDED_WAIT_MS = 1_000;
 
 /** A complete message received on one of the device's links. */
 interface Incoming {
@@ -299,6 +311,11 @@ export class DeviceRuntime {
   private blocked = false;
   private closed = false;
   private autoLockTimer: unknown;
+  private readonly onWaiting: (message: string) => void;
+  /** @internal a debug link client exists (VirtualTrezor.debugLink()); it connects on first use. */
+  debugClientCreated = false;
+  /** onWaiting has been called (it is called once per device). */
+  private waitingTold = false;
   private autoLockDue = false;
   private lastActivity: number;
 
@@ -309,6 +326,7 @@ export class DeviceRuntime {
     this.profile = options.firmware === undefined ? profile : { ...profile, version: parseFirmware(this.model, options.firmware) };
     this.clock = options.clock ?? realClock;
     this.autoConfirm = options.autoConfirm ?? false;
+    this.onWaiting = options.onWaiting ?? ((message) => console.warn(message));
     this.storage = freshStorage(this.random);
     this.lastActivity = this.clock.now();
     this.handlers = [...(options.handlers ?? []), managementHandlers, cryptoHandlers, ...coinHandlers] as Handlers[];
@@ -681,6 +699,31 @@ export class DeviceRuntime {
     return this.autoConfirm ? 'yes' : undefined;
   }
 
+  /**
+   * Watch a wait for the user: when it outlasts UNATTENDED_WAIT_MS (real time, not the device
+   * clock: this is advice to the host's developer, not firmware behaviour) while nothing can
+   * answer it — no autoConfirm, no debug link attached — say so once through onWaiting. The
+   * screen's text is not repeated: it may show a secret (recovery words during a backup).
+   * Returns the function that ends the watch.
+   */
+  private watchUnattended(what: string): () => void {
+    if (this.waitingTold) return () => {};
+    const timer = setTimeout(() => {
+      if (this.waitingTold || this.closed || this.autoConfirm || this.debugOut || this.debugClientCreated) return;
+      this.waitingTold = true;
+      const message =
+        `VirtualTrezor: the device has been waiting for ${what} for ${UNATTENDED_WAIT_MS / 1000} s and nothing can give it: ` +
+        "create it with { autoConfirm: true }, or press through its debug link, e.g. connect({ transport: virtual.transport(), " +
+        "ui: { button: () => void virtual.debugLink().press('yes') } }).";
+      try {
+        this.onWaiting(message);
+      } catch {
+        // the host's logger failing must not break the device
+      }
+    }, UNATTENDED_WAIT_MS);
+    return () => clearTimeout(timer);
+  }
+
   /** Show a screen with a ButtonRequest and wait for the user's answer. */
   async confirm(code: string, options: ConfirmOptions = {}): Promise<boolean> {
     if (this.model === 'T1B1') this.decisions = [];
@@ -689,6 +732,7 @@ export class DeviceRuntime {
     if (options.pages !== undefined) request.pages = options.pages;
     this.send('ButtonRequest', request);
     this.awaitingDecision = true;
+    const stopWatch = this.watchUnattended(`a button press (${code})`);
     try {
       if (this.model === 'T1B1') {
         // protectButton(): decisions may come before or after the ack; both are needed.
@@ -717,6 +761,7 @@ export class DeviceRuntime {
       if (decision === 'no' && !options.allowNo) throw this.failure('Failure_ActionCancelled');
       return decision === 'yes';
     } finally {
+      stopWatch();
       this.awaitingDecision = false;
     }
   }
@@ -752,7 +797,12 @@ export class DeviceRuntime {
 
   /** Text typed on the Model T through the debug link (or autoConfirm's default). */
   async takeInput(fallback: () => string | undefined): Promise<string> {
-    return this.waitFor(() => this.inputs.shift() ?? (this.autoConfirm ? fallback() : undefined));
+    const stopWatch = this.watchUnattended('input on its screen (PIN or passphrase)');
+    try {
+      return await this.waitFor(() => this.inputs.shift() ?? (this.autoConfirm ? fallback() : undefined));
+    } finally {
+      stopWatch();
+    }
   }
 
   async ask<N extends MessageName>(
@@ -1150,6 +1200,7 @@ export class VirtualTrezor {
    * @example const debug = virtual.debugLink(); await debug.press('yes')
    */
   debugLink(): DebugLink {
+    this.device.debugClientCreated = true;
     this.debugClient ??= DebugLink.open({ debug: this.debugTransport(), wire: this.transport(), model: this.model });
     return this.debugClient;
   }
