@@ -1,8 +1,9 @@
 /**
  * One ESM build with declarations. Every entry of package.json "exports" is an input;
  * modules are preserved so bundlers can tree-shake per file. Dependencies stay external.
- * The browser entries (index, bitcoin, ethereum, testing) must not import Node built-ins:
- * the `node-builtins` guard below fails the build if they do.
+ * The browser entries (index, bitcoin, ethereum, testing) must not import Node built-ins,
+ * statically or through an import() a bundler can follow: the `node-builtins` guard below fails
+ * the build if they do. Their Node-only halves are entries of their own (node, testing/node).
  */
 import typescript from '@rollup/plugin-typescript';
 import type { Plugin, RollupOptions } from 'rollup';
@@ -27,9 +28,11 @@ function noNodeBuiltinsInBrowserEntries(): Plugin {
           seen.add(name);
           const c = byName.get(name);
           if (!c) continue;
-          const bad = c.imports.filter((i) => i.startsWith('node:') || ['dgram', 'fs', 'http', 'net', 'os', 'path'].includes(i));
+          // Dynamic imports count: bundlers follow them as they follow static ones.
+          const reached = [...c.imports, ...c.dynamicImports];
+          const bad = reached.filter((i) => i.startsWith('node:') || ['dgram', 'fs', 'http', 'net', 'os', 'path'].includes(i));
           if (bad.length) this.error(`${rel} reaches Node built-ins (${bad.join(', ')}) through ${name}`);
-          stack.push(...c.imports.filter((i) => byName.has(i)));
+          stack.push(...reached.filter((i) => byName.has(i)));
         }
       }
     },
@@ -43,6 +46,7 @@ const config: RollupOptions = {
     'bitcoin/index': 'src/bitcoin/index.ts',
     'ethereum/index': 'src/ethereum/index.ts',
     'testing/index': 'src/testing/index.ts',
+    'testing/node': 'src/testing/node.ts',
     'cli/virtual': 'src/cli/virtual.ts',
   },
   output: { dir: 'dist', format: 'esm', preserveModules: true, preserveModulesRoot: 'src', sourcemap: true },

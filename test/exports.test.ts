@@ -3,6 +3,7 @@
  * core entry must stay free of the coin libraries. Both are pinned here.
  */
 import { build } from 'esbuild';
+import { builtinModules } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 
@@ -12,6 +13,7 @@ const CONTRACT: Record<string, string[]> = {
   '../src/bitcoin/index.ts': ['getAddress', 'getPublicKey', 'getAccountDescriptor', 'createPsbt', 'signPsbt', 'signMessage', 'verifyMessage'],
   '../src/ethereum/index.ts': ['getAddress', 'signTransaction', 'signMessage', 'signTypedData', 'TrezorSigner', 'createEip1193Provider'],
   '../src/testing/index.ts': ['VirtualTrezor', 'DebugLink'],
+  '../src/testing/node.ts': ['listenUdp'],
 };
 
 describe('public API names (DESIGN.md)', () => {
@@ -49,6 +51,42 @@ describe('what each browser entry pulls in', () => {
     const files = await inputs('src/index.ts');
     expect(files.some((f) => f.includes('src/session/trezor.ts'))).toBe(true);
     expect(files.filter((f) => f.includes('node_modules/ethers/') || f.includes('@scure/btc-signer'))).toEqual([]);
+  });
+
+  it('no browser entry reaches a Node built-in, through static or dynamic imports (trezor-direct/testing included)', async () => {
+    for (const entry of ['src/index.ts', 'src/bitcoin/index.ts', 'src/ethereum/index.ts', 'src/testing/index.ts']) {
+      const reached: string[] = [];
+      const result = await build({
+        entryPoints: [entry],
+        absWorkingDir: root,
+        bundle: true,
+        write: false,
+        metafile: true,
+        format: 'esm',
+        platform: 'browser',
+        splitting: true,
+        outdir: 'out',
+        logLevel: 'silent',
+        plugins: [
+          {
+            name: 'node-builtins',
+            setup(b) {
+              // What Vite would externalize "for browser compatibility", with who imports it.
+              b.onResolve({ filter: /.*/ }, ({ path, importer }) => {
+                if (path.startsWith('node:') || builtinModules.includes(path)) {
+                  reached.push(`${importer.slice(root.length)} → ${path}`);
+                  return { path, external: true };
+                }
+                return undefined;
+              });
+            },
+          },
+        ],
+      });
+      expect(reached, entry).toEqual([]);
+      // The graph was walked: the entry's own modules are in it.
+      expect(Object.keys(result.metafile.inputs).length, entry).toBeGreaterThan(5);
+    }
   });
 
   it('the bitcoin entry does not pull in ethers, nor the ethereum entry btc-signer', async () => {

@@ -303,6 +303,18 @@ describe('UDP face', () => {
     await trezor.close();
     await debug.close();
   });
+
+  it('listenUdp from trezor-direct/testing/node serves the same; a bad port is InvalidParameters', async () => {
+    const { listenUdp } = await import('../src/testing/node.js');
+    const { pingUdp } = await import('../src/transport/udp.js');
+    const device = virtual({ model: 'T1B1' });
+    await expect(device.listenUdp({ port: -1 })).rejects.toMatchObject({ code: 'InvalidParameters', field: 'port' });
+    await expect(listenUdp(device, { port: '21324' as never })).rejects.toMatchObject({ code: 'InvalidParameters', field: 'port' });
+    const { port, debugPort } = await listenUdp(device, { port: 0 });
+    expect(await pingUdp({ port })).toBe(true);
+    expect(await pingUdp({ port: debugPort })).toBe(true);
+    await expect(device.listenUdp({ port: 0 })).rejects.toThrow(/already listening/);
+  });
 });
 
 describe('encodePin', () => {

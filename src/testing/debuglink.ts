@@ -28,6 +28,7 @@ import {
 import { completedMessage, decodeReport, encodeReports, type DecodeState } from '../protocol/v1.js';
 import type { Transport, TransportConnection } from '../transport/types.js';
 import type { Trezor } from '../session/trezor.js';
+import { loadNodeTransports } from './node-only.js';
 
 export interface DebugLinkConnectOptions {
   /** Emulator host (default 127.0.0.1). */
@@ -125,7 +126,7 @@ export class DebugLink {
    * trezor-user-env, or `virtual.listenUdp()`.
    */
   static async connect({ host = '127.0.0.1', port = 21325, wirePort = port - 1 }: DebugLinkConnectOptions = {}): Promise<DebugLink> {
-    const { udp } = await import('../transport/udp.js');
+    const { udp } = await loadNodeTransports('DebugLink.connect()');
     const debug = udp({ host, port });
     const wire = udp({ host, port: wirePort });
     const client = new DebugLink({ debug, wire });

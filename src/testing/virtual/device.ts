@@ -22,7 +22,8 @@
  * What Features and DebugLinkState contain in each state is firmware.ts's (buildFeatures,
  * buildDebugLinkState), with the storage layout they read (DeviceStorage).
  *
- * Nothing here imports Node built-ins: the device runs in browsers. UDP lives in ./udp.ts.
+ * Nothing here imports Node built-ins: the device runs in browsers. UDP lives in ./udp.ts,
+ * behind the Node-only entry trezor-direct/testing/node (../node.ts).
  */
 import { HDKey } from '@scure/bip32';
 import { pbkdf2 } from '@noble/hashes/pbkdf2.js';
@@ -39,11 +40,12 @@ import {
   type MessageMap,
   type MessageName,
 } from '../../messages/index.js';
-import { invalidParameter } from '../../errors.js';
+import { describeValue, invalidParameter } from '../../errors.js';
 import { completedMessage, decodeReport, encodeReports, type DecodeState } from '../../protocol/v1.js';
 import { memoryTransport, type MemoryDeviceEnd } from '../../transport/memory.js';
 import type { Transport } from '../../transport/types.js';
 import { DebugLink } from '../debuglink.js';
+import { loadTestingNode } from '../node-only.js';
 import { nextMacrotask, realClock, type Clock } from './clock.js';
 import {
   DeviceFailure,
@@ -117,6 +119,9 @@ export interface VirtualTrezorOptions {
   /** Time source for auto-lock, the busy screen and PIN delays (default: the real clock). */
   clock?: Clock;
 }
+
+/** The UDP server of trezor-direct/testing/node (./udp.ts serveUdp). */
+type ServeUdp = (device: DeviceRuntime, port: number) => Promise<{ port: number; close(): Promise<void> }>;
 
 /** How long the device waits for a press nobody can give before it says so (real time, ms). */
 export const UNATTENDED_WAIT_MS = 1_000;
@@ -1206,13 +1211,26 @@ export class VirtualTrezor {
   }
 
   /**
-   * Serve the emulator's UDP interface on 127.0.0.1 (Node): wire on `port`, debug link on
-   * `port + 1`, PINGPING answered with PONGPONG. Resolves once both sockets listen.
+   * Serve the emulator's UDP interface on 127.0.0.1 (Node): wire on `port` (default 21324; 0
+   * picks a free pair), debug link on `port + 1`, PINGPING answered with PONGPONG. Resolves
+   * once both sockets listen. The server lives in trezor-direct/testing/node and is loaded on
+   * this call, so browser bundles never include node:dgram.
+   * @example const { port, debugPort } = await virtual.listenUdp({ port: 0 })
    */
-  async listenUdp({ port = 21324 }: { port?: number } = {}): Promise<{ port: number; debugPort: number }> {
+  listenUdp(options?: { port?: number }): Promise<{ port: number; debugPort: number }> {
+    return this._listenUdp(async () => (await loadTestingNode('VirtualTrezor.listenUdp()')).serveUdp, options);
+  }
+
+  /** @internal listenUdp() with the server given (trezor-direct/testing/node passes its own). */
+  async _listenUdp(load: () => Promise<ServeUdp>, options: { port?: number } = {}): Promise<{ port: number; debugPort: number }> {
+    if (typeof options !== 'object' || options === null) throw invalidParameter('options', 'expected { port }');
+    const port = options.port ?? 21324;
+    if (typeof port !== 'number' || !Number.isInteger(port) || port < 0 || port > 65534) {
+      throw invalidParameter('port', `expected an integer 0..65534 (the debug link takes port + 1), got ${describeValue(port)}`);
+    }
     if (this.udpServer) throw new Error('VirtualTrezor: already listening on UDP');
     if (!this.ends) throw new Error('VirtualTrezor: closed');
-    const server = import('./udp.js').then(({ serveUdp }) => serveUdp(this.device, port));
+    const server = load().then((serve) => serve(this.device, port));
     this.udpServer = server;
     server.catch(() => {
       if (this.udpServer === server) this.udpServer = undefined;
