@@ -22,10 +22,12 @@ import type { ButtonRequestInfo, PassphraseAnswer, PinRequest, UiHandlers } from
 import { DebugLink, encodePin } from '../../src/testing/debuglink.js';
 import type { Model } from '../../src/testing/virtual/context.js';
 import { VirtualTrezor } from '../../src/testing/virtual/device.js';
+import { recordEachTest, recordPhase } from './recording.js';
 
 export const MNEMONIC = 'all all all all all all all all all all all all';
 
 const EMULATOR = process.env.TREZOR_EMULATOR;
+recordEachTest(); // with TREZOR_RECORD set: one transcript per test (scripts/record-emulator.ts)
 
 /**
  * A device the suite runs on: a virtual model at its recorded firmware ('T1B1', 'T2T1'), a
@@ -184,6 +186,7 @@ export async function openDevice(options: OpenOptions = {}): Promise<DeviceUnder
       }),
   };
   device.trezor = await connectTrezor(ui);
+  await recordPhase('call');
   device.model = device.trezor.features.model === 'T' || device.trezor.features.internal_model === 'T2T1' ? 'T2T1' : 'T1B1';
   opened.push(device);
   return device;
