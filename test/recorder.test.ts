@@ -21,7 +21,7 @@ import type { Model } from '../src/testing/virtual/context.js';
 import { VirtualTrezor } from '../src/testing/virtual/device.js';
 import { main, safeName, startRecordingProxy, type RecordingProxy } from '../scripts/record-emulator.js';
 import { RecordingControl, transcriptName } from './device/recording.js';
-import { SHARED_DIR, SLIP14_MNEMONIC, hasVectors, loadVectors, unhex } from './support/shared.js';
+import { SLIP14_MNEMONIC, fixturePath, loadVectors, unhex } from './support/fixtures.js';
 
 const ascii = (text: string) => new TextEncoder().encode(text);
 
@@ -32,7 +32,7 @@ function paddingOf(length: number): number {
 }
 
 describe('TranscriptRecorder', () => {
-  it.skipIf(!hasVectors)('turns the SLIP-14 wire-encoding vectors back into their messages', () => {
+  it('turns the SLIP-14 wire-encoding vectors back into their messages', () => {
     const vectors = loadVectors().wire_encoding.vectors as { name: string; message_type_id: number; protobuf_hex: string; usb_packets_hex: string[] }[];
     expect(vectors.some((v) => v.usb_packets_hex.length > 1)).toBe(true);
     for (const v of vectors) {
@@ -46,8 +46,8 @@ describe('TranscriptRecorder', () => {
     }
   });
 
-  const T2T1_SAMPLE = join(SHARED_DIR, 'transcripts-t2t1/device_tests/test_msg_signtx_segwit/TestMsgSigntxSegwit__test_attack_change_input_address.txt');
-  it.skipIf(!existsSync(T2T1_SAMPLE))('records the events of an emulator transcript as the same lines, with stale padding and probes in between', () => {
+  const T2T1_SAMPLE = fixturePath('transcripts-t2t1/device_tests/test_msg_signtx_segwit/TestMsgSigntxSegwit__test_attack_change_input_address.txt');
+  it('records the events of an emulator transcript as the same lines, with stale padding and probes in between', () => {
     const original = readFileSync(T2T1_SAMPLE, 'utf8');
     const recorded = parseTranscript(original);
     const recorder = new TranscriptRecorder();
