@@ -24,7 +24,7 @@
  *
  * Nothing here imports Node built-ins: the device runs in browsers. UDP lives in ./udp.ts.
  */
-import { HDKey } from '@scure/bip32';
+import type { HDKey } from '@scure/bip32';
 import { pbkdf2 } from '@noble/hashes/pbkdf2.js';
 import { sha256, sha512 } from '@noble/hashes/sha2.js';
 import {
@@ -44,6 +44,7 @@ import { memoryTransport, type MemoryDeviceEnd } from '../../transport/memory.js
 import type { Transport } from '../../transport/types.js';
 import { DebugLink } from '../debuglink.js';
 import { nextMacrotask, realClock, type Clock } from './clock.js';
+import { Keychain } from './keychain.js';
 import {
   DeviceFailure,
   type ConfirmOptions,
@@ -117,8 +118,8 @@ interface Incoming {
 
 export interface Session {
   id: Uint8Array;
-  seed?: Uint8Array;
-  root?: HDKey;
+  /** The seed of this session and the keys derived from it (see ./keychain.ts). */
+  keys?: Keychain;
 }
 
 /** Thrown to abandon the running flow and process `message` as a fresh request. */
@@ -516,6 +517,7 @@ export class DeviceRuntime {
       },
       root: () => this.root(),
       seed: () => this.seed(),
+      keychain: () => this.keychain(),
       unlock: () => this.unlock(),
       confirm: (code, options) => this.confirm(code, options),
       ask: (name, message, expect) => this.ask(name, message, expect),
@@ -848,6 +850,8 @@ export class DeviceRuntime {
   lock(): void {
     if (this.model === 'T2T1' && !this.storage.pin) return;
     this.unlocked = false;
+    // Derived keys do not outlive the lock screen; the seed stays, as the firmware's session cache.
+    for (const session of this.sessions) session.keys?.forgetNodes();
     this.clock.clearTimeout(this.autoLockTimer);
     this.autoLockTimer = undefined;
     if (!this.inFlow) this.showIdle();
@@ -900,24 +904,25 @@ export class DeviceRuntime {
     return passphrase;
   }
 
-  async seed(): Promise<Uint8Array> {
+  /** The current session's keys: unlocks, and asks for the passphrase the first time. */
+  async keychain(): Promise<Keychain> {
     if (!this.storage.initialized || this.storage.mnemonic === undefined) throw this.failure('Failure_NotInitialized');
     await this.unlock();
     const session = this.current;
     if (!session) throw this.failure('Failure_InvalidSession');
-    if (!session.seed) {
+    if (!session.keys) {
       const passphrase = await this.passphrase();
-      session.seed = mnemonicToSeed(this.storage.mnemonic, passphrase);
-      session.root = undefined;
+      session.keys = new Keychain(mnemonicToSeed(this.storage.mnemonic, passphrase));
     }
-    return session.seed;
+    return session.keys;
+  }
+
+  async seed(): Promise<Uint8Array> {
+    return (await this.keychain()).seed;
   }
 
   async root(): Promise<HDKey> {
-    const seed = await this.seed();
-    const session = this.current!;
-    session.root ??= HDKey.fromMasterSeed(seed);
-    return session.root;
+    return (await this.keychain()).root;
   }
 
   // ----- sessions --------------------------------------------------------------------------------
@@ -940,10 +945,7 @@ export class DeviceRuntime {
 
   /** Forget every derived seed (the mnemonic or passphrase setting changed). */
   forgetSeeds(): void {
-    for (const session of this.sessions) {
-      session.seed = undefined;
-      session.root = undefined;
-    }
+    for (const session of this.sessions) session.keys = undefined;
   }
 
   // ----- storage -----------------------------------------------------------------------------------
