@@ -8,17 +8,18 @@
 // the passphrases "A" and "B" (trezor-firmware tests/device_tests/test_session_id_and_passphrase.py,
 // XPUB_PASSPHRASE_NONE and XPUB_PASSPHRASES), SLIP-14 m/84h/0h/0h/1/0 (tests/device_tests/
 // bitcoin/test_getaddress_segwit_native.py), and BIP-84's own test vector for the mnemonic
-// "abandon … about" (m/84h/0h/0h/1/0).
+// "abandon … about" (m/84h/0h/0h/1/0); the BIP-39 seed of that mnemonic with the passphrase
+// "TREZOR" is the first vector of trezor/python-mnemonic vectors.json.
 import { HDKey } from '@scure/bip32';
 import { mnemonicToSeedSync } from '@scure/bip39';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { getAddress, getPublicKey } from '../src/bitcoin/index.js';
 import { connect } from '../src/session/connect.js';
 import type { Trezor } from '../src/session/trezor.js';
 import { encodePin } from '../src/testing/debuglink.js';
 import type { Model } from '../src/testing/virtual/context.js';
 import { VirtualTrezor } from '../src/testing/virtual/device.js';
-import { Keychain } from '../src/testing/virtual/keychain.js';
+import { Keychain, mnemonicToSeed, seedOf } from '../src/testing/virtual/keychain.js';
 import { parsePath } from '../src/path.js';
 
 const SLIP14 = 'all all all all all all all all all all all all';
@@ -55,6 +56,23 @@ async function connected(virtual: VirtualTrezor, ui: Parameters<typeof connect>[
 function cachedNodes(virtual: VirtualTrezor): number {
   return virtual.device.sessions.reduce((n, session) => n + (session.keys?.cached ?? 0), 0);
 }
+
+describe('BIP-39 seed', () => {
+  const expected =
+    'c55257c360c07c72029aebc1b53c05ed0362ada38ead3e3e9efa3708e53495531f09a6987599d18264c1e1c92f2cf141630c7a3c4ab7c81b2f001698e7463b04';
+  const hex = (bytes: Uint8Array) => Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('');
+
+  it('is the same through WebCrypto, without it, and synchronously', async () => {
+    expect(hex(mnemonicToSeed(ABANDON, 'TREZOR'))).toBe(expected);
+    expect(hex(await seedOf(ABANDON, 'TREZOR'))).toBe(expected);
+    vi.stubGlobal('crypto', undefined);
+    try {
+      expect(hex(await seedOf(ABANDON, 'TREZOR'))).toBe(expected);
+    } finally {
+      vi.unstubAllGlobals();
+    }
+  });
+});
 
 describe('Keychain', () => {
   const seed = mnemonicToSeedSync(SLIP14);

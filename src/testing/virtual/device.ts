@@ -25,8 +25,7 @@
  * Nothing here imports Node built-ins: the device runs in browsers. UDP lives in ./udp.ts.
  */
 import type { HDKey } from '@scure/bip32';
-import { pbkdf2 } from '@noble/hashes/pbkdf2.js';
-import { sha256, sha512 } from '@noble/hashes/sha2.js';
+import { sha256 } from '@noble/hashes/sha2.js';
 import {
   decodeAs,
   encodeMessage,
@@ -44,7 +43,9 @@ import { memoryTransport, type MemoryDeviceEnd } from '../../transport/memory.js
 import type { Transport } from '../../transport/types.js';
 import { DebugLink } from '../debuglink.js';
 import { nextMacrotask, realClock, type Clock } from './clock.js';
-import { Keychain } from './keychain.js';
+import { Keychain, seedOf } from './keychain.js';
+
+export { mnemonicToSeed } from './keychain.js';
 import {
   DeviceFailure,
   type ConfirmOptions,
@@ -208,16 +209,6 @@ class Random {
       if (v < limit) return v % n;
     }
   }
-}
-
-/** BIP-39 seed of a mnemonic as the firmware computes it (no checksum check, no normalization). */
-export function mnemonicToSeed(mnemonic: string, passphrase: string): Uint8Array {
-  // The firmware takes both strings as they arrive (hosts normalize them, or not): no NFKD here.
-  const encoder = new TextEncoder();
-  return pbkdf2(sha512, encoder.encode(mnemonic), encoder.encode(`mnemonic${passphrase}`), {
-    c: 2048,
-    dkLen: 64,
-  });
 }
 
 function utf8Length(text: string): number {
@@ -912,7 +903,7 @@ export class DeviceRuntime {
     if (!session) throw this.failure('Failure_InvalidSession');
     if (!session.keys) {
       const passphrase = await this.passphrase();
-      session.keys = new Keychain(mnemonicToSeed(this.storage.mnemonic, passphrase));
+      session.keys = new Keychain(await seedOf(this.storage.mnemonic, passphrase));
     }
     return session.keys;
   }
