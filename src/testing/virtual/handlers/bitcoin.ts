@@ -695,15 +695,30 @@ async function getPublicKeyHandler(ctx: DeviceContext, request: MessageMap['GetP
 
 const DESC_INPUT = '0123456789()[],\'/*abcdefgh@:$%{}IJKLMNOPQRSTUVWXYZ&+-.;<=>?!^_|~ijklmnopqrstuvwxyzABCDEFGH`#"\\ ';
 const DESC_CHECKSUM = 'qpzry9x8gf2tvdw0s3jn54khce6mua7l';
-const DESC_GENERATOR = [0xf5dee51989n, 0xa9fdca3312n, 0x1bab10e32dn, 0x3706b1677an, 0x644d626ffdn];
+/** The BIP-380 generator, 40-bit values split as [bits 32..39, bits 0..31] (JavaScript's bit operators are 32-bit). */
+const DESC_GENERATOR: readonly (readonly [number, number])[] = [
+  [0xf5, 0xdee51989],
+  [0xa9, 0xfdca3312],
+  [0x1b, 0xab10e32d],
+  [0x37, 0x06b1677a],
+  [0x64, 0x4d626ffd],
+];
 
-/** BIP-380 checksum (the firmware's descriptor.c). */
+/** BIP-380 checksum (the firmware's descriptor.c); the 40-bit state as two numbers, hi:lo. */
 function descriptorChecksum(text: string): string {
-  let chk = 1n;
+  let hi = 0;
+  let lo = 1;
   const step = (value: number) => {
-    const top = chk >> 35n;
-    chk = ((chk & 0x7ffffffffn) << 5n) ^ BigInt(value);
-    for (let i = 0; i < 5; i++) if ((top >> BigInt(i)) & 1n) chk ^= DESC_GENERATOR[i]!;
+    const top = hi >>> 3; // chk >> 35
+    // chk = ((chk & 0x7ffffffff) << 5) ^ value
+    hi = ((hi & 0x7) << 5) | (lo >>> 27);
+    lo = ((lo << 5) ^ value) >>> 0;
+    for (let i = 0; i < 5; i++) {
+      if ((top >>> i) & 1) {
+        hi ^= DESC_GENERATOR[i]![0];
+        lo = (lo ^ DESC_GENERATOR[i]![1]) >>> 0;
+      }
+    }
   };
   let groups: number[] = [];
   for (const ch of text) {
@@ -718,9 +733,11 @@ function descriptorChecksum(text: string): string {
   if (groups.length === 1) step(groups[0]!);
   else if (groups.length === 2) step(groups[0]! * 3 + groups[1]!);
   for (let i = 0; i < 8; i++) step(0);
-  chk ^= 1n;
+  lo = (lo ^ 1) >>> 0;
+  // Eight 5-bit characters, most significant first: bits 35..39 are hi >> 3, and so on.
+  const chk = hi * 0x1_0000_0000 + lo;
   let out = '';
-  for (let i = 0; i < 8; i++) out += DESC_CHECKSUM[Number((chk >> BigInt(5 * (7 - i))) & 31n)];
+  for (let i = 0; i < 8; i++) out += DESC_CHECKSUM[Math.floor(chk / 2 ** (5 * (7 - i))) & 31];
   return out;
 }
 
