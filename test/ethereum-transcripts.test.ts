@@ -12,6 +12,7 @@ import { describe, expect, it } from 'vitest';
 import { decodeMessage, encodeMessage, type MessageName } from '../src/messages/index.js';
 import { DeviceFailure, type DeviceContext, type Model } from '../src/testing/virtual/context.js';
 import { ethereumHandlers } from '../src/testing/virtual/handlers/ethereum.js';
+import { Keychain } from '../src/testing/virtual/keychain.js';
 import { transcriptFiles } from './support/fixtures.js';
 
 interface Event {
@@ -45,6 +46,7 @@ function parse(path: string): { mnemonic: string; events: Event[]; layouts: stri
 async function replay(model: Model, version: [number, number, number], mnemonic: string, events: Event[], screens: string[] = []): Promise<Event[]> {
   const seed = mnemonicToSeedSync(mnemonic);
   const root = HDKey.fromMasterSeed(seed);
+  const keys = new Keychain(seed);
   const host = events.filter((e) => e.dir === '=>');
   const sent: Event[] = [];
   let next = 0;
@@ -58,6 +60,7 @@ async function replay(model: Model, version: [number, number, number], mnemonic:
     safetyChecks: 'Strict',
     root: async () => root,
     seed: async () => seed,
+    keychain: async () => keys,
     unlock: async () => {},
     async confirm(code, options) {
       screens.push(...(options?.text ?? '').split('\f'));

@@ -204,6 +204,37 @@ describe('session: PIN', () => {
     expect(pin.mock.calls[0]![0].type).toBe('current');
   });
 
+  it("the handler's signal fires when the call ends, and with the caller's reason when the call is aborted", async () => {
+    const { transport } = device(async (d) => {
+      await d.expect('GetAddress');
+      d.send('PinMatrixRequest', { type: 'PinMatrixRequestType_Current' });
+      await d.expect('PinMatrixAck');
+      d.send('Address', { address: '1JAd7XCBzGudGpJQSDSfpmJhiygtLQWaGL' });
+      await d.expect('GetAddress');
+      d.send('PinMatrixRequest', { type: 'PinMatrixRequestType_Current' });
+      await d.expect('Cancel');
+      d.send('Failure', { code: 'Failure_ActionCancelled' });
+    });
+    const signals: AbortSignal[] = [];
+    const controller = new AbortController();
+    const pin = async ({ signal }: { signal?: AbortSignal }) => {
+      signals.push(signal!);
+      if (signals.length === 1) {
+        expect(signal!.aborted).toBe(false); // open while the dialog is up
+        return '7415';
+      }
+      controller.abort(new Error('user closed the page'));
+      return new Promise<string>(() => {}); // a dialog nobody answers
+    };
+    const trezor = await connect({ transport, ui: { pin }, sessionId: null });
+    await trezor.typedCall('GetAddress', { address_n: [0] }, 'Address');
+    expect(signals[0]!.aborted).toBe(true);
+    const error = await caught(trezor.typedCall('GetAddress', { address_n: [0] }, 'Address', { signal: controller.signal }));
+    expect(error.code).toBe('ActionCancelled');
+    expect(signals[1]!.aborted).toBe(true);
+    expect((signals[1]!.reason as Error).message).toBe('user closed the page');
+  });
+
   it('without a pin handler it cancels and throws PinCancelled', async () => {
     const { transport } = device(async (d) => {
       await d.expect('GetAddress');

@@ -12,6 +12,7 @@ import { connect } from '../../src/session/connect.js';
 import type { Trezor } from '../../src/session/trezor.js';
 import { DeviceFailure, type DeviceContext, type Model } from '../../src/testing/virtual/context.js';
 import { ethereumHandlers } from '../../src/testing/virtual/handlers/ethereum.js';
+import { Keychain } from '../../src/testing/virtual/keychain.js';
 import { features, scriptedTransport } from './scripted-device.js';
 
 export const MNEMONIC = 'all all all all all all all all all all all all';
@@ -50,6 +51,7 @@ export async function ethereumDevice(options: DeviceOptions): Promise<Loopback> 
   const dataRequests: number[] = [];
   const decisions = [...(options.decisions ?? [])];
   let received: AnyMessage[] = [];
+  const keys = new Keychain(SEED);
   const { transport, errors } = scriptedTransport(async (link) => {
     received = link.received;
     for (;;) {
@@ -73,6 +75,7 @@ export async function ethereumDevice(options: DeviceOptions): Promise<Loopback> 
         safetyChecks: options.safetyChecks ?? 'Strict',
         root: async () => ROOT,
         seed: async () => SEED,
+        keychain: async () => keys,
         unlock: async () => {},
         async confirm(code, confirmOptions) {
           link.send('ButtonRequest', { code: code as ButtonRequestType, ...(confirmOptions?.pages ? { pages: confirmOptions.pages } : {}) });

@@ -7,6 +7,7 @@
  */
 import type { HDKey } from '@scure/bip32';
 import type { FailureType, MessageMap, MessageName } from '../../messages/index.js';
+import type { Keychain } from './keychain.js';
 
 export type Model = 'T1B1' | 'T2T1';
 
@@ -66,6 +67,11 @@ export interface DeviceContext {
   root(): Promise<HDKey>;
   /** The 64-byte BIP-39 seed of this session (same prompts as root()). */
   seed(): Promise<Uint8Array>;
+  /**
+   * The keys of this session (same prompts as root()): nodes by path, derived once and kept
+   * while the session's seed is (./keychain.ts).
+   */
+  keychain(): Promise<Keychain>;
   /** Unlock only (PIN), for flows that need an unlocked device but no seed. */
   unlock(): Promise<void>;
   /**

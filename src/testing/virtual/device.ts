@@ -25,9 +25,8 @@
  * Nothing here imports Node built-ins: the device runs in browsers. UDP lives in ./udp.ts,
  * behind the Node-only entry trezor-direct/testing/node (../node.ts).
  */
-import { HDKey } from '@scure/bip32';
-import { pbkdf2 } from '@noble/hashes/pbkdf2.js';
-import { sha256, sha512 } from '@noble/hashes/sha2.js';
+import type { HDKey } from '@scure/bip32';
+import { sha256 } from '@noble/hashes/sha2.js';
 import {
   decodeAs,
   encodeMessage,
@@ -47,6 +46,9 @@ import type { Transport } from '../../transport/types.js';
 import { DebugLink } from '../debuglink.js';
 import { loadTestingNode } from '../node-only.js';
 import { nextMacrotask, realClock, type Clock } from './clock.js';
+import { Keychain, seedOf } from './keychain.js';
+
+export { mnemonicToSeed } from './keychain.js';
 import {
   DeviceFailure,
   type ConfirmOptions,
@@ -136,8 +138,8 @@ interface Incoming {
 
 export interface Session {
   id: Uint8Array;
-  seed?: Uint8Array;
-  root?: HDKey;
+  /** The seed of this session and the keys derived from it (see ./keychain.ts). */
+  keys?: Keychain;
 }
 
 /** Thrown to abandon the running flow and process `message` as a fresh request. */
@@ -226,16 +228,6 @@ class Random {
       if (v < limit) return v % n;
     }
   }
-}
-
-/** BIP-39 seed of a mnemonic as the firmware computes it (no checksum check, no normalization). */
-export function mnemonicToSeed(mnemonic: string, passphrase: string): Uint8Array {
-  // The firmware takes both strings as they arrive (hosts normalize them, or not): no NFKD here.
-  const encoder = new TextEncoder();
-  return pbkdf2(sha512, encoder.encode(mnemonic), encoder.encode(`mnemonic${passphrase}`), {
-    c: 2048,
-    dkLen: 64,
-  });
 }
 
 function utf8Length(text: string): number {
@@ -544,6 +536,7 @@ export class DeviceRuntime {
       },
       root: () => this.root(),
       seed: () => this.seed(),
+      keychain: () => this.keychain(),
       unlock: () => this.unlock(),
       confirm: (code, options) => this.confirm(code, options),
       ask: (name, message, expect) => this.ask(name, message, expect),
@@ -908,6 +901,8 @@ export class DeviceRuntime {
   lock(): void {
     if (this.model === 'T2T1' && !this.storage.pin) return;
     this.unlocked = false;
+    // Derived keys do not outlive the lock screen; the seed stays, as the firmware's session cache.
+    for (const session of this.sessions) session.keys?.forgetNodes();
     this.clock.clearTimeout(this.autoLockTimer);
     this.autoLockTimer = undefined;
     if (!this.inFlow) this.showIdle();
@@ -960,24 +955,25 @@ export class DeviceRuntime {
     return passphrase;
   }
 
-  async seed(): Promise<Uint8Array> {
+  /** The current session's keys: unlocks, and asks for the passphrase the first time. */
+  async keychain(): Promise<Keychain> {
     if (!this.storage.initialized || this.storage.mnemonic === undefined) throw this.failure('Failure_NotInitialized');
     await this.unlock();
     const session = this.current;
     if (!session) throw this.failure('Failure_InvalidSession');
-    if (!session.seed) {
+    if (!session.keys) {
       const passphrase = await this.passphrase();
-      session.seed = mnemonicToSeed(this.storage.mnemonic, passphrase);
-      session.root = undefined;
+      session.keys = new Keychain(await seedOf(this.storage.mnemonic, passphrase));
     }
-    return session.seed;
+    return session.keys;
+  }
+
+  async seed(): Promise<Uint8Array> {
+    return (await this.keychain()).seed;
   }
 
   async root(): Promise<HDKey> {
-    const seed = await this.seed();
-    const session = this.current!;
-    session.root ??= HDKey.fromMasterSeed(seed);
-    return session.root;
+    return (await this.keychain()).root;
   }
 
   // ----- sessions --------------------------------------------------------------------------------
@@ -1000,10 +996,7 @@ export class DeviceRuntime {
 
   /** Forget every derived seed (the mnemonic or passphrase setting changed). */
   forgetSeeds(): void {
-    for (const session of this.sessions) {
-      session.seed = undefined;
-      session.root = undefined;
-    }
+    for (const session of this.sessions) session.keys = undefined;
   }
 
   // ----- storage -----------------------------------------------------------------------------------

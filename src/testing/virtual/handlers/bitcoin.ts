@@ -4,7 +4,7 @@
  * fsm_msg_coin.h, signing.c, crypto.c for the Trezor One 1.14.1; core apps/bitcoin for the
  * Model T 2.4.1) and held to the emulator recordings in shared/transcripts*.
  *
- * Keys come from the session's BIP-32 root; ECDSA signatures are RFC 6979 with low S (noble,
+ * Keys come from the session's keychain (../keychain.ts); ECDSA signatures are RFC 6979 with low S (noble,
  * the same nonce derivation as trezor-crypto, no low-R grinding) and BIP-340 signatures use
  * 32 zero bytes of aux randomness, as the firmware does, so transactions and messages are
  * byte-identical with the firmware's test vectors.
@@ -94,7 +94,8 @@ import { fail, type DeviceContext, type HandlerTable, type Reply } from '../cont
 import { firmwareHas, unknownMessageText } from '../firmware.js';
 import { cashaddrDecode, cashaddrEncode } from './cashaddr.js';
 import { coreMessageText, coreMonoPages } from './core-text.js';
-import { isSlip10Curve, slip10Derive } from './slip10.js';
+import { isSlip10Curve } from './slip10.js';
+import type { Keychain } from '../keychain.js';
 
 const base58check = /* @__PURE__ */ createBase58check(sha256);
 const hash160 = (data: Uint8Array) => ripemd160(sha256(data));
@@ -300,31 +301,6 @@ async function checkCoinPath(
   if (!warn) return false;
   await ctx.confirm('ButtonRequest_UnknownDerivationPath', { text: 'Wrong address path for selected coin. Continue at your own risk!' });
   return true;
-}
-
-/** Derives keys from the session root, caching every node on the way. */
-class Keys {
-  private readonly cache = new Map<string, HDKey>();
-  constructor(
-    readonly root: HDKey,
-    /** The BIP-39 seed (SLIP-21 keys). */
-    readonly seed: Uint8Array = new Uint8Array(0),
-  ) {}
-
-  node(addressN: readonly number[]): HDKey {
-    let node = this.root;
-    let id = '';
-    for (const index of addressN) {
-      id += `/${index}`;
-      let child = this.cache.get(id);
-      if (!child) {
-        child = node.deriveChild(index);
-        this.cache.set(id, child);
-      }
-      node = child;
-    }
-    return node;
-  }
 }
 
 // ----------------------------------------------------------------------------------------------
@@ -592,7 +568,7 @@ async function getAddressHandler(ctx: DeviceContext, request: MessageMap['GetAdd
   if (ctx.model === 'T1B1') await ctx.unlock();
   const coin = coinOf(request.coin_name);
   const scriptType = String(request.script_type ?? 'SPENDADDRESS');
-  const keys = new Keys(await ctx.root());
+  const keys = await ctx.keychain();
   if (scriptType === 'SPENDTAPROOT' && !taprootEnabled(ctx, coin)) fail('Failure_DataError', "Can't encode address");
   if (scriptType !== 'SPENDADDRESS' && !coin.segwit) fail('Failure_DataError', "Can't encode address");
   const node = keys.node(addressN);
@@ -663,15 +639,15 @@ async function getPublicKeyHandler(ctx: DeviceContext, request: MessageMap['GetP
   let node: XpubNode & { publicKey: Uint8Array };
   let rootFingerprint: number;
   if (curve === 'secp256k1') {
-    const keys = new Keys(await ctx.root());
+    const keys = await ctx.keychain();
     node = keys.node(addressN) as HDKey & { publicKey: Uint8Array };
     rootFingerprint = keys.root.fingerprint;
   } else {
     // SLIP-10 on the requested curve: the fingerprints, the xpub and the descriptor all come
     // from that curve's tree (the firmware serialises it with the coin's xpub version).
-    const derived = slip10Derive(curve, await ctx.seed(), addressN);
-    node = derived.node;
-    rootFingerprint = derived.root.fingerprint;
+    const keys = await ctx.keychain();
+    node = keys.slip10(curve, addressN);
+    rootFingerprint = keys.slip10Root(curve).fingerprint;
   }
   const scriptType = String(request.script_type ?? 'SPENDADDRESS');
   const xpub = serializeXpub(xpubVersion(coin, scriptType, request.ignore_xpub_magic === true, taprootEnabled(ctx, coin)), node, node.publicKey);
@@ -719,15 +695,30 @@ async function getPublicKeyHandler(ctx: DeviceContext, request: MessageMap['GetP
 
 const DESC_INPUT = '0123456789()[],\'/*abcdefgh@:$%{}IJKLMNOPQRSTUVWXYZ&+-.;<=>?!^_|~ijklmnopqrstuvwxyzABCDEFGH`#"\\ ';
 const DESC_CHECKSUM = 'qpzry9x8gf2tvdw0s3jn54khce6mua7l';
-const DESC_GENERATOR = [0xf5dee51989n, 0xa9fdca3312n, 0x1bab10e32dn, 0x3706b1677an, 0x644d626ffdn];
+/** The BIP-380 generator, 40-bit values split as [bits 32..39, bits 0..31] (JavaScript's bit operators are 32-bit). */
+const DESC_GENERATOR: readonly (readonly [number, number])[] = [
+  [0xf5, 0xdee51989],
+  [0xa9, 0xfdca3312],
+  [0x1b, 0xab10e32d],
+  [0x37, 0x06b1677a],
+  [0x64, 0x4d626ffd],
+];
 
-/** BIP-380 checksum (the firmware's descriptor.c). */
+/** BIP-380 checksum (the firmware's descriptor.c); the 40-bit state as two numbers, hi:lo. */
 function descriptorChecksum(text: string): string {
-  let chk = 1n;
+  let hi = 0;
+  let lo = 1;
   const step = (value: number) => {
-    const top = chk >> 35n;
-    chk = ((chk & 0x7ffffffffn) << 5n) ^ BigInt(value);
-    for (let i = 0; i < 5; i++) if ((top >> BigInt(i)) & 1n) chk ^= DESC_GENERATOR[i]!;
+    const top = hi >>> 3; // chk >> 35
+    // chk = ((chk & 0x7ffffffff) << 5) ^ value
+    hi = ((hi & 0x7) << 5) | (lo >>> 27);
+    lo = ((lo << 5) ^ value) >>> 0;
+    for (let i = 0; i < 5; i++) {
+      if ((top >>> i) & 1) {
+        hi ^= DESC_GENERATOR[i]![0];
+        lo = (lo ^ DESC_GENERATOR[i]![1]) >>> 0;
+      }
+    }
   };
   let groups: number[] = [];
   for (const ch of text) {
@@ -742,9 +733,11 @@ function descriptorChecksum(text: string): string {
   if (groups.length === 1) step(groups[0]!);
   else if (groups.length === 2) step(groups[0]! * 3 + groups[1]!);
   for (let i = 0; i < 8; i++) step(0);
-  chk ^= 1n;
+  lo = (lo ^ 1) >>> 0;
+  // Eight 5-bit characters, most significant first: bits 35..39 are hi >> 3, and so on.
+  const chk = hi * 0x1_0000_0000 + lo;
   let out = '';
-  for (let i = 0; i < 8; i++) out += DESC_CHECKSUM[Number((chk >> BigInt(5 * (7 - i))) & 31n)];
+  for (let i = 0; i < 8; i++) out += DESC_CHECKSUM[Math.floor(chk / 2 ** (5 * (7 - i))) & 31];
   return out;
 }
 
@@ -817,20 +810,20 @@ async function signMessageHandler(ctx: DeviceContext, request: MessageMap['SignM
   let address: string;
   if (ctx.model === 'T1B1') {
     await checkCoinPath(ctx, coin, scriptType, addressN, false);
-    node = new Keys(await ctx.root()).node(addressN);
+    node = (await ctx.keychain()).node(addressN);
     if (!signable || (scriptType !== 'SPENDADDRESS' && !coin.segwit)) fail('Failure_ProcessError', 'Error computing address');
     address = keyAddress(coin, scriptType, node.publicKey!);
     await ctx.confirm('ButtonRequest_Other', { text: `Confirm address ${address}` });
     await t1MessagePages(ctx, message, 'Sign message?');
   } else if (firmwareHas(ctx, 'signMessageShowsAddress')) {
-    const keys = new Keys(await ctx.root());
+    const keys = await ctx.keychain();
     await checkCoinPath(ctx, coin, scriptType, addressN, false);
     node = keys.node(addressN);
     address = coreKeyAddress(ctx, coin, scriptType, node.publicKey!);
     await ctx.confirm('ButtonRequest_Other', { text: `Confirm address: ${addressShort(coin, address)}` });
     await ctx.confirm('ButtonRequest_Other', { text: `Sign ${coin.coin_shortcut} message: ${coreMessageText(message)}` });
   } else {
-    const keys = new Keys(await ctx.root());
+    const keys = await ctx.keychain();
     await checkKeychainPath(ctx, coin, addressN);
     await ctx.confirm('ButtonRequest_Other', { text: `Sign ${coin.coin_shortcut} message: ${coreMessageText(message)}` });
     node = keys.node(addressN);
@@ -1097,7 +1090,7 @@ class Signing {
   constructor(
     private readonly ctx: DeviceContext,
     private readonly coin: DeviceCoin,
-    private readonly keys: Keys,
+    private readonly keys: Keychain,
     private readonly request: MessageMap['SignTx'],
   ) {
     this.t1 = ctx.model === 'T1B1';
@@ -2045,7 +2038,7 @@ async function signTxHandler(ctx: DeviceContext, request: MessageMap['SignTx']):
   const coin = coinOf(request.coin_name);
   if (request.expiry !== undefined) fail('Failure_DataError', 'Expiry not enabled on this coin.');
   if (request.timestamp !== undefined) fail('Failure_DataError', 'Timestamp not enabled on this coin.');
-  const keys = new Keys(await ctx.root(), await ctx.seed());
+  const keys = await ctx.keychain();
   if (request.version_group_id !== undefined) fail('Failure_DataError', 'Version group ID not enabled on this coin.');
   if (request.branch_id !== undefined) fail('Failure_DataError', 'Branch ID not enabled on this coin.');
   if (request.coinjoin_request) fail('Failure_DataError', 'CoinJoin is not supported by this device');

@@ -16,7 +16,8 @@ import { ed25519, x25519 } from '@noble/curves/ed25519.js';
 import { base58check } from '@scure/base';
 import type { MessageMap } from '../../../messages/index.js';
 import { fail, type DeviceContext, type HandlerTable, type Reply } from '../context.js';
-import { isSlip10Curve, slip10Derive, type Slip10Curve, type Slip10Node } from './slip10.js';
+import type { Keychain } from '../keychain.js';
+import { isSlip10Curve, type Slip10Curve, type Slip10Node } from './slip10.js';
 
 const HARDENED = 0x80000000;
 const encoder = new TextEncoder();
@@ -35,9 +36,9 @@ function concatBytes(...parts: Uint8Array[]): Uint8Array {
 }
 
 /** SLIP-13 / SLIP-17 keys: hardened paths only. */
-function derive(curve: Curve, seed: Uint8Array, path: readonly number[]): Node {
+function derive(curve: Curve, keys: Keychain, path: readonly number[]): Node {
   if (path.some((index) => index < HARDENED)) fail('Failure_DataError', 'Forbidden key path');
-  return slip10Derive(curve, seed, path).node;
+  return keys.slip10(curve, path);
 }
 
 /** Public key as the firmware reports it: 33 bytes (SEC1 compressed, or 0x00 ‖ 32 for the Edwards/Montgomery curves). */
@@ -95,8 +96,7 @@ async function signIdentity(ctx: DeviceContext, request: MessageMap['SignIdentit
   const curve = parseCurve(request.ecdsa_curve_name);
   const host = [identity.proto ? `${identity.proto}://` : '', identity.host ?? ''].join('');
   await ctx.confirm('ButtonRequest_ProtectCall', { text: `Do you want to sign in?\n${host}\n${request.challenge_visual ?? ''}` });
-  const seed = await ctx.seed();
-  const node = derive(curve, seed, identityPath(identity, 13 | HARDENED));
+  const node = derive(curve, await ctx.keychain(), identityPath(identity, 13 | HARDENED));
   const pub = publicKey(node);
   const hidden = request.challenge_hidden ?? new Uint8Array(0);
   const proto = identity.proto;
@@ -126,8 +126,7 @@ async function signIdentity(ctx: DeviceContext, request: MessageMap['SignIdentit
 async function getECDHSessionKey(ctx: DeviceContext, request: MessageMap['GetECDHSessionKey']): Promise<Reply> {
   const curve = parseCurve(request.ecdsa_curve_name);
   await ctx.confirm('ButtonRequest_ProtectCall', { text: `Decrypt for:\n${request.identity.host ?? ''}` });
-  const seed = await ctx.seed();
-  const node = derive(curve, seed, identityPath(request.identity, 17 | HARDENED));
+  const node = derive(curve, await ctx.keychain(), identityPath(request.identity, 17 | HARDENED));
   const peer = request.peer_public_key;
   let sessionKey: Uint8Array;
   try {
@@ -175,10 +174,7 @@ async function cipherKeyValue(ctx: DeviceContext, request: MessageMap['CipherKey
   if (encrypt ? askOnEncrypt : askOnDecrypt) {
     await ctx.confirm('ButtonRequest_Other', { text: `${encrypt ? 'Encrypt' : 'Decrypt'} value of this key?\n${request.key}` });
   }
-  const root = await ctx.root();
-  const node = root.derive(
-    'm' + (request.address_n ?? []).map((i) => (i >= HARDENED ? `/${i - HARDENED}'` : `/${i}`)).join(''),
-  );
+  const node = (await ctx.keychain()).node(request.address_n ?? []);
   const data = encoder.encode(`${request.key}${askOnEncrypt ? 'E1' : 'E0'}${askOnDecrypt ? 'D1' : 'D0'}`);
   const secret = hmac(sha512, node.privateKey!, data);
   const iv = request.iv && request.iv.length === 16 ? request.iv : secret.subarray(32, 48);

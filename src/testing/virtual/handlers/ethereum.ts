@@ -30,6 +30,7 @@
  * Test: test/ethereum-transcripts.test.ts replays every Ethereum recording against this file.
  */
 import type { HDKey } from '@scure/bip32';
+import type { Keychain } from '../keychain.js';
 import {
   SigningKey,
   TypedDataEncoder,
@@ -100,18 +101,16 @@ async function checkPath(ctx: DeviceContext, addressN: readonly number[], pubkey
  * passphrase); Core derives the keychain first, then checks the path.
  */
 async function keyAt(ctx: DeviceContext, addressN: readonly number[], pubkeyExport = false): Promise<HDKey> {
-  let root: HDKey;
+  let keys: Keychain;
   if (ctx.model === 'T1B1') {
     await ctx.unlock();
     await checkPath(ctx, addressN, pubkeyExport);
-    root = await ctx.root();
+    keys = await ctx.keychain();
   } else {
-    root = await ctx.root();
+    keys = await ctx.keychain();
     await checkPath(ctx, addressN, pubkeyExport);
   }
-  let node = root;
-  for (const index of addressN) node = node.deriveChild(index);
-  return node;
+  return keys.node(addressN);
 }
 
 function addressOf(node: HDKey): string {
@@ -428,9 +427,7 @@ async function signTypedHashHandler(ctx: DeviceContext, request: MessageMap['Eth
   if (domainHash?.length !== 32 || (messageHash !== undefined && messageHash.length !== 32)) fail('Failure_DataError', 'Invalid hash length');
   await checkPath(ctx, request.address_n ?? []);
   await ctx.confirm('ButtonRequest_ProtectCall', { text: 'Unable to show EIP-712 data. Sign at your own risk.' });
-  const root = await ctx.root();
-  let node = root;
-  for (const index of request.address_n ?? []) node = node.deriveChild(index);
+  const node = (await ctx.keychain()).node(request.address_n ?? []);
   const address = addressOf(node);
   await ctx.confirm('ButtonRequest_Other', { text: `Confirm address: ${address}` });
   await ctx.confirm('ButtonRequest_Other', { text: `EIP-712 domain hash ${hexlify(domainHash)}` });

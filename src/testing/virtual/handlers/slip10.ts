@@ -132,14 +132,3 @@ export function slip10Child(parent: Slip10Node, index: number): Slip10Node {
     data = concatBytes(Uint8Array.of(1), chainCode, ser32(index));
   }
 }
-
-/**
- * The node at `path` below the master node of `seed`, and that master node.
- * @example slip10Derive('nist256p1', seed, [0x8000002c]).node.depth // 1
- */
-export function slip10Derive(curve: Slip10Curve, seed: Uint8Array, path: readonly number[]): { root: Slip10Node; node: Slip10Node } {
-  const root = slip10Master(curve, seed);
-  let current = root;
-  for (const index of path) current = slip10Child(current, index);
-  return { root, node: current };
-}
