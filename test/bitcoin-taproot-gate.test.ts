@@ -70,9 +70,14 @@ const SEGWIT_RECIPIENT = p2wpkh(publicKeyAt("m/84'/1'/9'/0/0"), regtest).address
 
 describe('hasTaproot', () => {
   it('starts at 1.10.4 on the Trezor One and at 2.4.3 on Core', () => {
-    const at = (v: Version) => hasTaproot({ major_version: v[0], minor_version: v[1], patch_version: v[2] });
-    expect([[1, 10, 3], [1, 9, 9], [2, 4, 2], [2, 3, 9], [2, 4, 1]].map((v) => at(v as Version))).toEqual([false, false, false, false, false]);
-    expect([[1, 10, 4], [1, 11, 0], [1, 14, 1], [2, 4, 3], [2, 5, 0], [2, 8, 1]].map((v) => at(v as Version))).toEqual([true, true, true, true, true, true]);
+    // The family comes from the model in Features (internal_model, or model on older firmware).
+    const at = (model: typeof T1 | typeof CORE, v: Version) => hasTaproot({ major_version: v[0], minor_version: v[1], patch_version: v[2], ...model });
+    expect([[1, 10, 3], [1, 9, 9]].map((v) => at(T1, v as Version))).toEqual([false, false]);
+    expect([[2, 4, 2], [2, 3, 9], [2, 4, 1]].map((v) => at(CORE, v as Version))).toEqual([false, false, false]);
+    expect([[1, 10, 4], [1, 11, 0], [1, 14, 1]].map((v) => at(T1, v as Version))).toEqual([true, true, true]);
+    expect([[2, 4, 3], [2, 5, 0], [2, 8, 1]].map((v) => at(CORE, v as Version))).toEqual([true, true, true]);
+    // Firmware older than internal_model: Features.model alone ('T' is the Model T).
+    expect(hasTaproot({ major_version: 2, minor_version: 4, patch_version: 1, model: 'T' })).toBe(false);
     expect(hasTaproot(undefined)).toBe(true);
   });
 });
