@@ -33,6 +33,7 @@ import {
 } from '../../src/bitcoin/index.js';
 import { btcNetwork, getCoin } from '../../src/bitcoin/coins.js';
 import { isTrezorError } from '../../src/errors.js';
+import { modelFamily } from '../../src/models.js';
 import { decodeMessage, encodeMessage } from '../../src/messages/index.js';
 import { parsePath } from '../../src/path.js';
 import { completedMessage, decodeReport, encodeReports, type DecodeState } from '../../src/protocol/v1.js';
@@ -346,7 +347,7 @@ for (const target of targets()) {
             checkWithBtcSigner(result.psbt, result.tx, result.txid);
             const requests = (list: string[]) => list.filter((step) => !step.includes('ButtonRequest'));
             const expected: string[] = v.expected_txrequest_flow;
-            const t1 = device.trezor.features.major_version === 1;
+            const t1 = modelFamily(device.trezor.features) === 1;
             if (t1) {
               expect(flow.filter((s) => !s.startsWith('ButtonRequest ApplySettings') && !s.startsWith('ButtonRequest ProtectCall'))).toEqual(
                 expected.filter((step) => !step.startsWith('(core only)')),

@@ -11,14 +11,20 @@
 // What a test needs from the firmware is read from Features at run time (requireFeature), so
 // the same test runs or skips, with the reason printed, on whichever device it meets.
 //
-// The UI answers like a tester's hands: every ButtonRequest is pressed through the debug link
-// ('yes' unless a test queued other answers or turned pressing off), the Trezor One PIN matrix
-// is read through the debug link and the PIN typed as positions, and the Model T's on-device
-// PIN and passphrase keyboards are typed through the debug link.
+// The model is read from Features through the library's model table (src/models.ts:
+// internal_model, or `model` on firmware older than it), never from the version.
+//
+// The UI answers like a tester's hands, as the firmware's own tests do (trezorlib debuglink.py
+// DebugUI at core/v2.8.9): every ButtonRequest is answered through the debug link ('yes' unless a
+// test queued other answers or turned pressing off) — "yes" confirms the whole screen or flow
+// whatever its pages; a ButtonRequest_PinEntry gets the PIN typed with `input` (every Core
+// model, touch or buttons); ButtonRequest_PassphraseEntry gets the passphrase the same way; the
+// Trezor One's PIN matrix is read through the debug link and the PIN sent as positions.
 import type { TestContext } from 'vitest';
 import { connect } from '../../src/session/connect.js';
 import type { Features, Trezor } from '../../src/session/trezor.js';
 import type { ButtonRequestInfo, PassphraseAnswer, PinRequest, UiHandlers } from '../../src/session/ui.js';
+import { MODELS, canEnterPassphraseOnDevice, modelFamily, modelOf, type InternalModel, type TrezorModel } from '../../src/models.js';
 import { DebugLink, encodePin } from '../../src/testing/debuglink.js';
 import type { Model } from '../../src/testing/virtual/context.js';
 import { VirtualTrezor } from '../../src/testing/virtual/device.js';
@@ -68,12 +74,18 @@ export interface OpenOptions {
 export interface DeviceUnderTest {
   trezor: Trezor;
   debug: DebugLink;
-  /** The model as the connected firmware reports it. */
-  model: Model;
+  /** The model as the connected firmware reports it (Features, through the model table). */
+  model: InternalModel;
+  /** Its row of the model table. */
+  info: TrezorModel;
   /** The virtual device (undefined against a real emulator). */
   virtual?: VirtualTrezor;
-  /** Answers for the next button screens; 'yes' once empty. */
-  answers: ('yes' | 'no')[];
+  /**
+   * Answers for the next button screens; 'yes' once empty. A list answers one ButtonRequest with
+   * several decisions in a row (e.g. ['no', 'yes']: cancel, then confirm the "cancel?" screen the
+   * firmware puts up without a ButtonRequest of its own).
+   */
+  answers: Answer[];
   /** Press buttons automatically (default true). */
   autoPress: boolean;
   /** Every ButtonRequest seen, in order. */
@@ -87,6 +99,9 @@ export interface DeviceUnderTest {
   reconnect(): Promise<Trezor>;
   close(): Promise<void>;
 }
+
+/** One answer to a button screen (see DeviceUnderTest.answers). */
+export type Answer = 'yes' | 'no' | readonly ('yes' | 'no')[];
 
 const opened: DeviceUnderTest[] = [];
 
@@ -133,6 +148,7 @@ export async function openDevice(options: OpenOptions = {}): Promise<DeviceUnder
     trezor: undefined as unknown as Trezor,
     debug,
     model: 'T1B1',
+    info: MODELS.T1B1,
     virtual,
     answers: [],
     autoPress: true,
@@ -167,7 +183,10 @@ export async function openDevice(options: OpenOptions = {}): Promise<DeviceUnder
         void debug.input(typeof answer === 'string' ? answer : answer.device).catch(() => undefined);
         return;
       }
-      void debug.press(device.answers.shift() ?? 'yes').catch(() => undefined);
+      const answer = device.answers.shift() ?? 'yes';
+      void (async () => {
+        for (const press of typeof answer === 'string' ? [answer] : answer) await debug.press(press);
+      })().catch(() => undefined);
     },
     pin:
       options.ui?.pin ??
@@ -184,7 +203,11 @@ export async function openDevice(options: OpenOptions = {}): Promise<DeviceUnder
       }),
   };
   device.trezor = await connectTrezor(ui);
-  device.model = device.trezor.features.model === 'T' || device.trezor.features.internal_model === 'T2T1' ? 'T2T1' : 'T1B1';
+  const info = modelOf(device.trezor.features);
+  if (!info) throw new Error(`the device reports a model the library does not know: ${device.trezor.features.internal_model ?? device.trezor.features.model}`);
+  device.model = info.internalModel;
+  device.info = info;
+  debug.model = info.internalModel;
   opened.push(device);
   return device;
 }
@@ -227,11 +250,10 @@ const MINIMUM: Record<Exclude<FeatureNeed, 'passphraseOnDevice'>, [number[] | un
  */
 export function lacks(features: Features, what: FeatureNeed): string | undefined {
   let reason: string | undefined;
-  const isOne = features.major_version === 1;
+  const isOne = modelFamily(features) === 1;
   const have = version(features);
   if (what === 'passphraseOnDevice') {
-    const caps = (features.capabilities ?? []) as (string | number)[];
-    if (!caps.includes('Capability_PassphraseEntry') && !caps.includes(17)) reason = 'the device cannot take the passphrase on its own screen';
+    if (!canEnterPassphraseOnDevice(features)) reason = 'the device cannot take the passphrase on its own screen';
   } else {
     const need = MINIMUM[what][isOne ? 0 : 1];
     if (!need) reason = `${what} does not exist on ${isOne ? 'the Trezor One' : 'Core'} firmware`;
