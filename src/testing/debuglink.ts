@@ -45,6 +45,11 @@ export interface DebugLinkConnectOptions {
   port?: number;
   /** Wire port, for loadDevice / wipe (default port - 1). */
   wirePort?: number;
+  /**
+   * How long to wait for the emulator to answer PINGPING, in ms (default 500). A busy emulator
+   * (debug builds run unoptimised) may need seconds; trezorlib waits up to 10 s.
+   */
+  pingTimeout?: number;
 }
 
 export interface DebugLinkOpenOptions {
@@ -138,10 +143,10 @@ export class DebugLink {
    * The debug link of an emulator over UDP (Node): the official Trezor One / Model T emulator,
    * trezor-user-env, or `virtual.listenUdp()`.
    */
-  static async connect({ host = '127.0.0.1', port = 21325, wirePort = port - 1 }: DebugLinkConnectOptions = {}): Promise<DebugLink> {
+  static async connect({ host = '127.0.0.1', port = 21325, wirePort = port - 1, pingTimeout }: DebugLinkConnectOptions = {}): Promise<DebugLink> {
     const { udp } = await loadNodeTransports('DebugLink.connect()');
-    const debug = udp({ host, port });
-    const wire = udp({ host, port: wirePort });
+    const debug = udp({ host, port, pingTimeout });
+    const wire = udp({ host, port: wirePort, pingTimeout });
     const client = new DebugLink({ debug, wire });
     await client.connection(); // fail early when nothing answers
     return client;

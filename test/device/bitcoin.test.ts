@@ -45,6 +45,7 @@ import type { Transport, TransportConnection } from '../../src/transport/types.j
 import { ROOT, ROOT_FINGERPRINT, fundingTx, publicKeyAt } from '../support/bitcoin-wallet.js';
 import { loadVectors } from '../support/fixtures.js';
 import {
+  EMULATOR_PING_MS,
   MNEMONIC,
   closeAll,
   lacks,
@@ -234,9 +235,9 @@ async function openTapped(ctx: TestContext, target: Target, tap: Tap, needs: Fea
   if (target === 'emulator') {
     const [host = '127.0.0.1', port = '21324'] = process.env.TREZOR_EMULATOR!.split(':');
     const [debugHost = host, debugPort = String(Number(port) + 1)] = (process.env.TREZOR_DEBUGLINK ?? '').split(':').filter(Boolean);
-    debug = await DebugLink.connect({ host: debugHost, port: Number(debugPort), wirePort: Number(port) });
+    debug = await DebugLink.connect({ host: debugHost, port: Number(debugPort), wirePort: Number(port), pingTimeout: EMULATOR_PING_MS });
     const { udp } = await import('../../src/node.js');
-    transport = udp({ host, port: Number(port) });
+    transport = udp({ host, port: Number(port), pingTimeout: EMULATOR_PING_MS });
   } else {
     virtual = new VirtualTrezor(virtualOptions(target));
     debug = virtual.debugLink();

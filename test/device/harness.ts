@@ -20,7 +20,8 @@
 // whatever its pages; a ButtonRequest_PinEntry gets the PIN typed with `input` (every Core
 // model, touch or buttons); ButtonRequest_PassphraseEntry gets the passphrase the same way; the
 // Trezor One's PIN matrix is read through the debug link and the PIN sent as positions.
-import type { TestContext } from 'vitest';
+import { appendFileSync } from 'node:fs';
+import { expect, type TestContext } from 'vitest';
 import { connect } from '../../src/session/connect.js';
 import type { Features, Trezor } from '../../src/session/trezor.js';
 import type { ButtonRequestInfo, PassphraseAnswer, PinRequest, UiHandlers } from '../../src/session/ui.js';
@@ -32,6 +33,11 @@ import { VirtualTrezor } from '../../src/testing/virtual/device.js';
 export const MNEMONIC = 'all all all all all all all all all all all all';
 
 const EMULATOR = process.env.TREZOR_EMULATOR;
+/**
+ * How long an official emulator may take to answer PINGPING: its debug build runs unoptimised
+ * and is slow to answer while it draws a screen (trezorlib's UDP transport waits 10 s).
+ */
+export const EMULATOR_PING_MS = 10_000;
 
 /**
  * A device the suite runs on: a virtual model at its recorded firmware ('T1B1', 'T2T1'), a
@@ -100,6 +106,21 @@ export interface DeviceUnderTest {
   close(): Promise<void>;
 }
 
+/**
+ * With DEVICE_SUITE_LOG=file, every device the suite closes appends one JSON line: the test, the
+ * Features that tell firmware apart, and each ButtonRequest (code, pages, name) in order — to
+ * compare what two firmwares do for the same flows.
+ */
+const LOG_FILE = process.env.DEVICE_SUITE_LOG;
+
+function logDevice(device: DeviceUnderTest): void {
+  const f = device.trezor.features;
+  const pick = (({ model, internal_model, major_version, minor_version, patch_version, capabilities, unlocked, passphrase_always_on_device, safety_checks, homescreen_format, homescreen_width, homescreen_height, auto_lock_delay_ms, backup_availability, language, fw_vendor }) =>
+    ({ model, internal_model, version: `${major_version}.${minor_version}.${patch_version}`, capabilities, unlocked, passphrase_always_on_device, safety_checks, homescreen_format, homescreen_width, homescreen_height, auto_lock_delay_ms, backup_availability, language, fw_vendor }))(f);
+  const line = { test: expect.getState().currentTestName, features: pick, buttons: device.buttons };
+  appendFileSync(LOG_FILE!, `${JSON.stringify(line)}\n`);
+}
+
 /** One answer to a button screen (see DeviceUnderTest.answers). */
 export type Answer = 'yes' | 'no' | readonly ('yes' | 'no')[];
 
@@ -127,9 +148,9 @@ export async function openDevice(options: OpenOptions = {}): Promise<DeviceUnder
   let connectTrezor: (ui: UiHandlers) => Promise<Trezor>;
   if (model === 'emulator' || EMULATOR) {
     const address = emulatorAddress();
-    debug = await DebugLink.connect({ host: address.debugHost, port: address.debugPort, wirePort: address.port });
+    debug = await DebugLink.connect({ host: address.debugHost, port: address.debugPort, wirePort: address.port, pingTimeout: EMULATOR_PING_MS });
     const { udp } = await import('../../src/node.js');
-    const transport = udp({ host: address.host, port: address.port });
+    const transport = udp({ host: address.host, port: address.port, pingTimeout: EMULATOR_PING_MS });
     connectTrezor = (ui) => connect({ transport, ui });
   } else {
     virtual = new VirtualTrezor(virtualOptions(model));
@@ -162,6 +183,7 @@ export async function openDevice(options: OpenOptions = {}): Promise<DeviceUnder
       return device.trezor;
     },
     async close() {
+      if (LOG_FILE && device.trezor) logDevice(device);
       await device.trezor?.close().catch(() => undefined);
       await debug.close();
       await virtual?.close();
@@ -243,6 +265,44 @@ const MINIMUM: Record<Exclude<FeatureNeed, 'passphraseOnDevice'>, [number[] | un
   typedData: [[1, 10, 5], [2, 4, 3]],
   endSession: [[1, 9, 4], [2, 3, 4]],
 };
+
+/**
+ * The screens the device draws, as trezorlib names them (debuglink.py LayoutType, core/v2.8.9),
+ * with 'UI1' for Core firmware before 2.6 (trezorlib's `legacy_ui`): 'T1' Trezor One; 'UI1' Model T
+ * < 2.6; 'Bolt' Model T ≥ 2.6; 'Caesar' Safe 3; 'Delizia' Safe 5; 'Eckhart' Safe 7. The virtual
+ * device draws the 2.4.1 screens whatever version it claims (its newer models come later), so it
+ * is 'UI1' as a Model T.
+ * @example layoutOf(device) // 'Bolt' on a Model T with 2.8.9
+ */
+export function layoutOf(device: DeviceUnderTest): 'T1' | 'UI1' | 'Bolt' | 'Caesar' | 'Delizia' | 'Eckhart' {
+  if (device.info.family === 1) return 'T1';
+  if (device.virtual) return 'UI1';
+  switch (device.model) {
+    case 'T2B1':
+    case 'T3B1':
+      return 'Caesar';
+    case 'T3T1':
+      return 'Delizia';
+    case 'T3W1':
+      return 'Eckhart';
+    default:
+      return atLeast(version(device.trezor.features), [2, 6, 0]) ? 'Bolt' : 'UI1';
+  }
+}
+
+/**
+ * The answer that declines a message signature (Bitcoin or Ethereum) on its first screen, the
+ * address. On the Model T from 2.6.3 and on the Safe 5, "no" there puts up an "Address
+ * mismatch?" screen without a ButtonRequest of its own, whose "yes" ends the signing (its "no"
+ * goes back to the address): trezor-firmware core/src/trezor/ui/layouts/{tt,bolt,delizia}
+ * confirm_signverify. Elsewhere one "no" ends it.
+ * @example device.answers.push(declineMessage(device))
+ */
+export function declineMessage(device: DeviceUnderTest): Answer {
+  const layout = layoutOf(device);
+  const popup = layout === 'Delizia' || (layout === 'Bolt' && atLeast(version(device.trezor.features), [2, 6, 3]));
+  return popup ? ['no', 'yes'] : 'no';
+}
 
 /**
  * Why the connected firmware cannot do `what`, or undefined when it can.
