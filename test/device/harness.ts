@@ -245,7 +245,9 @@ export type FeatureNeed =
   /** EIP-712 through the library's signTypedData: typed hash on the One, typed data on Core. */
   | 'typedData'
   | 'passphraseOnDevice'
-  | 'endSession';
+  | 'endSession'
+  /** SignMessage.no_script_type. */
+  | 'noScriptType';
 
 function version(features: Features): [number, number, number] {
   return [features.major_version, features.minor_version, features.patch_version];
@@ -264,6 +266,7 @@ const MINIMUM: Record<Exclude<FeatureNeed, 'passphraseOnDevice'>, [number[] | un
   signTypedHash: [[1, 10, 5], undefined],
   typedData: [[1, 10, 5], [2, 4, 3]],
   endSession: [[1, 9, 4], [2, 3, 4]],
+  noScriptType: [[1, 10, 4], [2, 4, 3]],
 };
 
 /**
