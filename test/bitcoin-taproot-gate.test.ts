@@ -25,12 +25,12 @@ const regtest = { bech32: 'bcrt', pubKeyHash: 0x6f, scriptHash: 0xc4, wif: 0xef 
  * A device claiming `version`: after Initialize it records the first request, answers
  * GetAddress with `address` and anything else with Failure(ActionCancelled).
  */
-async function deviceAt(version: Version, address = ''): Promise<{ trezor: Trezor; requests: MessageName[] }> {
+async function deviceAt(model: typeof T1 | typeof CORE, version: Version, address = ''): Promise<{ trezor: Trezor; requests: MessageName[] }> {
   const requests: MessageName[] = [];
   const [major_version, minor_version, patch_version] = version;
   const { transport } = scriptedTransport(async (d) => {
     await d.expect('Initialize');
-    d.send('Features', features({ major_version, minor_version, patch_version, ...(major_version === 1 ? T1 : CORE) }));
+    d.send('Features', features({ major_version, minor_version, patch_version, ...model }));
     for (;;) {
       const request = await d.next();
       requests.push(request.type);
@@ -86,9 +86,9 @@ describe('taproot on firmware without it: NotSupported before anything is sent',
   const address = vectors.btc_addresses.find((v: { coin: string; script_type: string }) => v.coin === 'Bitcoin' && v.script_type === 'SPENDTAPROOT');
   const xpub = vectors.btc_xpubs.find((v: { script_type?: string }) => v.script_type === 'SPENDTAPROOT');
 
-  for (const version of [[1, 10, 3], [2, 4, 1], [2, 4, 2]] as Version[]) {
+  for (const [model, version] of [[T1, [1, 10, 3]], [CORE, [2, 4, 1]], [CORE, [2, 4, 2]]] as const) {
     it(`firmware ${version.join('.')}`, async () => {
-      const { trezor, requests } = await deviceAt(version);
+      const { trezor, requests } = await deviceAt(model, [...version]);
       expect(await codeOf(getAddress(trezor, { path: address.path }))).toBe('NotSupported');
       expect(await codeOf(getAddress(trezor, { path: "m/84'/0'/0'", scriptType: 'p2tr' }))).toBe('NotSupported');
       expect(await codeOf(getPublicKey(trezor, { path: xpub.path }))).toBe('NotSupported');
@@ -102,9 +102,9 @@ describe('taproot on firmware without it: NotSupported before anything is sent',
     });
   }
 
-  for (const version of [[1, 10, 4], [2, 4, 3], [2, 8, 1]] as Version[]) {
+  for (const [model, version] of [[T1, [1, 10, 4]], [CORE, [2, 4, 3]], [CORE, [2, 8, 1]]] as const) {
     it(`firmware ${version.join('.')} is asked`, async () => {
-      const { trezor, requests } = await deviceAt(version, address.expected);
+      const { trezor, requests } = await deviceAt(model, [...version], address.expected);
       expect(await getAddress(trezor, { path: address.path })).toBe(address.expected);
       // Past the gate, the (scripted) device answers and refuses the rest.
       expect(await codeOf(getPublicKey(trezor, { path: xpub.path }))).toBe('ActionCancelled');
