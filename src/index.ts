@@ -25,6 +25,21 @@ export type {
   ButtonRequestInfo,
 } from './session/index.js';
 export { TrezorError, isTrezorError, type TrezorErrorCode } from './errors.js';
+export {
+  MODELS,
+  modelOf,
+  modelFamily,
+  hasCapability,
+  canEnterPassphraseOnDevice,
+  USB_ID_FIRMWARE,
+  USB_ID_BOOTLOADER,
+  USB_ID_ONE_HID,
+  type TrezorModel,
+  type InternalModel,
+  type ModelFamily,
+  type ModelFeatures,
+  type UsbId,
+} from './models.js';
 export { parsePath, formatPath, HARDENED, type Path } from './path.js';
 export * from './transport/index.js';
 export { encodeMessage, decodeMessage, type MessageMap, type MessageName, type AnyMessage } from './messages/index.js';

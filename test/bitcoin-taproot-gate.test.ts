@@ -25,12 +25,12 @@ const regtest = { bech32: 'bcrt', pubKeyHash: 0x6f, scriptHash: 0xc4, wif: 0xef 
  * A device claiming `version`: after Initialize it records the first request, answers
  * GetAddress with `address` and anything else with Failure(ActionCancelled).
  */
-async function deviceAt(version: Version, address = ''): Promise<{ trezor: Trezor; requests: MessageName[] }> {
+async function deviceAt(model: typeof T1 | typeof CORE, version: Version, address = ''): Promise<{ trezor: Trezor; requests: MessageName[] }> {
   const requests: MessageName[] = [];
   const [major_version, minor_version, patch_version] = version;
   const { transport } = scriptedTransport(async (d) => {
     await d.expect('Initialize');
-    d.send('Features', features({ major_version, minor_version, patch_version, ...(major_version === 1 ? T1 : CORE) }));
+    d.send('Features', features({ major_version, minor_version, patch_version, ...model }));
     for (;;) {
       const request = await d.next();
       requests.push(request.type);
@@ -70,9 +70,14 @@ const SEGWIT_RECIPIENT = p2wpkh(publicKeyAt("m/84'/1'/9'/0/0"), regtest).address
 
 describe('hasTaproot', () => {
   it('starts at 1.10.4 on the Trezor One and at 2.4.3 on Core', () => {
-    const at = (v: Version) => hasTaproot({ major_version: v[0], minor_version: v[1], patch_version: v[2] });
-    expect([[1, 10, 3], [1, 9, 9], [2, 4, 2], [2, 3, 9], [2, 4, 1]].map((v) => at(v as Version))).toEqual([false, false, false, false, false]);
-    expect([[1, 10, 4], [1, 11, 0], [1, 14, 1], [2, 4, 3], [2, 5, 0], [2, 8, 1]].map((v) => at(v as Version))).toEqual([true, true, true, true, true, true]);
+    // The family comes from the model in Features (internal_model, or model on older firmware).
+    const at = (model: typeof T1 | typeof CORE, v: Version) => hasTaproot({ major_version: v[0], minor_version: v[1], patch_version: v[2], ...model });
+    expect([[1, 10, 3], [1, 9, 9]].map((v) => at(T1, v as Version))).toEqual([false, false]);
+    expect([[2, 4, 2], [2, 3, 9], [2, 4, 1]].map((v) => at(CORE, v as Version))).toEqual([false, false, false]);
+    expect([[1, 10, 4], [1, 11, 0], [1, 14, 1]].map((v) => at(T1, v as Version))).toEqual([true, true, true]);
+    expect([[2, 4, 3], [2, 5, 0], [2, 8, 1]].map((v) => at(CORE, v as Version))).toEqual([true, true, true]);
+    // Firmware older than internal_model: Features.model alone ('T' is the Model T).
+    expect(hasTaproot({ major_version: 2, minor_version: 4, patch_version: 1, model: 'T' })).toBe(false);
     expect(hasTaproot(undefined)).toBe(true);
   });
 });
@@ -81,9 +86,9 @@ describe('taproot on firmware without it: NotSupported before anything is sent',
   const address = vectors.btc_addresses.find((v: { coin: string; script_type: string }) => v.coin === 'Bitcoin' && v.script_type === 'SPENDTAPROOT');
   const xpub = vectors.btc_xpubs.find((v: { script_type?: string }) => v.script_type === 'SPENDTAPROOT');
 
-  for (const version of [[1, 10, 3], [2, 4, 1], [2, 4, 2]] as Version[]) {
+  for (const [model, version] of [[T1, [1, 10, 3]], [CORE, [2, 4, 1]], [CORE, [2, 4, 2]]] as const) {
     it(`firmware ${version.join('.')}`, async () => {
-      const { trezor, requests } = await deviceAt(version);
+      const { trezor, requests } = await deviceAt(model, [...version]);
       expect(await codeOf(getAddress(trezor, { path: address.path }))).toBe('NotSupported');
       expect(await codeOf(getAddress(trezor, { path: "m/84'/0'/0'", scriptType: 'p2tr' }))).toBe('NotSupported');
       expect(await codeOf(getPublicKey(trezor, { path: xpub.path }))).toBe('NotSupported');
@@ -97,9 +102,9 @@ describe('taproot on firmware without it: NotSupported before anything is sent',
     });
   }
 
-  for (const version of [[1, 10, 4], [2, 4, 3], [2, 8, 1]] as Version[]) {
+  for (const [model, version] of [[T1, [1, 10, 4]], [CORE, [2, 4, 3]], [CORE, [2, 8, 1]]] as const) {
     it(`firmware ${version.join('.')} is asked`, async () => {
-      const { trezor, requests } = await deviceAt(version, address.expected);
+      const { trezor, requests } = await deviceAt(model, [...version], address.expected);
       expect(await getAddress(trezor, { path: address.path })).toBe(address.expected);
       // Past the gate, the (scripted) device answers and refuses the rest.
       expect(await codeOf(getPublicKey(trezor, { path: xpub.path }))).toBe('ActionCancelled');

@@ -19,6 +19,7 @@ import { secp256k1 } from '@noble/curves/secp256k1.js';
 import { base64 } from '@scure/base';
 import { TrezorError, invalidParameter } from '../errors.js';
 import { parsePath, type Path } from '../path.js';
+import { requireFirmware } from '../session/firmware.js';
 import { expectType, type Trezor } from '../session/trezor.js';
 import { addressScript, addressType, keyScript, scriptKind } from './address.js';
 import { INPUT_SCRIPT_TYPE, getCoin, resolveScriptType, type CoinInfo, type CoinName, type ScriptType } from './coins.js';
@@ -132,6 +133,13 @@ export function verifyMessage(parameters: VerifyMessageParameters): boolean {
 }
 
 /**
+ * First firmware that knows SignMessage.no_script_type: legacy 1.10.4 and core 2.4.3
+ * (trezor-firmware legacy/firmware/CHANGELOG.md, core/CHANGELOG.md "Support no_script_type option
+ * in SignMessage").
+ */
+const NO_SCRIPT_TYPE_SINCE = { one: [1, 10, 4], core: [2, 4, 3] } as const;
+
+/**
  * Sign a message with the key at `path`; the signature is checked on the host before it is
  * returned (VerificationFailed otherwise).
  * @example const { address, signature } = await signMessage(trezor, { path: "m/84'/0'/0'/0/0", message: 'hello' })
@@ -143,6 +151,8 @@ export async function signMessage(trezor: Trezor, params: SignMessageParameters)
   const type = resolveScriptType(addressN, scriptType, coin);
   if (type === 'p2tr') throw invalidParameter('scriptType', 'taproot message signing (BIP-322) is not supported by the firmware');
   const bytes = messageBytes(message);
+  // Older firmware ignores the field and signs with the segwit header: refuse before sending.
+  if (noScriptType) requireFirmware(trezor.features, NO_SCRIPT_TYPE_SINCE.one, NO_SCRIPT_TYPE_SINCE.core, 'Message signatures without the script type (noScriptType)');
   const answer = await trezor.call(
     'SignMessage',
     {

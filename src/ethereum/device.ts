@@ -18,6 +18,7 @@
 import { computeAddress, getAddress as checksumAddress, getBytes, hashMessage, hexlify, recoverAddress, toUtf8Bytes, verifyMessage as ethersVerifyMessage } from 'ethers';
 import type { BytesLike, SignatureLike, TransactionLike } from 'ethers';
 import { TrezorError, invalidParameter } from '../errors.js';
+import { modelFamily } from '../models.js';
 import { parsePath, type Path } from '../path.js';
 import { firmwareAtLeast, requireFirmware } from '../session/firmware.js';
 import { cancelOnHostError, expectType, type CallFn, type Trezor } from '../session/trezor.js';
@@ -299,12 +300,11 @@ export function verifyMessage(parameters: VerifyMessageParameters): boolean {
 }
 
 /**
- * True for the Trezor One (legacy firmware), which lacks full EIP-712.
+ * True for the Trezor One (legacy firmware, model family 1), which lacks full EIP-712.
  * @example isTrezorOne(trezor) // true on a T1B1
  */
 export function isTrezorOne(trezor: Trezor): boolean {
-  const features = trezor.features;
-  return features.internal_model === 'T1B1' || features.model === '1';
+  return modelFamily(trezor.features) === 1;
 }
 
 /**

@@ -24,6 +24,10 @@ const NUMBERS: Record<string, number> = {
   Failure_InvalidProtocol: 17, Failure_InProgress: 19, Failure_FirmwareError: 99,
 };
 
+/** Why a THP-only device (the Trezor Safe 7) cannot be used yet. */
+export const THP_ONLY_MESSAGE =
+  'The device speaks only the encrypted Trezor Host Protocol (THP), as the Trezor Safe 7 does, which this version of trezor-direct does not implement yet';
+
 /**
  * Turn a decoded Failure into the TrezorError the caller sees.
  * @example failureToError({ code: 'Failure_PinInvalid', message: 'Invalid PIN' }).code // 'PinInvalid'
@@ -36,7 +40,7 @@ export function failureToError(failure: { code?: string | number; message?: stri
   const label = name ? name.replace(/^Failure_/, '') : `code ${failure.code ?? '?'}`;
   const message =
     code === 'NotSupported'
-      ? 'The device speaks only the encrypted Trezor Host Protocol (THP), which this version does not implement'
+      ? THP_ONLY_MESSAGE
       : `Device failure (${label})${text ? `: ${text}` : ''}`;
   return new TrezorError(code, message, { failureCode: number, failureMessage: text });
 }

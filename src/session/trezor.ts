@@ -12,7 +12,6 @@ import { TrezorError, isTrezorError } from '../errors.js';
 import {
   decodeMessage,
   encodeMessage,
-  enumValue,
   type AnyMessage,
   type Capability,
   type MessageMap,
@@ -21,7 +20,8 @@ import {
 import { completedMessage, decodeReport, encodeReports, type DecodeState } from '../protocol/v1.js';
 import { withSignal } from '../transport/abort.js';
 import type { DeviceDescriptor, TransportConnection } from '../transport/types.js';
-import { failureToError } from './failure.js';
+import { hasCapability, modelOf } from '../models.js';
+import { THP_ONLY_MESSAGE, failureToError } from './failure.js';
 import type { ButtonRequestInfo, PassphraseAnswer, PinRequestKind, UiHandlers } from './ui.js';
 
 export type Features = MessageMap['Features'];
@@ -200,6 +200,9 @@ export class Trezor {
         return expectType(await call('Initialize', message, options), 'Features');
       }
     });
+    // A model whose firmware speaks only THP answers v1 with Failure InvalidProtocol; should one
+    // still hand out v1 Features, it is refused the same way (its bootloader speaks v1: allowed).
+    if (modelOf(this.features)?.thpOnly && !this.features.bootloader_mode) throw new TrezorError('NotSupported', THP_ONLY_MESSAGE);
     return this.features;
   }
 
@@ -457,9 +460,7 @@ export class Trezor {
    * @example trezor.hasCapability('Capability_PassphraseEntry') // false on a Trezor One
    */
   hasCapability(name: Capability): boolean {
-    const caps: readonly (Capability | number)[] = this.features.capabilities ?? [];
-    const value = enumValue('Capability', name);
-    return caps.includes(name) || (value !== undefined && caps.includes(value));
+    return hasCapability(this.features, name);
   }
 }
 

@@ -5,6 +5,13 @@
  * matrix, and to seed the device (WipeDevice + LoadDevice go over the wire, as trezorlib does,
  * with the confirmations pressed here).
  *
+ * A decision (press, swipe, click, text) gets no answer. On Core firmware it waits until a
+ * screen is up and is handled before the next debug message, so after each one the client asks
+ * for an empty DebugLinkState, as trezorlib's `DebugLink._decision` does: when that answers,
+ * the decision has been processed, and a Failure the firmware wrote for it (e.g. "layout
+ * deadlock detected" when no screen came up) is read here instead of answering a later request.
+ * The Trezor One takes decisions only inside its button loop and is not asked.
+ *
  * The same protobuf messages travel in 64-byte v1 reports on both channels, so one client
  * drives the official emulator (`DebugLink.connect()`, UDP, Node only — the UDP transport is
  * loaded on demand and never reaches a browser bundle) and the virtual device in memory
@@ -17,6 +24,7 @@
  *     1 2 3
  */
 import { TrezorError } from '../errors.js';
+import { modelOf } from '../models.js';
 import {
   decodeMessage,
   encodeMessage,
@@ -37,6 +45,11 @@ export interface DebugLinkConnectOptions {
   port?: number;
   /** Wire port, for loadDevice / wipe (default port - 1). */
   wirePort?: number;
+  /**
+   * How long to wait for the emulator to answer PINGPING, in ms (default 500). A busy emulator
+   * (debug builds run unoptimised) may need seconds; trezorlib waits up to 10 s.
+   */
+  pingTimeout?: number;
 }
 
 export interface DebugLinkOpenOptions {
@@ -44,7 +57,7 @@ export interface DebugLinkOpenOptions {
   debug: Transport;
   /** Transport of the wire, for loadDevice / wipe without a connected Trezor. */
   wire?: Transport;
-  /** The model, when known ('T1B1' presses differ in nothing but PIN entry). */
+  /** The internal model (Features.internal_model), when known; see {@link DebugLink.model}. */
   model?: string;
 }
 
@@ -108,7 +121,12 @@ export class DebugLink {
   private readonly wireTransport: Transport | undefined;
   private link: Promise<MessageLink> | undefined;
   private queue: Promise<unknown> = Promise.resolve();
-  readonly model: string | undefined;
+  /**
+   * The device's internal model (Features.internal_model), e.g. 'T3T1'. Set at open, or learnt
+   * from the Features of loadDevice / wipe; set it after connecting otherwise. Decisions on any
+   * model but the Trezor One ('T1B1') wait until the firmware has processed them.
+   */
+  model: string | undefined;
 
   private constructor(options: DebugLinkOpenOptions) {
     this.debugTransport = options.debug;
@@ -125,10 +143,10 @@ export class DebugLink {
    * The debug link of an emulator over UDP (Node): the official Trezor One / Model T emulator,
    * trezor-user-env, or `virtual.listenUdp()`.
    */
-  static async connect({ host = '127.0.0.1', port = 21325, wirePort = port - 1 }: DebugLinkConnectOptions = {}): Promise<DebugLink> {
+  static async connect({ host = '127.0.0.1', port = 21325, wirePort = port - 1, pingTimeout }: DebugLinkConnectOptions = {}): Promise<DebugLink> {
     const { udp } = await loadNodeTransports('DebugLink.connect()');
-    const debug = udp({ host, port });
-    const wire = udp({ host, port: wirePort });
+    const debug = udp({ host, port, pingTimeout });
+    const wire = udp({ host, port: wirePort, pingTimeout });
     const client = new DebugLink({ debug, wire });
     await client.connection(); // fail early when nothing answers
     return client;
@@ -167,15 +185,70 @@ export class DebugLink {
     return this.request('DebugLinkGetState', {}, 'DebugLinkState');
   }
 
-  /** Press a button on the device. */
-  press(button: 'yes' | 'no'): Promise<void> {
-    if (button !== 'yes' && button !== 'no') throw new TypeError(`press: expected 'yes' or 'no', got ${String(button)}`);
-    return this.serial((link) => link.send('DebugLinkDecision', { button: button === 'yes' ? 'YES' : 'NO' }));
+  /**
+   * Answer the screen: 'yes' confirms it (all of a multi-page screen or flow at once), 'no'
+   * cancels it, 'info' opens its info screen (DebugButton). What the firmware does next is its
+   * own: a "no" may bring up a confirmation ("cancel?") that needs its own answer.
+   */
+  press(button: 'yes' | 'no' | 'info'): Promise<void> {
+    const value = ({ yes: 'YES', no: 'NO', info: 'INFO' } as const)[button];
+    if (!value) throw new TypeError(`press: expected 'yes', 'no' or 'info', got ${String(button)}`);
+    return this.decide({ button: value });
   }
 
-  /** Type text on the device's keyboard (Model T: PIN, passphrase). */
+  /** Type text on the device's keyboard (Core: the PIN and the passphrase on their keyboards). */
   input(text: string): Promise<void> {
-    return this.serial((link) => link.send('DebugLinkDecision', { input: text }));
+    return this.decide({ input: text });
+  }
+
+  /** Swipe (touch screens); on button models 'up' / 'down' press right / left. */
+  swipe(direction: 'up' | 'down' | 'left' | 'right'): Promise<void> {
+    const value = ({ up: 'UP', down: 'DOWN', left: 'LEFT', right: 'RIGHT' } as const)[direction];
+    if (!value) throw new TypeError(`swipe: expected up, down, left or right, got ${String(direction)}`);
+    return this.decide({ swipe: value });
+  }
+
+  /** Touch the screen at (x, y), holding for `holdMs` (hold-to-confirm). */
+  click(x: number, y: number, { holdMs }: { holdMs?: number } = {}): Promise<void> {
+    return this.decide({ x, y, ...(holdMs !== undefined ? { hold_ms: holdMs } : {}) });
+  }
+
+  /** Press a physical button (Safe 3: left, right, or both for the middle), holding for `holdMs`. */
+  pressButton(button: 'left' | 'middle' | 'right', { holdMs }: { holdMs?: number } = {}): Promise<void> {
+    const value = ({ left: 'LEFT_BTN', middle: 'MIDDLE_BTN', right: 'RIGHT_BTN' } as const)[button];
+    if (!value) throw new TypeError(`pressButton: expected left, middle or right, got ${String(button)}`);
+    return this.decide({ physical_button: value, ...(holdMs !== undefined ? { hold_ms: holdMs } : {}) });
+  }
+
+  /**
+   * The screen as the firmware describes it (Core ≥ 2.6: JSON of the layout; older: text
+   * tokens), joined. `wait`: 'current' waits until a screen is up, 'next' until the screen
+   * changes (Core ≥ 2.6.1 only).
+   * @example JSON.parse(await debug.readLayout('current')).component
+   */
+  async readLayout(wait: 'now' | 'current' | 'next' = 'now'): Promise<string> {
+    const waitLayout = ({ now: undefined, current: 'CURRENT_LAYOUT', next: 'NEXT_LAYOUT' } as const)[wait];
+    const state = await this.request('DebugLinkGetState', waitLayout ? { wait_layout: waitLayout } : {}, 'DebugLinkState');
+    return (state.tokens ?? []).join('');
+  }
+
+  /** Send one decision; on Core, wait until the firmware has processed it (see the header). */
+  private decide(decision: MessageMap['DebugLinkDecision']): Promise<void> {
+    return this.serial(async (link) => {
+      await link.send('DebugLinkDecision', decision);
+      if (this.model === undefined || this.model === 'T1B1') return;
+      await link.send('DebugLinkGetState', { return_empty_state: true });
+      for (;;) {
+        const reply = await link.receive();
+        if (reply.type === 'DebugLinkState') return;
+        if (reply.type === 'Failure') {
+          throw new TrezorError('FirmwareError', `Debug link decision failed: ${reply.message.message ?? ''}`, {
+            failureCode: typeof reply.message.code === 'number' ? reply.message.code : undefined,
+            failureMessage: reply.message.message,
+          });
+        }
+      }
+    });
   }
 
   /** Make the device's random generator repeatable (emulators only). */
@@ -229,6 +302,7 @@ export class DebugLink {
     flow: (call: <N extends MessageName>(name: N, message: MessageMap[N]) => Promise<AnyMessage>) => Promise<void>,
   ): Promise<void> {
     if (trezor) {
+      this.model ??= modelOf(trezor.features)?.internalModel ?? trezor.features.internal_model;
       const off = trezor.on('button', () => void this.press('yes').catch(() => undefined));
       try {
         await trezor.exclusive((call) => flow((name, message) => call(name, message)));
@@ -244,7 +318,9 @@ export class DebugLink {
     try {
       // Initialize ends whatever flow a previous test left behind and opens a session.
       await link.send('Initialize', {});
-      while ((await link.receive()).type !== 'Features');
+      let answer: AnyMessage;
+      while ((answer = await link.receive()).type !== 'Features');
+      if (answer.type === 'Features') this.model ??= modelOf(answer.message)?.internalModel ?? answer.message.internal_model;
       await flow(async (name, message) => {
         await link.send(name, message);
         for (;;) {

@@ -11,13 +11,14 @@
  * HIDDevice: only the collection on usage page 0xFF00 speaks this protocol.
  */
 import { TrezorError, isTrezorError } from '../errors.js';
+import { USB_ID_ONE_HID } from '../models.js';
 import { ReportQueue, chooserError, disconnected, errorName, errorText, notifyAll, withSignal } from './abort.js';
 import type { DeviceDescriptor, Transport, TransportConnection } from './types.js';
 
 /** HID vendor id of the Trezor One before firmware 1.7.0 (SatoshiLabs). */
-export const TREZOR_HID_VENDOR_ID = 0x534c;
+export const TREZOR_HID_VENDOR_ID = USB_ID_ONE_HID.vendorId;
 /** HID product id of the Trezor One before firmware 1.7.0. */
-export const TREZOR_HID_PRODUCT_ID = 0x0001;
+export const TREZOR_HID_PRODUCT_ID = USB_ID_ONE_HID.productId;
 /** Usage page of the wire interface (0xFF01 is the debug link, 0xF1D0 is U2F). */
 export const TREZOR_HID_USAGE_PAGE = 0xff00;
 

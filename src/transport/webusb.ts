@@ -14,15 +14,16 @@
  * future read at once, even if the platform never settles the transfer.
  */
 import { TrezorError, isTrezorError, protocolError } from '../errors.js';
+import { USB_ID_BOOTLOADER, USB_ID_FIRMWARE } from '../models.js';
 import { ReportQueue, chooserError, disconnected, errorName, errorText, notifyAll, withSignal } from './abort.js';
 import type { DeviceDescriptor, Transport, TransportConnection } from './types.js';
 
-/** Vendor id of Trezor WebUSB devices (pid.codes); source: trezor-firmware legacy/firmware/usb.c. */
-export const TREZOR_USB_VENDOR_ID = 0x1209;
-/** Product id of Trezor firmware (all models) over WebUSB. */
-export const TREZOR_USB_FIRMWARE_PRODUCT_ID = 0x53c1;
-/** Product id of Trezor bootloaders over WebUSB. */
-export const TREZOR_USB_BOOTLOADER_PRODUCT_ID = 0x53c0;
+/** Vendor id of Trezor WebUSB devices (pid.codes); the ids of every model are in models.ts. */
+export const TREZOR_USB_VENDOR_ID = USB_ID_FIRMWARE.vendorId;
+/** Product id of Trezor firmware (all models; the One from 1.7.0) over WebUSB. */
+export const TREZOR_USB_FIRMWARE_PRODUCT_ID = USB_ID_FIRMWARE.productId;
+/** Product id of Trezor bootloaders (all models) over WebUSB. */
+export const TREZOR_USB_BOOTLOADER_PRODUCT_ID = USB_ID_BOOTLOADER.productId;
 
 const INTERFACE = 0; // wire interface; 1 is the debug link in debug builds
 const ENDPOINT = 1; // OUT 0x01 / IN 0x81
@@ -30,10 +31,8 @@ const REPORT_SIZE = 64;
 /** Stalls and empty packets in a row before a read gives up. */
 const MAX_UNPRODUCTIVE = 16;
 
-const FILTERS: { vendorId: number; productId: number }[] = [
-  { vendorId: TREZOR_USB_VENDOR_ID, productId: TREZOR_USB_FIRMWARE_PRODUCT_ID },
-  { vendorId: TREZOR_USB_VENDOR_ID, productId: TREZOR_USB_BOOTLOADER_PRODUCT_ID },
-];
+/** WebUSB ids are shared by every model: the model is only known from Features after Initialize. */
+const FILTERS: readonly { vendorId: number; productId: number }[] = [USB_ID_FIRMWARE, USB_ID_BOOTLOADER];
 
 /** The parts of a WebUSB `USBDevice` this transport uses (browser, `usb` package, test fakes). */
 export interface WebUsbDeviceLike {

@@ -60,13 +60,13 @@ for (const target of targets()) {
       expect(f.unlocked).toBe(true);
       expect(f.session_id).toHaveLength(32);
       expect(f.capabilities).toEqual(expect.arrayContaining(['Capability_Bitcoin', 'Capability_Ethereum']));
-      if (device.model === 'T1B1') {
-        expect([f.model, f.major_version]).toEqual(['1', 1]);
-        expect(f.capabilities).not.toContain('Capability_PassphraseEntry');
-      } else {
-        expect([f.model, f.major_version]).toEqual(['T', 2]);
-        expect(f.capabilities).toContain('Capability_PassphraseEntry');
-      }
+      // The model the table found from internal_model (or `model` on older firmware) matches
+      // every other field the firmware reports: its model string, its version family, and
+      // whether it can take the passphrase on its own screen.
+      expect(f.model).toBe(device.info.featuresModel);
+      expect(f.major_version).toBe(device.info.family);
+      if (device.info.passphrase === 'host') expect(f.capabilities).not.toContain('Capability_PassphraseEntry');
+      else expect(f.capabilities).toContain('Capability_PassphraseEntry');
       // GetFeatures reads without touching the session: no session id in its answer.
       const again = await device.trezor.typedCall('GetFeatures', {}, 'Features');
       expect(again.session_id).toBeUndefined();
@@ -89,7 +89,7 @@ for (const target of targets()) {
       await device.trezor.lock();
       expect((await device.trezor.getFeatures()).unlocked).toBe(false);
       await device.trezor.typedCall('ApplySettings', { label: 'unlocked' }, 'Success');
-      if (device.model === 'T1B1') expect(device.asked.pin).toBe(1);
+      if (device.info.pin === 'host-matrix') expect(device.asked.pin).toBe(1);
       else expect(pinScreens(device)).toBe(1);
       const features = await device.trezor.getFeatures();
       expect([features.unlocked, features.label]).toEqual([true, 'unlocked']);
@@ -98,7 +98,7 @@ for (const target of targets()) {
     it('a wrong PIN fails with PinInvalid on the One, and is asked again on the T', async () => {
       const device = await openDevice({ model: target, pin: PIN });
       await device.trezor.lock();
-      if (device.model === 'T1B1') {
+      if (device.info.pin === 'host-matrix') {
         device.pin = '4321';
         const error = await rejection(seedCall(device.trezor));
         expect(isTrezorError(error, 'PinInvalid')).toBe(true);
@@ -134,7 +134,7 @@ for (const target of targets()) {
 
     it('passphrase on the device (Model T keyboard, typed through the debug link)', async (ctx) => {
       const device = await openDevice({ model: target, passphraseProtection: true, passphrase: { device: 'TREZOR' } });
-      if (device.model === 'T1B1') {
+      if (device.info.passphrase === 'host') {
         // The One has no keyboard: the session refuses on-device entry before asking it.
         const error = await rejection(seedCall(device.trezor));
         expect(isTrezorError(error, 'NotSupported')).toBe(true);

@@ -16,7 +16,7 @@ import { afterEach, describe, expect, it, type TestContext } from 'vitest';
 import { isTrezorError } from '../../src/errors.js';
 import { createEip1193Provider, getAddress, signMessage, signTransaction, signTypedData } from '../../src/ethereum/index.js';
 import { loadVectors } from '../support/fixtures.js';
-import { closeAll, lacks, openDevice, requireFeature, targets, type DeviceUnderTest, type Target } from './harness.js';
+import { closeAll, declineMessage, lacks, layoutOf, openDevice, requireFeature, targets, type DeviceUnderTest, type Target } from './harness.js';
 
 const EMULATOR = Boolean(process.env.TREZOR_EMULATOR);
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -114,21 +114,46 @@ for (const target of targets()) {
       expect(exchanges).toBe(0);
     });
 
+    it('"no" after the recipient: back to the recipient on Core ≥ 2.6 (Model T, Safe 3), the end elsewhere', async (ctx) => {
+      const device = await open(target);
+      const layout = layoutOf(device);
+      if (layout === 'Delizia' || layout === 'Eckhart') {
+        // core/src/trezor/ui/layouts/delizia confirm_ethereum_tx: one flow_confirm_output.
+        const reason = 'this model shows a transaction as one flow: its first "yes" confirms all of it';
+        console.log(`[skip] ${ctx.task.fullTestName ?? ctx.task.name}: ${reason}`);
+        ctx.skip(reason);
+      }
+      // Bolt and Caesar confirm_ethereum_tx (and 2.6's confirm_output): a "no" on the second
+      // screen (amount / summary) raises ActionCancelled inside a loop that shows the recipient
+      // again; only a "no" there ends the signing. Older firmware ends it at once.
+      const goesBack = layout === 'Bolt' || layout === 'Caesar';
+      const vector = vectors.eth_sign_tx.find((v: { name: string }) => v.name === 'Ethereum');
+      device.answers.push('yes', 'no', ...(goesBack ? (['no'] as const) : []));
+      const shown = device.buttons.length;
+      const error = await signTransaction(device.trezor, { path: vector.parameters.path, tx: txOf(vector) }).catch((e: unknown) => e);
+      expect(isTrezorError(error, 'ActionCancelled')).toBe(true);
+      expect(device.answers).toEqual([]);
+      const screens = device.buttons.slice(shown);
+      expect(screens).toHaveLength(goesBack ? 3 : 2);
+      if (goesBack) expect(new Set(screens.map((b) => b.code))).toEqual(new Set(['ButtonRequest_SignTx']));
+    });
+
     it('"no" on the device: ActionCancelled, and 4001 through the EIP-1193 provider', async () => {
       const device = await open(target);
       const { trezor } = device;
       const vector = vectors.eth_sign_tx.find((v: { name: string }) => v.name === 'Ethereum');
-      device.answers.push('yes', 'no');
+      // Declined on its first screen, the recipient (a "no" further on: next test).
+      device.answers.push('no');
       const error = await signTransaction(trezor, { path: vector.parameters.path, tx: txOf(vector) }).catch((e: unknown) => e);
       expect(isTrezorError(error, 'ActionCancelled')).toBe(true);
 
-      device.answers.push('no');
+      device.answers.push(declineMessage(device));
       const messageError = await signMessage(trezor, { path: "m/44'/60'/0'/0/0", message: 'no thanks' }).catch((e: unknown) => e);
       expect(isTrezorError(messageError, 'ActionCancelled')).toBe(true);
 
       // The provider never reaches the node here: personal_sign is answered by the device.
       const ethereum = createEip1193Provider({ trezor, provider: new JsonRpcProvider('http://127.0.0.1:9', 1, { staticNetwork: true }) });
-      device.answers.push('no');
+      device.answers.push(declineMessage(device));
       const rpcError = (await ethereum.request({ method: 'personal_sign', params: ['0x6869', vectors.eth_addresses[1].expected] }).catch((e: unknown) => e)) as {
         code?: number;
       };

@@ -11,14 +11,21 @@
 // What a test needs from the firmware is read from Features at run time (requireFeature), so
 // the same test runs or skips, with the reason printed, on whichever device it meets.
 //
-// The UI answers like a tester's hands: every ButtonRequest is pressed through the debug link
-// ('yes' unless a test queued other answers or turned pressing off), the Trezor One PIN matrix
-// is read through the debug link and the PIN typed as positions, and the Model T's on-device
-// PIN and passphrase keyboards are typed through the debug link.
-import type { TestContext } from 'vitest';
+// The model is read from Features through the library's model table (src/models.ts:
+// internal_model, or `model` on firmware older than it), never from the version.
+//
+// The UI answers like a tester's hands, as the firmware's own tests do (trezorlib debuglink.py
+// DebugUI at core/v2.8.9): every ButtonRequest is answered through the debug link ('yes' unless a
+// test queued other answers or turned pressing off) — "yes" confirms the whole screen or flow
+// whatever its pages; a ButtonRequest_PinEntry gets the PIN typed with `input` (every Core
+// model, touch or buttons); ButtonRequest_PassphraseEntry gets the passphrase the same way; the
+// Trezor One's PIN matrix is read through the debug link and the PIN sent as positions.
+import { appendFileSync } from 'node:fs';
+import { expect, type TestContext } from 'vitest';
 import { connect } from '../../src/session/connect.js';
 import type { Features, Trezor } from '../../src/session/trezor.js';
 import type { ButtonRequestInfo, PassphraseAnswer, PinRequest, UiHandlers } from '../../src/session/ui.js';
+import { MODELS, canEnterPassphraseOnDevice, modelFamily, modelOf, type InternalModel, type TrezorModel } from '../../src/models.js';
 import { DebugLink, encodePin } from '../../src/testing/debuglink.js';
 import type { Model } from '../../src/testing/virtual/context.js';
 import { VirtualTrezor } from '../../src/testing/virtual/device.js';
@@ -28,6 +35,11 @@ export const MNEMONIC = 'all all all all all all all all all all all all';
 
 const EMULATOR = process.env.TREZOR_EMULATOR;
 recordEachTest(); // with TREZOR_RECORD set: one transcript per test (scripts/record-emulator.ts)
+/**
+ * How long an official emulator may take to answer PINGPING: its debug build runs unoptimised
+ * and is slow to answer while it draws a screen (trezorlib's UDP transport waits 10 s).
+ */
+export const EMULATOR_PING_MS = 10_000;
 
 /**
  * A device the suite runs on: a virtual model at its recorded firmware ('T1B1', 'T2T1'), a
@@ -70,12 +82,18 @@ export interface OpenOptions {
 export interface DeviceUnderTest {
   trezor: Trezor;
   debug: DebugLink;
-  /** The model as the connected firmware reports it. */
-  model: Model;
+  /** The model as the connected firmware reports it (Features, through the model table). */
+  model: InternalModel;
+  /** Its row of the model table. */
+  info: TrezorModel;
   /** The virtual device (undefined against a real emulator). */
   virtual?: VirtualTrezor;
-  /** Answers for the next button screens; 'yes' once empty. */
-  answers: ('yes' | 'no')[];
+  /**
+   * Answers for the next button screens; 'yes' once empty. A list answers one ButtonRequest with
+   * several decisions in a row (e.g. ['no', 'yes']: cancel, then confirm the "cancel?" screen the
+   * firmware puts up without a ButtonRequest of its own).
+   */
+  answers: Answer[];
   /** Press buttons automatically (default true). */
   autoPress: boolean;
   /** Every ButtonRequest seen, in order. */
@@ -89,6 +107,25 @@ export interface DeviceUnderTest {
   reconnect(): Promise<Trezor>;
   close(): Promise<void>;
 }
+
+/**
+ * With DEVICE_SUITE_LOG=file, every device the suite closes appends one JSON line: the test, the
+ * Features that tell firmware apart, and each ButtonRequest (code, pages, name) in order — to
+ * compare what two firmwares do for the same flows.
+ */
+const LOG_FILE = process.env.DEVICE_SUITE_LOG;
+
+function logDevice(device: DeviceUnderTest): void {
+  // Every field the firmware sent; bytes (ids, hashes) only by their length.
+  const features = Object.fromEntries(
+    Object.entries(device.trezor.features).map(([k, v]) => [k, v instanceof Uint8Array ? `<${v.length} bytes>` : v]),
+  );
+  const line = { test: expect.getState().currentTestName, features, buttons: device.buttons };
+  appendFileSync(LOG_FILE!, `${JSON.stringify(line)}\n`);
+}
+
+/** One answer to a button screen (see DeviceUnderTest.answers). */
+export type Answer = 'yes' | 'no' | readonly ('yes' | 'no')[];
 
 const opened: DeviceUnderTest[] = [];
 
@@ -114,9 +151,9 @@ export async function openDevice(options: OpenOptions = {}): Promise<DeviceUnder
   let connectTrezor: (ui: UiHandlers) => Promise<Trezor>;
   if (model === 'emulator' || EMULATOR) {
     const address = emulatorAddress();
-    debug = await DebugLink.connect({ host: address.debugHost, port: address.debugPort, wirePort: address.port });
+    debug = await DebugLink.connect({ host: address.debugHost, port: address.debugPort, wirePort: address.port, pingTimeout: EMULATOR_PING_MS });
     const { udp } = await import('../../src/node.js');
-    const transport = udp({ host: address.host, port: address.port });
+    const transport = udp({ host: address.host, port: address.port, pingTimeout: EMULATOR_PING_MS });
     connectTrezor = (ui) => connect({ transport, ui });
   } else {
     virtual = new VirtualTrezor(virtualOptions(model));
@@ -135,6 +172,7 @@ export async function openDevice(options: OpenOptions = {}): Promise<DeviceUnder
     trezor: undefined as unknown as Trezor,
     debug,
     model: 'T1B1',
+    info: MODELS.T1B1,
     virtual,
     answers: [],
     autoPress: true,
@@ -148,6 +186,7 @@ export async function openDevice(options: OpenOptions = {}): Promise<DeviceUnder
       return device.trezor;
     },
     async close() {
+      if (LOG_FILE && device.trezor) logDevice(device);
       await device.trezor?.close().catch(() => undefined);
       await debug.close();
       await virtual?.close();
@@ -169,7 +208,10 @@ export async function openDevice(options: OpenOptions = {}): Promise<DeviceUnder
         void debug.input(typeof answer === 'string' ? answer : answer.device).catch(() => undefined);
         return;
       }
-      void debug.press(device.answers.shift() ?? 'yes').catch(() => undefined);
+      const answer = device.answers.shift() ?? 'yes';
+      void (async () => {
+        for (const press of typeof answer === 'string' ? [answer] : answer) await debug.press(press);
+      })().catch(() => undefined);
     },
     pin:
       options.ui?.pin ??
@@ -187,7 +229,11 @@ export async function openDevice(options: OpenOptions = {}): Promise<DeviceUnder
   };
   device.trezor = await connectTrezor(ui);
   await recordPhase('call');
-  device.model = device.trezor.features.model === 'T' || device.trezor.features.internal_model === 'T2T1' ? 'T2T1' : 'T1B1';
+  const info = modelOf(device.trezor.features);
+  if (!info) throw new Error(`the device reports a model the library does not know: ${device.trezor.features.internal_model ?? device.trezor.features.model}`);
+  device.model = info.internalModel;
+  device.info = info;
+  debug.model = info.internalModel;
   opened.push(device);
   return device;
 }
@@ -203,7 +249,9 @@ export type FeatureNeed =
   /** EIP-712 through the library's signTypedData: typed hash on the One, typed data on Core. */
   | 'typedData'
   | 'passphraseOnDevice'
-  | 'endSession';
+  | 'endSession'
+  /** SignMessage.no_script_type. */
+  | 'noScriptType';
 
 function version(features: Features): [number, number, number] {
   return [features.major_version, features.minor_version, features.patch_version];
@@ -222,7 +270,46 @@ const MINIMUM: Record<Exclude<FeatureNeed, 'passphraseOnDevice'>, [number[] | un
   signTypedHash: [[1, 10, 5], undefined],
   typedData: [[1, 10, 5], [2, 4, 3]],
   endSession: [[1, 9, 4], [2, 3, 4]],
+  noScriptType: [[1, 10, 4], [2, 4, 3]],
 };
+
+/**
+ * The screens the device draws, as trezorlib names them (debuglink.py LayoutType, core/v2.8.9),
+ * with 'UI1' for Core firmware before 2.6 (trezorlib's `legacy_ui`): 'T1' Trezor One; 'UI1' Model T
+ * < 2.6; 'Bolt' Model T ≥ 2.6; 'Caesar' Safe 3; 'Delizia' Safe 5; 'Eckhart' Safe 7. The virtual
+ * device draws the 2.4.1 screens whatever version it claims (its newer models come later), so it
+ * is 'UI1' as a Model T.
+ * @example layoutOf(device) // 'Bolt' on a Model T with 2.8.9
+ */
+export function layoutOf(device: DeviceUnderTest): 'T1' | 'UI1' | 'Bolt' | 'Caesar' | 'Delizia' | 'Eckhart' {
+  if (device.info.family === 1) return 'T1';
+  if (device.virtual) return 'UI1';
+  switch (device.model) {
+    case 'T2B1':
+    case 'T3B1':
+      return 'Caesar';
+    case 'T3T1':
+      return 'Delizia';
+    case 'T3W1':
+      return 'Eckhart';
+    default:
+      return atLeast(version(device.trezor.features), [2, 6, 0]) ? 'Bolt' : 'UI1';
+  }
+}
+
+/**
+ * The answer that declines a message signature (Bitcoin or Ethereum) on its first screen, the
+ * address. On the Model T from 2.6.3 and on the Safe 5, "no" there puts up an "Address
+ * mismatch?" screen without a ButtonRequest of its own, whose "yes" ends the signing (its "no"
+ * goes back to the address): trezor-firmware core/src/trezor/ui/layouts/{tt,bolt,delizia}
+ * confirm_signverify. Elsewhere one "no" ends it.
+ * @example device.answers.push(declineMessage(device))
+ */
+export function declineMessage(device: DeviceUnderTest): Answer {
+  const layout = layoutOf(device);
+  const popup = layout === 'Delizia' || (layout === 'Bolt' && atLeast(version(device.trezor.features), [2, 6, 3]));
+  return popup ? ['no', 'yes'] : 'no';
+}
 
 /**
  * Why the connected firmware cannot do `what`, or undefined when it can.
@@ -230,11 +317,10 @@ const MINIMUM: Record<Exclude<FeatureNeed, 'passphraseOnDevice'>, [number[] | un
  */
 export function lacks(features: Features, what: FeatureNeed): string | undefined {
   let reason: string | undefined;
-  const isOne = features.major_version === 1;
+  const isOne = modelFamily(features) === 1;
   const have = version(features);
   if (what === 'passphraseOnDevice') {
-    const caps = (features.capabilities ?? []) as (string | number)[];
-    if (!caps.includes('Capability_PassphraseEntry') && !caps.includes(17)) reason = 'the device cannot take the passphrase on its own screen';
+    if (!canEnterPassphraseOnDevice(features)) reason = 'the device cannot take the passphrase on its own screen';
   } else {
     const need = MINIMUM[what][isOne ? 0 : 1];
     if (!need) reason = `${what} does not exist on ${isOne ? 'the Trezor One' : 'Core'} firmware`;
