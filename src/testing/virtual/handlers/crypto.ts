@@ -16,6 +16,7 @@ import { ed25519, x25519 } from '@noble/curves/ed25519.js';
 import { base58check } from '@scure/base';
 import type { MessageMap } from '../../../messages/index.js';
 import { fail, type DeviceContext, type HandlerTable, type Reply } from '../context.js';
+import { byLayout, namesScreens, screen } from '../screens.js';
 import { isSlip10Curve, slip10Derive, type Slip10Curve, type Slip10Node } from './slip10.js';
 
 const HARDENED = 0x80000000;
@@ -94,7 +95,12 @@ async function signIdentity(ctx: DeviceContext, request: MessageMap['SignIdentit
   const identity = request.identity;
   const curve = parseCurve(request.ecdsa_curve_name);
   const host = [identity.proto ? `${identity.proto}://` : '', identity.host ?? ''].join('');
-  await ctx.confirm('ButtonRequest_ProtectCall', { text: `Do you want to sign in?\n${host}\n${request.challenge_visual ?? ''}` });
+  // Core 2.8.9 gets the keychain (PIN, passphrase) before the screen, 2.4.1 after it.
+  if (namesScreens(ctx.layout)) await ctx.seed();
+  await ctx.confirm(byLayout(ctx, { old: 'ButtonRequest_ProtectCall', current: 'ButtonRequest_Other' }), {
+    text: `Do you want to sign in?\n${host}\n${request.challenge_visual ?? ''}`,
+    ...screen(ctx, ctx.layout === 'Caesar' ? 'confirm_sign_identity' : 'sign_identity', { Bolt: 1, Caesar: 1, Delizia: 2 }),
+  });
   const seed = await ctx.seed();
   const node = derive(curve, seed, identityPath(identity, 13 | HARDENED));
   const pub = publicKey(node);
@@ -125,7 +131,11 @@ async function signIdentity(ctx: DeviceContext, request: MessageMap['SignIdentit
 
 async function getECDHSessionKey(ctx: DeviceContext, request: MessageMap['GetECDHSessionKey']): Promise<Reply> {
   const curve = parseCurve(request.ecdsa_curve_name);
-  await ctx.confirm('ButtonRequest_ProtectCall', { text: `Decrypt for:\n${request.identity.host ?? ''}` });
+  if (namesScreens(ctx.layout)) await ctx.seed();
+  await ctx.confirm(byLayout(ctx, { old: 'ButtonRequest_ProtectCall', current: 'ButtonRequest_Other' }), {
+    text: `Decrypt for:\n${request.identity.host ?? ''}`,
+    ...screen(ctx, 'confirm_address'),
+  });
   const seed = await ctx.seed();
   const node = derive(curve, seed, identityPath(request.identity, 17 | HARDENED));
   const peer = request.peer_public_key;
@@ -172,8 +182,13 @@ async function cipherKeyValue(ctx: DeviceContext, request: MessageMap['CipherKey
   const askOnEncrypt = request.ask_on_encrypt ?? false;
   const askOnDecrypt = request.ask_on_decrypt ?? false;
   await ctx.unlock();
+  // Core 2.8.9 gets the keychain (the passphrase) before the screen.
+  if (namesScreens(ctx.layout)) await ctx.root();
   if (encrypt ? askOnEncrypt : askOnDecrypt) {
-    await ctx.confirm('ButtonRequest_Other', { text: `${encrypt ? 'Encrypt' : 'Decrypt'} value of this key?\n${request.key}` });
+    await ctx.confirm('ButtonRequest_Other', {
+      text: `${encrypt ? 'Encrypt' : 'Decrypt'} value of this key?\n${request.key}`,
+      ...screen(ctx, 'cipher_key_value', { Bolt: 1, Caesar: 1, Delizia: 2 }),
+    });
   }
   const root = await ctx.root();
   const node = root.derive(
