@@ -92,7 +92,7 @@ import { HARDENED } from '../../../path.js';
 import { deviceCoin, type DeviceCoin } from '../coins.js';
 import { fail, type DeviceContext, type HandlerTable, type Reply } from '../context.js';
 import { firmwareHas, unknownMessageText } from '../firmware.js';
-import { byLayout, messagePages, namesScreens, screen } from '../screens.js';
+import { namesScreens, screen } from '../screens.js';
 import { cashaddrDecode, cashaddrEncode } from './cashaddr.js';
 import { confirmSignVerify, coreMessageText, coreMonoPages } from './core-text.js';
 import { isSlip10Curve, slip10Derive } from './slip10.js';
@@ -299,7 +299,7 @@ async function checkCoinPath(
     fail('Failure_DataError', 'Forbidden key path');
   }
   if (!warn) return false;
-  await ctx.confirm('ButtonRequest_UnknownDerivationPath', { text: 'Wrong address path for selected coin. Continue at your own risk!' });
+  await ctx.confirm('ButtonRequest_UnknownDerivationPath', { text: 'Wrong address path for selected coin. Continue at your own risk!', ...screen(ctx, 'path_warning') });
   return true;
 }
 
@@ -824,7 +824,7 @@ function coreKeyAddress(ctx: DeviceContext, coin: DeviceCoin, scriptType: string
 async function checkKeychainPath(ctx: DeviceContext, coin: DeviceCoin, addressN: readonly number[]): Promise<void> {
   if (coinPathCheck(coin, 'SPENDADDRESS', addressN, false, false, taprootEnabled(ctx, coin), slip25Access(ctx, false))) return;
   if (ctx.safetyChecks === 'Strict') fail('Failure_DataError', 'Forbidden key path');
-  await ctx.confirm('ButtonRequest_UnknownDerivationPath', { text: 'Wrong address path for selected coin. Continue at your own risk!' });
+  await ctx.confirm('ButtonRequest_UnknownDerivationPath', { text: 'Wrong address path for selected coin. Continue at your own risk!', ...screen(ctx, 'path_warning') });
 }
 
 async function signMessageHandler(ctx: DeviceContext, request: MessageMap['SignMessage']): Promise<Reply> {
@@ -1265,7 +1265,7 @@ class Signing {
       if (await checkCoinPath(this.ctx, this.coin, type, addressN, hasMultisig, !this.pathWarned, true)) this.pathWarned = true;
     } else if (!this.pathWarned && !coinPathCheck(this.coin, type, addressN, hasMultisig, true, this.taproot, this.slip25)) {
       // Core 2.4.1 only warns here ("foreign address"); its keychain refuses the key when signing.
-      await this.ctx.confirm('ButtonRequest_UnknownDerivationPath', { text: 'Wrong address path for selected coin.' });
+      await this.ctx.confirm('ButtonRequest_UnknownDerivationPath', { text: 'Wrong address path for selected coin.', ...screen(this.ctx, 'path_warning') });
       this.pathWarned = true;
     }
     const publicKey = this.keys.node(addressN).publicKey!;

@@ -106,7 +106,7 @@ function isValidPath(addressN: readonly number[], pubkeyExport: boolean): boolea
 async function checkPath(ctx: DeviceContext, addressN: readonly number[], pubkeyExport = false): Promise<void> {
   if (isValidPath(addressN, pubkeyExport)) return;
   if (ctx.safetyChecks === 'Strict') fail('Failure_DataError', 'Forbidden key path');
-  await ctx.confirm('ButtonRequest_UnknownDerivationPath', { text: 'Wrong address path for selected coin.' });
+  await ctx.confirm('ButtonRequest_UnknownDerivationPath', { text: 'Wrong address path for selected coin.', ...screen(ctx, 'path_warning') });
 }
 
 /**
