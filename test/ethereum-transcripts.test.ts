@@ -56,6 +56,7 @@ async function replay(model: Model, version: [number, number, number], mnemonic:
   };
   const ctx: DeviceContext = {
     model,
+    layout: model === 'T1B1' ? 'T1' : 'UI1',
     version,
     safetyChecks: 'Strict',
     root: async () => root,
@@ -67,6 +68,9 @@ async function replay(model: Model, version: [number, number, number], mnemonic:
       send('ButtonRequest', { code, ...(options?.pages ? { pages: options.pages } : {}) });
       const ack = host[next++];
       if (ack?.name !== 'ButtonAck') throw new Error(`expected ButtonAck from the host, the recording has ${ack?.name}`);
+    },
+    popup: async () => {
+      throw new Error('the recorded firmware puts up no screen without a ButtonRequest');
     },
     async ask(name, message) {
       send(name, message);

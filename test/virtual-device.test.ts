@@ -13,7 +13,9 @@ import { ManualClock } from '../src/testing/virtual/clock.js';
 import type { Model } from '../src/testing/virtual/context.js';
 import { VirtualTrezor } from '../src/testing/virtual/device.js';
 import { parsePath } from '../src/path.js';
-import { loadVectors } from './support/fixtures.js';
+import { readFileSync } from 'node:fs';
+import { parseTranscript } from '../src/testing/replay.js';
+import { fixturePath, loadVectors } from './support/fixtures.js';
 
 const MNEMONIC = 'all all all all all all all all all all all all';
 const devices: VirtualTrezor[] = [];
@@ -283,6 +285,60 @@ describe('claimed firmware version (firmware option)', () => {
     const w = await session(virtual({ model: 'T2T1', firmware: '2.4.3' }));
     await w.send('EthereumSignTypedData', typedData);
     expect((await w.receive()).type).toBe('EthereumTypedDataStructRequest');
+  });
+
+  /** The first message named `name` (and passing `where`) a recording of the official 2.8.9 emulators holds from the device. */
+  function recorded(file: string, name: MessageName, where: (message: AnyMessage) => boolean = () => true): AnyMessage {
+    for (const e of parseTranscript(readFileSync(fixturePath(file), 'utf8')).events) {
+      if (e.kind !== 'receive' || e.name !== name) continue;
+      const message = decodeMessage(e.type, e.payload);
+      if (where(message)) return message;
+    }
+    throw new Error(`${file} has no such ${name}`);
+  }
+
+  it('the Safe 3 and Safe 5 play 2.8.9 and take no claim below 2.8.1', async () => {
+    for (const [model, folder] of [['T2B1', 'transcripts-t2b1-2.8.9'], ['T3T1', 'transcripts-t3t1-2.8.9']] as const) {
+      const device = virtual({ model });
+      expect(device.firmware).toBe('2.8.9');
+      // Model names and Features fields as the emulator reported them on its blank device.
+      const emulator = recorded(`${folder}/core/core_flows__Ping_echoes_with_button_protection_it_waits_for_yes_and_no_cancels.txt`, 'Features');
+      const { model: name, internal_model, capabilities, homescreen_format, sd_card_present } = emulator.message as MessageMap['Features'];
+      expect(await features(device)).toMatchObject({ model: name, internal_model, capabilities, homescreen_format, sd_card_present });
+      expect(virtual({ model, firmware: '2.8.1' }).firmware).toBe('2.8.1');
+      expect(() => new VirtualTrezor({ model, firmware: '2.8.0' })).toThrow(/2\.8\.1 or newer/);
+      expect(() => new VirtualTrezor({ model, firmware: '1.14.1' })).toThrow(TypeError);
+    }
+    expect(() => new VirtualTrezor({ model: 'T3W1' as Model })).toThrow(/T1B1, T2T1, T2B1, T3T1/);
+  });
+
+  it('a Model T plays 2.4.1 below 2.8.1 (no screen names) and 2.8.9 from 2.8.1 on', async () => {
+    const ping = async (firmware: string) => {
+      const w = await session(virtual({ model: 'T2T1', firmware }));
+      await w.send('Ping', { message: 'x', button_protection: true });
+      return w.receive();
+    };
+    expect(await ping('2.8.0')).toEqual({ type: 'ButtonRequest', message: { code: 'ButtonRequest_ProtectCall' } });
+    const emulator = recorded(
+      'transcripts-t2t1-2.8.9/core/core_flows__Ping_echoes_with_button_protection_it_waits_for_yes_and_no_cancels.txt',
+      'ButtonRequest',
+      (m) => m.type === 'ButtonRequest' && m.message.code === 'ButtonRequest_ProtectCall',
+    );
+    expect(await ping('2.8.1')).toEqual(emulator);
+    expect((await features(virtual({ model: 'T2T1', firmware: '2.8.0' }))).internal_model).toBeUndefined();
+    expect((await features(virtual({ model: 'T2T1', firmware: '2.8.1' }))).internal_model).toBe('T2T1');
+  });
+
+  it('Address.mac from 2.5.1 on the Model T, as the 2.8.9 emulator computed it', async () => {
+    const emulator = recorded('transcripts-t2t1-2.8.9/bitcoin/Bitcoin__btc_addresses__Bitcoin_m_44_0_0_0_0_SPENDADDRESS.txt', 'Address');
+    const request = { address_n: parsePath("m/44'/0'/0'/0/0"), coin_name: 'Bitcoin', script_type: 'SPENDADDRESS' } as const;
+    for (const [firmware, withMac] of [['2.4.3', false], ['2.5.1', true], ['2.8.9', true]] as const) {
+      const w = await session(virtual({ model: 'T2T1', firmware }));
+      await w.send('GetAddress', request);
+      const answer = await w.receive();
+      if (withMac) expect(answer, firmware).toEqual(emulator);
+      else expect(answer, firmware).toEqual({ type: 'Address', message: { address: (emulator.message as MessageMap['Address']).address } });
+    }
   });
 });
 

@@ -1,7 +1,10 @@
 // Transcript replay: every recording of the official emulators (test/fixtures/transcripts:
-// Trezor One 1.14.1; test/fixtures/transcripts-t2t1: Model T 2.4.1) is replayed against a fresh, blank
-// VirtualTrezor of the recorded model under the README's rules (src/testing/replay.ts). Each
-// transcript must replay exactly, or be listed in KNOWN_GAPS with the reason it cannot yet.
+// Trezor One 1.14.1; transcripts-t2t1: Model T 2.4.1, the firmware's own device tests; and the
+// device suite recorded through scripts/record-emulator.ts: transcripts-t2t1-2.8.9 Model T,
+// transcripts-t2b1-2.8.9 Safe 3, transcripts-t3t1-2.8.9 Safe 5) is replayed against a fresh,
+// blank VirtualTrezor of the recorded model and firmware under the README's rules
+// (src/testing/replay.ts). Each transcript must replay exactly, or be listed in KNOWN_GAPS
+// with the reason it cannot yet.
 // The list is a ratchet: a listed transcript that replays exactly fails the test until its
 // entry is removed, so the number of gaps only goes down as handlers land.
 import { existsSync, readFileSync } from 'node:fs';
@@ -11,9 +14,12 @@ import { ManualClock, VirtualTrezor, type Model } from '../src/testing/index.js'
 import { parseTranscript, replayTranscript, virtualEndpoint, type ReplayResult } from '../src/testing/replay.js';
 import { FIXTURES_DIR, fixtureName, transcriptFiles } from './support/fixtures.js';
 
-const ROOTS: { model: Model; folder: string }[] = [
+const ROOTS: { model: Model; firmware?: string; folder: string }[] = [
   { model: 'T1B1', folder: 'transcripts' },
   { model: 'T2T1', folder: 'transcripts-t2t1' },
+  { model: 'T2T1', firmware: '2.8.9', folder: 'transcripts-t2t1-2.8.9' },
+  { model: 'T2B1', firmware: '2.8.9', folder: 'transcripts-t2b1-2.8.9' },
+  { model: 'T3T1', firmware: '2.8.9', folder: 'transcripts-t3t1-2.8.9' },
 ];
 
 /** Why a transcript does not replay exactly yet. */
@@ -55,17 +61,19 @@ const KNOWN_GAPS: Record<string, string> = {
 };
 
 interface Outcome {
-  model: Model;
+  folder: string;
   path: string;
   result: ReplayResult;
 }
 const outcomes: Outcome[] = [];
 
-async function replay(path: string, model: Model): Promise<ReplayResult> {
+async function replay(path: string, model: Model, firmware: string | undefined): Promise<ReplayResult> {
   const transcript = parseTranscript(readFileSync(path, 'utf8'), path);
-  expect(transcript.model ?? model).toBe(model);
+  // Every recording names its device: the model and firmware replayed are the recorded ones.
+  expect(transcript.model).toBe(model);
+  expect(transcript.firmware).toBe(firmware ?? { T1B1: '1.14.1', T2T1: '2.4.1' }[model as 'T1B1' | 'T2T1']);
   const clock = new ManualClock();
-  const virtual = new VirtualTrezor({ model, clock });
+  const virtual = new VirtualTrezor({ model, clock, ...(firmware ? { firmware } : {}) });
   const endpoint = await virtualEndpoint(virtual, clock);
   try {
     return await replayTranscript(transcript, endpoint);
@@ -83,14 +91,14 @@ function explain(result: ReplayResult): string {
     .join('\n');
 }
 
-for (const { model, folder } of ROOTS) {
-  describe(`transcript replay, ${model} (${folder})`, () => {
+for (const { model, firmware, folder } of ROOTS) {
+  describe(`transcript replay, ${model}${firmware ? ` ${firmware}` : ''} (${folder})`, () => {
     for (const path of transcriptFiles(folder)) {
       const key = fixtureName(path);
       const gap = KNOWN_GAPS[key];
       it(key.slice(key.indexOf('/') + 1), async () => {
-        const result = await replay(path, model);
-        outcomes.push({ model, path: key, result });
+        const result = await replay(path, model, firmware);
+        outcomes.push({ folder, path: key, result });
         if (gap) {
           // The ratchet: a gap that closed must leave the list.
           expect(result.ok, `${key} now replays exactly: remove it from KNOWN_GAPS ("${gap}")`).toBe(false);
@@ -103,6 +111,17 @@ for (const { model, folder } of ROOTS) {
   });
 }
 
+it('reads the model and firmware from the # device: line of each recorder', () => {
+  const device = (line: string) => parseTranscript(`# transcript v1\n# device: ${line}\n`);
+  expect(device('T3T1 emulator, firmware 2.8.9 (revision fad96822)')).toMatchObject({ model: 'T3T1', firmware: '2.8.9' });
+  expect(device('T2B1 emulator, firmware 2.8.9 (revision fad96822)')).toMatchObject({ model: 'T2B1', firmware: '2.8.9' });
+  expect(device('T2T1 emulator, firmware 2.4.1 (core/v2.4.1 24bb4016)')).toMatchObject({ model: 'T2T1', firmware: '2.4.1' });
+  expect(device('T1B1 emulator, firmware 1.14.1 (legacy/v1.14.1 725c0c01)')).toMatchObject({ model: 'T1B1', firmware: '1.14.1' });
+  // A model the virtual device does not play is not guessed.
+  const unknown = device('T3W1 emulator, firmware 2.9.0');
+  expect([unknown.model, unknown.firmware]).toEqual([undefined, '2.9.0']);
+});
+
 it('lists only transcripts that exist', () => {
   const missing = Object.keys(KNOWN_GAPS).filter((key) => !existsSync(join(FIXTURES_DIR, key)));
   expect(missing).toEqual([]);
@@ -110,14 +129,14 @@ it('lists only transcripts that exist', () => {
 
 afterAll(() => {
   if (!outcomes.length) return;
-  const rows = ROOTS.map(({ model }) => {
-    const mine = outcomes.filter((o) => o.model === model);
+  const rows = ROOTS.map(({ model, firmware, folder }) => {
+    const mine = outcomes.filter((o) => o.folder === folder);
     const exact = mine.filter((o) => o.result.ok).length;
-    return `  ${model}   ${String(exact).padStart(4)} / ${String(mine.length).padEnd(4)} exact   ${mine.length - exact} known gaps`;
+    return `  ${`${model} ${firmware ?? ''}`.padEnd(11)} ${String(exact).padStart(4)} / ${String(mine.length).padEnd(4)} exact   ${mine.length - exact} known gaps`;
   });
   const reasons = new Map<string, number>();
   for (const o of outcomes) if (!o.result.ok && KNOWN_GAPS[o.path]) reasons.set(KNOWN_GAPS[o.path]!, (reasons.get(KNOWN_GAPS[o.path]!) ?? 0) + 1);
   console.log(
-    ['', 'Transcript replay against VirtualTrezor', '  model   exact / total', ...rows, '', 'Known gaps by reason:', ...[...reasons].map(([r, n]) => `  ${String(n).padStart(4)}  ${r}`)].join('\n'),
+    ['', 'Transcript replay against VirtualTrezor', '  model        exact / total', ...rows, '', 'Known gaps by reason:', ...[...reasons].map(([r, n]) => `  ${String(n).padStart(4)}  ${r}`)].join('\n'),
   );
 });

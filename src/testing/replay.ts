@@ -34,7 +34,10 @@ export interface Transcript {
   path?: string;
   /** Header values: test, outcome, setup, device… */
   header: Record<string, string>;
+  /** The recorded model, from the `# device:` line (e.g. 'T3T1'). */
   model?: Model;
+  /** The recorded firmware version, from the `# device:` line (e.g. '2.8.9'). */
+  firmware?: string;
   events: TranscriptEvent[];
 }
 
@@ -83,9 +86,11 @@ export function parseTranscript(text: string, path?: string): Transcript {
       payload: fromHex(m[5] ?? ''),
     });
   });
+  // e.g. "# device: T3T1 emulator, firmware 2.8.9 (revision fad96822)"
   const device = header.device ?? '';
-  const model = /\bT1B1\b/.test(device) ? 'T1B1' : /\bT2T1\b/.test(device) ? 'T2T1' : undefined;
-  return { ...(path !== undefined ? { path } : {}), header, ...(model ? { model } : {}), events };
+  const model = /\b(T1B1|T2T1|T2B1|T3T1)\b/.exec(device)?.[1] as Model | undefined;
+  const firmware = /\bfirmware (\d+\.\d+\.\d+)\b/.exec(device)?.[1];
+  return { ...(path !== undefined ? { path } : {}), header, ...(model ? { model } : {}), ...(firmware ? { firmware } : {}), events };
 }
 
 // ----- field-level comparison --------------------------------------------------------------------

@@ -5,8 +5,8 @@
 // @scure/btc-signer's own sighashes; a "no" on the device; and a transport that alters one
 // signature byte on its way to the host, which signPsbt must catch (VerificationFailed).
 //
-// Runs against VirtualTrezor (T1B1 1.14.1 and T2T1 2.4.1, as the recorded emulators, and T2T1
-// claiming 2.8.1) or a real emulator when TREZOR_EMULATOR is set (see harness.ts). On the emulator, safety checks are
+// Runs against VirtualTrezor (the harness's targets: T1B1 1.14.1, T2T1 2.4.1 and 2.8.9, T3T1
+// and T2B1 2.8.9, as the recorded emulators) or a real emulator when TREZOR_EMULATOR is set (see harness.ts). On the emulator, safety checks are
 // relaxed to PromptTemporarily first: two vectors use paths that newer firmware only accepts
 // after a warning (a BIP-44 path with a P2SH-segwit script type, an xpub at m/44'/0'/0), and
 // the warning is pressed like any screen. Taproot vectors are skipped, with the reason, on

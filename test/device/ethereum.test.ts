@@ -2,9 +2,9 @@
 // and eth_sign_typed_data byte for byte, and the user's "no" on the device (pressed through the
 // debug link) as ActionCancelled / EIP-1193 4001.
 //
-// Runs on the harness's targets (harness.ts): VirtualTrezor T1B1 1.14.1 and T2T1 2.4.1, as the
-// recorded emulators, and T2T1 claiming 2.8.1, where EIP-1559 and the EIP-712 struct/value
-// exchange run on Core; or a real emulator when TREZOR_EMULATOR=host:port (and
+// Runs on the harness's targets (harness.ts): VirtualTrezor T1B1 1.14.1, T2T1 2.4.1 and 2.8.9,
+// T3T1 and T2B1 2.8.9, as the recorded emulators (EIP-1559 and the EIP-712 struct/value exchange
+// run on the 2.8.9 ones); or a real emulator when TREZOR_EMULATOR=host:port (and
 // TREZOR_DEBUGLINK, default port + 1) are set. On the emulator, safety checks are relaxed to
 // PromptTemporarily (older Core firmware does not know the Casa m/45' path of one vector; the
 // warning is confirmed like any screen). What the connected firmware lacks is skipped after

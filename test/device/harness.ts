@@ -2,10 +2,10 @@
 // through the debug link (WipeDevice + LoadDevice over the wire, confirmations pressed on the
 // debug link, as trezorlib's fixtures do) with the SLIP-14 seed "all all … all".
 //
-// By default the suite runs on three virtual targets (targets()): a Trezor One claiming 1.14.1
-// and a Model T claiming 2.4.1 — the firmware of the recorded emulators — and a Model T
-// claiming 2.8.1, on which the Core flows 2.4.1 predates (taproot, EIP-1559, the EIP-712
-// struct/value exchange) run. Each is a blank VirtualTrezor seeded as below. With
+// By default the suite runs on five virtual targets (targets()), the models and firmware of the
+// recorded emulators: a Trezor One with 1.14.1, a Model T with 2.4.1 and with 2.8.9 (where the
+// Core flows 2.4.1 predates run: taproot, EIP-1559, the EIP-712 struct/value exchange), a Safe 5
+// (T3T1) and a Safe 3 (T2B1) with 2.8.9. Each is a blank VirtualTrezor seeded as below. With
 // TREZOR_EMULATOR=host:port (and TREZOR_DEBUGLINK=host:port, default port + 1) the same tests
 // drive a real emulator over UDP instead; the model and firmware are then whatever it runs.
 // What a test needs from the firmware is read from Features at run time (requireFeature), so
@@ -42,22 +42,23 @@ recordEachTest(); // with TREZOR_RECORD set: one transcript per test (scripts/re
 export const EMULATOR_PING_MS = 10_000;
 
 /**
- * A device the suite runs on: a virtual model at its recorded firmware ('T1B1', 'T2T1'), a
- * virtual model claiming another firmware ('T2T1@2.8.1'), or the real emulator.
+ * A device the suite runs on: a virtual model at its default firmware ('T1B1' 1.14.1, 'T2T1'
+ * 2.4.1, 'T2B1' and 'T3T1' 2.8.9), a virtual model claiming another firmware ('T2T1@2.8.9'), or
+ * the real emulator.
  */
 export type Target = Model | `${Model}@${string}` | 'emulator';
 
-/** A virtual target newer than the recordings: the Core flows 2.4.1 predates run here. */
-export const RECENT_CORE: Target = 'T2T1@2.8.1';
+/** The Model T on current firmware: the Core flows 2.4.1 predates run here. */
+export const RECENT_CORE: Target = 'T2T1@2.8.9';
 
-/** What the suite runs on: the three virtual targets, or the one real emulator. */
+/** What the suite runs on: the five virtual targets, or the one real emulator. */
 export function targets(): Target[] {
-  return EMULATOR ? ['emulator'] : ['T1B1', 'T2T1', RECENT_CORE];
+  return EMULATOR ? ['emulator'] : ['T1B1', 'T2T1', RECENT_CORE, 'T3T1', 'T2B1'];
 }
 
 /**
  * The VirtualTrezor options of a virtual target.
- * @example virtualOptions('T2T1@2.8.1') // { model: 'T2T1', firmware: '2.8.1' }
+ * @example virtualOptions('T2T1@2.8.9') // { model: 'T2T1', firmware: '2.8.9' }
  */
 export function virtualOptions(target: Exclude<Target, 'emulator'>): { model: Model; firmware?: string } {
   const [model, firmware] = target.split('@') as [Model, string | undefined];
@@ -276,14 +277,14 @@ const MINIMUM: Record<Exclude<FeatureNeed, 'passphraseOnDevice'>, [number[] | un
 /**
  * The screens the device draws, as trezorlib names them (debuglink.py LayoutType, core/v2.8.9),
  * with 'UI1' for Core firmware before 2.6 (trezorlib's `legacy_ui`): 'T1' Trezor One; 'UI1' Model T
- * < 2.6; 'Bolt' Model T ≥ 2.6; 'Caesar' Safe 3; 'Delizia' Safe 5; 'Eckhart' Safe 7. The virtual
- * device draws the 2.4.1 screens whatever version it claims (its newer models come later), so it
- * is 'UI1' as a Model T.
+ * < 2.6; 'Bolt' Model T ≥ 2.6; 'Caesar' Safe 3; 'Delizia' Safe 5; 'Eckhart' Safe 7. A virtual
+ * device draws the screens of the recorded firmware it plays (src/testing/virtual/firmware.ts
+ * layoutOf: a Model T claiming less than 2.8.1 plays 2.4.1, 'UI1'; from 2.8.1 on 2.8.9, 'Bolt').
  * @example layoutOf(device) // 'Bolt' on a Model T with 2.8.9
  */
 export function layoutOf(device: DeviceUnderTest): 'T1' | 'UI1' | 'Bolt' | 'Caesar' | 'Delizia' | 'Eckhart' {
   if (device.info.family === 1) return 'T1';
-  if (device.virtual) return 'UI1';
+  if (device.virtual) return device.virtual.device.layout;
   switch (device.model) {
     case 'T2B1':
     case 'T3B1':

@@ -71,6 +71,7 @@ export async function ethereumDevice(options: DeviceOptions): Promise<Loopback> 
       }
       const ctx: DeviceContext = {
         model: options.model,
+        layout: options.model === 'T1B1' ? 'T1' : 'UI1',
         version: options.version,
         safetyChecks: options.safetyChecks ?? 'Strict',
         root: async () => ROOT,
@@ -83,6 +84,7 @@ export async function ethereumDevice(options: DeviceOptions): Promise<Loopback> 
           buttons.push(code);
           if ((decisions.shift() ?? 'yes') === 'no') throw new DeviceFailure('Failure_ActionCancelled', 'Action cancelled by user');
         },
+        popup: async () => (decisions.shift() ?? 'yes') === 'yes',
         async ask(name, message) {
           if (name === 'EthereumTxRequest') dataRequests.push((message as { data_length: number }).data_length);
           link.send(name, message);

@@ -9,7 +9,16 @@ import type { HDKey } from '@scure/bip32';
 import type { FailureType, MessageMap, MessageName } from '../../messages/index.js';
 import type { Keychain } from './keychain.js';
 
-export type Model = 'T1B1' | 'T2T1';
+/** The models the virtual device plays, by internal name (Features.internal_model). */
+export type Model = 'T1B1' | 'T2T1' | 'T2B1' | 'T3T1';
+
+/**
+ * How the firmware the device plays draws and names its screens, by trezorlib's layout names
+ * (python/src/trezorlib/debuglink.py LayoutType): 'T1' the Trezor One; 'UI1' the Model T as
+ * 2.4.1 (trezorlib's legacy_ui); 'Bolt' the Model T as 2.8.9; 'Caesar' the Safe 3 (2.8.9);
+ * 'Delizia' the Safe 5 (2.8.9). On the last three every ButtonRequest has a name and pages.
+ */
+export type Layout = 'T1' | 'UI1' | 'Bolt' | 'Caesar' | 'Delizia';
 
 /** Failure codes by the firmware's FailureType names (messages-common.proto). */
 export type FailureName = FailureType;
@@ -29,8 +38,16 @@ export class DeviceFailure extends Error {
 export type Reply = { [N in MessageName]: { type: N; message: MessageMap[N] } }[MessageName];
 
 export interface ConfirmOptions {
-  /** ButtonRequest.pages */
+  /**
+   * ButtonRequest.pages. On 'UI1' and 'T1' only a paginated screen sends it; on the 2.8.9
+   * layouts every ButtonRequest does (default 1).
+   */
   pages?: number;
+  /**
+   * ButtonRequest.name, the screen's name on the 2.8.9 layouts (e.g. 'confirm_output'); older
+   * firmware sends none. See screens.ts for the names and page counts per layout.
+   */
+  name?: string;
   /**
    * What the screen shows: lines separated by "\n", pages (Model T) by "\f". The virtual
    * device reports the current page through DebugLinkState (Trezor One: layout bytes, Model T:
@@ -48,6 +65,8 @@ export interface ConfirmOptions {
 
 export interface DeviceContext {
   readonly model: Model;
+  /** How the firmware the device plays draws and names its screens. */
+  readonly layout: Layout;
   /** Firmware version the device claims: [major, minor, patch]. */
   readonly version: readonly [number, number, number];
   /** Features.safety_checks as set by ApplySettings ('Strict' by default). */
@@ -81,6 +100,12 @@ export interface DeviceContext {
    * resolves false with `allowNo`; 'yes' resolves true.
    */
   confirm(code: string, options?: ConfirmOptions): Promise<boolean | void>;
+  /**
+   * A screen the firmware puts up without a ButtonRequest (e.g. the "Address mismatch?" popup
+   * after a "no" on Core 2.8.9), answered through the debug link: resolves true for "yes",
+   * false for "no". Cancel / Initialize from the host end the flow as in confirm().
+   */
+  popup(text: string): Promise<boolean>;
   /**
    * Send `name` to the host and wait for its next message (e.g. TxRequest → TxAck). Returns
    * the raw wire type and payload so the handler can decode the variant it asked for

@@ -3,8 +3,9 @@
  * protobuf messages) and the emulator's debug link, so the whole library — and any other
  * client, such as trezorctl over `listenUdp()` — can be tested without hardware or the
  * official emulator. It plays a Trezor One with firmware 1.14.1 (PIN matrix and passphrase on
- * the host) or a Model T with firmware 2.4.1 (PIN and passphrase entered on the device); the
- * `firmware` option claims a newer version and turns on what came with it (firmware.ts).
+ * the host), a Model T with firmware 2.4.1 or 2.8.9, a Safe 3 (T2B1) or a Safe 5 (T3T1) with
+ * firmware 2.8.9 (PIN and passphrase entered on the device); the `firmware` option claims
+ * another version and turns on what came with it (firmware.ts).
  *
  * How it is built: one "firmware" loop takes whole messages from the wire and runs the
  * handler registered for each request (handlers/*.ts, against the contract in context.ts).
@@ -56,11 +57,13 @@ import {
   type FailureName,
   type Handler,
   type HandlerTable,
+  type Layout,
   type Model,
   type Reply,
 } from './context.js';
 import {
   ALLOWED_WHILE_LOCKED,
+  ALLOWED_WHILE_LOCKED_289,
   AUTOLOCK_DEFAULT_MS,
   MAX_PASSPHRASE_BYTES,
   MAX_SESSIONS,
@@ -71,11 +74,13 @@ import {
   buildDebugLinkState,
   buildFeatures,
   parseFirmware,
+  profileFor,
   unknownMessageText,
   type DeviceStorage,
   type FirmwareProfile,
 } from './firmware.js';
 import { mnemonicProblem } from './bip39.js';
+import { namesScreens, screen } from './screens.js';
 import { coinHandlers } from './handlers/index.js';
 import { managementHandlers } from './handlers/management.js';
 import { cryptoHandlers } from './handlers/crypto.js';
@@ -86,19 +91,25 @@ export interface VirtualTrezorOptions {
   /** PIN (digits 1-9 on the Trezor One, 0-9 on the Model T). */
   pin?: string;
   passphraseProtection?: boolean;
-  /** 'T1B1' (Trezor One, default) or 'T2T1' (Model T). */
+  /**
+   * 'T1B1' (Trezor One, default), 'T2T1' (Model T), 'T2B1' (Safe 3) or 'T3T1' (Safe 5).
+   * @example new VirtualTrezor({ model: 'T3T1' }) // a Safe 5 with firmware 2.8.9
+   */
   model?: Model;
   /**
-   * Firmware version the device claims, e.g. '1.12.1' (T1B1) or '2.8.1' (T2T1); default
-   * '1.14.1' / '2.4.1', the versions of the recorded emulators whose transcripts it replays.
-   * Features report it, and the handlers turn on what came with it: taproot (1.10.4 / 2.4.3,
-   * including no previous transactions when every input is taproot), EIP-1559 (1.10.4 / 2.4.2),
-   * EthereumSignTypedData (Core 2.4.3), EthereumSignTypedHash (Trezor One 1.10.5) and UnlockPath
-   * (1.12.1 / 2.5.3); below those versions the device refuses them (the Ethereum messages and
-   * UnlockPath as unknown messages, as that firmware answers them; taproot with
-   * Failure_DataError). Nothing else follows the version: the Features layout, screens and texts
-   * stay the recorded firmware's.
-   * @example new VirtualTrezor({ model: 'T2T1', firmware: '2.8.1' })
+   * Firmware version the device claims, e.g. '1.12.1' (T1B1) or '2.8.9' (T2T1); default
+   * '1.14.1' (T1B1), '2.4.1' (T2T1), '2.8.9' (T2B1, T3T1): the versions of the recorded
+   * emulators whose transcripts it replays. Features report it, and the handlers turn on what
+   * came with it: taproot (1.10.4 / 2.4.3, including no previous transactions when every input
+   * is taproot), EIP-1559 (1.10.4 / 2.4.2), EthereumSignTypedData (Core 2.4.3),
+   * EthereumSignTypedHash (Trezor One 1.10.5), UnlockPath (1.12.1 / 2.5.3) and the descriptor in
+   * GetPublicKey (Core 2.7.0); below those versions the device refuses them (the Ethereum
+   * messages and UnlockPath as unknown messages, as that firmware answers them; taproot with
+   * Failure_DataError). The Features layout, screens and texts follow one recorded firmware: a
+   * Model T below 2.8.1 plays 2.4.1, from 2.8.1 on 2.8.9 (ButtonRequest names and pages, its
+   * decline flows); the Safe models play 2.8.9 and take claims from 2.8.1 on (firmware.ts
+   * layoutOf).
+   * @example new VirtualTrezor({ model: 'T2T1', firmware: '2.8.9' })
    */
   firmware?: string;
   label?: string;
@@ -255,6 +266,7 @@ function freshStorage(random: Random): DeviceStorage {
     autoLockDelayMs: AUTOLOCK_DEFAULT_MS,
     experimentalFeatures: false,
     displayRotation: 0,
+    hidePassphraseFromHost: false,
     pinFailures: 0,
     deviceId: hex(random.bytes(12)).toUpperCase(),
     u2fCounter: 0,
@@ -318,9 +330,10 @@ export class DeviceRuntime {
 
   constructor(options: VirtualTrezorOptions) {
     this.model = options.model ?? 'T1B1';
-    const profile = PROFILES[this.model];
-    if (!profile) throw new TypeError(`VirtualTrezor: model must be 'T1B1' or 'T2T1', got ${String(options.model)}`);
-    this.profile = options.firmware === undefined ? profile : { ...profile, version: parseFirmware(this.model, options.firmware) };
+    if (!Object.hasOwn(PROFILES, this.model)) {
+      throw new TypeError(`VirtualTrezor: model must be one of ${Object.keys(PROFILES).join(', ')}, got ${String(options.model)}`);
+    }
+    this.profile = profileFor(this.model, options.firmware === undefined ? undefined : parseFirmware(this.model, options.firmware));
     this.clock = options.clock ?? realClock;
     this.autoConfirm = options.autoConfirm ?? false;
     this.onWaiting = options.onWaiting ?? ((message) => console.warn(message));
@@ -494,7 +507,7 @@ export class DeviceRuntime {
         return;
       }
     }
-    if (this.model === 'T2T1' && this.storage.initialized && !this.unlocked && !ALLOWED_WHILE_LOCKED.has(name)) {
+    if (this.model !== 'T1B1' && this.storage.initialized && !this.unlocked && !this.allowedWhileLocked().has(name)) {
       await this.unlock();
     }
     // An UnlockPath holds for the one request that follows it, whatever that is.
@@ -502,6 +515,11 @@ export class DeviceRuntime {
     this.unlockedPath = undefined;
     const reply = await (handler as CoreHandler)(this.context(unlockedPath), message as never);
     this.send(reply.type, reply.message as never);
+  }
+
+  /** Core: the requests served without unlocking first. */
+  private allowedWhileLocked(): ReadonlySet<string> {
+    return namesScreens(this.profile.layout) ? ALLOWED_WHILE_LOCKED_289 : ALLOWED_WHILE_LOCKED;
   }
 
   private findHandler(name: MessageName): Handler | CoreHandler | undefined {
@@ -530,6 +548,7 @@ export class DeviceRuntime {
       },
       device,
       model: this.model,
+      layout: this.profile.layout,
       version: this.profile.version,
       get safetyChecks() {
         return device.storage.safetyChecks;
@@ -539,6 +558,7 @@ export class DeviceRuntime {
       keychain: () => this.keychain(),
       unlock: () => this.unlock(),
       confirm: (code, options) => this.confirm(code, options),
+      popup: (text) => this.popup(text),
       ask: (name, message, expect) => this.ask(name, message, expect),
     };
   }
@@ -726,9 +746,7 @@ export class DeviceRuntime {
   async confirm(code: string, options: ConfirmOptions = {}): Promise<boolean> {
     if (this.model === 'T1B1') this.decisions = [];
     this.show(options.text ?? code.replace(/^ButtonRequest_/, ''));
-    const request: MessageMap['ButtonRequest'] = { code: code as MessageMap['ButtonRequest']['code'] };
-    if (options.pages !== undefined) request.pages = options.pages;
-    this.send('ButtonRequest', request);
+    this.sendButtonRequest(code, options);
     this.awaitingDecision = true;
     const stopWatch = this.watchUnattended(`a button press (${code})`);
     try {
@@ -764,10 +782,38 @@ export class DeviceRuntime {
     }
   }
 
-  /** ButtonRequest + ButtonAck only (Model T before an on-device keyboard). */
-  async buttonRequest(code: string): Promise<void> {
-    this.send('ButtonRequest', { code: code as MessageMap['ButtonRequest']['code'] });
+  /**
+   * ButtonRequest as the firmware fills it: 2.8.9 names every screen and counts its pages
+   * (1 unless told); older firmware sends pages only for a paginated screen, and no name.
+   */
+  private sendButtonRequest(code: string, options: { pages?: number; name?: string }): void {
+    const request: MessageMap['ButtonRequest'] = { code: code as MessageMap['ButtonRequest']['code'] };
+    if (namesScreens(this.profile.layout)) {
+      request.pages = options.pages ?? 1;
+      request.name = options.name ?? code.replace(/^ButtonRequest_/, '').replace(/[A-Z]/g, (c, i: number) => `${i ? '_' : ''}${c.toLowerCase()}`);
+    } else if (options.pages !== undefined) {
+      request.pages = options.pages;
+    }
+    this.send('ButtonRequest', request);
+  }
+
+  /** ButtonRequest + ButtonAck only (Core before an on-device keyboard). */
+  async buttonRequest(code: string, name?: string): Promise<void> {
+    this.sendButtonRequest(code, { name });
     await this.waitAck('ButtonAck', 'Failure_ActionCancelled');
+  }
+
+  /** A screen without a ButtonRequest, answered through the debug link (DeviceContext.popup). */
+  async popup(text: string): Promise<boolean> {
+    this.show(text);
+    this.awaitingDecision = true;
+    const stopWatch = this.watchUnattended('a button press (a screen without a ButtonRequest)');
+    try {
+      return (await this.waitFor(() => this.takeDecision())) === 'yes';
+    } finally {
+      stopWatch();
+      this.awaitingDecision = false;
+    }
   }
 
   /**
@@ -851,7 +897,7 @@ export class DeviceRuntime {
         this.matrix = undefined;
       }
     }
-    await this.buttonRequest('ButtonRequest_PinEntry');
+    await this.buttonRequest('ButtonRequest_PinEntry', 'pin_device');
     const pin = await this.takeInput(() => (kind === 'PinMatrixRequestType_Current' ? this.storage.pin : '1234'));
     this.show('PinDialog');
     return pin;
@@ -899,7 +945,7 @@ export class DeviceRuntime {
   }
 
   lock(): void {
-    if (this.model === 'T2T1' && !this.storage.pin) return;
+    if (this.model !== 'T1B1' && !this.storage.pin) return;
     this.unlocked = false;
     // Derived keys do not outlive the lock screen; the seed stays, as the firmware's session cache.
     for (const session of this.sessions) session.keys?.forgetNodes();
@@ -913,7 +959,7 @@ export class DeviceRuntime {
   /** Ask for the passphrase of the current session, as the model does. */
   private async passphrase(): Promise<string> {
     if (!this.storage.passphraseProtection) return '';
-    if (this.model === 'T2T1' && this.storage.passphraseAlwaysOnDevice) return this.passphraseOnDevice();
+    if (this.model !== 'T1B1' && this.storage.passphraseAlwaysOnDevice) return this.passphraseOnDevice();
     this.show('Please enter your passphrase using the computer\'s keyboard.');
     this.send('PassphraseRequest', {});
     const ack = await this.waitAck('PassphraseAck', 'Failure_ActionCancelled');
@@ -935,9 +981,15 @@ export class DeviceRuntime {
       }
     }
     const passphrase = ack.passphrase;
-    if (passphrase) {
-      await this.confirm('ButtonRequest_Other', { text: 'Hidden wallet\nAccess hidden wallet?\nNext screen will show\nthe passphrase!' });
-      await this.confirm('ButtonRequest_Other', { text: 'Hidden wallet\nUse this passphrase?' });
+    if (passphrase && this.storage.hidePassphraseFromHost && namesScreens(this.profile.layout)) {
+      // Core 2.8.9 (core/src/apps/common/passphrase.py): one screen that does not show it.
+      await this.confirm('ButtonRequest_Other', { text: 'Passphrase wallet\nAccess passphrase wallet?', ...screen(this, 'passphrase_host1_hidden') });
+    } else if (passphrase) {
+      await this.confirm('ButtonRequest_Other', {
+        text: 'Hidden wallet\nAccess hidden wallet?\nNext screen will show\nthe passphrase!',
+        ...screen(this, 'passphrase_host1'),
+      });
+      await this.confirm('ButtonRequest_Other', { text: 'Hidden wallet\nUse this passphrase?', ...screen(this, 'passphrase_host2', { Bolt: 1, Caesar: 1, Delizia: 2 }) });
     }
     if (utf8Length(passphrase) > MAX_PASSPHRASE_BYTES) {
       throw this.failure('Failure_DataError', `Maximum passphrase length is ${MAX_PASSPHRASE_BYTES} bytes`);
@@ -946,7 +998,7 @@ export class DeviceRuntime {
   }
 
   private async passphraseOnDevice(): Promise<string> {
-    await this.buttonRequest('ButtonRequest_PassphraseEntry');
+    await this.buttonRequest('ButtonRequest_PassphraseEntry', 'passphrase_device');
     this.show('PassphraseKeyboard');
     const passphrase = await this.takeInput(() => '');
     if (utf8Length(passphrase) > MAX_PASSPHRASE_BYTES) {
@@ -1033,6 +1085,11 @@ export class DeviceRuntime {
     this.unlocked = true;
     this.forgetSeeds();
     this.armAutoLock();
+  }
+
+  /** How the firmware it plays draws and names its screens. */
+  get layout(): Layout {
+    return this.profile.layout;
   }
 
   get busy(): boolean {

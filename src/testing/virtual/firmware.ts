@@ -1,19 +1,37 @@
 /**
  * What the virtual device claims to be, per model: the firmware version and Features layout of
- * the official emulators the transcripts were recorded from (Trezor One 1.14.1, Model T
- * 2.4.1), the default texts of their Failure messages, and which fields each firmware puts
- * into Features and DebugLinkState in which state. Kept apart from the device mechanics so
- * that "what does 1.14.1 send when locked" is answered in one place.
+ * the official emulators the transcripts were recorded from (Trezor One 1.14.1; Model T 2.4.1
+ * and 2.8.9; Safe 3 and Safe 5 2.8.9), the default texts of their Failure messages, and which
+ * fields each firmware puts into Features and DebugLinkState in which state. Kept apart from the
+ * device mechanics so that "what does 1.14.1 send when locked" is answered in one place.
  *
- * The version can be claimed higher (`new VirtualTrezor({ firmware: '2.8.1' })`): Features then
- * report it and the handlers turn on what came with it (FIRMWARE_SINCE). Everything else — the
- * Features layout, screens, texts — stays that of the recorded firmware.
+ * The version can be claimed (`new VirtualTrezor({ model: 'T2T1', firmware: '2.5.3' })`):
+ * Features then report it and the handlers turn on what came with it (FIRMWARE_SINCE). The
+ * rest — Features layout, screens, texts — follows one of the recorded firmwares, chosen by
+ * layoutOf(): a Model T claiming less than 2.8.1 plays 2.4.1 ('UI1'), from 2.8.1 on (the first
+ * firmware that names its screens in ButtonRequest.name) it plays 2.8.9 ('Bolt'); the Safe 3
+ * ('Caesar') and the Safe 5 ('Delizia') play 2.8.9 and take claims from 2.8.1 on.
  */
 import type { Capability, DebugLinkState, FailureType, Features } from '../../messages/index.js';
-import type { Model } from './context.js';
+import type { Layout, Model } from './context.js';
+
+/** Features fields Core 2.8.9 adds, per model (core/src/apps/base.py get_features at core/v2.8.9). */
+export interface CurrentCoreFeatures {
+  readonly homescreenFormat: 'Jpeg' | 'ToiG';
+  readonly homescreenWidth: number;
+  readonly homescreenHeight: number;
+  /** utils.USE_SD_CARD: sd_card_present (the emulator reports a card), sd_protection. */
+  readonly sdCard: boolean;
+  /** utils.bootloader_locked(): reported by the Safe models only (the Model T has no such lock). */
+  readonly bootloaderLocked?: boolean;
+  /** utils.USE_OPTIGA: optiga_sec (the secure element's security event counter). */
+  readonly optiga: boolean;
+}
 
 export interface FirmwareProfile {
   readonly model: Model;
+  /** How the firmware draws and names its screens (see layoutOf). */
+  readonly layout: Layout;
   /** Features.model */
   readonly marketingModel: string;
   readonly version: readonly [number, number, number];
@@ -22,8 +40,10 @@ export interface FirmwareProfile {
   readonly revision: Uint8Array;
   /** Features.bootloader_hash (Trezor One only). */
   readonly bootloaderHash?: Uint8Array;
-  /** Features.fw_vendor (Trezor One only). */
+  /** Features.fw_vendor (Trezor One and Core 2.8.9). */
   readonly fwVendor?: string;
+  /** The fields Core 2.8.9 adds to Features (absent: the 2.4.1 layout). */
+  readonly current?: CurrentCoreFeatures;
   /** Default Failure texts, by code. */
   readonly failureText: Partial<Record<FailureType, string>>;
   /** Text of Success after LockDevice / EndSession. */
@@ -59,6 +79,30 @@ const T2_CAPABILITIES: readonly Capability[] = [
   'Capability_Shamir',
   'Capability_ShamirGroups',
   'Capability_PassphraseEntry',
+];
+
+/**
+ * Capabilities of Core 2.8.9, in its order (core/src/apps/base.py): the common list, then NEM
+ * and EOS on the Model T only, then Brightness on the models with a backlight (not the Safe 3's
+ * OLED). Checked against the Features of the 2.8.9 emulators.
+ */
+const CORE_289_CAPABILITIES: readonly Capability[] = [
+  'Capability_Bitcoin',
+  'Capability_Bitcoin_like',
+  'Capability_Binance',
+  'Capability_Cardano',
+  'Capability_Crypto',
+  'Capability_Ethereum',
+  'Capability_Monero',
+  'Capability_Ripple',
+  'Capability_Stellar',
+  'Capability_Tezos',
+  'Capability_U2F',
+  'Capability_Shamir',
+  'Capability_ShamirGroups',
+  'Capability_PassphraseEntry',
+  'Capability_Solana',
+  'Capability_Translations',
 ];
 
 /** 20 bytes that say what this is; real devices put a git commit hash here. */
@@ -99,9 +143,11 @@ const T2_TEXTS: Partial<Record<FailureType, string>> = {
   Failure_FirmwareError: 'Firmware error',
 };
 
+/** The default profile of each model: the firmware its recordings come from. */
 export const PROFILES: Record<Model, FirmwareProfile> = {
   T1B1: {
     model: 'T1B1',
+    layout: 'T1',
     marketingModel: '1',
     version: [1, 14, 1],
     capabilities: T1_CAPABILITIES,
@@ -114,6 +160,7 @@ export const PROFILES: Record<Model, FirmwareProfile> = {
   },
   T2T1: {
     model: 'T2T1',
+    layout: 'UI1',
     marketingModel: 'T',
     version: [2, 4, 1],
     capabilities: T2_CAPABILITIES,
@@ -122,7 +169,76 @@ export const PROFILES: Record<Model, FirmwareProfile> = {
     lockText: '',
     endSessionText: '',
   },
+  T2B1: {
+    model: 'T2B1',
+    layout: 'Caesar',
+    marketingModel: 'Safe 3',
+    version: [2, 8, 9],
+    capabilities: CORE_289_CAPABILITIES,
+    revision: REVISION,
+    fwVendor: 'VIRTUAL',
+    current: { homescreenFormat: 'ToiG', homescreenWidth: 128, homescreenHeight: 64, sdCard: false, bootloaderLocked: true, optiga: true },
+    failureText: T2_TEXTS,
+    lockText: '',
+    endSessionText: '',
+  },
+  T3T1: {
+    model: 'T3T1',
+    layout: 'Delizia',
+    marketingModel: 'Safe 5',
+    version: [2, 8, 9],
+    capabilities: [...CORE_289_CAPABILITIES, 'Capability_Brightness'],
+    revision: REVISION,
+    fwVendor: 'VIRTUAL',
+    current: { homescreenFormat: 'Jpeg', homescreenWidth: 240, homescreenHeight: 240, sdCard: true, bootloaderLocked: true, optiga: true },
+    failureText: T2_TEXTS,
+    lockText: '',
+    endSessionText: '',
+  },
 };
+
+/** The Model T as it plays 2.8.9 (claimed from CURRENT_CORE_SINCE on). */
+const T2T1_CURRENT: FirmwareProfile = {
+  ...PROFILES.T2T1,
+  layout: 'Bolt',
+  version: [2, 8, 9],
+  capabilities: [...CORE_289_CAPABILITIES, 'Capability_NEM', 'Capability_EOS', 'Capability_Brightness'],
+  fwVendor: 'VIRTUAL',
+  current: { homescreenFormat: 'Jpeg', homescreenWidth: 240, homescreenHeight: 240, sdCard: true, optiga: false },
+};
+
+/**
+ * The first firmware the virtual device plays with the 2.8.9 screens and Features: 2.8.1 sent
+ * the first ButtonRequest.name (common/protob/messages-common.proto), which every 2.8.9 screen
+ * carries. A Model T claiming less plays 2.4.1; the Safe models take no lower claim.
+ */
+export const CURRENT_CORE_SINCE: FirmwareVersion = [2, 8, 1];
+
+/**
+ * The profile of a model claiming `version` (default: the recorded one).
+ * @example profileFor('T2T1', [2, 8, 9]).layout // 'Bolt'
+ */
+export function profileFor(model: Model, version?: FirmwareVersion): FirmwareProfile {
+  const base = PROFILES[model];
+  if (!version) return base;
+  if (model === 'T2T1' && atLeast(version, CURRENT_CORE_SINCE)) return { ...T2T1_CURRENT, version };
+  return { ...base, version };
+}
+
+/**
+ * How a model claiming `version` draws and names its screens, by trezorlib's layout names
+ * (python/src/trezorlib/debuglink.py LayoutType): 'T1' the Trezor One; 'UI1' the Model T as
+ * 2.4.1; 'Bolt' the Model T as 2.8.9; 'Caesar' the Safe 3; 'Delizia' the Safe 5.
+ * @example layoutOf('T2T1', [2, 8, 1]) // 'Bolt'
+ */
+export function layoutOf(model: Model, version?: FirmwareVersion): Layout {
+  return profileFor(model, version).layout;
+}
+
+function atLeast(version: FirmwareVersion, since: FirmwareVersion): boolean {
+  for (let i = 0; i < 3; i++) if (version[i] !== since[i]) return version[i]! > since[i]!;
+  return true;
+}
 
 /** Trezor One: the only messages looked at while waiting for an ack (legacy messages.c msg_read_tiny). */
 export const TINY_MESSAGES: ReadonlySet<string> = /* @__PURE__ */ new Set([
@@ -144,6 +260,9 @@ export const ALLOWED_WHILE_LOCKED: ReadonlySet<string> = /* @__PURE__ */ new Set
   'DoPreauthorized',
   'SetBusy',
 ]);
+
+/** Core 2.8.9 adds Ping (core/src/trezor/workflow.py ALLOW_WHILE_LOCKED). */
+export const ALLOWED_WHILE_LOCKED_289: ReadonlySet<string> = /* @__PURE__ */ new Set([...ALLOWED_WHILE_LOCKED, 'Ping']);
 
 /** Largest string each Trezor One message field accepts (nanopb max_size - 1), by "Message.field". */
 export const T1_STRING_LIMITS: Readonly<Record<string, number>> = {
@@ -172,12 +291,13 @@ export const MAX_PASSPHRASE_BYTES = 50;
 export type FirmwareVersion = readonly [number, number, number];
 
 /**
- * Version-gated behaviour of the handlers: the first firmware with it, per model (undefined:
- * never on that model). Handlers ask firmwareHas() instead of comparing versions themselves.
- * Sources: the firmware changelogs (legacy/firmware/CHANGELOG.md, core/CHANGELOG.md) and shared
- * PROTOCOL.md §12.
+ * Version-gated behaviour of the handlers: the first firmware with it, per firmware family —
+ * T1B1 for the Trezor One's legacy firmware, T2T1 for Core, which every later model runs too
+ * (undefined: never in that family). Handlers ask firmwareHas() instead of comparing versions
+ * themselves. Sources: the firmware changelogs (legacy/firmware/CHANGELOG.md,
+ * core/CHANGELOG.md) and shared PROTOCOL.md §12.
  */
-export const FIRMWARE_SINCE: Readonly<Record<FirmwareFeature, Readonly<Partial<Record<Model, FirmwareVersion>>>>> = {
+export const FIRMWARE_SINCE: Readonly<Record<FirmwareFeature, Readonly<{ T1B1?: FirmwareVersion; T2T1?: FirmwareVersion }>>> = {
   /** Taproot receive and spend (SPENDTAPROOT / PAYTOTAPROOT, m/86', bech32m); no previous tx when all inputs are taproot. */
   taproot: { T1B1: [1, 10, 4], T2T1: [2, 4, 3] },
   /** EthereumSignTxEIP1559. */
@@ -206,6 +326,10 @@ export const FIRMWARE_SINCE: Readonly<Record<FirmwareFeature, Readonly<Partial<R
    * One claiming older firmware still verifies as 1.14.1 does.
    */
   verifyMessageByAddress: { T1B1: [1, 11, 1], T2T1: [2, 5, 1] },
+  /** Address.mac, the SLIP-24 address MAC (core d0c3a6a2fa, between 2.4.3 and 2.5.1; not in the One's 1.14.1). */
+  addressMac: { T2T1: [2, 5, 1] },
+  /** Core GetPublicKey answers with the account's BIP-380 descriptor (core/CHANGELOG.md 2.7.0, #3539; the One always did here). */
+  xpubDescriptor: { T1B1: [1, 0, 0], T2T1: [2, 7, 0] },
 };
 
 export type FirmwareFeature =
@@ -216,22 +340,23 @@ export type FirmwareFeature =
   | 'unlockPath'
   | 'signMessageNoScriptType'
   | 'signMessageShowsAddress'
-  | 'verifyMessageByAddress';
+  | 'verifyMessageByAddress'
+  | 'xpubDescriptor'
+  | 'addressMac';
 
 /**
  * Does the firmware the device claims have `feature`?
  * @example firmwareHas({ model: 'T2T1', version: [2, 4, 1] }, 'taproot') // false
  */
 export function firmwareHas(device: { readonly model: Model; readonly version: FirmwareVersion }, feature: FirmwareFeature): boolean {
-  const since = FIRMWARE_SINCE[feature][device.model];
-  if (!since) return false;
-  for (let i = 0; i < 3; i++) if (device.version[i] !== since[i]) return device.version[i]! > since[i]!;
-  return true;
+  const since = FIRMWARE_SINCE[feature][device.model === 'T1B1' ? 'T1B1' : 'T2T1'];
+  return since !== undefined && atLeast(device.version, since);
 }
 
 /**
  * Parse a firmware version for a model ('1.12.1' for T1B1, '2.8.1' for T2T1); TypeError when
- * malformed or of the other model's major version.
+ * malformed, of the other family's major version, or below 2.8.1 for a Safe model (the virtual
+ * Safe 3 and Safe 5 play 2.8.9 only: see CURRENT_CORE_SINCE).
  * @example parseFirmware('T2T1', '2.8.1') // [2, 8, 1]
  */
 export function parseFirmware(model: Model, text: string): FirmwareVersion {
@@ -240,6 +365,9 @@ export function parseFirmware(model: Model, text: string): FirmwareVersion {
   const version = [Number(match[1]), Number(match[2]), Number(match[3])] as const;
   const major = PROFILES[model].version[0];
   if (version[0] !== major) throw new TypeError(`VirtualTrezor: ${model} firmware is ${major}.x.y, got ${text}`);
+  if ((model === 'T2B1' || model === 'T3T1') && !atLeast(version, CURRENT_CORE_SINCE)) {
+    throw new TypeError(`VirtualTrezor: the virtual ${model} plays firmware ${CURRENT_CORE_SINCE.join('.')} or newer, got ${text}`);
+  }
   return version;
 }
 
@@ -267,6 +395,8 @@ export interface DeviceStorage {
   autoLockDelayMs: number;
   experimentalFeatures: boolean;
   displayRotation: number;
+  /** ApplySettings.hide_passphrase_from_host (Core 2.8.9: no passphrase screens from the host). */
+  hidePassphraseFromHost: boolean;
   homescreen?: Uint8Array;
   pinFailures: number;
   deviceId: string;
@@ -279,7 +409,7 @@ export interface FirmwareState {
   readonly profile: FirmwareProfile;
   readonly storage: DeviceStorage;
   readonly unlocked: boolean;
-  /** The "busy" screen is up (Features.busy, Trezor One). */
+  /** The "busy" screen is up (Features.busy: Trezor One, Core 2.8.9). */
   readonly busy: boolean;
   /** Text lines on the screen. */
   readonly screen: readonly string[];
@@ -321,6 +451,7 @@ export function buildFeatures(device: FirmwareState, sessionId?: Uint8Array): Fe
     f.busy = device.busy;
     return f;
   }
+  if (p.current) return currentCoreFeatures(device, f, p.current, sessionId);
   f.unlocked = device.unlocked;
   if (device.unlocked) {
     f.backup_availability = s.needsBackup ? 'Required' : 'NotAvailable';
@@ -346,6 +477,47 @@ export function buildFeatures(device: FirmwareState, sessionId?: Uint8Array): Fe
     f.auto_lock_delay_ms = s.autoLockDelayMs;
     f.display_rotation = s.displayRotation as Features['display_rotation'];
     f.experimental_features = s.experimentalFeatures;
+  }
+  return f;
+}
+
+/**
+ * Core 2.8.9's Features (core/src/apps/base.py get_features): every model's fields, then the
+ * private ones only while unlocked — passphrase_protection among them, which 2.4.1 always sent.
+ */
+function currentCoreFeatures(device: FirmwareState, f: Features, c: CurrentCoreFeatures, sessionId?: Uint8Array): Features {
+  const s = device.storage;
+  const p = device.profile;
+  if (!device.unlocked) delete f.passphrase_protection;
+  f.unlocked = device.unlocked;
+  f.model = p.marketingModel;
+  f.fw_vendor = p.fwVendor!;
+  f.capabilities = [...p.capabilities];
+  f.sd_card_present = c.sdCard;
+  f.busy = device.busy;
+  f.homescreen_format = c.homescreenFormat;
+  f.internal_model = device.model;
+  f.homescreen_width = c.homescreenWidth;
+  f.homescreen_height = c.homescreenHeight;
+  if (c.bootloaderLocked !== undefined) f.bootloader_locked = c.bootloaderLocked;
+  f.language_version_matches = true;
+  if (c.optiga) f.optiga_sec = 0;
+  if (sessionId) f.session_id = sessionId;
+  if (device.unlocked) {
+    f.backup_availability = s.needsBackup ? 'Required' : 'NotAvailable';
+    f.unfinished_backup = s.unfinishedBackup;
+    f.no_backup = s.noBackup;
+    f.flags = 0;
+    f.recovery_status = 'Nothing';
+    f.backup_type = 'Bip39';
+    f.sd_protection = false;
+    f.wipe_code_protection = false;
+    f.passphrase_always_on_device = s.passphraseAlwaysOnDevice;
+    f.safety_checks = s.safetyChecks;
+    f.auto_lock_delay_ms = s.autoLockDelayMs;
+    f.display_rotation = s.displayRotation as Features['display_rotation'];
+    f.experimental_features = s.experimentalFeatures;
+    f.hide_passphrase_from_host = s.hidePassphraseFromHost;
   }
   return f;
 }

@@ -92,8 +92,9 @@ import { HARDENED } from '../../../path.js';
 import { deviceCoin, type DeviceCoin } from '../coins.js';
 import { fail, type DeviceContext, type HandlerTable, type Reply } from '../context.js';
 import { firmwareHas, unknownMessageText } from '../firmware.js';
+import { namesScreens, screen } from '../screens.js';
 import { cashaddrDecode, cashaddrEncode } from './cashaddr.js';
-import { coreMessageText, coreMonoPages } from './core-text.js';
+import { confirmSignVerify, coreMessageText, coreMonoPages } from './core-text.js';
 import { isSlip10Curve } from './slip10.js';
 import type { Keychain } from '../keychain.js';
 
@@ -299,7 +300,7 @@ async function checkCoinPath(
     fail('Failure_DataError', 'Forbidden key path');
   }
   if (!warn) return false;
-  await ctx.confirm('ButtonRequest_UnknownDerivationPath', { text: 'Wrong address path for selected coin. Continue at your own risk!' });
+  await ctx.confirm('ButtonRequest_UnknownDerivationPath', { text: 'Wrong address path for selected coin. Continue at your own risk!', ...screen(ctx, 'path_warning') });
   return true;
 }
 
@@ -583,11 +584,31 @@ async function getAddressHandler(ctx: DeviceContext, request: MessageMap['GetAdd
       await checkCoinPath(ctx, coin, scriptType, addressN, hasMultisig);
       await cyclingScreen(ctx, 'ButtonRequest_Address', `${hasMultisig ? `Multisig ${request.multisig!.m} of ${multisig!.pubkeys.length}:` : 'Address:'} ${address}`);
     }
-  } else {
-    await checkCoinPath(ctx, coin, scriptType, addressN, hasMultisig);
-    if (request.show_display) await ctx.confirm('ButtonRequest_Address', { text: `Address: ${address}` });
+    return { type: 'Address', message: { address } };
   }
-  return { type: 'Address', message: { address } };
+  // Core validates the path against the script type only for an address it shows ("skip
+  // soft-validation for silent calls", core/src/apps/bitcoin/get_address.py); the keychain
+  // still refuses a path outside the coin's under Strict safety checks.
+  await checkCoinPath(ctx, coin, scriptType, addressN, hasMultisig, request.show_display === true);
+  // From 2.5.1 a single-sig address on a standard (or confirmed) path comes with its SLIP-24 MAC.
+  let mac: Uint8Array | undefined;
+  if (!hasMultisig && firmwareHas(ctx, 'addressMac')) {
+    const standard = coinPathCheck(coin, scriptType, addressN, false, true, taprootEnabled(ctx, coin), slip25Access(ctx, false));
+    if (request.show_display || standard) mac = addressMac(await ctx.seed(), coin.slip44, address);
+  }
+  if (request.show_display) {
+    await ctx.confirm('ButtonRequest_Address', { text: `Address: ${address}`, ...screen(ctx, 'show_address', { Bolt: 1, Caesar: 1, Delizia: 2 }) });
+  }
+  return { type: 'Address', message: mac ? { address, mac } : { address } };
+}
+
+/**
+ * SLIP-24 address MAC (core/src/apps/common/address_mac.py): HMAC-SHA256 under the SLIP-21 key
+ * m/"SLIP-0024"/"Address MAC key" of slip44 (uint32 LE) ‖ compact size ‖ the address.
+ */
+function addressMac(seed: Uint8Array, slip44: number, address: string): Uint8Array {
+  const text = new TextEncoder().encode(address);
+  return hmac(sha256, slip21Key(seed, ['SLIP-0024', 'Address MAC key']), concatBytes(u32le(slip44), varBytes(text)));
 }
 
 /** hdnode_serialize_public() with the version the firmware picks (or Failure); fsm_msgGetPublicKey. */
@@ -660,7 +681,7 @@ async function getPublicKeyHandler(ctx: DeviceContext, request: MessageMap['GetP
       const line = (i: number) => xpub.slice(16 * i, 16 * i + 16);
       const first = ['XPUB', line(0), line(1), line(2), line(3), line(4)].join('\n');
       const second = ['XPUB', line(5), '', '', xpub.slice(96)].join('\n');
-      await ctx.confirm('ButtonRequest_PublicKey', { pages: 2, text: `${first}\f${second}` });
+      await ctx.confirm('ButtonRequest_PublicKey', { pages: 2, text: `${first}\f${second}`, ...screen(ctx, 'show_xpub') });
     }
   }
   const message: MessageMap['PublicKey'] = {
@@ -674,8 +695,8 @@ async function getPublicKeyHandler(ctx: DeviceContext, request: MessageMap['GetP
     xpub,
     root_fingerprint: rootFingerprint,
   };
-  if (ctx.model === 'T1B1') {
-    // 1.14.1 adds the account's BIP-380 descriptor.
+  if (ctx.model === 'T1B1' || firmwareHas(ctx, 'xpubDescriptor')) {
+    // The account's BIP-380 descriptor (1.14.1; Core from 2.7.0).
     const wrap: Record<string, [string, string]> = {
       SPENDADDRESS: ['pkh(', ')'],
       SPENDP2SHWITNESS: ['sh(wpkh(', '))'],
@@ -796,7 +817,7 @@ function coreKeyAddress(ctx: DeviceContext, coin: DeviceCoin, scriptType: string
 async function checkKeychainPath(ctx: DeviceContext, coin: DeviceCoin, addressN: readonly number[]): Promise<void> {
   if (coinPathCheck(coin, 'SPENDADDRESS', addressN, false, false, taprootEnabled(ctx, coin), slip25Access(ctx, false))) return;
   if (ctx.safetyChecks === 'Strict') fail('Failure_DataError', 'Forbidden key path');
-  await ctx.confirm('ButtonRequest_UnknownDerivationPath', { text: 'Wrong address path for selected coin. Continue at your own risk!' });
+  await ctx.confirm('ButtonRequest_UnknownDerivationPath', { text: 'Wrong address path for selected coin. Continue at your own risk!', ...screen(ctx, 'path_warning') });
 }
 
 async function signMessageHandler(ctx: DeviceContext, request: MessageMap['SignMessage']): Promise<Reply> {
@@ -820,8 +841,12 @@ async function signMessageHandler(ctx: DeviceContext, request: MessageMap['SignM
     await checkCoinPath(ctx, coin, scriptType, addressN, false);
     node = keys.node(addressN);
     address = coreKeyAddress(ctx, coin, scriptType, node.publicKey!);
-    await ctx.confirm('ButtonRequest_Other', { text: `Confirm address: ${addressShort(coin, address)}` });
-    await ctx.confirm('ButtonRequest_Other', { text: `Sign ${coin.coin_shortcut} message: ${coreMessageText(message)}` });
+    if (namesScreens(ctx.layout)) {
+      await confirmSignVerify(ctx, { address: addressShort(coin, address), message: coreMessageText(message), verify: false });
+    } else {
+      await ctx.confirm('ButtonRequest_Other', { text: `Confirm address: ${addressShort(coin, address)}` });
+      await ctx.confirm('ButtonRequest_Other', { text: `Sign ${coin.coin_shortcut} message: ${coreMessageText(message)}` });
+    }
   } else {
     const keys = await ctx.keychain();
     await checkKeychainPath(ctx, coin, addressN);
@@ -892,7 +917,7 @@ async function verifyMessageHandler(ctx: DeviceContext, request: MessageMap['Ver
   const message = request.message ?? new Uint8Array(0);
   const address = request.address ?? '';
   if (signature.length !== 65) fail('Failure_ProcessError', 'Invalid signature');
-  if (ctx.model === 'T2T1' && !firmwareHas(ctx, 'verifyMessageByAddress')) {
+  if (ctx.model !== 'T1B1' && !firmwareHas(ctx, 'verifyMessageByAddress')) {
     if (!verifyByHeader(coin, message, address, signature)) fail('Failure_ProcessError', 'Invalid signature');
   } else {
     const result = verify(coin, message, address, signature);
@@ -903,6 +928,9 @@ async function verifyMessageHandler(ctx: DeviceContext, request: MessageMap['Ver
     await ctx.confirm('ButtonRequest_Other', { text: `Confirm address ${address}` });
     await t1MessagePages(ctx, message, 'Verified message');
     await ctx.confirm('ButtonRequest_Other', { text: 'The signature is valid.' });
+  } else if (namesScreens(ctx.layout)) {
+    await confirmSignVerify(ctx, { address: addressShort(coin, address), message: coreMessageText(message), verify: true });
+    await ctx.confirm('ButtonRequest_Success', { text: 'The signature is valid.', ...screen(ctx, 'verify_message') });
   } else {
     // confirm_signverify(): the address, then the message in monospace pages (as Ethereum's).
     await ctx.confirm('ButtonRequest_Other', { text: `Confirm address: ${addressShort(coin, address)}` });
@@ -1230,7 +1258,7 @@ class Signing {
       if (await checkCoinPath(this.ctx, this.coin, type, addressN, hasMultisig, !this.pathWarned, true)) this.pathWarned = true;
     } else if (!this.pathWarned && !coinPathCheck(this.coin, type, addressN, hasMultisig, true, this.taproot, this.slip25)) {
       // Core 2.4.1 only warns here ("foreign address"); its keychain refuses the key when signing.
-      await this.ctx.confirm('ButtonRequest_UnknownDerivationPath', { text: 'Wrong address path for selected coin.' });
+      await this.ctx.confirm('ButtonRequest_UnknownDerivationPath', { text: 'Wrong address path for selected coin.', ...screen(this.ctx, 'path_warning') });
       this.pathWarned = true;
     }
     const publicKey = this.keys.node(addressN).publicKey!;
@@ -1346,14 +1374,37 @@ class Signing {
       // The Trezor One shows no outputs of a replacement transaction.
     } else {
       const shown = type === 'PAYTOOPRETURN' ? `OP_RETURN ${hexOf(output.op_return_data ?? new Uint8Array(0))}` : output.address ?? 'change';
-      await this.ctx.confirm('ButtonRequest_ConfirmOutput', { text: `Confirm sending ${formatAmount(this.coin, amount, this.request.amount_unit)} to ${shown}` });
+      await this.confirmOutput(shown, formatAmount(this.coin, amount, this.request.amount_unit), type === 'PAYTOOPRETURN');
     }
     this.outputs[index] = { encoded: encoded('TxOutput', output, 'Failed to decode message'), amount, script };
     this.weight += 4 * (8 + script.length + varint(script.length).length);
     if (output.orig_hash) await this.addOrigOutput(output, amount, script, change);
   }
 
+  /**
+   * An external output. Core 2.8.9 (confirm_output in trezor/ui/layouts of each model): the Safe 5 shows it as
+   * one screen; the Model T and the Safe 3 show the recipient, then the amount, each a
+   * 'confirm_output' ButtonRequest — a "no" on the recipient ends the signing, a "no" on the
+   * amount goes back to the recipient. OP_RETURN is one 'op_return' screen everywhere.
+   */
+  private async confirmOutput(shown: string, amount: string, opReturn: boolean): Promise<void> {
+    const text = `Confirm sending ${amount} to ${shown}`;
+    if (!namesScreens(this.ctx.layout) || this.ctx.layout === 'Delizia' || opReturn) {
+      await this.ctx.confirm('ButtonRequest_ConfirmOutput', { text, ...screen(this.ctx, opReturn ? 'op_return' : 'confirm_output') });
+      return;
+    }
+    for (;;) {
+      await this.ctx.confirm('ButtonRequest_ConfirmOutput', { text: `Recipient\n${shown}`, ...screen(this.ctx, 'confirm_output') });
+      const amountShown = await this.ctx.confirm('ButtonRequest_ConfirmOutput', { text: `Amount\n${amount}`, ...screen(this.ctx, 'confirm_output'), allowNo: true });
+      if (amountShown !== false) return;
+    }
+  }
+
   private async confirmTotals(): Promise<void> {
+    if (namesScreens(this.ctx.layout)) {
+      await this.confirmTotals289();
+      return;
+    }
     if (this.totalOut > this.totalIn) fail('Failure_NotEnoughFunds', 'Not enough funds');
     const fee = this.totalIn - this.totalOut;
     const threshold = this.t1
@@ -1375,6 +1426,42 @@ class Signing {
     if (this.unverifiedExternal) await this.ctx.confirm('ButtonRequest_SignTx', { text: 'Warning!\nThe transaction contains\nunverified external inputs.' });
     await this.ctx.confirm('ButtonRequest_SignTx', {
       text: `Really send ${formatAmount(this.coin, this.totalOut - this.changeOut, unit)} from your wallet? Fee included: ${formatAmount(this.coin, fee, unit)}`,
+    });
+  }
+
+  /**
+   * Core 2.8.9 BasicApprover.approve_tx (core/src/apps/bitcoin/sign_tx/approvers.py): unverified
+   * external inputs, then inputs from more than one account, the fee, the change count, then the
+   * replacement's fee or the locktime and the total, each screen named as in its layout.py.
+   */
+  private async confirmTotals289(): Promise<void> {
+    const ctx = this.ctx;
+    const unit = this.request.amount_unit;
+    if (this.unverifiedExternal) {
+      await ctx.confirm('ButtonRequest_SignTx', { text: 'Warning!\nThe transaction contains\nunverified external inputs.', ...screen(ctx, 'unverified_external_input') });
+    }
+    if (!this.wallet.prefix) await ctx.confirm('ButtonRequest_SignTx', { text: 'Sending from multiple accounts.\nContinue anyway?', ...screen(ctx, 'sending_from_multiple_accounts') });
+    if (this.totalOut > this.totalIn) fail('Failure_NotEnoughFunds', 'Not enough funds');
+    const fee = this.totalIn - this.totalOut;
+    const threshold = (BigInt(this.coin.maxfee_kb) * BigInt(Math.ceil(this.weight / 4))) / 1000n;
+    if (fee > threshold) {
+      if (fee > 10n * threshold && ctx.safetyChecks === 'Strict') fail('Failure_DataError', 'The fee is unexpectedly large');
+      await ctx.confirm('ButtonRequest_FeeOverThreshold', { text: `Fee ${formatAmount(this.coin, fee, unit)} is unexpectedly high.`, ...screen(ctx, 'fee_over_threshold') });
+    }
+    if (this.changeCount > MAX_SILENT_CHANGE_COUNT) {
+      await ctx.confirm('ButtonRequest_SignTx', { text: `The transaction contains ${this.changeCount} change outputs.`, ...screen(ctx, 'change_count_over_threshold') });
+    }
+    if (this.orig) {
+      await this.confirmReplacementFee(this.orig, fee);
+      return;
+    }
+    if (this.lockTime !== 0) {
+      const disabled = this.minSequence === SEQUENCE_FINAL;
+      await ctx.confirm('ButtonRequest_SignTx', { text: `Locktime ${this.lockTime}${disabled ? ' (disabled)' : ''}`, ...screen(ctx, 'nondefault_locktime') });
+    }
+    await ctx.confirm('ButtonRequest_SignTx', {
+      text: `Summary\nTotal amount: ${formatAmount(this.coin, this.totalOut - this.changeOut, unit)}\nIncluding fee: ${formatAmount(this.coin, fee, unit)}`,
+      ...screen(ctx, 'confirm_total', { Bolt: 1, Caesar: 3, Delizia: 2 }),
     });
   }
 

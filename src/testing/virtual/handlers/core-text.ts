@@ -1,8 +1,11 @@
 /**
- * How Core 2.4 puts a signed or verified message on the screen, shared by the Bitcoin and
- * Ethereum handlers because the firmware shares it too: apps/common/signverify.py
- * decode_message() and trezor/ui/layouts/tt.py confirm_signverify() → paginate_text().
+ * How Core puts a signed or verified message on the screen, shared by the Bitcoin and Ethereum
+ * handlers because the firmware shares it too: apps/common/signverify.py decode_message(),
+ * 2.4's trezor/ui/layouts/tt.py confirm_signverify() → paginate_text(), and 2.8.9's
+ * confirm_signverify() of each layout (trezor/ui/layouts/{bolt,caesar,delizia}).
  */
+import { fail, type DeviceContext } from '../context.js';
+import { messagePages, namesScreens, screen } from '../screens.js';
 
 /**
  * decode_message(): the message as UTF-8 text, or `hex(…)` when it is not valid UTF-8.
@@ -46,4 +49,31 @@ export function coreMonoPages(title: string, text: string): string[] {
   const pages: string[] = [];
   for (let i = 0; i < lines.length; i += 5) pages.push([title, ...lines.slice(i, i + 5).flat()].join('\n'));
   return pages;
+}
+
+/**
+ * Core 2.8.9 confirm_signverify(): the address, then the message, both named 'sign_message'
+ * ('verify_message' when verifying), code Other. A "no" on the address ends the flow on the
+ * Safe 3; on the Model T and the Safe 5 it puts up "Address mismatch?" (no ButtonRequest),
+ * whose "yes" ends the flow and whose "no" shows the address again. A "no" on the message goes
+ * back to the address on the Safe 3 and ends the flow elsewhere.
+ * @example await confirmSignVerify(ctx, { address, message: coreMessageText(bytes), verify: false })
+ */
+export async function confirmSignVerify(ctx: DeviceContext, { address, message, verify }: { address: string; message: string; verify: boolean }): Promise<void> {
+  const layout = ctx.layout;
+  if (!namesScreens(layout)) throw new Error(`confirmSignVerify: ${layout} has its own screens`);
+  const name = verify ? 'verify_message' : 'sign_message';
+  const messageScreen = { text: `Confirm message\n${message}`, ...screen(ctx, name, messagePages(layout, message.length)) };
+  for (;;) {
+    const shown = await ctx.confirm('ButtonRequest_Other', { text: `${verify ? 'Verify' : 'Confirm'} address\n${address}`, ...screen(ctx, name), allowNo: true });
+    if (shown === false) {
+      if (layout === 'Caesar' || (await ctx.popup('Address mismatch?'))) fail('Failure_ActionCancelled', 'Cancelled');
+      continue;
+    }
+    if (layout !== 'Caesar') {
+      await ctx.confirm('ButtonRequest_Other', messageScreen);
+      return;
+    }
+    if ((await ctx.confirm('ButtonRequest_Other', { ...messageScreen, allowNo: true })) !== false) return;
+  }
 }

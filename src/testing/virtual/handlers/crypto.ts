@@ -17,6 +17,7 @@ import { base58check } from '@scure/base';
 import type { MessageMap } from '../../../messages/index.js';
 import { fail, type DeviceContext, type HandlerTable, type Reply } from '../context.js';
 import type { Keychain } from '../keychain.js';
+import { byLayout, namesScreens, screen } from '../screens.js';
 import { isSlip10Curve, type Slip10Curve, type Slip10Node } from './slip10.js';
 
 const HARDENED = 0x80000000;
@@ -95,7 +96,12 @@ async function signIdentity(ctx: DeviceContext, request: MessageMap['SignIdentit
   const identity = request.identity;
   const curve = parseCurve(request.ecdsa_curve_name);
   const host = [identity.proto ? `${identity.proto}://` : '', identity.host ?? ''].join('');
-  await ctx.confirm('ButtonRequest_ProtectCall', { text: `Do you want to sign in?\n${host}\n${request.challenge_visual ?? ''}` });
+  // Core 2.8.9 gets the keychain (PIN, passphrase) before the screen, 2.4.1 after it.
+  if (namesScreens(ctx.layout)) await ctx.seed();
+  await ctx.confirm(byLayout(ctx, { old: 'ButtonRequest_ProtectCall', current: 'ButtonRequest_Other' }), {
+    text: `Do you want to sign in?\n${host}\n${request.challenge_visual ?? ''}`,
+    ...screen(ctx, ctx.layout === 'Caesar' ? 'confirm_sign_identity' : 'sign_identity', { Bolt: 1, Caesar: 1, Delizia: 2 }),
+  });
   const node = derive(curve, await ctx.keychain(), identityPath(identity, 13 | HARDENED));
   const pub = publicKey(node);
   const hidden = request.challenge_hidden ?? new Uint8Array(0);
@@ -125,7 +131,11 @@ async function signIdentity(ctx: DeviceContext, request: MessageMap['SignIdentit
 
 async function getECDHSessionKey(ctx: DeviceContext, request: MessageMap['GetECDHSessionKey']): Promise<Reply> {
   const curve = parseCurve(request.ecdsa_curve_name);
-  await ctx.confirm('ButtonRequest_ProtectCall', { text: `Decrypt for:\n${request.identity.host ?? ''}` });
+  if (namesScreens(ctx.layout)) await ctx.seed();
+  await ctx.confirm(byLayout(ctx, { old: 'ButtonRequest_ProtectCall', current: 'ButtonRequest_Other' }), {
+    text: `Decrypt for:\n${request.identity.host ?? ''}`,
+    ...screen(ctx, 'confirm_address'),
+  });
   const node = derive(curve, await ctx.keychain(), identityPath(request.identity, 17 | HARDENED));
   const peer = request.peer_public_key;
   let sessionKey: Uint8Array;
@@ -171,8 +181,13 @@ async function cipherKeyValue(ctx: DeviceContext, request: MessageMap['CipherKey
   const askOnEncrypt = request.ask_on_encrypt ?? false;
   const askOnDecrypt = request.ask_on_decrypt ?? false;
   await ctx.unlock();
+  // Core 2.8.9 gets the keychain (the passphrase) before the screen.
+  if (namesScreens(ctx.layout)) await ctx.root();
   if (encrypt ? askOnEncrypt : askOnDecrypt) {
-    await ctx.confirm('ButtonRequest_Other', { text: `${encrypt ? 'Encrypt' : 'Decrypt'} value of this key?\n${request.key}` });
+    await ctx.confirm('ButtonRequest_Other', {
+      text: `${encrypt ? 'Encrypt' : 'Decrypt'} value of this key?\n${request.key}`,
+      ...screen(ctx, 'cipher_key_value', { Bolt: 1, Caesar: 1, Delizia: 2 }),
+    });
   }
   const node = (await ctx.keychain()).node(request.address_n ?? []);
   const data = encoder.encode(`${request.key}${askOnEncrypt ? 'E1' : 'E0'}${askOnDecrypt ? 'D1' : 'D0'}`);

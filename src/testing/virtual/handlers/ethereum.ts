@@ -15,11 +15,24 @@
  *     VerifyMessage    address Other, message pages Other, "signature is valid" Other
  *     SignTypedHash    ProtectCall warning, address Other, domain hash Other, message hash Other
  *     SignTypedData    not implemented: Failure UnexpectedMessage
- *   T2T1 (Core)
+ *   T2T1 (Core 2.4.1)
  *     SignTx           [unknown token SignTx], confirm SignTx, [data SignTx], fee SignTx
  *     SignMessage      one Other; VerifyMessage: address Other, message Other (pages)
  *     SignTypedData    the struct/value request loop, domain Other, final Other
  *     SignTypedHash    not implemented: Failure UnexpectedMessage
+ *   Core 2.8.9 (Model T, Safe 3, Safe 5; every ButtonRequest named, screens.ts)
+ *     SignTx           [unknown token: unknown_contract_warning Warning, unknown_token SignTx],
+ *                      [confirm_data SignTx], then Model T / Safe 3: recipient and summary, both
+ *                      confirm_ethereum_tx SignTx ("no" on the summary goes back to the
+ *                      recipient); Safe 5: one confirm_output SignTx flow
+ *     SignMessage      confirm_signverify (core-text.ts): address, message, both sign_message
+ *     VerifyMessage    the same as verify_message, then verify_message Success
+ *     SignTypedData    confirm_address SignTx, the types (EIP712Domain asked twice when it is the
+ *                      primary type), domain name/version values, should_show_domain Other, the
+ *                      domain values, should_show_struct Other (confirm_empty_typed_message for
+ *                      a domain-only message), the message values, confirm_typed_data_final
+ *                      Other. "yes" on a should_show_* screen skips the details, which are not
+ *                      shown here.
  *
  * Known simplifications: any coin type is accepted in BIP-44 paths (the firmware ties it to
  * the network); a "no" on the T1 address screen cancels instead of cycling to the QR code;
@@ -50,7 +63,8 @@ import { decodeAs, type MessageMap, type MessageName } from '../../../messages/i
 import { HARDENED } from '../../../path.js';
 import { fail, type DeviceContext, type HandlerTable, type Reply } from '../context.js';
 import { firmwareHas, unknownMessageText, type FirmwareFeature } from '../firmware.js';
-import { coreMessageText, coreMonoPages } from './core-text.js';
+import { namesScreens, screen } from '../screens.js';
+import { confirmSignVerify, coreMessageText, coreMonoPages } from './core-text.js';
 
 const MAX_CHAIN_ID_FULL_V = BigInt(2147483629);
 const MAX_DATA_LENGTH = 16_000_000;
@@ -93,7 +107,7 @@ function isValidPath(addressN: readonly number[], pubkeyExport: boolean): boolea
 async function checkPath(ctx: DeviceContext, addressN: readonly number[], pubkeyExport = false): Promise<void> {
   if (isValidPath(addressN, pubkeyExport)) return;
   if (ctx.safetyChecks === 'Strict') fail('Failure_DataError', 'Forbidden key path');
-  await ctx.confirm('ButtonRequest_UnknownDerivationPath', { text: 'Wrong address path for selected coin.' });
+  await ctx.confirm('ButtonRequest_UnknownDerivationPath', { text: 'Wrong address path for selected coin.', ...screen(ctx, 'path_warning') });
 }
 
 /**
@@ -168,13 +182,15 @@ const wireIds: Partial<Record<MessageName, number>> = {
 async function getAddressHandler(ctx: DeviceContext, request: MessageMap['EthereumGetAddress']): Promise<Reply> {
   const node = await keyAt(ctx, request.address_n ?? []);
   const address = addressOf(node);
-  if (request.show_display) await ctx.confirm('ButtonRequest_Address', { text: `Address: ${address}` });
+  if (request.show_display) {
+    await ctx.confirm('ButtonRequest_Address', { text: `Address: ${address}`, ...screen(ctx, 'show_address', { Bolt: 1, Caesar: 1, Delizia: 2 }) });
+  }
   return { type: 'EthereumAddress', message: { address } };
 }
 
 async function getPublicKeyHandler(ctx: DeviceContext, request: MessageMap['EthereumGetPublicKey']): Promise<Reply> {
   const node = await keyAt(ctx, request.address_n ?? [], true);
-  if (request.show_display) await ctx.confirm('ButtonRequest_PublicKey', { text: `Public key: ${hexlify(node.publicKey!)}` });
+  if (request.show_display) await ctx.confirm('ButtonRequest_PublicKey', { text: `Public key: ${hexlify(node.publicKey!)}`, ...screen(ctx, 'show_pubkey') });
   return {
     type: 'EthereumPublicKey',
     message: {
@@ -278,6 +294,10 @@ async function confirmTransaction(ctx: DeviceContext, request: TxCommon, eip1559
     return;
   }
 
+  if (namesScreens(ctx.layout)) {
+    await confirmTransaction289(ctx, { token: token && !request.definitions?.encoded_token, contract: !token && dataTotal > 0, recipient, amount, feeItems: eip1559 ? 3 : 2, initial, dataTotal });
+    return;
+  }
   // Core: an ERC-20 transfer of a token it has no definition for is confirmed as unknown first.
   if (token && !request.definitions?.encoded_token) await ctx.confirm('ButtonRequest_SignTx', { text: `Unknown token ${recipient}` });
   await ctx.confirm('ButtonRequest_SignTx', { text: `Send ${amount} to ${recipient}` });
@@ -285,6 +305,37 @@ async function confirmTransaction(ctx: DeviceContext, request: TxCommon, eip1559
     await ctx.confirm('ButtonRequest_SignTx', { text: `Confirm data: ${hex(initial.subarray(0, 64))}… (${dataTotal} bytes)` });
   }
   await ctx.confirm('ButtonRequest_SignTx', { text: 'Confirm fee' });
+}
+
+/**
+ * Core 2.8.9 confirm_tx_data() → require_confirm_tx() (core/src/apps/ethereum/sign_tx.py,
+ * layout.py) with each model's confirm_ethereum_tx (see the header). The Safe 3's summary has
+ * a page per fee item after the amounts: 3 for a legacy transaction (gas price, gas limit), 4
+ * for EIP-1559 (max fee, priority fee, gas limit), as recorded.
+ */
+async function confirmTransaction289(
+  ctx: DeviceContext,
+  tx: { token: boolean; contract: boolean; recipient: string; amount: string; feeItems: number; initial: Uint8Array; dataTotal: number },
+): Promise<void> {
+  if (tx.token) {
+    await ctx.confirm('ButtonRequest_Warning', { text: 'Unknown contract address', ...screen(ctx, 'unknown_contract_warning') });
+    await ctx.confirm('ButtonRequest_SignTx', { text: `Token contract\n${tx.recipient}`, ...screen(ctx, 'unknown_token') });
+  }
+  if (tx.contract) {
+    await ctx.confirm('ButtonRequest_SignTx', { text: `Input data\n${hex(tx.initial.subarray(0, 64))}… (${tx.dataTotal} bytes)`, ...screen(ctx, 'confirm_data') });
+  }
+  const recipient = `${tx.contract ? 'Interaction contract' : 'Recipient'}\n${tx.recipient}`;
+  const summary = `Summary\nAmount: ${tx.amount}\nMaximum fee`;
+  if (ctx.layout === 'Delizia') {
+    // flow_confirm_output: recipient, summary and hold-to-sign in one flow, one ButtonRequest.
+    await ctx.confirm('ButtonRequest_SignTx', { text: `${recipient}\f${summary}`, ...screen(ctx, 'confirm_output') });
+    return;
+  }
+  for (;;) {
+    await ctx.confirm('ButtonRequest_SignTx', { text: recipient, ...screen(ctx, 'confirm_ethereum_tx') });
+    const pages = { Bolt: 1, Caesar: 1 + tx.feeItems, Delizia: 1 };
+    if ((await ctx.confirm('ButtonRequest_SignTx', { text: summary, ...screen(ctx, 'confirm_ethereum_tx', pages), allowNo: true })) !== false) return;
+  }
 }
 
 /** Ask the host for the calldata after the initial chunk (EthereumTxRequest / EthereumTxAck). */
@@ -382,6 +433,8 @@ async function signMessageHandler(ctx: DeviceContext, request: MessageMap['Ether
   if (ctx.model === 'T1B1') {
     await ctx.confirm('ButtonRequest_Other', { text: `Confirm address: ${address}` });
     await t1MessagePages(ctx, message, 'Sign message?');
+  } else if (namesScreens(ctx.layout)) {
+    await confirmSignVerify(ctx, { address, message: coreMessageText(message), verify: false });
   } else {
     await ctx.confirm('ButtonRequest_Other', { text: `Sign ETH message: ${coreMessageText(message)}` });
   }
@@ -408,6 +461,9 @@ async function verifyMessageHandler(ctx: DeviceContext, request: MessageMap['Eth
     await ctx.confirm('ButtonRequest_Other', { text: `Confirm address: ${request.address}` });
     await t1MessagePages(ctx, message, 'Verified message?');
     await ctx.confirm('ButtonRequest_Other', { text: 'The signature is valid.' });
+  } else if (namesScreens(ctx.layout)) {
+    await confirmSignVerify(ctx, { address: request.address ?? '', message: coreMessageText(message), verify: true });
+    await ctx.confirm('ButtonRequest_Success', { text: 'The signature is valid.', ...screen(ctx, 'verify_message') });
   } else {
     await ctx.confirm('ButtonRequest_Other', { text: `Confirm address: ${request.address}` });
     const pages = coreMonoPages('Verify ETH message', coreMessageText(message));
@@ -540,15 +596,27 @@ async function signTypedDataHandler(ctx: DeviceContext, request: MessageMap['Eth
   const address = addressOf(node);
   const primaryType = request.primary_type;
   if (request.metamask_v4_compat === false) fail('Failure_DataError', 'Only MetaMask v4 hashing is supported here');
+  const current = namesScreens(ctx.layout);
+  if (current) await ctx.confirm('ButtonRequest_SignTx', { text: `Signing address\n${address}`, ...screen(ctx, 'confirm_address') });
 
   const structs: StructDefs = {};
   await collectTypes(ctx, 'EIP712Domain', structs);
-  if (primaryType !== 'EIP712Domain') await collectTypes(ctx, primaryType, structs);
+  // 2.8.9's collect_types() asks for the primary type even when it is the domain.
+  if (primaryType !== 'EIP712Domain' || current) await collectTypes(ctx, primaryType, structs);
   const types: Record<string, TypedDataField[]> = {};
   for (const [name, members] of Object.entries(structs)) {
     types[name] = (members ?? []).map((member) => ({ name: member.name, type: typeName(member.type, structs) }));
   }
 
+  if (current) {
+    // _get_name_and_version_for_domain(), then should_show_domain(): "yes" skips the details.
+    const domainMembers = structs.EIP712Domain ?? [];
+    const shown: string[] = [];
+    for (const [i, member] of domainMembers.entries()) {
+      if (member.name === 'name' || member.name === 'version') shown.push(String(await collectValue(ctx, member.type, [0, i], structs)));
+    }
+    await ctx.confirm('ButtonRequest_Other', { text: `Typed data domain\n${shown.join('\n')}`, ...screen(ctx, 'should_show_domain') });
+  }
   const domain = await collectStruct(ctx, 'EIP712Domain', [0], structs);
   let domainSeparator: string;
   try {
@@ -556,10 +624,16 @@ async function signTypedDataHandler(ctx: DeviceContext, request: MessageMap['Eth
   } catch {
     fail('Failure_DataError', 'Invalid domain');
   }
-  await ctx.confirm('ButtonRequest_Other', { text: `Typed data domain: ${JSON.stringify(domain, (_k, v) => (typeof v === 'bigint' ? v.toString() : v))}` });
+  if (!current) {
+    await ctx.confirm('ButtonRequest_Other', { text: `Typed data domain: ${JSON.stringify(domain, (_k, v) => (typeof v === 'bigint' ? v.toString() : v))}` });
+  }
 
   let messageHash: string | undefined;
+  if (current && primaryType === 'EIP712Domain') {
+    await ctx.confirm('ButtonRequest_Other', { text: 'Confirm message\nNo message field', ...screen(ctx, 'confirm_empty_typed_message') });
+  }
   if (primaryType !== 'EIP712Domain') {
+    if (current) await ctx.confirm('ButtonRequest_Other', { text: `Confirm message\n${primaryType}`, ...screen(ctx, 'should_show_struct') });
     const message = await collectStruct(ctx, primaryType, [1], structs);
     const messageTypes = { ...types };
     delete messageTypes.EIP712Domain;
@@ -569,7 +643,10 @@ async function signTypedDataHandler(ctx: DeviceContext, request: MessageMap['Eth
       fail('Failure_DataError', 'Invalid typed data');
     }
   }
-  await ctx.confirm('ButtonRequest_Other', { text: `Really sign EIP-712 typed data? ${messageHash ?? ''}` });
+  await ctx.confirm('ButtonRequest_Other', {
+    text: `Really sign EIP-712 typed data? ${messageHash ?? ''}`,
+    ...screen(ctx, 'confirm_typed_data_final', { Bolt: 1, Caesar: 1, Delizia: 2 }),
+  });
   const digest = keccak256(concat(['0x1901', domainSeparator, ...(messageHash ? [messageHash] : [])]));
   return { type: 'EthereumTypedDataSignature', message: { signature: signature65(node, digest), address } };
 }
