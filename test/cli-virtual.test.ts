@@ -43,6 +43,19 @@ describe('trezor-direct-virtual', () => {
     await trezor.close();
   });
 
+  it('plays a Safe 5 with --model T3T1 and refuses a model it does not know', { timeout: 20_000 }, async () => {
+    const { line } = await run(['--port', '0', '--model', 't3t1', '--mnemonic', 'all all all all all all all all all all all all']);
+    expect(line).toMatch(/^virtual Trezor T3T1 2\.8\.9 \(seeded\)/);
+    const port = Number(/udp:127\.0\.0\.1:(\d+)/.exec(line!)![1]);
+    const trezor = await connect({ transport: udp({ port }) });
+    const f = trezor.features;
+    expect([f.internal_model, f.model, f.major_version, f.minor_version, f.patch_version]).toEqual(['T3T1', 'Safe 5', 2, 8, 9]);
+    await trezor.close();
+    const unknown = await run(['--port', '0', '--model', 'T3W1']);
+    expect(unknown.status).toBe(2);
+    expect(unknown.stderr).toContain('--model must be one of T1B1, T2T1, T2B1, T3T1');
+  });
+
   it('defaults to the recorded firmware and refuses a version of the other model', { timeout: 20_000 }, async () => {
     expect((await run(['--port', '0'])).line).toMatch(/^virtual Trezor T1B1 1\.14\.1 \(blank\)/);
     const wrong = await run(['--port', '0', '--model', 'T1B1', '--firmware', '2.8.1']);

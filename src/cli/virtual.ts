@@ -3,7 +3,7 @@
  * trezor-direct-virtual: run a VirtualTrezor on the emulator's UDP ports, for trezorctl,
  * Trezor Suite, trezorlib tests or any client that speaks to the official emulator.
  *
- *   trezor-direct-virtual [--port 21324] [--model T1B1|T2T1] [--firmware 2.8.1] [--mnemonic "…"]
+ *   trezor-direct-virtual [--port 21324] [--model T1B1|T2T1|T2B1|T3T1] [--firmware 2.8.1] [--mnemonic "…"]
  *                         [--pin 1234] [--passphrase] [--label NAME] [--auto-confirm]
  *
  * Without --mnemonic the device starts blank (load a seed through the debug link, as the
@@ -15,7 +15,10 @@ import { mnemonicProblem } from '../testing/virtual/bip39.js';
 import { VirtualTrezor } from '../testing/virtual/device.js';
 import type { Model } from '../testing/virtual/context.js';
 
-const USAGE = `usage: trezor-direct-virtual [--port 21324] [--model T1B1|T2T1] [--firmware X.Y.Z] [--mnemonic "words…"]
+/** The models VirtualTrezor plays (src/testing/virtual/context.ts Model). */
+const VIRTUAL_MODELS: readonly Model[] = ['T1B1', 'T2T1', 'T2B1', 'T3T1'];
+
+const USAGE = `usage: trezor-direct-virtual [--port 21324] [--model T1B1|T2T1|T2B1|T3T1] [--firmware X.Y.Z] [--mnemonic "words…"]
                              [--pin DIGITS] [--passphrase] [--label NAME] [--auto-confirm]`;
 
 interface Arguments {
@@ -47,8 +50,8 @@ function parse(argv: readonly string[]): Arguments {
       }
       case '--model': {
         const model = value().toUpperCase();
-        if (model !== 'T1B1' && model !== 'T2T1') throw new Error('--model must be T1B1 or T2T1');
-        args.model = model;
+        if (!VIRTUAL_MODELS.includes(model as Model)) throw new Error(`--model must be one of ${VIRTUAL_MODELS.join(', ')}`);
+        args.model = model as Model;
         break;
       }
       case '--firmware':
