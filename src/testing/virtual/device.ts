@@ -60,6 +60,7 @@ import {
 import {
   ALLOWED_WHILE_LOCKED,
   AUTOLOCK_DEFAULT_MS,
+  type LifecycleScreen,
   MAX_PASSPHRASE_BYTES,
   MAX_SESSIONS,
   PIN_MAX_TRIES,
@@ -286,6 +287,8 @@ export class DeviceRuntime {
 
   /** Digits of the PIN matrix on screen (Trezor One), keypad position order. */
   matrix: string | undefined;
+  /** Backup word and recovery prompt on screen, for DebugLinkState. */
+  lifecycle: LifecycleScreen = { resetWord: '', recoveryFakeWord: '', recoveryWordPos: 0 };
   /** What the screen shows, as text lines (Trezor One layout bytes, Model T tokens). */
   screen: string[] = ['Homescreen'];
   /** Pages of the current screen (Model T swipes between them). */
@@ -1028,6 +1031,7 @@ export class DeviceRuntime {
   }): void {
     const s = this.storage;
     s.initialized = true;
+    s.passphraseStored = true;
     s.mnemonic = params.mnemonic;
     s.pin = params.pin ? params.pin : undefined;
     s.passphraseProtection = params.passphraseProtection ?? false;

@@ -271,6 +271,26 @@ export interface DeviceStorage {
   pinFailures: number;
   deviceId: string;
   u2fCounter: number;
+  /**
+   * Trezor One: the passphrase setting has been written (config_setPassphraseProtection), which
+   * wallet creation and recovery do before the seed exists; DebugLinkState reports it from then on.
+   */
+  passphraseStored?: boolean;
+}
+
+/**
+ * What the reset and recovery flows have on screen, for DebugLinkState (legacy
+ * reset_get_word / reset_get_int_entropy / recovery_get_fake_word / recovery_get_word_pos).
+ */
+export interface LifecycleScreen {
+  /** The backup word(s) on screen ('' when none). */
+  resetWord: string;
+  /** The device's half of the entropy of a seed being created. */
+  resetEntropy?: Uint8Array;
+  /** Trezor One scrambled recovery: the fake word asked for ('' for a real one). */
+  recoveryFakeWord: string;
+  /** Trezor One scrambled recovery: the position (1-24) of the word asked for, 0 for a fake one. */
+  recoveryWordPos: number;
 }
 
 /** What Features and DebugLinkState are built from (the device runtime is one). */
@@ -285,6 +305,7 @@ export interface FirmwareState {
   readonly screen: readonly string[];
   /** Trezor One: the PIN matrix on screen, keypad position order. */
   readonly matrix: string | undefined;
+  readonly lifecycle: LifecycleScreen;
 }
 
 /** Features as the firmware fills them in the device's current state. */
@@ -359,17 +380,19 @@ export function buildDebugLinkState(device: FirmwareState): DebugLinkState {
     if (s.pin) state.pin = s.pin;
     state.matrix = device.matrix ?? 'XXXXXXXXX';
     if (mnemonic) state.mnemonic_secret = mnemonic;
-    if (s.initialized) state.passphrase_protection = s.passphraseProtection;
-    state.reset_word = '';
-    state.reset_entropy = new Uint8Array(32);
-    state.recovery_fake_word = '';
-    state.recovery_word_pos = 0;
+    if (s.initialized || s.passphraseStored) state.passphrase_protection = s.passphraseProtection;
+    const l = device.lifecycle;
+    state.reset_word = l.resetWord;
+    state.reset_entropy = l.resetEntropy ?? new Uint8Array(32);
+    state.recovery_fake_word = l.recoveryFakeWord;
+    state.recovery_word_pos = l.recoveryWordPos;
     return state;
   }
   const state: DebugLinkState = {};
   if (mnemonic) state.mnemonic_secret = mnemonic;
   state.passphrase_protection = s.passphraseProtection;
-  state.reset_entropy = new Uint8Array(0);
+  if (device.lifecycle.resetWord) state.reset_word = device.lifecycle.resetWord;
+  state.reset_entropy = device.lifecycle.resetEntropy ?? new Uint8Array(0);
   state.mnemonic_type = 'Bip39';
   state.tokens = [...device.screen];
   return state;
