@@ -38,6 +38,12 @@ async function answerGetFeatures(d: ScriptedDevice, extra: object = {}) {
   d.send('Features', features(extra));
 }
 
+/** After a new seed or a wipe the flows open a fresh session, as trezorlib's client.init_device(). */
+async function answerInitialize(d: ScriptedDevice, extra: object = {}) {
+  await d.expect('Initialize');
+  d.send('Features', features(extra));
+}
+
 describe('arguments are checked before anything is sent', () => {
   const cases: [string, (t: any) => Promise<unknown>, string][] = [
     ['resetDevice strength', (t) => resetDevice(t, { strength: 160 as never }), 'strength'],
@@ -88,7 +94,7 @@ describe('resetDevice', () => {
       d.send('EntropyRequest', {});
       entropy = (await d.expect('EntropyAck')).entropy;
       d.send('Success', { message: 'Device successfully initialized' });
-      await answerGetFeatures(d, { label: 'Savings', backup_availability: 'Required' });
+      await answerInitialize(d, { label: 'Savings', backup_availability: 'Required' });
     }, { extra: { initialized: false } });
     const result = await resetDevice(trezor, { strength: 128, label: 'Savings', pin: false, backup: 'later' });
     expect(reset).toEqual({ strength: 128, passphrase_protection: false, pin_protection: false, label: 'Savings', skip_backup: true, no_backup: false });
@@ -106,7 +112,7 @@ describe('resetDevice', () => {
         d.send('EntropyRequest', {});
         await d.expect('EntropyAck');
         d.send('Success', {});
-        await answerGetFeatures(d);
+        await answerInitialize(d);
       }
     });
     await resetDevice(trezor);
@@ -151,7 +157,7 @@ describe('recoverDevice', () => {
           acks.push((await d.expect('WordAck')).word);
         }
         d.send('Success', { message: 'Device recovered' });
-        await answerGetFeatures(d, { label: 'x' });
+        await answerInitialize(d, { label: 'x' });
       },
       { ui: { word: async ({ type }) => (asked.push(type), type === 'matrix6' ? '6' : ' 9 ') }, extra: { initialized: false } },
     );
@@ -171,7 +177,7 @@ describe('recoverDevice', () => {
         d.send('WordRequest', { type: 'WordRequestType_Plain' });
         ack = (await d.expect('WordAck')).word;
         d.send('Success', {});
-        await answerGetFeatures(d);
+        await answerInitialize(d);
       },
       { ui: { word: async () => ' Ritual ' }, extra: { initialized: false } },
     );
@@ -258,7 +264,9 @@ describe('changePin, applySettings, wipeDevice, backupDevice', () => {
       for (let i = 0; i < 5; i++) {
         seen.push(await d.next());
         d.send('Success', {});
-        await answerGetFeatures(d, { label: `after ${i}` });
+        // The wipe ends every session: Initialize, not GetFeatures, follows it.
+        if (i === 3) await answerInitialize(d, { label: `after ${i}` });
+        else await answerGetFeatures(d, { label: `after ${i}` });
       }
     });
     await changePin(trezor);

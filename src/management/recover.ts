@@ -97,5 +97,6 @@ export async function recoverDevice(trezor: Trezor, params: RecoverDeviceParamet
     stop();
   }
   if (dryRun) return { valid: true };
-  return trezor.getFeatures({ signal });
+  // A new seed starts a new session (trezorlib: client.init_device()).
+  return trezor.initialize(undefined, { signal });
 }

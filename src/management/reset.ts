@@ -75,7 +75,8 @@ export async function resetDevice(trezor: Trezor, params?: ResetDeviceParameters
       expectType(reply, 'Success');
     }),
   );
-  return trezor.getFeatures({ signal });
+  // A new seed starts a new session (trezorlib: client.init_device()).
+  return trezor.initialize(undefined, { signal });
 }
 
 export interface BackupDeviceParameters {

@@ -92,5 +92,6 @@ export async function wipeDevice(trezor: Trezor, params?: WipeDeviceParameters):
   const p = aparams<WipeDeviceParameters>(params);
   const signal = asignal(p.signal);
   await trezor.typedCall('WipeDevice', {}, 'Success', { signal });
-  await trezor.getFeatures({ signal });
+  // The wipe ended every session: open a fresh one (trezorlib: client.init_device()).
+  await trezor.initialize(undefined, { signal });
 }

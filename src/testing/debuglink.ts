@@ -190,6 +190,27 @@ export class DebugLink {
     return matrix;
   }
 
+  /**
+   * The backup word on screen while a new wallet is written down (DebugLinkState.reset_word, as
+   * trezorlib's read_reset_word). Test seeds only: never a real wallet's.
+   * @example words.push(await debug.readResetWord()) // in ui.button during resetDevice
+   */
+  async readResetWord(): Promise<string> {
+    const { reset_word } = await this.getState();
+    if (!reset_word) throw new TrezorError('UnexpectedMessage', 'No backup word is on the screen');
+    return reset_word;
+  }
+
+  /**
+   * Trezor One scrambled recovery: which word the device asks for now — its position (1-24),
+   * or 0 with the fake word it shows (DebugLinkState.recovery_word_pos / recovery_fake_word).
+   * @example const { position, fakeWord } = await debug.readRecoveryWord()
+   */
+  async readRecoveryWord(): Promise<{ position: number; fakeWord: string }> {
+    const state = await this.getState();
+    return { position: state.recovery_word_pos ?? 0, fakeWord: state.recovery_fake_word ?? '' };
+  }
+
   /** PIN digits as positions on the matrix the device shows right now. */
   async encodePin(pin: string): Promise<string> {
     return encodePin(pin, await this.readPinMatrix());
