@@ -196,9 +196,32 @@ export class DebugLink {
    * @example words.push(await debug.readResetWord()) // in ui.button during resetDevice
    */
   async readResetWord(): Promise<string> {
-    const { reset_word } = await this.getState();
-    if (!reset_word) throw new TrezorError('UnexpectedMessage', 'No backup word is on the screen');
+    // Core answers reset_word only when asked to wait for it (the words of the page on screen).
+    const { reset_word } = await this.request('DebugLinkGetState', { wait_word_list: true }, 'DebugLinkState');
+    if (reset_word === undefined) throw new TrezorError('UnexpectedMessage', 'No backup word is on the screen');
     return reset_word;
+  }
+
+  /**
+   * Model T backup check: the index (0-based) of the word the device asks for
+   * (DebugLinkState.reset_word_pos, as trezorlib's read_reset_word_pos).
+   * @example await debug.input(words[await debug.readResetWordPos()])
+   */
+  async readResetWordPos(): Promise<number> {
+    const { reset_word_pos } = await this.request('DebugLinkGetState', { wait_word_pos: true }, 'DebugLinkState');
+    if (reset_word_pos === undefined) throw new TrezorError('UnexpectedMessage', 'The device is not checking a backup word');
+    return reset_word_pos;
+  }
+
+  /**
+   * Model T: swipe to the next (`up`) or previous (`down`) page and wait until it is on screen.
+   * @example await debug.swipe('up')
+   */
+  swipe(direction: 'up' | 'down'): Promise<void> {
+    return this.serial(async (link) => {
+      await link.send('DebugLinkDecision', { swipe: direction === 'up' ? 'UP' : 'DOWN', wait: true });
+      for (;;) if ((await link.receive()).type === 'DebugLinkLayout') return;
+    });
   }
 
   /**

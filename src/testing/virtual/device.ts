@@ -1058,8 +1058,13 @@ export class DeviceRuntime {
   }
 
   /** DebugLinkState as each firmware fills it. */
-  debugState(): DebugLinkState {
-    return buildDebugLinkState(this);
+  debugState(request?: DebugLinkGetState): DebugLinkState {
+    return buildDebugLinkState(this, request);
+  }
+
+  /** The page of a paginated screen the user is on. */
+  get pageIndex(): number {
+    return this.page;
   }
 
   /** Put a screen up: lines separated by \n, pages (Model T) by \f. */
@@ -1096,7 +1101,7 @@ export class DeviceRuntime {
     switch (name) {
       case 'DebugLinkGetState': {
         const request = message as DebugLinkGetState | undefined;
-        this.sendDebug('DebugLinkState', request?.return_empty_state ? {} : this.debugState());
+        this.sendDebug('DebugLinkState', request?.return_empty_state ? {} : this.debugState(request));
         return;
       }
       case 'DebugLinkDecision':

@@ -291,6 +291,10 @@ export interface LifecycleScreen {
   recoveryFakeWord: string;
   /** Trezor One scrambled recovery: the position (1-24) of the word asked for, 0 for a fake one. */
   recoveryWordPos: number;
+  /** Model T: the backup words of each page of the word screens (debug reset_current_words). */
+  resetWordPages?: string[];
+  /** Model T: the index (0-based) of the word the backup check asks for (debug reset_word_index). */
+  resetWordPos?: number;
 }
 
 /** What Features and DebugLinkState are built from (the device runtime is one). */
@@ -306,6 +310,8 @@ export interface FirmwareState {
   /** Trezor One: the PIN matrix on screen, keypad position order. */
   readonly matrix: string | undefined;
   readonly lifecycle: LifecycleScreen;
+  /** The page of a paginated screen the user is on (Model T). */
+  readonly pageIndex: number;
 }
 
 /** Features as the firmware fills them in the device's current state. */
@@ -372,7 +378,7 @@ export function buildFeatures(device: FirmwareState, sessionId?: Uint8Array): Fe
 }
 
 /** DebugLinkState as each firmware fills it (the PIN and mnemonic go only here: the debug link's job). */
-export function buildDebugLinkState(device: FirmwareState): DebugLinkState {
+export function buildDebugLinkState(device: FirmwareState, request: { wait_word_list?: boolean; wait_word_pos?: boolean } = {}): DebugLinkState {
   const s = device.storage;
   const mnemonic = s.initialized && device.unlocked && s.mnemonic !== undefined ? new TextEncoder().encode(s.mnemonic) : undefined;
   if (device.model === 'T1B1') {
@@ -391,7 +397,10 @@ export function buildDebugLinkState(device: FirmwareState): DebugLinkState {
   const state: DebugLinkState = {};
   if (mnemonic) state.mnemonic_secret = mnemonic;
   state.passphrase_protection = s.passphraseProtection;
-  if (device.lifecycle.resetWord) state.reset_word = device.lifecycle.resetWord;
+  // Core answers these only when asked (wait_word_list / wait_word_pos), from what the backup screens published.
+  const pages = device.lifecycle.resetWordPages;
+  if (request.wait_word_pos && device.lifecycle.resetWordPos !== undefined) state.reset_word_pos = device.lifecycle.resetWordPos;
+  if (request.wait_word_list && pages) state.reset_word = pages[Math.min(device.pageIndex, pages.length - 1)]!;
   state.reset_entropy = device.lifecycle.resetEntropy ?? new Uint8Array(0);
   state.mnemonic_type = 'Bip39';
   state.tokens = [...device.screen];

@@ -26,16 +26,71 @@ import { requestNewPin, requireInitialized, requireNotInitialized, success } fro
 
 const T1 = 'T1B1';
 
-/** The backup screens: each word, twice over (write down, then check), reset_word on screen. */
+/** The backup screens. Trezor One: each word, twice over (write down, then check), reset_word on screen. */
 async function showWords(ctx: CoreContext, mnemonic: string): Promise<void> {
   const words = mnemonic.split(' ');
+  if (ctx.model !== T1) return showWordsCore(ctx, words);
   for (let pass = 0; pass < 2; pass++) {
     for (const [i, word] of words.entries()) {
       ctx.device.lifecycle.resetWord = word;
-      await ctx.confirm(ctx.model === T1 ? 'ButtonRequest_ConfirmWord' : 'ButtonRequest_ResetDevice', {
-        text: `${pass ? 'Check' : 'Write down'} word #${i + 1}\n${word}`,
-      });
+      await ctx.confirm('ButtonRequest_ConfirmWord', { text: `${pass ? 'Check' : 'Write down'} word #${i + 1}\n${word}` });
     }
+  }
+}
+
+/** Core's word pages: two words, then four a page, then the last two (18 words: no words on the last page). */
+function wordPages(words: string[]): [number, string][][] {
+  const indexed = words.map((w, i) => [i, w] as [number, string]);
+  const even = words.length === 12 || words.length === 20 || words.length === 24;
+  const middle = even ? indexed.slice(2, -2) : indexed.slice(2);
+  const pages = [indexed.slice(0, 2)];
+  for (let i = 0; i < middle.length; i += 4) pages.push(middle.slice(i, i + 4));
+  pages.push(even ? indexed.slice(-2) : []);
+  return pages;
+}
+
+/**
+ * Model T 2.4.1 (reset_device/layout.py bip39_show_and_confirm_mnemonic): a warning, the words
+ * on a paginated screen (the debug link reads each page's words), then three checks — one word
+ * of each third, typed through the debug link — and a success screen; a wrong word shows the
+ * words again.
+ */
+async function showWordsCore(ctx: CoreContext, words: string[]): Promise<void> {
+  const l = ctx.device.lifecycle;
+  await ctx.confirm('ButtonRequest_ResetDevice', { text: 'Caution\nNever make a digital\ncopy of your recovery\nseed and never upload\nit online!' });
+  for (;;) {
+    const pages = wordPages(words);
+    l.resetWordPages = pages.map((page) => page.map(([, w]) => w).join(' '));
+    const text = pages.map((page) => ['Recovery seed', ...page.map(([i, w]) => `${i + 1}. ${w}`)].join('\n')).join('\f');
+    try {
+      await ctx.confirm('ButtonRequest_ResetDevice', { text, pages: pages.length });
+    } finally {
+      l.resetWordPages = undefined;
+    }
+    if (await checkWords(ctx, words)) {
+      await ctx.confirm('ButtonRequest_Success', { text: 'Success\nRecovery seed is checked!' });
+      return;
+    }
+    await ctx.confirm('ButtonRequest_ResetDevice', { text: 'Recovery seed\nWrong word selected!\nCheck your backup\nagain.' });
+  }
+}
+
+/** One word of each third, chosen at random; false at the first wrong answer (layout.py _confirm_share_words). */
+async function checkWords(ctx: CoreContext, words: string[]): Promise<boolean> {
+  const third = Math.floor((words.length + 2) / 3);
+  const l = ctx.device.lifecycle;
+  try {
+    for (let offset = 0; offset < words.length; offset += third) {
+      const part = words.slice(offset, offset + third);
+      const checked = permute(ctx, [...new Set(part)])[0]!;
+      l.resetWordPos = part.indexOf(checked) + offset;
+      ctx.device.show(`Select word ${l.resetWordPos + 1} of ${words.length}`);
+      const typed = await ctx.device.takeInput(() => checked);
+      if (typed !== checked) return false;
+    }
+    return true;
+  } finally {
+    l.resetWordPos = undefined;
   }
 }
 
@@ -81,7 +136,12 @@ async function resetDevice(ctx: CoreContext, request: MessageMap['ResetDevice'])
   device.lifecycle.resetEntropy = undefined;
   const skipBackup = request.skip_backup ?? false;
   const noBackup = request.no_backup ?? false;
-  if (!skipBackup && !noBackup) {
+  let backedUp = !skipBackup && !noBackup;
+  if (backedUp && ctx.model !== T1) {
+    // confirm_backup: "Back up" or "Skip" (the firmware asks once more before skipping; here one "no" skips).
+    backedUp = (await ctx.confirm('ButtonRequest_ResetDevice', { text: 'Success\nNew wallet created.\nDo you want to\ncreate a backup now?', allowNo: true })) === true;
+  }
+  if (backedUp) {
     try {
       await showWords(ctx, mnemonic);
     } catch (e) {
@@ -94,10 +154,11 @@ async function resetDevice(ctx: CoreContext, request: MessageMap['ResetDevice'])
     pin,
     passphraseProtection,
     label: request.label ?? device.storage.label,
-    needsBackup: skipBackup,
+    needsBackup: ctx.model === T1 ? skipBackup : !backedUp && !noBackup,
     noBackup,
     imported: false,
   });
+  if (backedUp && ctx.model !== T1) await ctx.confirm('ButtonRequest_Success', { text: 'Success\nYour backup is done.' });
   return success(ctx.model === T1 ? 'Device successfully initialized' : 'Initialized');
 }
 
@@ -118,6 +179,7 @@ async function backupDevice(ctx: CoreContext): Promise<Reply> {
   device.storage.needsBackup = false;
   await showWords(ctx, device.storage.mnemonic!);
   device.storage.unfinishedBackup = false;
+  if (ctx.model !== T1) await ctx.confirm('ButtonRequest_Success', { text: 'Success\nYour backup is done.' });
   return success('Seed successfully backed up');
 }
 
