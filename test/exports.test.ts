@@ -12,7 +12,7 @@ const CONTRACT: Record<string, string[]> = {
   '../src/node.ts': ['usb', 'udp'],
   '../src/bitcoin/index.ts': ['getAddress', 'getPublicKey', 'getAccountDescriptor', 'createPsbt', 'signPsbt', 'signMessage', 'verifyMessage'],
   '../src/ethereum/index.ts': ['getAddress', 'signTransaction', 'signMessage', 'signTypedData', 'TrezorSigner', 'createEip1193Provider'],
-  '../src/management/index.ts': ['resetDevice', 'backupDevice', 'recoverDevice', 'changePin', 'applySettings', 'wipeDevice'],
+  '../src/management/index.ts': ['resetDevice', 'backupDevice', 'recoverDevice', 'changePin', 'applySettings', 'wipeDevice', 'readFirmware', 'updateFirmware'],
   '../src/testing/index.ts': ['VirtualTrezor', 'DebugLink'],
   '../src/testing/node.ts': ['listenUdp'],
 };

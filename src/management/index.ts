@@ -23,3 +23,10 @@ export {
   type ApplySettingsParameters,
   type WipeDeviceParameters,
 } from './settings.js';
+export {
+  readFirmware,
+  updateFirmware,
+  type FirmwareInfo,
+  type UpdateFirmwareParameters,
+  type UpdateFirmwareProgress,
+} from './firmware.js';

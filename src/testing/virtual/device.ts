@@ -77,6 +77,7 @@ import {
 import { mnemonicProblem } from './bip39.js';
 import { coinHandlers } from './handlers/index.js';
 import { managementHandlers } from './handlers/management.js';
+import { bootloaderHandlers } from './handlers/bootloader.js';
 import { cryptoHandlers } from './handlers/crypto.js';
 
 export interface VirtualTrezorOptions {
@@ -100,6 +101,12 @@ export interface VirtualTrezorOptions {
    * @example new VirtualTrezor({ model: 'T2T1', firmware: '2.8.1' })
    */
   firmware?: string;
+  /**
+   * Start in bootloader mode: Features.bootloader_mode, and a firmware image can be installed
+   * (updateFirmware of trezor-direct/management); afterwards the device runs the image's version.
+   * @example new VirtualTrezor({ model: 'T2T1', bootloader: true })
+   */
+  bootloader?: boolean;
   label?: string;
   /**
    * Press "yes" on every confirmation by itself (and, on the Model T, type the configured PIN
@@ -275,9 +282,13 @@ function freshStorage(random: Random): DeviceStorage {
  * public face. Management handlers reach it through `ctx.device`.
  */
 export class DeviceRuntime {
-  readonly profile: FirmwareProfile;
+  profile: FirmwareProfile;
   readonly model: Model;
   storage: DeviceStorage;
+  /** Running the bootloader instead of the firmware. */
+  bootloaderMode: boolean;
+  /** A firmware is installed (the bootloader erases it before an upload). */
+  firmwarePresent = true;
   unlocked = true;
   sessions: Session[] = [];
   current: Session | undefined;
@@ -333,6 +344,7 @@ export class DeviceRuntime {
     if (!profile) throw new TypeError(`VirtualTrezor: model must be 'T1B1' or 'T2T1', got ${String(options.model)}`);
     this.profile = options.firmware === undefined ? profile : { ...profile, version: parseFirmware(this.model, options.firmware) };
     this.clock = options.clock ?? realClock;
+    this.bootloaderMode = options.bootloader ?? false;
     this.autoConfirm = options.autoConfirm ?? false;
     this.onWaiting = options.onWaiting ?? ((message) => console.warn(message));
     this.storage = freshStorage(this.random);
@@ -516,6 +528,7 @@ export class DeviceRuntime {
   }
 
   private findHandler(name: MessageName): Handler | CoreHandler | undefined {
+    if (this.bootloaderMode) return bootloaderHandlers[name] as CoreHandler | undefined;
     for (const table of this.handlers) {
       const handler = table[name];
       if (handler) return handler as Handler;
@@ -1055,6 +1068,15 @@ export class DeviceRuntime {
   /** Features as the firmware fills them in the current state. */
   features(sessionId?: Uint8Array): Features {
     return buildFeatures(this, sessionId);
+  }
+
+  /** The bootloader installed an image of `version`: restart into it, the seed kept. */
+  installFirmware(version: readonly [number, number, number]): void {
+    this.profile = { ...this.profile, version: [version[0], version[1], version[2]] };
+    this.firmwarePresent = true;
+    this.bootloaderMode = false;
+    this.sessions = [];
+    this.current = undefined;
   }
 
   /** DebugLinkState as each firmware fills it. */
