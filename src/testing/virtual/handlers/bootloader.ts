@@ -15,7 +15,7 @@ import { readFirmware } from '../../../management/firmware.js';
 import { decodeAs, type MessageMap } from '../../../messages/index.js';
 import { fail, type Reply } from '../context.js';
 import type { CoreContext, CoreHandlerTable } from '../device.js';
-import { success } from './management.js';
+import { success } from './shared.js';
 
 /** Bootloader versions the virtual device reports: plausible for each model, not recorded. */
 const BOOTLOADER_VERSION = { T1B1: [1, 12, 1], T2T1: [2, 1, 1] } as const;

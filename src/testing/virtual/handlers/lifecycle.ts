@@ -22,7 +22,7 @@ import { decodeAs, type MessageMap } from '../../../messages/index.js';
 import { mnemonicProblem } from '../bip39.js';
 import { fail, type Reply } from '../context.js';
 import type { CoreContext, CoreHandlerTable } from '../device.js';
-import { requestNewPin, requireInitialized, requireNotInitialized, success } from './management.js';
+import { requestNewPin, requireInitialized, requireNotInitialized, success } from './shared.js';
 
 const T1 = 'T1B1';
 

@@ -14,22 +14,12 @@ import { fail, type Reply } from '../context.js';
 import type { CoreContext, CoreHandlerTable } from '../device.js';
 import { AUTOLOCK_MAX_MS, AUTOLOCK_MIN_MS } from '../firmware.js';
 import { lifecycleHandlers } from './lifecycle.js';
+import { requestNewPin, requireInitialized, requireNotInitialized, success } from './shared.js';
 
 const T1 = 'T1B1';
 
-export function success(message?: string): Reply {
-  return { type: 'Success', message: message === undefined ? {} : { message } };
-}
 
-export function requireInitialized(ctx: CoreContext): void {
-  if (!ctx.device.storage.initialized) throw ctx.device.failure('Failure_NotInitialized');
-}
 
-export function requireNotInitialized(ctx: CoreContext): void {
-  if (ctx.device.storage.initialized) {
-    fail('Failure_UnexpectedMessage', ctx.model === T1 ? 'Device is already initialized. Use Wipe first.' : 'Already initialized');
-  }
-}
 
 async function initialize(ctx: CoreContext, request: MessageMap['Initialize']): Promise<Reply> {
   const session = ctx.device.startSession(request.session_id);
@@ -91,19 +81,6 @@ async function loadDevice(ctx: CoreContext, request: MessageMap['LoadDevice']): 
   return success('Device loaded');
 }
 
-/** New PIN, entered twice. The One fails on a mismatch; the Model T asks again. */
-export async function requestNewPin(ctx: CoreContext): Promise<string> {
-  const device = ctx.device;
-  for (;;) {
-    const first = await device.requestPin('PinMatrixRequestType_NewFirst');
-    if (ctx.model === T1 && first === '') throw device.failure('Failure_PinCancelled');
-    const second = await device.requestPin('PinMatrixRequestType_NewSecond');
-    if (ctx.model === T1 && second === '') throw device.failure('Failure_PinCancelled');
-    if (first === second) return first;
-    if (ctx.model === T1) throw device.failure('Failure_PinMismatch');
-    device.show('PIN mismatch\nThe PINs you entered\ndo not match.\nPlease try again.');
-  }
-}
 
 async function applySettings(ctx: CoreContext, request: MessageMap['ApplySettings']): Promise<Reply> {
   const device = ctx.device;
