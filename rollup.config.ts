@@ -1,14 +1,14 @@
 /**
  * One ESM build with declarations. Every entry of package.json "exports" is an input;
  * modules are preserved so bundlers can tree-shake per file. Dependencies stay external.
- * The browser entries (index, bitcoin, ethereum, testing) must not import Node built-ins,
+ * The browser entries (index, bitcoin, ethereum, management, testing) must not import Node built-ins,
  * statically or through an import() a bundler can follow: the `node-builtins` guard below fails
  * the build if they do. Their Node-only halves are entries of their own (node, testing/node).
  */
 import typescript from '@rollup/plugin-typescript';
 import type { Plugin, RollupOptions } from 'rollup';
 
-const browserEntries = ['src/index.ts', 'src/bitcoin/index.ts', 'src/ethereum/index.ts', 'src/testing/index.ts'];
+const browserEntries = ['src/index.ts', 'src/bitcoin/index.ts', 'src/ethereum/index.ts', 'src/management/index.ts', 'src/testing/index.ts'];
 
 /** Fail when a browser entry's static import graph reaches `node:*` modules. */
 function noNodeBuiltinsInBrowserEntries(): Plugin {
@@ -45,6 +45,7 @@ const config: RollupOptions = {
     node: 'src/node.ts',
     'bitcoin/index': 'src/bitcoin/index.ts',
     'ethereum/index': 'src/ethereum/index.ts',
+    'management/index': 'src/management/index.ts',
     'testing/index': 'src/testing/index.ts',
     'testing/node': 'src/testing/node.ts',
     'cli/virtual': 'src/cli/virtual.ts',

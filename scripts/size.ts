@@ -38,6 +38,16 @@ const cases: Case[] = [
       const t = await connect({ transport: webUsb() });
       console.log(await getAddress(t, { path: "m/44'/60'/0'/0/0" }), await signTransaction(t, { path: "m/44'/60'/0'/0/0", tx: {} }));`,
   },
+  {
+    // DESIGN.md sets no budget for the management entry ("reports its own figure"); this one
+    // is the core budget plus 5 kB, to catch the flows dragging in something large.
+    name: 'management: connect + resetDevice',
+    budget: 30_000,
+    code: `import { connect, webUsb } from './src/index.ts';
+      import { resetDevice } from './src/management/index.ts';
+      const t = await connect({ transport: webUsb() });
+      console.log(await resetDevice(t, { strength: 128 }));`,
+  },
 ];
 
 let over = false;

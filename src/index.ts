@@ -21,6 +21,8 @@ export type {
   PinRequest,
   PinRequestKind,
   PassphraseRequest,
+  WordRequest,
+  WordRequestKind,
   PassphraseAnswer,
   ButtonRequestInfo,
 } from './session/index.js';

@@ -12,6 +12,7 @@ const CONTRACT: Record<string, string[]> = {
   '../src/node.ts': ['usb', 'udp'],
   '../src/bitcoin/index.ts': ['getAddress', 'getPublicKey', 'getAccountDescriptor', 'createPsbt', 'signPsbt', 'signMessage', 'verifyMessage'],
   '../src/ethereum/index.ts': ['getAddress', 'signTransaction', 'signMessage', 'signTypedData', 'TrezorSigner', 'createEip1193Provider'],
+  '../src/management/index.ts': ['resetDevice', 'backupDevice', 'recoverDevice', 'changePin', 'applySettings', 'wipeDevice', 'readFirmware', 'updateFirmware'],
   '../src/testing/index.ts': ['VirtualTrezor', 'DebugLink'],
   '../src/testing/node.ts': ['listenUdp'],
 };
@@ -54,7 +55,7 @@ describe('what each browser entry pulls in', () => {
   });
 
   it('no browser entry reaches a Node built-in, through static or dynamic imports (trezor-direct/testing included)', async () => {
-    for (const entry of ['src/index.ts', 'src/bitcoin/index.ts', 'src/ethereum/index.ts', 'src/testing/index.ts']) {
+    for (const entry of ['src/index.ts', 'src/bitcoin/index.ts', 'src/ethereum/index.ts', 'src/management/index.ts', 'src/testing/index.ts']) {
       const reached: string[] = [];
       const result = await build({
         entryPoints: [entry],
@@ -87,6 +88,13 @@ describe('what each browser entry pulls in', () => {
       // The graph was walked: the entry's own modules are in it.
       expect(Object.keys(result.metafile.inputs).length, entry).toBeGreaterThan(5);
     }
+  });
+
+  it('the core entry leaves out the management flows, and the management entry the coin libraries', async () => {
+    expect((await inputs('src/index.ts')).filter((f) => f.includes('src/management/'))).toEqual([]);
+    const management = await inputs('src/management/index.ts');
+    expect(management.some((f) => f.includes('src/management/recover.ts'))).toBe(true);
+    expect(management.filter((f) => f.includes('node_modules/ethers/') || f.includes('@scure/'))).toEqual([]);
   });
 
   it('the bitcoin entry does not pull in ethers, nor the ethereum entry btc-signer', async () => {

@@ -22,7 +22,7 @@ import { withSignal } from '../transport/abort.js';
 import type { DeviceDescriptor, TransportConnection } from '../transport/types.js';
 import { hasCapability, modelOf } from '../models.js';
 import { THP_ONLY_MESSAGE, failureToError } from './failure.js';
-import type { ButtonRequestInfo, PassphraseAnswer, PinRequestKind, UiHandlers } from './ui.js';
+import type { ButtonRequestInfo, PassphraseAnswer, PinRequestKind, UiHandlers, WordRequestKind } from './ui.js';
 
 export type Features = MessageMap['Features'];
 
@@ -59,6 +59,13 @@ const PIN_KINDS: Record<string, PinRequestKind> = {
   PinMatrixRequestType_WipeCodeFirst: 'wipeCodeFirst',
   PinMatrixRequestType_WipeCodeSecond: 'wipeCodeSecond',
 };
+const WORD_KINDS: Record<string, WordRequestKind> = {
+  WordRequestType_Plain: 'plain',
+  WordRequestType_Matrix9: 'matrix9',
+  WordRequestType_Matrix6: 'matrix6',
+};
+/** What a WordAck may carry: a BIP-39 word (at most 8 letters, legacy BIP39_MAX_WORD_LEN) or a grid key. */
+const WORD_ANSWER: Record<WordRequestKind, RegExp> = { plain: /^[a-z]{1,8}$/, matrix9: /^[1-9]$/, matrix6: /^[1-6]$/ };
 /** How long to wait for the device's Failure after sending Cancel. */
 const CANCEL_DRAIN_MS = 10_000;
 /** Trezor firmware limit on PassphraseAck.passphrase (bytes of UTF-8). */
@@ -385,6 +392,25 @@ export class Trezor {
             await this.send('PinMatrixAck', { pin });
             continue;
           }
+          case 'WordRequest': {
+            const type = WORD_KINDS[String(reply.message.type)] ?? 'plain';
+            const answer = await this.askUi(
+              this.ui.word && (() => this.ui.word!({ type, signal: uiSignal() })),
+              'ActionCancelled',
+              uiSignal(),
+              drainAfterCancel,
+              signal,
+            );
+            const word = typeof answer === 'string' ? answer.trim().toLowerCase() : '';
+            if (!WORD_ANSWER[type].test(word)) {
+              await drainAfterCancel();
+              // The answer may be a seed word: it is never repeated.
+              const expected = type === 'plain' ? 'a word of 1 to 8 letters' : `one key, 1 to ${type === 'matrix9' ? 9 : 6}`;
+              throw new TrezorError('InvalidParameters', `word: expected ${expected}`, { field: 'word' });
+            }
+            await this.send('WordAck', { word });
+            continue;
+          }
           case 'PassphraseRequest': {
             const onDeviceAvailable = this.hasCapability('Capability_PassphraseEntry');
             const answer: PassphraseAnswer = this.ui.passphrase
@@ -438,15 +464,16 @@ export class Trezor {
    */
   private async askUi<T>(
     ask: (() => Promise<T>) | undefined,
-    code: 'PinCancelled' | 'PassphraseCancelled',
+    code: 'PinCancelled' | 'PassphraseCancelled' | 'ActionCancelled',
     uiSignal: AbortSignal,
     drainAfterCancel: () => Promise<void>,
     callSignal: AbortSignal | undefined,
   ): Promise<T> {
-    const what = code === 'PinCancelled' ? 'PIN' : 'passphrase';
+    const what = code === 'PinCancelled' ? 'PIN' : code === 'PassphraseCancelled' ? 'passphrase' : 'word';
     if (!ask) {
       await drainAfterCancel();
-      throw new TrezorError(code, `The device asked for the ${what} and no ui.${what === 'PIN' ? 'pin' : 'passphrase'} handler is set`);
+      const handler = what === 'PIN' ? 'pin' : what;
+      throw new TrezorError(code, `The device asked for the ${what === 'word' ? 'next recovery word' : what} and no ui.${handler} handler is set`);
     }
     try {
       return await withSignal(Promise.resolve().then(ask), uiSignal);

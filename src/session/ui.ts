@@ -13,6 +13,19 @@ export interface PinRequest {
   signal: AbortSignal;
 }
 
+/**
+ * How the Trezor One wants the next recovery word (WordRequest.type): `plain` — type the word
+ * the device shows or names; `matrix9` / `matrix6` — the position (1-9 / 1-6) of the letter group
+ * the user picks on the device's scrambled 3×3 / 2×3 grid.
+ */
+export type WordRequestKind = 'plain' | 'matrix9' | 'matrix6';
+
+export interface WordRequest {
+  type: WordRequestKind;
+  /** Aborted when the call is cancelled: close your word field. */
+  signal: AbortSignal;
+}
+
 export interface PassphraseRequest {
   /** True when the device can take the passphrase on its own screen (capability PassphraseEntry). */
   onDeviceAvailable: boolean;
@@ -41,6 +54,14 @@ export interface UiHandlers {
    * Without this handler the standard wallet ('') is chosen.
    */
   passphrase?: (request: PassphraseRequest) => Promise<PassphraseAnswer>;
+  /**
+   * Trezor One recovery: return the word (`plain`) or the grid position of the chosen letter
+   * group: '1'-'9' for `matrix9` (7 8 9 / 4 5 6 / 1 2 3, as the PIN keypad) and '1'-'6' for
+   * `matrix6` (5 6 / 3 4 / 1 2). The device
+   * says on its own screen which word it wants (fake words included), so the host never learns
+   * the word's position. Without this handler a word request cancels the call (ActionCancelled).
+   */
+  word?: (request: WordRequest) => Promise<string>;
   /** The device waits for the user to confirm something on its screen. */
   button?: (request: ButtonRequestInfo) => void;
 }

@@ -263,6 +263,40 @@ export class DebugLink {
     return matrix;
   }
 
+  /**
+   * The backup word on screen while a new wallet is written down (DebugLinkState.reset_word, as
+   * trezorlib's read_reset_word). Test seeds only: never a real wallet's.
+   * @example words.push(await debug.readResetWord()) // in ui.button during resetDevice
+   */
+  async readResetWord(): Promise<string> {
+    // Core answers reset_word only when asked to wait for it (the words of the page on screen).
+    const { reset_word } = await this.request('DebugLinkGetState', { wait_word_list: true }, 'DebugLinkState');
+    if (reset_word === undefined) throw new TrezorError('UnexpectedMessage', 'No backup word is on the screen');
+    return reset_word;
+  }
+
+  /**
+   * Model T backup check: the index (0-based) of the word the device asks for
+   * (DebugLinkState.reset_word_pos, as trezorlib's read_reset_word_pos).
+   * @example await debug.input(words[await debug.readResetWordPos()])
+   */
+  async readResetWordPos(): Promise<number> {
+    const { reset_word_pos } = await this.request('DebugLinkGetState', { wait_word_pos: true }, 'DebugLinkState');
+    if (reset_word_pos === undefined) throw new TrezorError('UnexpectedMessage', 'The device is not checking a backup word');
+    return reset_word_pos;
+  }
+
+
+  /**
+   * Trezor One scrambled recovery: which word the device asks for now — its position (1-24),
+   * or 0 with the fake word it shows (DebugLinkState.recovery_word_pos / recovery_fake_word).
+   * @example const { position, fakeWord } = await debug.readRecoveryWord()
+   */
+  async readRecoveryWord(): Promise<{ position: number; fakeWord: string }> {
+    const state = await this.getState();
+    return { position: state.recovery_word_pos ?? 0, fakeWord: state.recovery_fake_word ?? '' };
+  }
+
   /** PIN digits as positions on the matrix the device shows right now. */
   async encodePin(pin: string): Promise<string> {
     return encodePin(pin, await this.readPinMatrix());

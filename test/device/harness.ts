@@ -195,6 +195,7 @@ export async function openDevice(options: OpenOptions = {}): Promise<DeviceUnder
   };
 
   const ui: UiHandlers = {
+    word: options.ui?.word,
     button: (info) => {
       device.buttons.push(info);
       options.ui?.button?.(info);

@@ -1435,12 +1435,43 @@ export interface Features {
 }
 
 /**
+ * Host -> bootloader: erase the firmware area before an upload of `length` bytes.
+ * Message hw.trezor.messages.bootloader.FirmwareErase, wire id 6.
+ */
+export interface FirmwareErase {
+  /** Field 1: optional uint32. */
+  length?: number;
+}
+
+/**
  * Device -> host: the firmware hash.
  * Message hw.trezor.messages.management.FirmwareHash, wire id 89.
  */
 export interface FirmwareHash {
   /** Field 1: required bytes. */
   hash: Uint8Array;
+}
+
+/**
+ * Bootloader -> host (Core models): send the chunk at `offset`, `length` bytes long.
+ * Message hw.trezor.messages.bootloader.FirmwareRequest, wire id 8.
+ */
+export interface FirmwareRequest {
+  /** Field 1: required uint32. */
+  offset: number;
+  /** Field 2: required uint32. */
+  length: number;
+}
+
+/**
+ * Host -> bootloader: the whole image (Trezor One) or the requested chunk with its hash (Core: BLAKE2s).
+ * Message hw.trezor.messages.bootloader.FirmwareUpload, wire id 7.
+ */
+export interface FirmwareUpload {
+  /** Field 1: required bytes. */
+  payload: Uint8Array;
+  /** Field 2: optional bytes. */
+  hash?: Uint8Array;
 }
 
 /**
@@ -2743,7 +2774,10 @@ export interface MessageMap {
   EthereumVerifyMessage: EthereumVerifyMessage;
   Failure: Failure;
   Features: Features;
+  FirmwareErase: FirmwareErase;
   FirmwareHash: FirmwareHash;
+  FirmwareRequest: FirmwareRequest;
+  FirmwareUpload: FirmwareUpload;
   GetAddress: GetAddress;
   GetECDHSessionKey: GetECDHSessionKey;
   GetEntropy: GetEntropy;

@@ -65,6 +65,7 @@ import {
   ALLOWED_WHILE_LOCKED,
   ALLOWED_WHILE_LOCKED_289,
   AUTOLOCK_DEFAULT_MS,
+  type LifecycleScreen,
   MAX_PASSPHRASE_BYTES,
   MAX_SESSIONS,
   PIN_MAX_TRIES,
@@ -83,6 +84,7 @@ import { mnemonicProblem } from './bip39.js';
 import { namesScreens, screen } from './screens.js';
 import { coinHandlers } from './handlers/index.js';
 import { managementHandlers } from './handlers/management.js';
+import { bootloaderHandlers } from './handlers/bootloader.js';
 import { cryptoHandlers } from './handlers/crypto.js';
 
 export interface VirtualTrezorOptions {
@@ -112,6 +114,12 @@ export interface VirtualTrezorOptions {
    * @example new VirtualTrezor({ model: 'T2T1', firmware: '2.8.9' })
    */
   firmware?: string;
+  /**
+   * Start in bootloader mode: Features.bootloader_mode, and a firmware image can be installed
+   * (updateFirmware of trezor-direct/management); afterwards the device runs the image's version.
+   * @example new VirtualTrezor({ model: 'T2T1', bootloader: true })
+   */
+  bootloader?: boolean;
   label?: string;
   /**
    * Press "yes" on every confirmation by itself (and, on the Model T, type the configured PIN
@@ -278,9 +286,13 @@ function freshStorage(random: Random): DeviceStorage {
  * public face. Management handlers reach it through `ctx.device`.
  */
 export class DeviceRuntime {
-  readonly profile: FirmwareProfile;
+  profile: FirmwareProfile;
   readonly model: Model;
   storage: DeviceStorage;
+  /** Running the bootloader instead of the firmware. */
+  bootloaderMode: boolean;
+  /** A firmware is installed (the bootloader erases it before an upload). */
+  firmwarePresent = true;
   unlocked = true;
   sessions: Session[] = [];
   current: Session | undefined;
@@ -290,6 +302,8 @@ export class DeviceRuntime {
 
   /** Digits of the PIN matrix on screen (Trezor One), keypad position order. */
   matrix: string | undefined;
+  /** Backup word and recovery prompt on screen, for DebugLinkState. */
+  lifecycle: LifecycleScreen = { resetWord: '', recoveryFakeWord: '', recoveryWordPos: 0 };
   /** What the screen shows, as text lines (Trezor One layout bytes, Model T tokens). */
   screen: string[] = ['Homescreen'];
   /** Pages of the current screen (Model T swipes between them). */
@@ -335,6 +349,7 @@ export class DeviceRuntime {
     }
     this.profile = profileFor(this.model, options.firmware === undefined ? undefined : parseFirmware(this.model, options.firmware));
     this.clock = options.clock ?? realClock;
+    this.bootloaderMode = options.bootloader ?? false;
     this.autoConfirm = options.autoConfirm ?? false;
     this.onWaiting = options.onWaiting ?? ((message) => console.warn(message));
     this.storage = freshStorage(this.random);
@@ -523,6 +538,7 @@ export class DeviceRuntime {
   }
 
   private findHandler(name: MessageName): Handler | CoreHandler | undefined {
+    if (this.bootloaderMode) return bootloaderHandlers[name] as CoreHandler | undefined;
     for (const table of this.handlers) {
       const handler = table[name];
       if (handler) return handler as Handler;
@@ -1073,6 +1089,7 @@ export class DeviceRuntime {
   }): void {
     const s = this.storage;
     s.initialized = true;
+    s.passphraseStored = true;
     s.mnemonic = params.mnemonic;
     s.pin = params.pin ? params.pin : undefined;
     s.passphraseProtection = params.passphraseProtection ?? false;
@@ -1103,9 +1120,23 @@ export class DeviceRuntime {
     return buildFeatures(this, sessionId);
   }
 
+  /** The bootloader installed an image of `version`: restart into it, the seed kept. */
+  installFirmware(version: readonly [number, number, number]): void {
+    this.profile = { ...this.profile, version: [version[0], version[1], version[2]] };
+    this.firmwarePresent = true;
+    this.bootloaderMode = false;
+    this.sessions = [];
+    this.current = undefined;
+  }
+
   /** DebugLinkState as each firmware fills it. */
-  debugState(): DebugLinkState {
-    return buildDebugLinkState(this);
+  debugState(request?: DebugLinkGetState): DebugLinkState {
+    return buildDebugLinkState(this, request);
+  }
+
+  /** The page of a paginated screen the user is on. */
+  get pageIndex(): number {
+    return this.page;
   }
 
   /** Put a screen up: lines separated by \n, pages (Model T) by \f. */
@@ -1142,7 +1173,7 @@ export class DeviceRuntime {
     switch (name) {
       case 'DebugLinkGetState': {
         const request = message as DebugLinkGetState | undefined;
-        this.sendDebug('DebugLinkState', request?.return_empty_state ? {} : this.debugState());
+        this.sendDebug('DebugLinkState', request?.return_empty_state ? {} : this.debugState(request));
         return;
       }
       case 'DebugLinkDecision':

@@ -401,6 +401,30 @@ export interface DeviceStorage {
   pinFailures: number;
   deviceId: string;
   u2fCounter: number;
+  /**
+   * Trezor One: the passphrase setting has been written (config_setPassphraseProtection), which
+   * wallet creation and recovery do before the seed exists; DebugLinkState reports it from then on.
+   */
+  passphraseStored?: boolean;
+}
+
+/**
+ * What the reset and recovery flows have on screen, for DebugLinkState (legacy
+ * reset_get_word / reset_get_int_entropy / recovery_get_fake_word / recovery_get_word_pos).
+ */
+export interface LifecycleScreen {
+  /** The backup word(s) on screen ('' when none). */
+  resetWord: string;
+  /** The device's half of the entropy of a seed being created. */
+  resetEntropy?: Uint8Array;
+  /** Trezor One scrambled recovery: the fake word asked for ('' for a real one). */
+  recoveryFakeWord: string;
+  /** Trezor One scrambled recovery: the position (1-24) of the word asked for, 0 for a fake one. */
+  recoveryWordPos: number;
+  /** Model T: the backup words of each page of the word screens (debug reset_current_words). */
+  resetWordPages?: string[];
+  /** Model T: the index (0-based) of the word the backup check asks for (debug reset_word_index). */
+  resetWordPos?: number;
 }
 
 /** What Features and DebugLinkState are built from (the device runtime is one). */
@@ -415,6 +439,9 @@ export interface FirmwareState {
   readonly screen: readonly string[];
   /** Trezor One: the PIN matrix on screen, keypad position order. */
   readonly matrix: string | undefined;
+  readonly lifecycle: LifecycleScreen;
+  /** The page of a paginated screen the user is on (Model T). */
+  readonly pageIndex: number;
 }
 
 /** Features as the firmware fills them in the device's current state. */
@@ -523,7 +550,7 @@ function currentCoreFeatures(device: FirmwareState, f: Features, c: CurrentCoreF
 }
 
 /** DebugLinkState as each firmware fills it (the PIN and mnemonic go only here: the debug link's job). */
-export function buildDebugLinkState(device: FirmwareState): DebugLinkState {
+export function buildDebugLinkState(device: FirmwareState, request: { wait_word_list?: boolean; wait_word_pos?: boolean } = {}): DebugLinkState {
   const s = device.storage;
   const mnemonic = s.initialized && device.unlocked && s.mnemonic !== undefined ? new TextEncoder().encode(s.mnemonic) : undefined;
   if (device.model === 'T1B1') {
@@ -531,17 +558,22 @@ export function buildDebugLinkState(device: FirmwareState): DebugLinkState {
     if (s.pin) state.pin = s.pin;
     state.matrix = device.matrix ?? 'XXXXXXXXX';
     if (mnemonic) state.mnemonic_secret = mnemonic;
-    if (s.initialized) state.passphrase_protection = s.passphraseProtection;
-    state.reset_word = '';
-    state.reset_entropy = new Uint8Array(32);
-    state.recovery_fake_word = '';
-    state.recovery_word_pos = 0;
+    if (s.initialized || s.passphraseStored) state.passphrase_protection = s.passphraseProtection;
+    const l = device.lifecycle;
+    state.reset_word = l.resetWord;
+    state.reset_entropy = l.resetEntropy ?? new Uint8Array(32);
+    state.recovery_fake_word = l.recoveryFakeWord;
+    state.recovery_word_pos = l.recoveryWordPos;
     return state;
   }
   const state: DebugLinkState = {};
   if (mnemonic) state.mnemonic_secret = mnemonic;
   state.passphrase_protection = s.passphraseProtection;
-  state.reset_entropy = new Uint8Array(0);
+  // Core answers these only when asked (wait_word_list / wait_word_pos), from what the backup screens published.
+  const pages = device.lifecycle.resetWordPages;
+  if (request.wait_word_pos && device.lifecycle.resetWordPos !== undefined) state.reset_word_pos = device.lifecycle.resetWordPos;
+  if (request.wait_word_list && pages) state.reset_word = pages[Math.min(device.pageIndex, pages.length - 1)]!;
+  state.reset_entropy = device.lifecycle.resetEntropy ?? new Uint8Array(0);
   state.mnemonic_type = 'Bip39';
   state.tokens = [...device.screen];
   return state;

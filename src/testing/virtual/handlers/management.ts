@@ -1,38 +1,26 @@
 /**
  * Device management on the virtual device: sessions (Initialize, GetFeatures, EndSession,
- * LockDevice), Ping, Cancel, WipeDevice, LoadDevice, ResetDevice, ApplySettings, ChangePin,
- * GetEntropy and SetBusy. Each follows the order of checks, screens (ButtonRequest codes; on
- * Core 2.8.9 also their names and pages, screens.ts) and answers (Success texts, Failure
- * codes) of the firmware the device plays — Trezor One 1.14.1 (legacy/firmware/
- * fsm_msg_common.h) or Core 2.4.1 / 2.8.9 (core/src/apps/management, core/src/apps/base.py) —
- * as recorded from the official emulators. These handlers reach into the device itself
+ * LockDevice), Ping, Cancel, WipeDevice, LoadDevice, ApplySettings, ChangePin, GetEntropy and
+ * SetBusy (wallet creation, backup and recovery: lifecycle.ts). Each follows the order of
+ * checks, screens (ButtonRequest codes; on Core 2.8.9 also their names and pages, screens.ts)
+ * and answers (Success texts, Failure codes) of the firmware the device plays — Trezor One
+ * 1.14.1 (legacy/firmware/fsm_msg_common.h) or Core 2.4.1 / 2.8.9 (core/src/apps/management,
+ * core/src/apps/base.py) — as recorded from the official emulators. These handlers reach into the device itself
  * (`ctx.device`), which coin handlers never need.
  */
-import { entropyToMnemonic } from '@scure/bip39';
-import { wordlist } from '@scure/bip39/wordlists/english.js';
-import { sha256 } from '@noble/hashes/sha2.js';
-import { decodeAs, type MessageMap } from '../../../messages/index.js';
+import type { MessageMap } from '../../../messages/index.js';
 import { mnemonicProblem } from '../bip39.js';
 import { fail, type Reply } from '../context.js';
 import type { CoreContext, CoreHandlerTable } from '../device.js';
 import { AUTOLOCK_MAX_MS, AUTOLOCK_MIN_MS } from '../firmware.js';
 import { namesScreens, screen } from '../screens.js';
+import { lifecycleHandlers } from './lifecycle.js';
+import { requestNewPin, requireInitialized, requireNotInitialized, success } from './shared.js';
 
 const T1 = 'T1B1';
 
-function success(message?: string): Reply {
-  return { type: 'Success', message: message === undefined ? {} : { message } };
-}
 
-function requireInitialized(ctx: CoreContext): void {
-  if (!ctx.device.storage.initialized) throw ctx.device.failure('Failure_NotInitialized');
-}
 
-function requireNotInitialized(ctx: CoreContext): void {
-  if (ctx.device.storage.initialized) {
-    fail('Failure_UnexpectedMessage', ctx.model === T1 ? 'Device is already initialized. Use Wipe first.' : 'Already initialized');
-  }
-}
 
 async function initialize(ctx: CoreContext, request: MessageMap['Initialize']): Promise<Reply> {
   const session = ctx.device.startSession(request.session_id);
@@ -98,60 +86,6 @@ async function loadDevice(ctx: CoreContext, request: MessageMap['LoadDevice']): 
   return success('Device loaded');
 }
 
-/** New PIN, entered twice. The One fails on a mismatch; the Model T asks again. */
-async function requestNewPin(ctx: CoreContext): Promise<string> {
-  const device = ctx.device;
-  for (;;) {
-    const first = await device.requestPin('PinMatrixRequestType_NewFirst');
-    if (ctx.model === T1 && first === '') throw device.failure('Failure_PinCancelled');
-    const second = await device.requestPin('PinMatrixRequestType_NewSecond');
-    if (ctx.model === T1 && second === '') throw device.failure('Failure_PinCancelled');
-    if (first === second) return first;
-    if (ctx.model === T1) throw device.failure('Failure_PinMismatch');
-    device.show('PIN mismatch\nThe PINs you entered\ndo not match.\nPlease try again.');
-  }
-}
-
-async function resetDevice(ctx: CoreContext, request: MessageMap['ResetDevice']): Promise<Reply> {
-  const device = ctx.device;
-  requireNotInitialized(ctx);
-  const strength = request.strength ?? 256;
-  if (strength !== 128 && strength !== 192 && strength !== 256) fail('Failure_DataError', 'Invalid seed strength');
-  await ctx.confirm(ctx.model === T1 ? 'ButtonRequest_ProtectCall' : 'ButtonRequest_ResetDevice', {
-    text: 'Do you really want to\ncreate a new wallet?',
-  });
-  const pin = request.pin_protection ? await requestNewPin(ctx) : undefined;
-  const internal = device.random.bytes(32);
-  const answer = await ctx.ask('EntropyRequest', {}, ['EntropyAck']);
-  const external = decodeAs('EntropyAck', answer.payload).entropy;
-  const joined = new Uint8Array(internal.length + external.length);
-  joined.set(internal);
-  joined.set(external, internal.length);
-  const mnemonic = entropyToMnemonic(sha256(joined).subarray(0, strength / 8), wordlist);
-  const skipBackup = request.skip_backup ?? false;
-  const noBackup = request.no_backup ?? false;
-  if (!skipBackup && !noBackup) {
-    // Write the words down, then check them once more: one screen a word, twice.
-    const words = mnemonic.split(' ');
-    for (let pass = 0; pass < 2; pass++) {
-      for (const [i, word] of words.entries()) {
-        await ctx.confirm(ctx.model === T1 ? 'ButtonRequest_ConfirmWord' : 'ButtonRequest_ResetDevice', {
-          text: `${pass ? 'Check' : 'Write down'} word #${i + 1}\n${word}`,
-        });
-      }
-    }
-  }
-  device.load({
-    mnemonic,
-    pin,
-    passphraseProtection: request.passphrase_protection ?? false,
-    label: request.label,
-    needsBackup: skipBackup,
-    noBackup,
-    imported: false,
-  });
-  return success(ctx.model === T1 ? 'Device successfully initialized' : 'Initialized');
-}
 
 async function applySettings(ctx: CoreContext, request: MessageMap['ApplySettings']): Promise<Reply> {
   const device = ctx.device;
@@ -186,7 +120,10 @@ async function applySettings(ctx: CoreContext, request: MessageMap['ApplySetting
       await ctx.confirm('ButtonRequest_ProtectCall', { text: `Do you really want to\nset safety checks to\n${String(request.safety_checks)}?` });
     }
     if (request.label !== undefined) storage.label = request.label;
-    if (request.use_passphrase !== undefined) storage.passphraseProtection = request.use_passphrase;
+    if (request.use_passphrase !== undefined) {
+      storage.passphraseProtection = request.use_passphrase;
+      storage.passphraseStored = true;
+    }
     if (request.homescreen !== undefined) storage.homescreen = request.homescreen;
     if (autoLock !== undefined) {
       storage.autoLockDelayMs = autoLock;
@@ -352,7 +289,7 @@ export const managementHandlers: CoreHandlerTable = {
   EndSession: endSession,
   WipeDevice: wipeDevice,
   LoadDevice: loadDevice,
-  ResetDevice: resetDevice,
+  ...lifecycleHandlers,
   ApplySettings: applySettings,
   ChangePin: changePin,
   GetEntropy: getEntropy,
