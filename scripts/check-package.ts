@@ -14,7 +14,8 @@
  * 3. for each app in APPS: installs the tarball with those ethers / btc-signer versions,
  *    Vite 8 and TypeScript 5.9; checks `npm ls` shows one ethers and one btc-signer;
  *    type-checks every ```ts block of the installed README under `strict` (bundler and
- *    nodenext resolution); runs the blocks marked `<!-- run -->` with Node; builds a page
+ *    nodenext resolution; the latest app also with the latest TypeScript, 7 today); runs the
+ *    blocks marked `<!-- run -->` with Node; builds a page
  *    importing trezor-direct, /bitcoin, /ethereum and /testing with Vite, and fails on any
  *    warning.
  *
@@ -36,13 +37,15 @@ interface App {
   name: string;
   ethers: string;
   btcSigner: string;
+  /** Type-check the README again with this TypeScript after the 5.9 run. */
+  alsoTypescript?: string;
 }
 
 /** The lowest versions package.json's peer ranges admit, the one the issue reported, the latest. */
 const APPS: App[] = [
   { name: 'floor', ethers: '6.8.0', btcSigner: '1.8.1' },
   { name: 'ethers-6.13', ethers: '~6.13.0', btcSigner: '1.8.1' },
-  { name: 'latest', ethers: 'latest', btcSigner: 'latest' },
+  { name: 'latest', ethers: 'latest', btcSigner: 'latest', alsoTypescript: 'latest' },
 ];
 const TOOLS = ['vite@^8', 'typescript@~5.9', '@types/node'];
 
@@ -229,7 +232,7 @@ function mapDiagnostics(output: string, blocks: ReadmeBlock[]): string {
   });
 }
 
-function checkReadme(app: string, label: string): void {
+function checkReadme(app: string, label: string, alsoTypescript?: string): void {
   const all = readmeBlocks(readFileSync(join(app, 'node_modules/trezor-direct/README.md'), 'utf8'));
   const blocks = all.filter((b) => b.lang === 'ts');
   const compiled = blocks.filter((b) => !b.skip);
@@ -241,12 +244,17 @@ function checkReadme(app: string, label: string): void {
     bundler: { ...TSCONFIG_BASE, module: 'ESNext', moduleResolution: 'bundler', outDir: 'build', rootDir: 'readme' },
     nodenext: { ...TSCONFIG_BASE, module: 'nodenext', moduleResolution: 'nodenext', noEmit: true },
   };
-  for (const [name, compilerOptions] of Object.entries(configs)) {
-    writeFileSync(join(app, `tsconfig.${name}.json`), JSON.stringify({ compilerOptions, include: ['readme'] }, null, 2));
-    const result = spawnSync('npx', ['tsc', '-p', `tsconfig.${name}.json`], { cwd: app, encoding: 'utf8' });
-    if (result.status === 0) ok(`${label}: ${compiled.length} README blocks type-check (strict, ${name} resolution, skipLibCheck off)`);
-    else fail(`${label}: README blocks type-check (${name})`, mapDiagnostics(`${result.stdout}${result.stderr}`, blocks).trim());
-  }
+  const typecheck = () => {
+    const version = installedVersion(app, 'typescript');
+    for (const [name, compilerOptions] of Object.entries(configs)) {
+      writeFileSync(join(app, `tsconfig.${name}.json`), JSON.stringify({ compilerOptions, include: ['readme'] }, null, 2));
+      const result = spawnSync('npx', ['tsc', '-p', `tsconfig.${name}.json`], { cwd: app, encoding: 'utf8' });
+      const what = `README blocks type-check with TypeScript ${version} (strict, ${name} resolution, skipLibCheck off)`;
+      if (result.status === 0) ok(`${label}: ${compiled.length} ${what}`);
+      else fail(`${label}: ${what}`, mapDiagnostics(`${result.stdout}${result.stderr}`, blocks).trim());
+    }
+  };
+  typecheck();
 
   for (const block of compiled.filter((b) => b.run)) {
     const js = join(app, 'build', `block-${block.line}.js`);
@@ -269,6 +277,11 @@ function checkReadme(app: string, label: string): void {
     const result = spawnSync('node', [file], { cwd: app, encoding: 'utf8', timeout: 120_000 });
     if (result.status === 0) ok(`${label}: README.md:${block.line} runs in Node as ${relative(app, file)}`, since);
     else fail(`${label}: README.md:${block.line} runs as ${relative(app, file)}`, `${result.stdout}${result.stderr}`.trim().split('\n').slice(-20).join('\n'));
+  }
+
+  if (alsoTypescript) {
+    const swapped = run(`${label} npm install typescript@${alsoTypescript}`, 'npm', ['install', '--no-audit', '--no-fund', '--loglevel=error', `typescript@${alsoTypescript}`], { cwd: app, quiet: true });
+    if (swapped !== undefined) typecheck();
   }
 }
 
@@ -351,7 +364,7 @@ function checkApp(base: string, tarball: string, app: App): void {
   else fail(`${label} npm ls`, `${ls.stdout}${ls.stderr}`.split('\n').filter((l) => /invalid|missing|ERR/.test(l)).join('\n'));
 
   checkRequire(dir, label);
-  checkReadme(dir, label);
+  checkReadme(dir, label, app.alsoTypescript);
   checkVite(dir, label);
 }
 
