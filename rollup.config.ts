@@ -1,6 +1,12 @@
 /**
  * One ESM build with declarations. Every entry of package.json "exports" is an input;
- * modules are preserved so bundlers can tree-shake per file. Dependencies stay external.
+ * modules are preserved so bundlers can tree-shake per file. Every bare import stays external:
+ * dependencies and the peers (ethers, @scure/btc-signer, usb) are the app's own copies, never
+ * bundled (scripts/check-package.ts checks the built imports against package.json).
+ * No source maps: the output is the TypeScript with its types removed (unminified, one file per
+ * source module, comments kept), so stack traces and debuggers already show readable code; maps
+ * were 56% of the unpacked package (with sourcesContent; 25% without, and then they point at
+ * sources the package does not contain). README "Package" says the same.
  * The browser entries (index, bitcoin, ethereum, management, testing) must not import Node built-ins,
  * statically or through an import() a bundler can follow: the `node-builtins` guard below fails
  * the build if they do. Their Node-only halves are entries of their own (node, testing/node).
@@ -50,7 +56,7 @@ const config: RollupOptions = {
     'testing/node': 'src/testing/node.ts',
     'cli/virtual': 'src/cli/virtual.ts',
   },
-  output: { dir: 'dist', format: 'esm', preserveModules: true, preserveModulesRoot: 'src', sourcemap: true },
+  output: { dir: 'dist', format: 'esm', preserveModules: true, preserveModulesRoot: 'src', sourcemap: false },
   external: (id) => !id.startsWith('.') && !id.startsWith('/') && !id.startsWith('\0'),
   plugins: [
     typescript({

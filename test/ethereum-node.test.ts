@@ -5,7 +5,7 @@
 // scripted link (support/ethereum-loopback.ts), a Trezor One 1.14.1 (EIP-1559) and a
 // Model T 2.4.1 (no EIP-1559: the signer falls back to a legacy transaction).
 import ganache from 'ganache';
-import { JsonRpcProvider, Transaction, TypedDataEncoder, parseEther, verifyMessage, verifyTypedData } from 'ethers';
+import { JsonRpcProvider, Network, Transaction, TypedDataEncoder, parseEther, verifyMessage, verifyTypedData } from 'ethers';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { TrezorSigner, createEip1193Provider, ProviderRpcError } from '../src/ethereum/index.js';
 import { CORE_241, T1, closeEthereumDevices, ethereumDevice } from './support/ethereum-loopback.js';
@@ -26,7 +26,7 @@ beforeAll(async () => {
   } as never);
   await server.listen(0, '127.0.0.1');
   const { port } = server.address() as { port: number };
-  provider = new JsonRpcProvider(`http://127.0.0.1:${port}`, 1337, { staticNetwork: true, pollingInterval: 20, cacheTimeout: -1 });
+  provider = new JsonRpcProvider(`http://127.0.0.1:${port}`, 1337, { staticNetwork: Network.from(1337), pollingInterval: 20, cacheTimeout: -1 });
   // Fund the Trezor account from ganache's (unlocked) account.
   const [funder] = (await provider.send('eth_accounts', [])) as string[];
   const hash = await provider.send('eth_sendTransaction', [{ from: funder, to: ACCOUNT, value: `0x${parseEther('100').toString(16)}` }]);

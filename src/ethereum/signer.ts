@@ -24,6 +24,15 @@ export interface TrezorSignerOptions {
 const DEFAULT_PATH = "m/44'/60'/0'/0/0";
 
 /**
+ * A ready ethers Transaction, recognised by shape rather than `instanceof`: an app whose tree
+ * holds a second copy of ethers passes a Transaction of another class, which must still be
+ * signed as given and not re-populated as a request.
+ */
+function isEthersTransaction(tx: TransactionRequest | Transaction): tx is Transaction {
+  return tx instanceof Transaction || (typeof (tx as Transaction).inferTypes === 'function' && 'unsignedSerialized' in tx);
+}
+
+/**
  * ethers Signer for one account on a Trezor.
  * @example const signer = new TrezorSigner(trezor, { path: "m/44'/60'/0'/0/0", provider }); await signer.sendTransaction({ to, value })
  */
@@ -67,7 +76,7 @@ export class TrezorSigner extends AbstractSigner {
   /** Sign a transaction (populated through the provider when there is one); returns the raw signed tx. */
   async signTransaction(tx: TransactionRequest | Transaction): Promise<string> {
     let ready: TransactionLike<string>;
-    if (tx instanceof Transaction) ready = tx;
+    if (isEthersTransaction(tx)) ready = tx;
     else if (this.provider) ready = await this.populateTransaction(tx);
     else ready = await this.populateCall(tx);
     return signTransaction(this.trezor, {

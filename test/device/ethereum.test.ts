@@ -11,7 +11,7 @@
 // reading its Features, with the reason printed: the Model T 2.4.1 predates EIP-1559 (2.4.2)
 // and EIP-712 (2.4.3); there the library must refuse both with NotSupported before anything
 // reaches the device.
-import { JsonRpcProvider } from 'ethers';
+import { JsonRpcProvider, Network } from 'ethers';
 import { afterEach, describe, expect, it, type TestContext } from 'vitest';
 import { isTrezorError } from '../../src/errors.js';
 import { createEip1193Provider, getAddress, signMessage, signTransaction, signTypedData } from '../../src/ethereum/index.js';
@@ -152,7 +152,7 @@ for (const target of targets()) {
       expect(isTrezorError(messageError, 'ActionCancelled')).toBe(true);
 
       // The provider never reaches the node here: personal_sign is answered by the device.
-      const ethereum = createEip1193Provider({ trezor, provider: new JsonRpcProvider('http://127.0.0.1:9', 1, { staticNetwork: true }) });
+      const ethereum = createEip1193Provider({ trezor, provider: new JsonRpcProvider('http://127.0.0.1:9', 1, { staticNetwork: Network.from(1) }) });
       device.answers.push(declineMessage(device));
       const rpcError = (await ethereum.request({ method: 'personal_sign', params: ['0x6869', vectors.eth_addresses[1].expected] }).catch((e: unknown) => e)) as {
         code?: number;
