@@ -113,6 +113,22 @@ describe('Trezor One tiny mode (waiting for ButtonAck)', () => {
   });
 });
 
+describe('Trezor One ApplySettings safety checks', () => {
+  it('refuses PromptAlways before any screen, as 1.14.1 does (fsm_msg_common.h: "Unsupported safety-checks setting")', async () => {
+    const link = await wire(virtual({ model: 'T1B1' }));
+    await link.send('Initialize', {});
+    expect((await link.receive()).type).toBe('Features');
+    await link.send('ApplySettings', { safety_checks: 'PromptAlways' });
+    const answer = await link.receive();
+    expect(answer.type).toBe('Failure');
+    expect((answer.message as MessageMap['Failure']).code).toBe('Failure_ProcessError');
+    await link.send('ApplySettings', { safety_checks: 'PromptTemporarily' });
+    const screen = await link.receive();
+    expect([screen.type, (screen.message as MessageMap['ButtonRequest']).code]).toEqual(['ButtonRequest', 'ButtonRequest_ProtectCall']);
+    await link.close();
+  });
+});
+
 describe('Model T', () => {
   it('aborts a flow on an unexpected message and processes that message fresh', async () => {
     const device = virtual({ model: 'T2T1' });

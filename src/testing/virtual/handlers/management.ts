@@ -117,6 +117,10 @@ async function applySettings(ctx: CoreContext, request: MessageMap['ApplySetting
       await ctx.confirm('ButtonRequest_ProtectCall', { text: `Do you really want to\nauto-lock your device\nafter ${Math.round(autoLock / 1000)} seconds?` });
     }
     if (request.safety_checks !== undefined) {
+      // 1.14.1 (fsm_msg_common.h) offers Strict and PromptTemporarily only; PromptAlways is
+      // refused before any screen.
+      const level = safetyLevel(request.safety_checks);
+      if (level === 'PromptAlways') fail('Failure_ProcessError', 'Unsupported safety-checks setting');
       await ctx.confirm('ButtonRequest_ProtectCall', { text: `Do you really want to\nset safety checks to\n${String(request.safety_checks)}?` });
     }
     if (request.label !== undefined) storage.label = request.label;
