@@ -20,6 +20,7 @@ import {
   connect,
   formatPath,
   isTrezorError,
+  modelOf,
   parsePath,
   TrezorError,
   webHid,
@@ -330,7 +331,8 @@ async function startVirtual(): Promise<Source> {
   if (pin && !/^[0-9]{1,50}$/.test(pin)) {
     throw new TrezorError('InvalidParameters', 'virtual PIN: digits only, up to 50', { field: 'pin' });
   }
-  const model = value('virtual-model') as 'T1B1' | 'T2T1';
+  // 'T3T1' plays its model's default firmware; 'T2T1@2.8.9' claims a version.
+  const [model, firmware] = value('virtual-model').split('@') as ['T1B1' | 'T2T1' | 'T2B1' | 'T3T1', string | undefined];
   // The Trezor One's matrix shows the digits 1-9: a PIN with a 0 could never be entered.
   if (pin && model === 'T1B1' && pin.includes('0')) {
     throw new TrezorError('InvalidParameters', 'virtual PIN: a Trezor One PIN uses the digits 1-9', { field: 'pin' });
@@ -339,6 +341,7 @@ async function startVirtual(): Promise<Source> {
   const device = new VirtualTrezor({
     mnemonic: value('virtual-mnemonic').split(/\s+/).join(' '),
     model,
+    ...(firmware ? { firmware } : {}),
     passphraseProtection: input('virtual-passphrase').checked,
     label: 'Virtual Trezor',
     autoConfirm,
@@ -404,26 +407,19 @@ function requireTrezor(): Trezor {
 }
 
 /**
- * Features.model is '1' or 'T' on the first two models; newer firmware also sends the
- * internal model name (T1B1, T2T1, T2B1, T3T1 …), which is what to branch on when it is there.
+ * The product name and internal model (T1B1, T2T1, T2B1, T3T1 …) from the library's model
+ * table, which reads Features.internal_model and falls back to Features.model on firmware that
+ * predates it.
  */
-function modelName(model: string | undefined, internalModel: string | undefined): string {
-  const known: Record<string, [string, string]> = {
-    '1': ['Trezor One', 'T1B1'],
-    T: ['Trezor Model T', 'T2T1'],
-    R: ['Trezor Safe 3', 'T2B1'],
-    'Safe 3': ['Trezor Safe 3', 'T2B1'],
-    'Safe 5': ['Trezor Safe 5', 'T3T1'],
-  };
-  const [name, internal] = known[model ?? ''] ?? [`Trezor ${model ?? '?'}`, undefined];
-  const code = internalModel || internal;
-  return code ? `${name} (${code})` : name;
+function modelName(features: Trezor['features']): string {
+  const known = modelOf(features);
+  return known ? `${known.name} (${known.internalModel})` : `Trezor ${features.model ?? '?'}`;
 }
 
 function renderDevice(): void {
   if (!session) return;
   const f = session.trezor.features;
-  setText('device-model', modelName(f.model, f.internal_model));
+  setText('device-model', modelName(f));
   setText('device-firmware', `${f.major_version}.${f.minor_version}.${f.patch_version}${f.bootloader_mode ? ' (bootloader)' : ''}`);
   setText('device-label', f.label || '—');
   setText('device-initialized', yesNo(f.initialized));

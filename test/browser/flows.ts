@@ -62,7 +62,7 @@ export async function openPage(page: Page, url: string): Promise<void> {
 }
 
 /** Connected: the device panel shows the model and the SLIP-14 device is initialized. */
-export async function checkFeatures(page: Page, model: 'T1B1' | 'T2T1', transport: string): Promise<void> {
+export async function checkFeatures(page: Page, model: 'T1B1' | 'T2T1' | 'T2B1' | 'T3T1', transport: string): Promise<void> {
   await page.waitForSelector('#device-panel:not([hidden])');
   expect(await page.textContent('#device-model')).toContain(model);
   expect(await page.textContent('#device-firmware')).toMatch(/^\d+\.\d+\.\d+/);

@@ -53,7 +53,7 @@ describe('example page: virtual Trezor in the page (Chromium)', () => {
     await server?.close();
   });
 
-  async function connectVirtual(options: { model?: 'T1B1' | 'T2T1'; pin?: string; passphrase?: boolean; autoConfirm?: boolean } = {}) {
+  async function connectVirtual(options: { model?: 'T1B1' | 'T2T1' | 'T2T1@2.8.9' | 'T3T1' | 'T2B1'; pin?: string; passphrase?: boolean; autoConfirm?: boolean } = {}) {
     const { page } = browser;
     // The options fold away once a device is connected; unfold them as a user would.
     if (!(await page.$eval('#virtual-options', (d) => (d as HTMLDetailsElement).open))) await page.click('#virtual-options summary');
@@ -125,6 +125,23 @@ describe('example page: virtual Trezor in the page (Chromium)', () => {
       await waitIdle(page);
     }
   });
+
+  for (const [model, name] of [['T3T1', 'Safe 5'], ['T2B1', 'Safe 3']] as const) {
+    it(`runs a virtual ${name} (${model}, firmware 2.8.9) through the same vectors`, async () => {
+      const { page } = browser;
+      await connectVirtual({ model });
+      await checkFeatures(page, model, 'virtual');
+      expect(await page.textContent('#device-model')).toBe(`Trezor ${name} (${model})`);
+      expect(await page.textContent('#device-firmware')).toBe('2.8.9');
+      await checkBitcoinAccounts(page);
+      await signBitcoinMessage(page);
+      await signPsbt(page);
+      await checkEthereumAddresses(page);
+      await signEthereumMessage(page);
+      await signTypedData(page);
+      await signEip1559(page);
+    });
+  }
 
   it('shows "Confirm on your Trezor" with Cancel, and a press-yes control when auto-confirm is off', async () => {
     const { page } = browser;
