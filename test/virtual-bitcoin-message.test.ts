@@ -12,12 +12,11 @@
 //   from 2.5.1 (and legacy 1.11.1) from the address, and Core then shows "The signature is valid.".
 import { hex } from '@scure/base';
 import { afterEach, describe, expect, it } from 'vitest';
-import { decodeMessage, encodeMessage, type AnyMessage, type MessageMap, type MessageName } from '../src/messages/index.js';
-import { completedMessage, decodeReport, encodeReports, type DecodeState } from '../src/protocol/v1.js';
+import { openVirtualWire } from './support/virtual-wire.js';
+import type { AnyMessage, MessageMap } from '../src/messages/index.js';
 import type { Model } from '../src/testing/virtual/context.js';
-import { VirtualTrezor } from '../src/testing/virtual/device.js';
+import type { VirtualTrezor } from '../src/testing/virtual/device.js';
 
-const MNEMONIC = 'all all all all all all all all all all all all';
 const H = 0x80000000;
 const BIP49 = [(H | 49) >>> 0, H >>> 0, H >>> 0, 0, 0];
 const BIP44 = [(H | 44) >>> 0, H >>> 0, H >>> 0, 0, 0];
@@ -35,37 +34,7 @@ afterEach(async () => {
 });
 
 /** A seeded device and a call() that acknowledges every ButtonRequest and records its code. */
-async function open(model: Model, firmware?: string) {
-  const device = new VirtualTrezor({ mnemonic: MNEMONIC, model, autoConfirm: true, ...(firmware ? { firmware } : {}) });
-  devices.push(device);
-  const transport = device.transport();
-  const [descriptor] = await transport.enumerate();
-  const connection = await transport.open(descriptor!);
-  let state: DecodeState | undefined;
-  const receive = async (): Promise<AnyMessage> => {
-    for (;;) {
-      state = decodeReport(state, await connection.read());
-      const done = completedMessage(state);
-      if (done) {
-        state = undefined;
-        return decodeMessage(done.type, done.payload);
-      }
-    }
-  };
-  const call = async <N extends MessageName>(name: N, message: MessageMap[N]): Promise<{ answer: AnyMessage; buttons: string[] }> => {
-    const buttons: string[] = [];
-    let out: { type: number; payload: Uint8Array } = encodeMessage(name, message as never);
-    for (;;) {
-      for (const report of encodeReports(out.type, out.payload)) await connection.write(report);
-      const answer = await receive();
-      if (answer.type !== 'ButtonRequest') return { answer, buttons };
-      buttons.push(String((answer.message as MessageMap['ButtonRequest']).code));
-      out = encodeMessage('ButtonAck', {});
-    }
-  };
-  await call('Initialize', {});
-  return call;
-}
+const open = (model: Model, firmware?: string) => openVirtualWire(devices, model, firmware);
 
 function signatureOf(answer: AnyMessage): string {
   expect(answer.type).toBe('MessageSignature');

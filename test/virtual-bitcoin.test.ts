@@ -8,9 +8,9 @@ import { sha256 } from '@noble/hashes/sha2.js';
 import { concatBytes } from '@noble/hashes/utils.js';
 import { HDKey } from '@scure/bip32';
 import { afterEach, describe, expect, it } from 'vitest';
-import { decodeMessage, encodeMessage, type AnyMessage, type MessageMap, type MessageName } from '../src/messages/index.js';
-import { completedMessage, decodeReport, encodeReports, type DecodeState } from '../src/protocol/v1.js';
-import { mnemonicToSeed, VirtualTrezor } from '../src/testing/virtual/device.js';
+import { openVirtualWire } from './support/virtual-wire.js';
+import type { AnyMessage, MessageMap, MessageName } from '../src/messages/index.js';
+import { mnemonicToSeed, type VirtualTrezor } from '../src/testing/virtual/device.js';
 import type { Model } from '../src/testing/virtual/context.js';
 
 const MNEMONIC = 'all all all all all all all all all all all all';
@@ -22,33 +22,9 @@ afterEach(async () => {
 });
 
 async function open(model: Model = 'T1B1', firmware?: string) {
-  const device = new VirtualTrezor({ mnemonic: MNEMONIC, model, autoConfirm: true, ...(firmware ? { firmware } : {}) });
-  devices.push(device);
-  const transport = device.transport();
-  const [descriptor] = await transport.enumerate();
-  const connection = await transport.open(descriptor!);
-  let state: DecodeState | undefined;
-  const receive = async (): Promise<AnyMessage> => {
-    for (;;) {
-      state = decodeReport(state, await connection.read());
-      const done = completedMessage(state);
-      if (done) {
-        state = undefined;
-        return decodeMessage(done.type, done.payload);
-      }
-    }
-  };
+  const wire = await openVirtualWire(devices, model, firmware);
   /** Send a request and answer ButtonRequests until something else comes. */
-  const call = async <N extends MessageName>(name: N, message: MessageMap[N]): Promise<AnyMessage> => {
-    let out: { type: number; payload: Uint8Array } = encodeMessage(name, message as never);
-    for (;;) {
-      for (const report of encodeReports(out.type, out.payload)) await connection.write(report);
-      const answer = await receive();
-      if (answer.type !== 'ButtonRequest') return answer;
-      out = encodeMessage('ButtonAck', {});
-    }
-  };
-  await call('Initialize', {});
+  const call = async <N extends MessageName>(name: N, message: MessageMap[N]): Promise<AnyMessage> => (await wire(name, message)).answer;
   return { call };
 }
 
