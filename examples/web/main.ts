@@ -7,6 +7,7 @@
  *  3. the device panel: features, lock, unplug and reconnect
  *  4. Bitcoin: account xpubs and addresses, message signing, PSBT build + sign
  *  5. Ethereum: address, EIP-191 message, EIP-712 typed data, EIP-1559 transaction
+ *  6. "Set up a Trezor": wipe, create, back up, recover, PIN, label (in setup.ts)
  *
  * In your own app the imports read `from 'trezor-direct'`, `'trezor-direct/bitcoin'`, …; this
  * page imports the sources of the checkout it is served from.
@@ -35,6 +36,7 @@ import {
 } from '../../src/index.js';
 import * as bitcoin from '../../src/bitcoin/index.js';
 import * as ethereum from '../../src/ethereum/index.js';
+import { askWord, installSetupPanel, virtualScreen } from './setup.js';
 // The virtual device is loaded only when someone asks for it (see startVirtual below).
 import type { VirtualTrezor } from '../../src/testing/index.js';
 
@@ -127,6 +129,11 @@ function showConfirmBanner(info: ButtonRequestInfo): void {
   show('virtual-press-yes', manualVirtual);
   show('virtual-press-no', manualVirtual);
   show('confirm-banner');
+  // What the virtual device's screen shows (the words of a new wallet, for one).
+  void virtualScreen(virtualDevice()).then(
+    (lines) => setText('confirm-virtual-screen', lines?.join('\n') ?? ''),
+    () => undefined,
+  );
 }
 
 function hideConfirmBanner(): void {
@@ -262,6 +269,7 @@ const ui: UiHandlers = {
   pin: askPin,
   passphrase: askPassphrase,
   button: showConfirmBanner,
+  word: askWord(() => virtualDevice()),
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -280,6 +288,8 @@ interface Session {
 }
 
 let session: Session | undefined;
+/** The virtual device, when that is what is connected. */
+const virtualDevice = () => (session?.source.kind === 'virtual' ? session.source.device : undefined);
 /** What to reconnect to after an unplug. */
 let lastSource: Source | undefined;
 
@@ -308,7 +318,7 @@ async function connectTo(source: Source, signal: AbortSignal): Promise<void> {
   trezor.on('disconnect', onUnplugged);
   renderDevice();
   show('disconnected', false);
-  for (const id of ['device-panel', 'bitcoin-panel', 'ethereum-panel']) show(id);
+  for (const id of ['device-panel', 'setup-panel', 'bitcoin-panel', 'ethereum-panel']) show(id);
   $<HTMLDetailsElement>('virtual-options').open = false;
 }
 
@@ -392,6 +402,8 @@ async function showVirtualMatrix(): Promise<void> {
 async function pressVirtual(button: 'yes' | 'no'): Promise<void> {
   const source = session?.source;
   if (source?.kind !== 'virtual') return;
+  // The device moves on: its next request (if any) shows the banner again.
+  hideConfirmBanner();
   await source.device.debugLink().press(button);
 }
 $('virtual-press-yes').addEventListener('click', () => void pressVirtual('yes').catch(showError));
@@ -426,6 +438,7 @@ function renderDevice(): void {
   setText('device-pin', yesNo(f.pin_protection));
   setText('device-passphrase', yesNo(f.passphrase_protection));
   setText('device-unlocked', yesNo(f.unlocked));
+  setText('device-backup', !f.initialized ? '—' : f.no_backup ? 'none (created without one)' : f.backup_availability === 'Required' ? 'needed' : 'done');
   const where = session.source.kind === 'virtual' ? 'virtual device in this page' : session.transport.name;
   setText('device-transport', `${where}${session.trezor.device.product ? ` — ${session.trezor.device.product}` : ''}`);
 }
@@ -442,7 +455,7 @@ onClick('device-lock', async (signal) => {
 });
 onClick('device-disconnect', async () => {
   await disconnect();
-  for (const id of ['device-panel', 'bitcoin-panel', 'ethereum-panel', 'disconnected']) show(id, false);
+  for (const id of ['device-panel', 'setup-panel', 'bitcoin-panel', 'ethereum-panel', 'disconnected']) show(id, false);
 });
 
 // ---------------------------------------------------------------------------------------------
@@ -703,6 +716,12 @@ onClick('eth-tx-sign', async (signal) => {
 });
 
 // ---------------------------------------------------------------------------------------------
+// 6. Set up a Trezor (setup.ts)
+// ---------------------------------------------------------------------------------------------
+
+installSetupPanel({ trezor: requireTrezor, virtual: virtualDevice, onClick, refresh: renderDevice });
+
+// ---------------------------------------------------------------------------------------------
 // Copy buttons
 // ---------------------------------------------------------------------------------------------
 
@@ -779,6 +798,10 @@ if (new URLSearchParams(location.search).has('test')) {
       transport: () => session?.transport.name,
       pinMatrix: async () => (await virtual().debugLink().getState()).matrix,
       press: (button: 'yes' | 'no') => virtual().debugLink().press(button),
+      // Backup and recovery, as trezorlib's tests read them: the word on screen, which word is asked.
+      resetWord: () => virtual().debugLink().readResetWord(),
+      recoveryWord: () => virtual().debugLink().readRecoveryWord(),
+      screen: async () => (await virtualScreen(virtual())) ?? [],
     },
   });
 }
