@@ -40,17 +40,20 @@ describe('example page: WebUSB code path against a virtual Trezor over UDP (Chro
   const trezorOne = new VirtualTrezor({ mnemonic: MNEMONIC, model: 'T1B1', label: 'UDP One', autoConfirm: true });
   const withPin = new VirtualTrezor({ mnemonic: MNEMONIC, model: 'T1B1', label: 'UDP One with PIN', pin: '1234', autoConfirm: true });
   const modelT = new VirtualTrezor({ mnemonic: MNEMONIC, model: 'T2T1', label: 'UDP Model T', autoConfirm: true });
-  const devices = [trezorOne, withPin, modelT];
+  const setup = new VirtualTrezor({ mnemonic: MNEMONIC, model: 'T1B1', label: 'UDP setup', autoConfirm: true });
+  const devices = [trezorOne, withPin, modelT, setup];
   // Wire and debug-link ports of each device: free pairs the OS hands out (port 0), so a
   // running emulator or another suite never collides with these.
   let trezorOnePort: { port: number; debugPort: number };
   let pinPort: { port: number; debugPort: number };
   let modelTPort: { port: number; debugPort: number };
+  let setupPort: { port: number; debugPort: number };
 
   beforeAll(async () => {
     trezorOnePort = await trezorOne.listenUdp({ port: 0 });
     pinPort = await withPin.listenUdp({ port: 0 });
     modelTPort = await modelT.listenUdp({ port: 0 });
+    setupPort = await setup.listenUdp({ port: 0 });
     server = await startExampleServer({ port: 0, build: false });
     browser = await launch();
     bridge = await bridgeWebUsbToUdp(browser.page, trezorOnePort.port);
@@ -140,6 +143,47 @@ describe('example page: WebUSB code path against a virtual Trezor over UDP (Chro
       });
       await signPsbt(page);
       await signEip1559(page, ['nodata']);
+    } finally {
+      await debug.close();
+    }
+  });
+
+  it('"Set up a Trezor" over WebUSB: wipe, then recover on the blank grid, the screen read over the UDP debug link', async () => {
+    const { page } = browser;
+    const debug = await DebugLink.connect({ host: '127.0.0.1', port: setupPort.debugPort });
+    try {
+      await switchTo(setupPort.port, 'T1B1');
+      await page.click('#setup-wipe');
+      await waitIdle(page);
+      expect(await page.textContent('#device-initialized')).toBe('no');
+      await page.selectOption('#setup-words', '12');
+      await page.selectOption('#setup-input', 'matrix');
+      await page.fill('#setup-new-label', 'USB recovered');
+      await page.click('#setup-recover');
+      const words = MNEMONIC.split(' ');
+      let keys = 0;
+      for (;;) {
+        const open = await (
+          await page.waitForFunction(() => (document.getElementById('word-dialog') as HTMLDialogElement).open || (document.body.dataset.busy === undefined ? 'idle' : false))
+        ).jsonValue();
+        if (open === 'idle') break;
+        // A real device's grid: blank keys here, the letter groups only on its screen.
+        expect(await page.isVisible('#word-virtual-screen')).toBe(false);
+        expect(await page.$$eval('#word-grid [data-word-key]', (b) => b.map((x) => x.textContent).join(''))).toBe('');
+        const screen = new TextDecoder().decode((await debug.getState()).layout).replace(/\0+$/, '').split('\n');
+        const word = words[Number(/^Word (\d+) of/.exec(screen[0]!)![1]) - 1]!;
+        const line = screen.slice(1).find((l) => {
+          const m = /^\d: ([a-z]+)(?:-([a-z]+))?$/.exec(l);
+          return m !== null && m[1]! <= word && word <= (m[2] ?? m[1]!);
+        })!;
+        await page.click(`#word-grid [data-word-key="${line[0]}"]`);
+        keys++;
+      }
+      expect(await pageError(page)).toBeUndefined();
+      expect(keys).toBeGreaterThanOrEqual(12 * 2);
+      expect(await page.textContent('#device-initialized')).toBe('yes');
+      expect(await page.textContent('#device-label')).toBe('USB recovered');
+      await checkEthereumAddresses(page);
     } finally {
       await debug.close();
     }
