@@ -9,6 +9,7 @@
  * const trezor = await connect({ transport: virtual.transport(), ui: { button: () => void virtual.debugLink().press('yes') } });
  */
 export { VirtualTrezor, type VirtualTrezorOptions } from './virtual/device.js';
+export type { RecordedChoices } from './virtual/recorded.js';
 export { ManualClock, realClock, type Clock } from './virtual/clock.js';
 export {
   DeviceFailure,
@@ -25,6 +26,7 @@ export { DebugLink, encodePin, type DebugLinkConnectOptions, type DebugLinkOpenO
 export {
   compareFields,
   parseTranscript,
+  recordedChoices,
   replayTranscript,
   virtualEndpoint,
   type ReplayEndpoint,

@@ -9,7 +9,9 @@
  *   Failure          message 2 (the firmware's text; the code must match)
  *   DebugLinkState   layout 1, matrix 3, reset_word 7, reset_entropy 8
  *   Entropy          entropy 1
- *   after EntropyAck only message types (the seed is the device's own from there on)
+ *   EntropyRequest   entropy_commitment 1 (unless the device was given the round's entropy)
+ *   after EntropyAck only message types (the seed is the device's own from there on), unless
+ *     the device was given that round's entropy from the recording (options.recordedChoices)
  *
  * Masked fields must still be present when the recording has them. Two host messages carry
  * device randomness and are translated: PinMatrixAck positions (recorded matrix → digits →
@@ -24,6 +26,7 @@ import { completedMessage, decodeReport, encodeReports, type DecodeState } from 
 import type { TransportConnection } from '../transport/types.js';
 import type { Model } from './virtual/context.js';
 import type { VirtualTrezor } from './virtual/device.js';
+import type { RecordedChoices } from './virtual/recorded.js';
 import { nextMacrotask, type ManualClock } from './virtual/clock.js';
 
 export type TranscriptEvent =
@@ -178,8 +181,8 @@ function describe(name: string, payload: Uint8Array): string {
   }
 }
 
-/** Differences between a recorded and a live payload, under the masking rules. */
-export function compareFields(name: string, expected: Uint8Array, got: Uint8Array): string[] {
+/** Differences between a recorded and a live payload, under the masking rules (and `alsoMasked` field numbers). */
+export function compareFields(name: string, expected: Uint8Array, got: Uint8Array, alsoMasked: readonly number[] = []): string[] {
   let a: Map<number, string[]>;
   let b: Map<number, string[]>;
   try {
@@ -188,7 +191,7 @@ export function compareFields(name: string, expected: Uint8Array, got: Uint8Arra
   } catch (error) {
     return [`unparseable payload (${String(error)})`];
   }
-  const masked = new Set(MASKED_FIELDS[name] ?? []);
+  const masked = new Set([...(MASKED_FIELDS[name] ?? []), ...alsoMasked]);
   const differences: string[] = [];
   for (const field of new Set([...a.keys(), ...b.keys()])) {
     const x = a.get(field) ?? [];
@@ -222,6 +225,12 @@ export interface ReplayEndpoint {
 export interface ReplayOptions {
   /** Messages compared by type only (for investigating a gap; the replay is then not exact). */
   looseMessages?: readonly string[];
+  /**
+   * The choices the device was given to make as the recording did ({@link recordedChoices}):
+   * after the EntropyAck of a ResetDevice round whose internal entropy it was given, the seed is
+   * the recording's, so fields are compared on as before instead of by type only.
+   */
+  recordedChoices?: RecordedChoices;
 }
 
 export interface ReplayMismatch {
@@ -303,6 +312,10 @@ export async function replayTranscript(transcript: Transcript, endpoint: ReplayE
   let recordedMatrix: string | undefined;
   let liveMatrix: string | undefined;
   let typesOnly = false;
+  /** EntropyAcks sent so far; the rounds with recorded entropy keep every field compared. */
+  let entropyAcks = 0;
+  let entropyRequests = 0;
+  const knownRounds = options.recordedChoices?.resetEntropy?.length ?? 0;
   const total = transcript.events.length;
   let consumed = 0;
 
@@ -359,7 +372,7 @@ export async function replayTranscript(transcript: Transcript, endpoint: ReplayE
         const live = init.session_id ? sessionIds.get(toHex(init.session_id)) : undefined;
         if (live) payload = encodeAs('Initialize', { ...init, session_id: live });
       }
-      if (event.name === 'EntropyAck') typesOnly = true;
+      if (event.name === 'EntropyAck' && entropyAcks++ >= knownRounds) typesOnly = true;
       // Debug lines are sent once the device has caught up, as a test waits before it looks.
       if (event.channel === 'debug') await endpoint.settle();
       try {
@@ -381,8 +394,10 @@ export async function replayTranscript(transcript: Transcript, endpoint: ReplayE
     if (got.type !== event.type) {
       return mismatch(event, `expected ${event.name}, got ${gotName}`, describe(event.name, event.payload), describe(gotName, got.payload));
     }
+    // A round's entropy commitment is the device's own randomness unless it was given that round's entropy.
+    const ownCommitment = event.name === 'EntropyRequest' && entropyRequests++ >= knownRounds ? [1] : [];
     if (!typesOnly && !loose.has(event.name)) {
-      const differences = compareFields(event.name, event.payload, got.payload);
+      const differences = compareFields(event.name, event.payload, got.payload, ownCommitment);
       if (differences.length) {
         return mismatch(
           event,
@@ -457,3 +472,44 @@ export async function virtualEndpoint(virtual: VirtualTrezor, clock: ManualClock
 export function transcriptMessages(transcript: Transcript): Set<string> {
   return new Set(transcript.events.flatMap((e) => (e.kind === 'idle' ? [] : [e.name as MessageName | string])));
 }
+
+/**
+ * The random choices a Trezor One recording shows through its own messages, for
+ * VirtualTrezorOptions.recordedChoices (virtual/recorded.ts says why the virtual device cannot
+ * draw them itself): the internal entropy of each ResetDevice round — the next round's
+ * EntropyRequest.prev_entropy, or a non-zero DebugLinkState.reset_entropy read during the round —
+ * and, for each WordRequest of a scrambled recovery, the first DebugLinkState read after it
+ * (recovery_word_pos, recovery_fake_word), as trezorlib's read_recovery_word() reads it.
+ * @example new VirtualTrezor({ model: 'T1B1', recordedChoices: recordedChoices(transcript) })
+ */
+export function recordedChoices(transcript: Transcript): RecordedChoices {
+  const resetEntropy: Uint8Array[] = [];
+  const recoveryWords: { position: number; fakeWord: string }[] = [];
+  /** The ResetDevice round under way (0-based over the whole recording); -1 before the first. */
+  let round = -1;
+  let requests = 0;
+  let wordAsked = false;
+  const keep = (index: number, entropy: Uint8Array | undefined) => {
+    if (index >= 0 && entropy?.length === 32 && entropy.some((b) => b !== 0)) resetEntropy[index] ??= entropy;
+  };
+  for (const event of transcript.events) {
+    if (event.kind === 'idle') continue;
+    if (event.kind === 'send' && event.name === 'ResetDevice') round = requests;
+    else if (event.kind === 'receive' && event.name === 'EntropyRequest') {
+      round = requests++;
+      keep(round - 1, decodeAs('EntropyRequest', event.payload).prev_entropy);
+    } else if (event.kind === 'receive' && event.name === 'WordRequest') wordAsked = true;
+    else if (event.kind === 'receive' && event.name === 'DebugLinkState') {
+      const state = decodeAs('DebugLinkState', event.payload);
+      keep(round, state.reset_entropy);
+      if (wordAsked) {
+        recoveryWords.push({ position: state.recovery_word_pos ?? 0, fakeWord: state.recovery_fake_word ?? '' });
+        wordAsked = false;
+      }
+    }
+  }
+  // Rounds the recording never revealed stay holes: the device draws from there on.
+  const known = resetEntropy.findIndex((e) => e === undefined);
+  return { resetEntropy: known < 0 ? resetEntropy : resetEntropy.slice(0, known), recoveryWords };
+}
+

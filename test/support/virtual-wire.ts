@@ -6,7 +6,7 @@
 import { decodeMessage, encodeMessage, type AnyMessage, type MessageMap, type MessageName } from '../../src/messages/index.js';
 import { completedMessage, decodeReport, encodeReports, type DecodeState } from '../../src/protocol/v1.js';
 import type { Model } from '../../src/testing/virtual/context.js';
-import { VirtualTrezor } from '../../src/testing/virtual/device.js';
+import { VirtualTrezor, type VirtualTrezorOptions } from '../../src/testing/virtual/device.js';
 import { SLIP14_MNEMONIC } from './fixtures.js';
 
 export type WireCall = <N extends MessageName>(name: N, message: MessageMap[N]) => Promise<{ answer: AnyMessage; buttons: string[] }>;
@@ -16,8 +16,8 @@ export type WireCall = <N extends MessageName>(name: N, message: MessageMap[N]) 
  * the caller's afterEach to close.
  * @example const call = await openVirtualWire(devices, 'T2T1', '2.4.1'); (await call('GetAddress', {…})).answer
  */
-export async function openVirtualWire(devices: VirtualTrezor[], model: Model, firmware?: string): Promise<WireCall> {
-  const device = new VirtualTrezor({ mnemonic: SLIP14_MNEMONIC, model, autoConfirm: true, ...(firmware ? { firmware } : {}) });
+export async function openVirtualWire(devices: VirtualTrezor[], model: Model, firmware?: string, options: VirtualTrezorOptions = {}): Promise<WireCall> {
+  const device = new VirtualTrezor({ mnemonic: SLIP14_MNEMONIC, model, autoConfirm: true, ...(firmware ? { firmware } : {}), ...options });
   devices.push(device);
   const transport = device.transport();
   const [descriptor] = await transport.enumerate();

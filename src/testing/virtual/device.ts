@@ -81,6 +81,7 @@ import {
   type FirmwareProfile,
 } from './firmware.js';
 import { mnemonicProblem } from './bip39.js';
+import { RecordedChoiceQueue, type RecordedChoices } from './recorded.js';
 import { namesScreens, screen } from './screens.js';
 import { coinHandlers } from './handlers/index.js';
 import { managementHandlers } from './handlers/management.js';
@@ -139,6 +140,14 @@ export interface VirtualTrezorOptions {
   handlers?: readonly HandlerTable[];
   /** Time source for auto-lock, the busy screen and PIN delays (default: the real clock). */
   clock?: Clock;
+  /**
+   * Test only, for transcript replay: random choices the device makes as a recording shows them
+   * instead of drawing them — the internal entropy of each ResetDevice round and the word order
+   * and fake words of a Trezor One scrambled-words recovery (./recorded.ts says why). With it the
+   * device's secrets are the recording's: never use it for anything else.
+   * @example new VirtualTrezor({ recordedChoices: recordedChoices(transcript) }) // trezor-direct/testing
+   */
+  recordedChoices?: RecordedChoices;
 }
 
 /** The UDP server of trezor-direct/testing/node (./udp.ts serveUdp). */
@@ -298,6 +307,10 @@ export class DeviceRuntime {
   current: Session | undefined;
   autoConfirm: boolean;
   readonly random = new Random();
+  /** Trezor One entropy check: the keys of the seed being made, served to GetPublicKey meanwhile. */
+  temporaryKeys: Keychain | undefined;
+  /** Choices a replayed recording made (VirtualTrezorOptions.recordedChoices); empty otherwise. */
+  readonly recorded: RecordedChoiceQueue;
   readonly clock: Clock;
 
   /** Digits of the PIN matrix on screen (Trezor One), keypad position order. */
@@ -351,6 +364,7 @@ export class DeviceRuntime {
     this.clock = options.clock ?? realClock;
     this.bootloaderMode = options.bootloader ?? false;
     this.autoConfirm = options.autoConfirm ?? false;
+    this.recorded = new RecordedChoiceQueue(options.recordedChoices);
     this.onWaiting = options.onWaiting ?? ((message) => console.warn(message));
     this.storage = freshStorage(this.random);
     this.lastActivity = this.clock.now();
@@ -1025,6 +1039,8 @@ export class DeviceRuntime {
 
   /** The current session's keys: unlocks, and asks for the passphrase the first time. */
   async keychain(): Promise<Keychain> {
+    // The Trezor One's entropy check: keys of the seed about to be made (reset_get_seed()).
+    if (this.temporaryKeys) return this.temporaryKeys;
     if (!this.storage.initialized || this.storage.mnemonic === undefined) throw this.failure('Failure_NotInitialized');
     await this.unlock();
     const session = this.current;

@@ -18,9 +18,11 @@ import { entropyToMnemonic } from '@scure/bip39';
 import { wordlist } from '@scure/bip39/wordlists/english.js';
 import { hmac } from '@noble/hashes/hmac.js';
 import { sha256 } from '@noble/hashes/sha2.js';
-import { decodeAs, type MessageMap } from '../../../messages/index.js';
+import { decodeAs, messageName, type MessageMap } from '../../../messages/index.js';
 import { mnemonicProblem } from '../bip39.js';
-import { fail, type Reply } from '../context.js';
+import { DeviceFailure, fail, type Reply } from '../context.js';
+import { Keychain, seedOf } from '../keychain.js';
+import { bitcoinHandlers } from './bitcoin.js';
 import type { CoreContext, CoreHandlerTable } from '../device.js';
 import { requestNewPin, requireInitialized, requireNotInitialized, success } from './shared.js';
 
@@ -117,7 +119,7 @@ async function resetDevice(ctx: CoreContext, request: MessageMap['ResetDevice'])
   let previous: Uint8Array | undefined;
   let mnemonic: string;
   for (;;) {
-    const internal = device.random.bytes(32);
+    const internal = device.recorded.resetEntropy() ?? device.random.bytes(32);
     device.lifecycle.resetEntropy = internal;
     const ask: MessageMap['EntropyRequest'] = {};
     if (entropyCheck) ask.entropy_commitment = hmac(sha256, internal, new Uint8Array(0));
@@ -129,7 +131,7 @@ async function resetDevice(ctx: CoreContext, request: MessageMap['ResetDevice'])
     joined.set(external, internal.length);
     mnemonic = entropyToMnemonic(sha256(joined).subarray(0, strength / 8), wordlist);
     if (!entropyCheck) break;
-    const next = await ctx.ask('EntropyCheckReady', {}, ['EntropyCheckContinue']);
+    const next = await entropyCheckReady(ctx, mnemonic);
     if (decodeAs('EntropyCheckContinue', next.payload).finish) break;
     previous = internal;
   }
@@ -160,6 +162,36 @@ async function resetDevice(ctx: CoreContext, request: MessageMap['ResetDevice'])
   });
   if (backedUp && ctx.model !== T1) await ctx.confirm('ButtonRequest_Success', { text: 'Success\nYour backup is done.' });
   return success(ctx.model === T1 ? 'Device successfully initialized' : 'Initialized');
+}
+
+/**
+ * EntropyCheckReady, then wait for EntropyCheckContinue. Meanwhile the host may check the seed
+ * about to be made: GetPublicKey is answered from it (fsm_msgGetPublicKey with reset_get_seed(),
+ * no passphrase), never shown on the screen ("Showing temporary XPUB is forbidden"), and a
+ * refusal leaves the check waiting, as the firmware's reset_state stays ENTROPY_CHECK_READY.
+ */
+async function entropyCheckReady(ctx: CoreContext, mnemonic: string): Promise<{ type: number; payload: Uint8Array }> {
+  const device = ctx.device;
+  const expect = ['EntropyCheckContinue', 'GetPublicKey'] as const;
+  let next = await ctx.ask('EntropyCheckReady', {}, expect);
+  device.temporaryKeys = new Keychain(await seedOf(mnemonic, ''));
+  try {
+    while (messageName(next.type) === 'GetPublicKey') {
+      const request = decodeAs('GetPublicKey', next.payload);
+      let reply: Reply;
+      try {
+        if (request.show_display) fail('Failure_DataError', 'Showing temporary XPUB is forbidden');
+        reply = await bitcoinHandlers.GetPublicKey!(ctx, request);
+      } catch (e) {
+        if (!(e instanceof DeviceFailure)) throw e;
+        reply = { type: 'Failure', message: { code: e.failureCode, message: e.text } };
+      }
+      next = await ctx.ask(reply.type, reply.message as never, expect);
+    }
+    return next;
+  } finally {
+    device.temporaryKeys = undefined;
+  }
 }
 
 async function backupDevice(ctx: CoreContext): Promise<Reply> {
@@ -202,11 +234,13 @@ async function askWord(ctx: CoreContext, type: MessageMap['WordRequest']['type']
 /** Scrambled words: 24 requests, the real positions shuffled among fake words (recovery.c next_word). */
 async function scrambledWords(ctx: CoreContext, count: number, enforce: boolean, dryRun: boolean): Promise<string[]> {
   const l = ctx.device.lifecycle;
-  const order = permute(ctx, Array.from({ length: 24 }, (_, i) => (i < count ? i + 1 : 0)));
+  // A replayed recording's order and fake words (../recorded.ts), or our own draws.
+  const recorded = ctx.device.recorded.recoveryWords(count);
+  const order = recorded?.map((w) => w.position) ?? permute(ctx, Array.from({ length: 24 }, (_, i) => (i < count ? i + 1 : 0)));
   const words: string[] = new Array(count).fill('');
-  for (const position of order) {
+  for (const [index, position] of order.entries()) {
     l.recoveryWordPos = position;
-    l.recoveryFakeWord = position === 0 ? wordlist[ctx.device.random.below(wordlist.length)]! : '';
+    l.recoveryFakeWord = position !== 0 ? '' : (recorded?.[index]!.fakeWord ?? wordlist[ctx.device.random.below(wordlist.length)]!);
     ctx.device.show(`Please enter\n${position === 0 ? l.recoveryFakeWord : `the ${ordinal(position)} word`}\non your computer`);
     const word = await askWord(ctx, 'WordRequestType_Plain');
     if (enforce && !wordlist.includes(word)) {
