@@ -123,11 +123,17 @@ function describeButton({ code, name }: ButtonRequestInfo): string {
   return raw.replace(/([a-z])([A-Z])/g, '$1 $2').replace(/_/g, ' ').toLowerCase();
 }
 
+/** Screens of the Core models where the user types on the device. */
+const TYPED_ON_DEVICE = new Set(['ButtonRequest_MnemonicWordCount', 'ButtonRequest_MnemonicInput', 'ButtonRequest_PinEntry']);
+
 function showConfirmBanner(info: ButtonRequestInfo): void {
   setText('confirm-detail', describeButton(info));
   const manualVirtual = session?.source.kind === 'virtual' && !session.source.autoConfirm;
   show('virtual-press-yes', manualVirtual);
   show('virtual-press-no', manualVirtual);
+  // The Model T and later take words, the word count and PINs on their touch screen: the
+  // virtual one gets them typed here.
+  show('virtual-type', virtualDevice() !== undefined && TYPED_ON_DEVICE.has(info.code ?? ''));
   show('confirm-banner');
   // What the virtual device's screen shows (the words of a new wallet, for one).
   void virtualScreen(virtualDevice()).then(
@@ -407,6 +413,15 @@ async function pressVirtual(button: 'yes' | 'no'): Promise<void> {
   await source.device.debugLink().press(button);
 }
 $('virtual-press-yes').addEventListener('click', () => void pressVirtual('yes').catch(showError));
+$('virtual-type-send').addEventListener('click', () => {
+  const field = input('virtual-type-text');
+  const text = field.value.trim();
+  field.value = '';
+  if (text) void virtualDevice()?.debugLink().input(text).catch(showError);
+});
+input('virtual-type-text').addEventListener('keydown', (event) => {
+  if (event.key === 'Enter') $('virtual-type-send').click();
+});
 $('virtual-press-no').addEventListener('click', () => void pressVirtual('no').catch(showError));
 
 // ---------------------------------------------------------------------------------------------

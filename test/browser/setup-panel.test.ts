@@ -3,8 +3,8 @@
  * Trezor One in the page: wipe, create a 24-word wallet to back up later, back it up (the words
  * read through the virtual device's debug link, as trezorlib's tests read reset_word), wipe,
  * recover it with the word field, wipe, recover the SLIP-14 seed with the 9-key / 6-key grid,
- * set the PIN, change the label, remove the PIN. After each step the test checks what the page
- * shows of the device's Features.
+ * set the PIN, change the label, remove the PIN; then on a virtual Model T, recovery typed on the
+ * device's own screen. After each step the test checks what the page shows of the device's Features.
  *
  * Nothing presses for the user here: auto-confirm is off, and the test clicks the page's
  * "Press yes on the virtual device", types into the word field and clicks the grids, reading the
@@ -17,7 +17,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startExampleServer, type ExampleServer } from '../../scripts/start.js';
 import { SLIP14_MNEMONIC } from '../support/fixtures.js';
 import { launch, screenshot, type Browser } from './chromium.js';
-import { answerPinMatrix, checkConsoleClean, openPage, pageError, vectors, waitForText } from './flows.js';
+import { answerPinMatrix, checkConsoleClean, openPage, pageError, vectors, waitForText, waitIdle } from './flows.js';
 
 interface TestHook {
   pinMatrix(): Promise<string>;
@@ -243,7 +243,7 @@ describe('example page: the "Set up a Trezor" panel on the virtual Trezor One (C
     expect(await page.textContent('#setup-status')).toContain('Label changed');
   });
 
-  it('removes the PIN with the current one, and never logs a word', async () => {
+  it('removes the PIN with the current one', async () => {
     await drive(page, 'setup-remove-pin', {
       pin: async () => {
         expect(await page.textContent('#pin-title')).toBe('Enter your PIN');
@@ -253,6 +253,36 @@ describe('example page: the "Set up a Trezor" panel on the virtual Trezor One (C
       },
     });
     expect((await facts(page)).pin).toBe('no');
+  });
+
+  it('on a virtual Model T the words are typed on the device: the page types them there; no word reaches the console', async () => {
+    await page.click('#virtual-options summary');
+    await page.selectOption('#virtual-model', 'T2T1');
+    await page.setChecked('#virtual-autoconfirm', true);
+    await page.click('#connect-virtual');
+    await page.waitForFunction(() => document.getElementById('device-model')!.textContent!.includes('T2T1'));
+    await waitIdle(page);
+    await page.click('#setup-wipe');
+    await waitIdle(page);
+    expect((await facts(page)).initialized).toBe('no');
+    await page.fill('#setup-new-label', 'Typed');
+    await page.click('#setup-recover');
+    const typeWhen = async (detail: string, ...texts: string[]) => {
+      await page.waitForFunction((d) => document.getElementById('confirm-detail')!.textContent === d, detail);
+      expect(await page.isVisible('#virtual-type')).toBe(true);
+      for (const text of texts) {
+        await page.fill('#virtual-type-text', text);
+        await page.press('#virtual-type-text', 'Enter');
+      }
+    };
+    await typeWhen('mnemonic word count', '12');
+    await typeWhen('mnemonic input', ...SLIP14_MNEMONIC.split(' '));
+    await waitIdle(page);
+    expect(await pageError(page)).toBeUndefined();
+    expect(await page.isVisible('#word-dialog')).toBe(false); // nothing asked of the host
+    expect(await facts(page)).toEqual({ initialized: 'yes', backup: 'done', label: 'Typed', pin: 'no' });
+    const vector = vectors().eth_addresses.find((x: { path: string }) => x.path === "m/44'/60'/0'/0/0");
+    expect(await ethAddress(page)).toBe(vector.expected);
     checkConsoleClean(browser.console, [created.join(' '), SLIP14_MNEMONIC]);
   });
 });
