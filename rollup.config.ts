@@ -8,7 +8,7 @@
  * source module, comments kept), so stack traces and debuggers already show readable code; maps
  * were 56% of the unpacked package (with sourcesContent; 25% without, and then they point at
  * sources the package does not contain). README "Package" says the same.
- * The browser entries (index, bitcoin, ethereum, management, testing, keyring) must not import Node built-ins,
+ * The browser entries (index, bitcoin, ethereum, management, testing, keyring, connect-web) must not import Node built-ins,
  * statically or through an import() a bundler can follow: the `node-builtins` guard below fails
  * the build if they do. Their Node-only halves are entries of their own (node, testing/node).
  */
@@ -22,6 +22,7 @@ const browserEntries = [
   'src/management/index.ts',
   'src/testing/index.ts',
   'src/keyring/index.ts',
+  'src/connect-web/index.ts',
 ];
 
 /** Fail when a browser entry's static import graph reaches `node:*` modules. */
@@ -61,6 +62,7 @@ const config: RollupOptions = {
     'ethereum/index': 'src/ethereum/index.ts',
     'management/index': 'src/management/index.ts',
     'keyring/index': 'src/keyring/index.ts',
+    'connect-web/index': 'src/connect-web/index.ts',
     'testing/index': 'src/testing/index.ts',
     'testing/node': 'src/testing/node.ts',
     'cli/virtual': 'src/cli/virtual.ts',
