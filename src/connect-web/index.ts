@@ -16,11 +16,7 @@
  * const address = await trezor.ethereum.getAddress({ path: "m/44'/60'/0'/0/0" });
  * const { txid } = await trezor.bitcoin.signPsbt(psbt, { coin: 'Testnet' });
  */
-import { invalidParameter } from '../errors.js';
-import { connectBitcoin, type ConnectBitcoin } from './bitcoin.js';
-import { CONNECT_METHODS, type TrezorConnectLike } from './connect.js';
-import { connectEthereum, type ConnectEthereum } from './ethereum.js';
-
+export { fromTrezorConnect, type TrezorConnectAdapter } from './adapter.js';
 export { fromConnectFailure, toConnectCode, type ConnectErrorCode } from './codes.js';
 export type { ConnectBitcoin } from './bitcoin.js';
 export type { ConnectEthereum } from './ethereum.js';
@@ -33,19 +29,3 @@ export type {
   ConnectTxOutput,
   TrezorConnectLike,
 } from './connect.js';
-
-/** What {@link fromTrezorConnect} returns: the coin calls without their `trezor` argument. */
-export interface TrezorConnectAdapter {
-  bitcoin: ConnectBitcoin;
-  ethereum: ConnectEthereum;
-}
-
-/**
- * Adapt trezor-direct's Bitcoin and Ethereum calls to a Trezor Connect instance.
- * @example const { ethereum } = fromTrezorConnect(TrezorConnect); await ethereum.signMessage({ path, message: 'hi' })
- */
-export function fromTrezorConnect(connect: TrezorConnectLike): TrezorConnectAdapter {
-  const missing = CONNECT_METHODS.filter((name) => typeof (connect as unknown as Record<string, unknown> | null)?.[name] !== 'function');
-  if (missing.length) throw invalidParameter('TrezorConnect', `expected a TrezorConnect object, missing ${missing.join(', ')}`);
-  return { bitcoin: connectBitcoin(connect), ethereum: connectEthereum(connect) };
-}

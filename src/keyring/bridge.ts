@@ -103,7 +103,7 @@ export type CreateKeyringBridgeParameters = Omit<ConnectOptions, 'signal'>;
 /**
  * A `TrezorBridge` for `new TrezorKeyring({ bridge })`, on a trezor-direct transport: no popup.
  * @example
- * import { TrezorKeyring } from '@metamask/eth-trezor-keyring';
+ * // TrezorKeyring: the app's own, from @metamask/eth-trezor-keyring
  * const bridge = createKeyringBridge({ transport: webUsb(), ui: { button: () => showConfirmHint() } });
  * const keyring = new TrezorKeyring({ bridge });
  * await keyring.init();
