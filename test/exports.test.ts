@@ -14,6 +14,8 @@ const CONTRACT: Record<string, string[]> = {
   '../src/ethereum/index.ts': ['getAddress', 'signTransaction', 'signMessage', 'signTypedData', 'TrezorSigner', 'createEip1193Provider'],
   '../src/management/index.ts': ['resetDevice', 'backupDevice', 'recoverDevice', 'changePin', 'applySettings', 'wipeDevice', 'readFirmware', 'updateFirmware'],
   '../src/testing/index.ts': ['VirtualTrezor', 'DebugLink'],
+  '../src/keyring/index.ts': ['createKeyringBridge'],
+  '../src/connect-web/index.ts': ['fromTrezorConnect'],
   '../src/testing/node.ts': ['listenUdp'],
 };
 
@@ -55,7 +57,7 @@ describe('what each browser entry pulls in', () => {
   });
 
   it('no browser entry reaches a Node built-in, through static or dynamic imports (trezor-direct/testing included)', async () => {
-    for (const entry of ['src/index.ts', 'src/bitcoin/index.ts', 'src/ethereum/index.ts', 'src/management/index.ts', 'src/testing/index.ts']) {
+    for (const entry of ['src/index.ts', 'src/bitcoin/index.ts', 'src/ethereum/index.ts', 'src/management/index.ts', 'src/testing/index.ts', 'src/keyring/index.ts', 'src/connect-web/index.ts']) {
       const reached: string[] = [];
       const result = await build({
         entryPoints: [entry],
@@ -95,6 +97,16 @@ describe('what each browser entry pulls in', () => {
     const management = await inputs('src/management/index.ts');
     expect(management.some((f) => f.includes('src/management/recover.ts'))).toBe(true);
     expect(management.filter((f) => f.includes('node_modules/ethers/') || f.includes('@scure/'))).toEqual([]);
+  });
+
+  it('the adapter entries bundle none of the frameworks they adapt (type-only), nor btc-signer', async () => {
+    const frameworks = /node_modules\/(@metamask\/|@trezor\/|@ethereumjs\/|hdkey)|@scure\/btc-signer/;
+    const keyring = await inputs('src/keyring/index.ts');
+    expect(keyring.some((f) => f.includes('src/keyring/bridge.ts'))).toBe(true);
+    expect(keyring.filter((f) => frameworks.test(f))).toEqual([]);
+    const connectWeb = await inputs('src/connect-web/index.ts');
+    expect(connectWeb.some((f) => f.includes('src/connect-web/bitcoin.ts'))).toBe(true);
+    expect(connectWeb.filter((f) => /node_modules\/(@trezor\/|@metamask\/|@ethereumjs\/)/.test(f))).toEqual([]);
   });
 
   it('the bitcoin entry does not pull in ethers, nor the ethereum entry btc-signer', async () => {

@@ -28,6 +28,9 @@
  *    streamed must equal the one rebuilt on the host from the PSBT and those signatures.
  *    Any mismatch is VerificationFailed, and nothing is returned.
  *
+ * parsePsbt, planSigning and finish are exported for the connect-web adapter (the same checks
+ * around a Trezor Connect signTransaction); the bitcoin entry does not re-export them.
+ *
  * The result carries the PSBT with the signatures added (partialSig / tapKeySig), the final
  * raw transaction and its txid.
  *
@@ -79,7 +82,7 @@ export interface SignPsbtReturnType {
   txid: string;
 }
 
-interface InputPlan {
+export interface InputPlan {
   type: ScriptType;
   publicKey: Uint8Array;
   /** The 32-byte key the signature must verify against (x-only tweaked key for taproot). */
@@ -89,21 +92,21 @@ interface InputPlan {
   message: TxInput;
 }
 
-interface PrevTxPlan {
+export interface PrevTxPlan {
   firstInput: number;
   meta: PrevTx;
   inputs: PrevInput[];
   outputs: PrevOutput[];
 }
 
-type PsbtSource = Uint8Array | string | Transaction;
+export type PsbtSource = Uint8Array | string | Transaction;
 type InputMap = ReturnType<typeof RawPSBTV0.decode>['inputs'][number];
 type RawInput = { txid: Uint8Array; index: number; sequence: number; finalScriptSig: Uint8Array };
 type RawOutput = { amount: bigint; script: Uint8Array };
 type OutputMap = ReturnType<typeof RawPSBTV0.decode>['outputs'][number];
 
 /** A PSBT (v0 or v2) seen as a transaction: outpoints, outputs and their key-value maps. */
-interface PsbtView {
+export interface PsbtView {
   version: number;
   lockTime: number;
   inputs: { txid: Uint8Array; index: number; sequence: number; map: InputMap }[];
@@ -130,7 +133,7 @@ function psbtBytes(psbt: PsbtSource): Uint8Array {
 }
 
 /** Decode with BIP-174 (v0) or BIP-370 (v2) field rules. */
-function parsePsbt(psbt: PsbtSource): PsbtView {
+export function parsePsbt(psbt: PsbtSource): PsbtView {
   const bytes = psbtBytes(psbt);
   let v0: ReturnType<typeof RawPSBTV0.decode> | undefined;
   let v2: ReturnType<typeof RawPSBTV2.decode> | undefined;
@@ -270,7 +273,7 @@ export async function signPsbt(trezor: Trezor, psbt: PsbtSource, options: SignPs
   return finish(tx, plan, signatures, concatBytes(...chunks));
 }
 
-interface SigningPlan {
+export interface SigningPlan {
   version: number;
   lockTime: number;
   inputs: InputPlan[];
@@ -288,7 +291,7 @@ function checkCoinPath(path: number[], coin: CoinInfo, field: string): void {
   }
 }
 
-function planSigning(tx: PsbtView, coin: CoinInfo, strictPaths: boolean): SigningPlan {
+export function planSigning(tx: PsbtView, coin: CoinInfo, strictPaths: boolean): SigningPlan {
   const nInputs = tx.inputs.length;
   const nOutputs = tx.outputs.length;
   if (nInputs === 0) throw invalidParameter('psbt.inputs', 'the PSBT has no inputs');
@@ -483,7 +486,7 @@ function answer(call: CallFn, request: MessageMap['TxRequest'], plan: SigningPla
 }
 
 /** Verify the signatures and the device's transaction; build the signed PSBT. */
-function finish(tx: PsbtView, plan: SigningPlan, signatures: (Uint8Array | undefined)[], deviceTx: Uint8Array): SignPsbtReturnType {
+export function finish(tx: PsbtView, plan: SigningPlan, signatures: (Uint8Array | undefined)[], deviceTx: Uint8Array): SignPsbtReturnType {
   const fail = (why: string) => new TrezorError('VerificationFailed', why);
   const scriptSigs: Uint8Array[] = [];
   const witnesses: Uint8Array[][] = [];
