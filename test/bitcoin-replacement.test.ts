@@ -139,7 +139,8 @@ describe('signPsbt with origTxs sends what the firmware accepted in its recorded
       const v = vector(test);
       const device = recordedFirmware(file, allowWitness);
       const trezor = await connect({ transport: device.transport, sessionId: null });
-      const signing = signPsbt(trezor, vectorPsbt(v), { coin: v.coin, origTxs: vectorOrigTxs(v).map((o) => o.origTx) });
+      const phases = new Set<string>();
+      const signing = signPsbt(trezor, vectorPsbt(v), { coin: v.coin, origTxs: vectorOrigTxs(v).map((o) => o.origTx), onProgress: ({ phase }) => phases.add(phase) });
       const failure = await signing.then(() => undefined, (e: unknown) => e);
       expect(device.mismatches).toEqual([]);
       if (failure) throw failure;
@@ -147,6 +148,7 @@ describe('signPsbt with origTxs sends what the firmware accepted in its recorded
       expect(device.errors).toEqual([]);
       expect(device.consumed()).toBe(device.total);
       expect(hex.encode(result.tx)).toBe(v.expected.serialized_tx);
+      expect([...phases].sort()).toEqual(['input', 'originalTransaction', 'output', 'previousTransaction', 'signature']);
       await trezor.close();
     });
   }
