@@ -22,7 +22,9 @@
  *    exactly what the device asks, in whatever order, so each request costs O(1) on the host.
  *    Outputs whose derivation belongs to the signing wallet and whose script the key produces
  *    go to the device as change (address_n + script type): the device derives them itself and
- *    does not ask the user to confirm them.
+ *    does not ask the user to confirm them. With `origTxs` (a fee bump or changed payment), the
+ *    inputs and outputs that continue an original carry orig_hash / orig_index and the device's
+ *    questions about the original are answered too (replacement.ts).
  * 3. Every returned signature is verified against its sighash (legacy, BIP-143 or BIP-341,
  *    midstates computed once) and the input's key; the serialised transaction the device
  *    streamed must equal the one rebuilt on the host from the PSBT and those signatures.
