@@ -155,5 +155,42 @@ for (const target of targets()) {
       expect(before.getOutput(1).amount! - after.getOutput(1).amount!).toBe(bump.fee - bump.originalFee);
       expect(after.vsize * 5).toBeLessThanOrEqual(Number(bump.fee));
     });
+
+    it('one replacement of two originals (their payments merged, their change dropped) on Core firmware', async (ctx) => {
+      const device = await open(ctx, target, ['replacement']);
+      // The firmware of the Trezor One keeps one original (legacy/firmware/signing.c orig_hash);
+      // Core keeps a list (core bitcoin.py orig_txs). The VirtualTrezor takes one on every model.
+      if (device.info.family === 1) skip(ctx, 'the Trezor One firmware replaces one original transaction at a time');
+      if (device.virtual) skip(ctx, 'the VirtualTrezor takes one original transaction at a time (Core takes several): emulator only');
+      const { trezor } = device;
+      const key = await getPublicKey(trezor, { path: "m/84'/1'/0'", coin: 'Regtest' });
+      const account = { xpub: key.xpub, path: key.path, rootFingerprint: key.rootFingerprint! };
+      const [a, b] = regtestUtxos([
+        { path: "m/84'/1'/0'/0/0", type: 'p2wpkh', amount: 70_000n },
+        { path: "m/84'/1'/0'/0/1", type: 'p2wpkh', amount: 50_000n },
+      ]);
+      const pay = [
+        { address: await getAddress(trezor, { path: "m/84'/1'/3'/0/0", coin: 'Regtest' }), amount: 30_000n },
+        { address: await getAddress(trezor, { path: "m/84'/1'/3'/0/1", coin: 'Regtest' }), amount: 20_000n },
+      ];
+      const sign = (psbt: Uint8Array) => signPsbt(trezor, psbt, { coin: 'Regtest' });
+      const txA = (await sign(createPsbt({ coin: 'Regtest', account, utxos: [a!], outputs: [pay[0]!], feeRate: 1, change: { path: "m/84'/1'/0'/1/3" } }))).tx;
+      const txB = (await sign(createPsbt({ coin: 'Regtest', account, utxos: [b!], outputs: [pay[1]!], feeRate: 1, change: { path: "m/84'/1'/0'/1/4" } }))).tx;
+      const merged = createPsbt({ coin: 'Regtest', account, utxos: [a!, b!], outputs: pay, feeRate: 5, change: { path: "m/84'/1'/0'/1/5" }, strategy: 'all' });
+      const sent = sentMessages(trezor);
+      const result = await signPsbt(trezor, merged, {
+        coin: 'Regtest',
+        origTxs: [
+          { tx: txA, changePaths: { 1: "m/84'/1'/0'/1/3" } },
+          { tx: txB, changePaths: { 1: "m/84'/1'/0'/1/4" } },
+        ],
+      });
+      const ids = [txA, txB].map((t) => Transaction.fromRaw(t).id);
+      expect(links(sent.inputs)).toEqual([`${ids[0]}:0`, `${ids[1]}:0`]);
+      expect(links(sent.outputs)).toEqual([`${ids[0]}:0`, `${ids[1]}:0`]);
+      const signed = Transaction.fromPSBT(result.psbt);
+      signed.finalize();
+      expect(hex.encode(signed.extract())).toBe(hex.encode(result.tx));
+    });
   });
 }
