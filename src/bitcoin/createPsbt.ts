@@ -25,6 +25,7 @@ import { parsePath, type Path } from '../path.js';
 import { AccountKeys, type AccountKey } from './accounts.js';
 import { addressScript, keyScript, scriptAddress, xOnly } from './address.js';
 import { btcNetwork, getCoin, resolveScriptType, type CoinName, type ScriptType } from './coins.js';
+import { MAX_OP_RETURN_DATA, opReturnScript } from './opReturn.js';
 import { txidOf } from './sighash.js';
 
 /** A spendable output of the device's wallet. */
@@ -45,8 +46,8 @@ export interface Utxo {
   sequence?: number;
 }
 
-/** A payment: to an address, or an OP_RETURN data carrier. */
-export type PsbtOutput = { address: string; amount: bigint | number } | { opReturn: string | Uint8Array };
+/** A payment: to an address, or an OP_RETURN data carrier (at most 80 bytes, amount 0; one per transaction). */
+export type PsbtOutput = { address: string; amount: bigint | number } | { opReturn: string | Uint8Array; amount?: 0 | 0n };
 
 /** Coin selection strategies of @scure/btc-signer. */
 export type SelectionStrategy = 'default' | 'all' | `accum${'Newest' | 'Oldest' | 'Smallest' | 'Biggest'}` | `exact${'Newest' | 'Oldest' | 'Smallest' | 'Biggest'}/accum${'Newest' | 'Oldest' | 'Smallest' | 'Biggest'}`;
@@ -127,7 +128,10 @@ export function createPsbt(params: CreatePsbtParameters): Uint8Array {
     if (typeof o !== 'object' || o === null) throw invalidParameter(field, 'expected { address, amount } or { opReturn }');
     if ('opReturn' in o) {
       const data = bytesOf(o.opReturn, `${field}.opReturn`);
-      if (data.length > 80) throw invalidParameter(`${field}.opReturn`, 'at most 80 bytes');
+      // Relay policy (opReturn.ts): 80 bytes of data, one data output per transaction.
+      if (data.length > MAX_OP_RETURN_DATA) throw invalidParameter(`${field}.opReturn`, `${data.length} bytes: at most ${MAX_OP_RETURN_DATA} relay as standard`);
+      if (hasOpReturn) throw invalidParameter(field, 'a second OP_RETURN output: nodes relay one per transaction');
+      if ('amount' in o && o.amount !== undefined && o.amount !== 0 && o.amount !== 0n) throw invalidParameter(`${field}.amount`, 'an OP_RETURN output carries 0 sat');
       hasOpReturn = true;
       return { script: opReturnScript(data), amount: 0n };
     }
@@ -256,14 +260,4 @@ export function createPsbt(params: CreatePsbtParameters): Uint8Array {
     }
   }
   return tx.toPSBT(0);
-}
-
-function opReturnScript(data: Uint8Array): Uint8Array {
-  // OP_RETURN <push data>; pushes up to 75 bytes directly, longer with OP_PUSHDATA1.
-  const push = data.length <= 75 ? Uint8Array.of(data.length) : Uint8Array.of(0x4c, data.length);
-  const out = new Uint8Array(1 + push.length + data.length);
-  out[0] = 0x6a;
-  out.set(push, 1);
-  out.set(data, 1 + push.length);
-  return out;
 }

@@ -25,6 +25,9 @@ export {
 export { type AccountKey } from './accounts.js';
 export { createPsbt, dustThreshold, type CreatePsbtParameters, type PsbtOutput, type SelectionStrategy, type Utxo } from './createPsbt.js';
 export { signPsbt, type AmountUnit, type SignPsbtParameters, type SignPsbtProgress, type SignPsbtReturnType } from './signPsbt.js';
+export { bumpFee, type BumpFeeParameters, type BumpFeeReturnType } from './bumpFee.js';
+export { MAX_OP_RETURN_DATA } from './opReturn.js';
+export { type OrigTx, type OriginalTransaction } from './replacement.js';
 export {
   messageDigest,
   signMessage,

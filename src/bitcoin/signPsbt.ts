@@ -22,7 +22,9 @@
  *    exactly what the device asks, in whatever order, so each request costs O(1) on the host.
  *    Outputs whose derivation belongs to the signing wallet and whose script the key produces
  *    go to the device as change (address_n + script type): the device derives them itself and
- *    does not ask the user to confirm them.
+ *    does not ask the user to confirm them. With `origTxs` (a fee bump or changed payment), the
+ *    inputs and outputs that continue an original carry orig_hash / orig_index and the device's
+ *    questions about the original are answered too (replacement.ts).
  * 3. Every returned signature is verified against its sighash (legacy, BIP-143 or BIP-341,
  *    midstates computed once) and the input's key; the serialised transaction the device
  *    streamed must equal the one rebuilt on the host from the PSBT and those signatures.
@@ -50,6 +52,8 @@ import type { MessageMap, PrevInput, PrevOutput, PrevTx, TxInput, TxOutput } fro
 import { formatPath } from '../path.js';
 import { cancelOnHostError, expectType, invokeCallback, type CallFn, type Trezor } from '../session/trezor.js';
 import { keyScript, scriptAddress } from './address.js';
+import { isOpReturn, opReturnData } from './opReturn.js';
+import { answerOriginal, linkOriginals, requireReplacement, type OrigTx, type OrigTxPlan } from './replacement.js';
 import { CHANGE_SCRIPT_TYPE, INPUT_SCRIPT_TYPE, foreignCoinPath, getCoin, requireTaproot, type CoinInfo, type CoinName, type ScriptType } from './coins.js';
 import { Sighasher, compactSize, serializeOutput, sha256d, txidOf, u32, type SighashInput } from './sighash.js';
 
@@ -57,8 +61,8 @@ export type AmountUnit = 'BITCOIN' | 'MILLIBITCOIN' | 'MICROBITCOIN' | 'SATOSHI'
 
 /** Where the exchange is: the device asked for an input/output/previous tx, or returned a signature. */
 export interface SignPsbtProgress {
-  phase: 'input' | 'output' | 'previousTransaction' | 'signature';
-  /** Index of the input/output (for previousTransaction: the first input spending from it). */
+  phase: 'input' | 'output' | 'previousTransaction' | 'originalTransaction' | 'signature';
+  /** Index of the input/output (for previousTransaction: the first input spending from it; for originalTransaction: which of origTxs). */
   index: number;
   /** Number of inputs (or outputs for 'output'). */
   total: number;
@@ -69,6 +73,12 @@ export interface SignPsbtParameters {
   coin?: CoinName;
   /** How the device displays amounts; default its own setting (BTC). */
   amountUnit?: AmountUnit;
+  /**
+   * The transaction(s) this PSBT replaces (RBF fee bump, payment change), as broadcast: signed
+   * raw transactions (hex or bytes). The device then shows the change against the original
+   * (see replacement.ts; bumpFee builds such a PSBT).
+   */
+  origTxs?: OrigTx[];
   onProgress?: (progress: SignPsbtProgress) => void;
   signal?: AbortSignal;
 }
@@ -199,17 +209,6 @@ function ownedScriptType(script: Uint8Array, publicKey: Uint8Array, isTaprootKey
   return undefined;
 }
 
-/** The data of an OP_RETURN script with one canonical push, as the firmware compiles it. */
-function opReturnData(script: Uint8Array): Uint8Array | undefined {
-  if (script[0] !== 0x6a) return undefined;
-  let data: Uint8Array;
-  if (script.length >= 2 && script[1]! < 0x4c) data = script.subarray(2, 2 + script[1]!);
-  else if (script[1] === 0x4c && script.length >= 3) data = script.subarray(3, 3 + script[2]!);
-  else return undefined;
-  const push = data.length < 0x4c ? Uint8Array.of(data.length) : Uint8Array.of(0x4c, data.length);
-  return equal(concatBytes(Uint8Array.of(0x6a), push, data), script) ? data : undefined;
-}
-
 /** A segwit v1 (taproot) output script: OP_1 <32 bytes>. */
 function isTaprootScript(script: Uint8Array): boolean {
   return script.length === 34 && script[0] === 0x51 && script[1] === 0x20;
@@ -235,6 +234,10 @@ export async function signPsbt(trezor: Trezor, psbt: PsbtSource, options: SignPs
   // Firmware before taproot knows neither SPENDTAPROOT / PAYTOTAPROOT nor bech32m addresses.
   if (plan.inputs.some((i) => i.type === 'p2tr')) requireTaproot(trezor.features, 'Taproot inputs');
   if (plan.outputScripts.some((o) => isTaprootScript(o.script))) requireTaproot(trezor.features, 'Taproot outputs');
+  if (options.origTxs !== undefined) {
+    plan.origTxs = linkOriginals(options.origTxs, plan, coin);
+    if (plan.origTxs.size) requireReplacement(trezor.features);
+  }
 
   const signatures: (Uint8Array | undefined)[] = new Array(plan.inputs.length);
   const chunks: Uint8Array[] = [];
@@ -280,6 +283,8 @@ export interface SigningPlan {
   outputs: TxOutput[];
   outputScripts: { amount: bigint; script: Uint8Array }[];
   prevTxs: Map<string, PrevTxPlan>;
+  /** Transactions this one replaces, by txid (display hex). */
+  origTxs?: Map<string, OrigTxPlan>;
   sighasher: Sighasher;
 }
 
@@ -411,6 +416,7 @@ export function planSigning(tx: PsbtView, coin: CoinInfo, strictPaths: boolean):
       outputs.push({ amount: 0n, script_type: 'PAYTOOPRETURN', op_return_data: data });
       continue;
     }
+    if (isOpReturn(output.script)) throw invalidParameter(`${field}.script`, 'an OP_RETURN output must be OP_RETURN and one push of its data: the device signs no other form');
     const address = scriptAddress(coin, output.script);
     if (!address) throw invalidParameter(`${field}.script`, `has no ${coin.name} address form the device could show`);
     outputs.push({ address, amount: output.amount, script_type: 'PAYTOADDRESS' });
@@ -447,6 +453,11 @@ function answer(call: CallFn, request: MessageMap['TxRequest'], plan: SigningPla
   const index = details.request_index ?? 0;
   const options = { signal };
   if (details.tx_hash && details.tx_hash.length) {
+    const orig = plan.origTxs?.get(hex.encode(details.tx_hash));
+    if (orig) {
+      onProgress?.({ phase: 'originalTransaction', index: orig.index, total: plan.origTxs!.size });
+      return answerOriginal(call, request, orig, options);
+    }
     const prev = plan.prevTxs.get(hex.encode(details.tx_hash));
     if (!prev) throw protocolError(`The device asked for previous transaction ${hex.encode(details.tx_hash)}, which the PSBT does not carry`);
     onProgress?.({ phase: 'previousTransaction', index: prev.firstInput, total: plan.inputs.length });
@@ -464,7 +475,7 @@ function answer(call: CallFn, request: MessageMap['TxRequest'], plan: SigningPla
         return call('TxAckPrevOutput', { tx: { output } }, options);
       }
       default:
-        throw protocolError(`Unexpected request ${String(request.request_type)} about a previous transaction (extra data and replacements are not supported)`);
+        throw protocolError(`Unexpected request ${String(request.request_type)} about a previous transaction (extra data is not supported)`);
     }
   }
   switch (request.request_type) {

@@ -253,7 +253,9 @@ export type FeatureNeed =
   | 'passphraseOnDevice'
   | 'endSession'
   /** SignMessage.no_script_type. */
-  | 'noScriptType';
+  | 'noScriptType'
+  /** Replacement transactions (orig_hash / TXORIGINPUT): legacy 1.9.4, core 2.3.5 CHANGELOGs. */
+  | 'replacement';
 
 function version(features: Features): [number, number, number] {
   return [features.major_version, features.minor_version, features.patch_version];
@@ -273,6 +275,7 @@ const MINIMUM: Record<Exclude<FeatureNeed, 'passphraseOnDevice'>, [number[] | un
   typedData: [[1, 10, 5], [2, 4, 3]],
   endSession: [[1, 9, 4], [2, 3, 4]],
   noScriptType: [[1, 10, 4], [2, 4, 3]],
+  replacement: [[1, 9, 4], [2, 3, 5]],
 };
 
 /**
