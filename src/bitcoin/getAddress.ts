@@ -11,7 +11,8 @@
 import { TrezorError } from '../errors.js';
 import { parsePath, type Path } from '../path.js';
 import { expectType, type Trezor } from '../session/trezor.js';
-import { addressType } from './address.js';
+import { addressType, scriptAddress } from './address.js';
+import { MULTISIG_INPUT_SCRIPT_TYPE, multisigPayment, multisigRequest, type MultisigParameters } from './multisig.js';
 import { INPUT_SCRIPT_TYPE, getCoin, requireTaproot, resolveScriptType, type CoinName, type ScriptType } from './coins.js';
 
 export interface GetAddressParameters {
@@ -23,17 +24,35 @@ export interface GetAddressParameters {
   scriptType?: ScriptType;
   /** Show the address on the device and wait for confirmation. */
   show?: boolean;
+  /**
+   * A multisig address of these cosigners (the device's key at `path` among them), each
+   * account xpub derived along the last two steps of `path`; `scriptType` is then ignored.
+   */
+  multisig?: MultisigParameters;
   signal?: AbortSignal;
 }
 
 /**
- * The address at `path`.
+ * The address at `path`, or the multisig address of `multisig` (with the device's key at `path`).
  * @example await getAddress(trezor, { path: "m/84'/0'/0'/0/0" }) // 'bc1qannfxke2tfd4l7vhepehpvt05y83v3qsf6nfkk'
  */
 export async function getAddress(trezor: Trezor, params: GetAddressParameters): Promise<string> {
   const { path, coin: coinName, scriptType, show, signal } = params ?? ({} as GetAddressParameters);
   const coin = getCoin(coinName);
   const addressN = parsePath(path);
+  if (params.multisig !== undefined) {
+    // The device derives the cosigners' keys itself; the host checks it got the same address.
+    const { type, script, message } = multisigRequest(params.multisig, addressN);
+    const expected = scriptAddress(coin, multisigPayment(type, script).script)!;
+    const answer = await trezor.call(
+      'GetAddress',
+      { address_n: addressN, coin_name: coin.name, show_display: show === true, script_type: MULTISIG_INPUT_SCRIPT_TYPE[type], multisig: message },
+      { signal },
+    );
+    const { address } = expectType(answer, 'Address');
+    if (address !== expected) throw new TrezorError('VerificationFailed', `The device returned ${JSON.stringify(address)}, not the multisig address ${expected}`);
+    return address;
+  }
   const type = resolveScriptType(addressN, scriptType, coin);
   if (type === 'p2tr') requireTaproot(trezor.features, 'Taproot addresses');
   const answer = await trezor.call(
