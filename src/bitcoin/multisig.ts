@@ -22,14 +22,13 @@
  * global xpubs. The host only proposes: the device decides, and shows as a payment whatever it
  * does not take for change.
  */
-import { secp256k1 } from '@noble/curves/secp256k1.js';
-import { hmac } from '@noble/hashes/hmac.js';
-import { sha256, sha512 } from '@noble/hashes/sha2.js';
-import { bytesToNumberBE, concatBytes } from '@noble/curves/utils.js';
+import { sha256 } from '@noble/hashes/sha2.js';
+import { concatBytes } from '@noble/hashes/utils.js';
 import { hex } from '@scure/base';
 import { invalidParameter } from '../errors.js';
 import type { HDNodeType, MultisigRedeemScriptType } from '../messages/index.js';
-import { HARDENED } from '../path.js';
+import { HARDENED, parsePath, type Path } from '../path.js';
+import { descriptorChecksum } from './getPublicKey.js';
 import { hash160 } from './address.js';
 import { decodeXpub } from './xpub.js';
 
@@ -252,24 +251,6 @@ export interface MultisigParameters {
   scriptType?: MultisigScriptType;
 }
 
-/**
- * BIP-32 public child derivation (CKDpub) along an unhardened path.
- * @example childKey(node.publicKey, node.chainCode, [0, 5])
- */
-export function childKey(publicKey: Uint8Array, chainCode: Uint8Array, path: readonly number[]): Uint8Array {
-  let key = publicKey;
-  let chain = chainCode;
-  for (const index of path) {
-    const data = concatBytes(key, Uint8Array.of(index >>> 24, (index >>> 16) & 0xff, (index >>> 8) & 0xff, index & 0xff));
-    const I = hmac(sha512, chain, data);
-    const tweak = bytesToNumberBE(I.subarray(0, 32));
-    if (tweak === 0n || tweak >= secp256k1.Point.CURVE().n) throw invalidParameter('path', 'derives an invalid key (BIP-32: skip this index)');
-    key = secp256k1.Point.fromBytes(key).add(secp256k1.Point.BASE.multiply(tweak)).toBytes(true);
-    chain = I.subarray(32);
-  }
-  return key;
-}
-
 /** The multisig script type a path stands for, if its purpose says it. */
 function multisigTypeFromPath(addressN: readonly number[]): MultisigScriptType | undefined {
   const purpose = addressN[0]! - HARDENED;
@@ -280,32 +261,80 @@ function multisigTypeFromPath(addressN: readonly number[]): MultisigScriptType |
   return undefined;
 }
 
+/** Firmware that builds a BIP-67 sorted script itself (MultisigPubkeysOrder LEXICOGRAPHIC). */
+export const SORTED_MULTISIG_FIRMWARE = { one: [1, 13, 0], core: [2, 8, 7] } as const;
+
 /**
- * The device request (nodes + relative path, in script order) and the script of a multisig
- * address whose keys are each xpub derived along the last two (unhardened) steps of `addressN`.
- * InvalidParameters (naming `field`) for a malformed wallet.
+ * The device request of a multisig address whose keys are each xpub derived along the last two
+ * (unhardened) steps of `addressN`: the nodes in the order given and, for `sorted`, the
+ * firmware's own BIP-67 sorting (LEXICOGRAPHIC; see SORTED_MULTISIG_FIRMWARE). InvalidParameters
+ * (naming `field`) for a malformed wallet.
  * @example multisigRequest({ m: 2, xpubs, sorted: true }, parsePath("m/48'/1'/0'/2'/0/3"))
  */
-export function multisigRequest(params: MultisigParameters, addressN: readonly number[], field = 'multisig'): { type: MultisigScriptType; script: Uint8Array; message: MultisigRedeemScriptType } {
+export function multisigRequest(params: MultisigParameters, addressN: readonly number[], field = 'multisig'): { type: MultisigScriptType; message: MultisigRedeemScriptType } {
   if (typeof params !== 'object' || params === null) throw invalidParameter(field, 'expected { m, xpubs, sorted?, scriptType? }');
   if (!Array.isArray(params.xpubs) || params.xpubs.length < 1 || params.xpubs.length > 15) throw invalidParameter(`${field}.xpubs`, 'expected 1 to 15 account xpubs');
+  const n = params.xpubs.length;
+  if (!Number.isInteger(params.m) || params.m < 1 || params.m > n) throw invalidParameter(`${field}.m`, `expected 1 ≤ m ≤ ${n}, got ${String(params.m)}`);
   const type = params.scriptType ?? multisigTypeFromPath(addressN);
   if (type === undefined || !(type in MULTISIG_INPUT_SCRIPT_TYPE)) throw invalidParameter(`${field}.scriptType`, "expected 'p2sh', 'p2sh-p2wsh' or 'p2wsh'");
   const rest = addressN.slice(-2);
-  if (addressN.length < 3 || rest.some((n) => n >= HARDENED)) throw invalidParameter('path', 'a multisig address path ends in two unhardened steps (chain/index) below the accounts');
-  const nodes = params.xpubs.map((xpub, i) => {
-    const node = decodeXpub(xpub, `${field}.xpubs[${i}]`);
-    return { node, key: childKey(node.publicKey, node.chainCode, rest) };
-  });
-  const keys = new Set(nodes.map((n) => hex.encode(n.key)));
-  if (keys.size !== nodes.length) throw invalidParameter(`${field}.xpubs`, 'lists the same key twice');
-  if (params.sorted) nodes.sort((a, b) => compareBytes(a.key, b.key));
-  const script = multisigScript(params.m, nodes.map((n) => n.key), false, field);
+  if (addressN.length < 3 || rest.some((step) => step >= HARDENED)) throw invalidParameter('path', 'a multisig address path ends in two unhardened steps (chain/index) below the accounts');
+  const nodes = params.xpubs.map((xpub, i) => decodeXpub(xpub, `${field}.xpubs[${i}]`));
+  if (new Set(nodes.map((node) => hex.encode(node.publicKey))).size !== n) throw invalidParameter(`${field}.xpubs`, 'lists the same key twice');
   const message: MultisigRedeemScriptType = {
     m: params.m,
-    nodes: nodes.map(({ node }) => ({ depth: node.depth, fingerprint: node.parentFingerprint, child_num: node.childNumber, chain_code: node.chainCode, public_key: node.publicKey })),
+    nodes: nodes.map((node) => ({ depth: node.depth, fingerprint: node.parentFingerprint, child_num: node.childNumber, chain_code: node.chainCode, public_key: node.publicKey })),
     address_n: rest,
     signatures: nodes.map(() => new Uint8Array(0)),
   };
-  return { type, script, message };
+  if (params.sorted) message.pubkeys_order = 'LEXICOGRAPHIC';
+  return { type, message };
+}
+
+// --- descriptors (BIP-380/383) ------------------------------------------------------------------
+
+/** A cosigner's account key with its origin (getPublicKey's xpub, path and rootFingerprint). */
+export interface MultisigCosigner {
+  /** Plain xpub/tpub of the account (getPublicKey with ignoreXpubMagic). */
+  xpub: string;
+  /** The account path, e.g. "m/48'/0'/0'/2'". */
+  path: Path;
+  /** Master key fingerprint (u32). */
+  rootFingerprint: number;
+}
+
+export interface MultisigDescriptorParameters {
+  m: number;
+  cosigners: MultisigCosigner[];
+  /** sortedmulti (BIP-67), default true; false: multi, keys in the order given. */
+  sorted?: boolean;
+  /** Default 'p2wsh'. */
+  scriptType?: MultisigScriptType;
+}
+
+/**
+ * The output descriptor of a multisig wallet, receive and change chains (`/<0;1>/*`), with its checksum.
+ * @example multisigDescriptor({ m: 2, cosigners: [a, b, c] }) // 'wsh(sortedmulti(2,[5c9e228d/48h/0h/0h/2h]xpub…/<0;1>/*,…))#…'
+ */
+export function multisigDescriptor(params: MultisigDescriptorParameters): string {
+  if (typeof params !== 'object' || params === null) throw invalidParameter('params', 'expected { m, cosigners, sorted?, scriptType? }');
+  const { m, cosigners, sorted = true, scriptType = 'p2wsh' } = params;
+  if (!Array.isArray(cosigners) || cosigners.length < 1 || cosigners.length > 15) throw invalidParameter('cosigners', 'expected 1 to 15 cosigners');
+  if (!Number.isInteger(m) || m < 1 || m > cosigners.length) throw invalidParameter('m', `expected 1 ≤ m ≤ ${cosigners.length}, got ${String(m)}`);
+  if (!(scriptType in MULTISIG_INPUT_SCRIPT_TYPE)) throw invalidParameter('scriptType', "expected 'p2sh', 'p2sh-p2wsh' or 'p2wsh'");
+  const keys = cosigners.map((c, i) => {
+    const field = `cosigners[${i}]`;
+    if (typeof c !== 'object' || c === null) throw invalidParameter(field, 'expected { xpub, path, rootFingerprint }');
+    const node = decodeXpub(c.xpub, `${field}.xpub`);
+    const addressN = parsePath(c.path, `${field}.path`);
+    if (node.depth !== addressN.length) throw invalidParameter(`${field}.path`, `depth ${addressN.length} does not match the xpub's depth ${node.depth}`);
+    if (!Number.isInteger(c.rootFingerprint) || c.rootFingerprint < 0 || c.rootFingerprint > 0xffffffff) throw invalidParameter(`${field}.rootFingerprint`, 'expected a u32');
+    const origin = [c.rootFingerprint.toString(16).padStart(8, '0'), ...addressN.map((n) => (n >= HARDENED ? `${n - HARDENED}h` : String(n)))].join('/');
+    return { key: hex.encode(node.publicKey), text: `[${origin}]${c.xpub}/<0;1>/*` };
+  });
+  if (new Set(keys.map((k) => k.key)).size !== keys.length) throw invalidParameter('cosigners', 'lists the same account twice');
+  const inner = `${sorted ? 'sortedmulti' : 'multi'}(${m},${keys.map((k) => k.text).join(',')})`;
+  const body = scriptType === 'p2wsh' ? `wsh(${inner})` : scriptType === 'p2sh-p2wsh' ? `sh(wsh(${inner}))` : `sh(${inner})`;
+  return `${body}#${descriptorChecksum(body)}`;
 }

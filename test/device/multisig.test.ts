@@ -25,6 +25,8 @@ import { afterEach, describe, expect, it, type TestContext } from 'vitest';
 import { getAddress, getPublicKey, signPsbt } from '../../src/bitcoin/index.js';
 import { btcNetwork, getCoin } from '../../src/bitcoin/coins.js';
 import { decodeXpub } from '../../src/bitcoin/xpub.js';
+import { SORTED_MULTISIG_FIRMWARE } from '../../src/bitcoin/multisig.js';
+import { firmwareAtLeast } from '../../src/session/firmware.js';
 import { modelFamily } from '../../src/models.js';
 import { parsePath } from '../../src/path.js';
 import { connect } from '../../src/session/connect.js';
@@ -67,7 +69,8 @@ const TPUB = { private: 0x04358394, public: 0x043587cf };
  * emulators run these vectors.
  */
 const VIRTUAL_GAPS: Record<string, (family: number) => string | undefined> = {
-  'test_signtx_external.py::test_p2wpkh_with_proof': (family) => (family === 1 ? undefined : 'the virtual Core device checks SLIP-19 proofs without length prefixes (virtual gap, not the client)'),
+  'test_signtx_external.py::test_p2wpkh_with_proof': (family) =>
+    family === 1 ? undefined : 'the virtual Core device checks SLIP-19 proofs without length prefixes as 2.4.1 did, also when it plays 2.5.1+ (virtual gap, not the client)',
   'test_signtx_external.py::test_p2tr_with_proof': () => 'the virtual device refuses this taproot SLIP-19 proof / signs it differently from the firmware (virtual gap, not the client)',
 };
 
@@ -85,6 +88,12 @@ for (const target of targets()) {
             skip(ctx, `the firmware's ${v.source.test} does not run on the Trezor One (${v.source['legacy_v1.14.1']})`);
           }
           if (v.needs.includes('taproot')) requireFeature(ctx, device.trezor.features, 'taproot');
+          if (v.needs.includes('ownership_proof') && device.info.family !== 1 && !firmwareAtLeast(device.trezor.features, [1, 0, 0], [2, 5, 1])) {
+            skip(ctx, 'Core before 2.5.1 checks SLIP-19 proofs in the draft form (no length prefixes; core apps/bitcoin/ownership.py), the vector carries a final-form proof (the 2.4.1 emulator answers "Invalid signature")');
+          }
+          if (v.id === 'test_signtx_external.py::test_p2tr_with_proof' && device.info.family === 1) {
+            skip(ctx, 'the official Trezor One 1.14.1 emulator refuses this 2.8.9 test proof too ("signing.c:3460:Invalid external input."), although the vector is marked for legacy/v1.14.1: open question about the vector');
+          }
           const gap = device.virtual && VIRTUAL_GAPS[v.id]?.(device.info.family);
           if (gap) skip(ctx, gap);
           const psbt = vectorPsbt(v);
@@ -102,9 +111,12 @@ for (const target of targets()) {
 
     describe('multisig getAddress vectors', () => {
       for (const v of ADDRESSES) {
-        it(v.id, async () => {
+        it(v.id, async (ctx) => {
           const device = await openDevice({ model: target as Target });
           const ms = v.multisig;
+          if (ms.pubkeys_order === 'LEXICOGRAPHIC' && !firmwareAtLeast(device.trezor.features, SORTED_MULTISIG_FIRMWARE.one, SORTED_MULTISIG_FIRMWARE.core)) {
+            skip(ctx, 'BIP-67 sorting on the device (pubkeys_order) needs Trezor One 1.13.0 / Core 2.8.7');
+          }
           const xpubs = (ms.nodes?.length ? ms.nodes : ms.pubkeys.map((p: any) => p.node)).map((n: any) => n.xpub);
           const scriptType = v.script_type === 'SPENDWITNESS' ? 'p2wsh' : v.script_type === 'SPENDP2SHWITNESS' ? 'p2sh-p2wsh' : 'p2sh';
           const address = await getAddress(device.trezor, {
@@ -142,12 +154,14 @@ for (const target of targets()) {
         const receive = keysAt(0, 0);
         const payment = p2wsh(sortedScript(receive), network);
 
-        // The address, shown on device A.
+        // The address, shown on device A: sorted by the firmware where it can, else xpubs given in key order.
+        const sorts = firmwareAtLeast(a.trezor.features, SORTED_MULTISIG_FIRMWARE.one, SORTED_MULTISIG_FIRMWARE.core);
+        const inKeyOrder = [...receive].sort((x, y) => hex.encode(x.key).localeCompare(hex.encode(y.key))).map((x) => x.xpub);
         const shown = await getAddress(a.trezor, {
           path: `${ACCOUNT}/0/0`,
           coin: 'Testnet',
           show: true,
-          multisig: { m: 2, xpubs: accounts.map((x) => x.xpub), sorted: true },
+          multisig: sorts ? { m: 2, xpubs: accounts.map((x) => x.xpub), sorted: true } : { m: 2, xpubs: inKeyOrder },
         });
         expect(shown).toBe(payment.address);
 
