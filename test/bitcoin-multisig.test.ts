@@ -3,7 +3,13 @@
 // script forms, and what signPsbt / getAddress refuse before anything reaches the device.
 import { hex } from '@scure/base';
 import { describe, expect, it } from 'vitest';
-import { getAddress, multisigDescriptor, signPsbt } from '../src/bitcoin/index.js';
+import { sha256 } from '@noble/hashes/sha2.js';
+import { RawTx, Transaction, p2ms, p2wsh } from '@scure/btc-signer';
+import { createPsbt, getAccountDescriptor, getAddress, multisigDescriptor, signPsbt } from '../src/bitcoin/index.js';
+import { COINS } from '../src/bitcoin/coins.js';
+import { connect } from '../src/session/connect.js';
+import { VirtualTrezor } from '../src/testing/virtual/device.js';
+import { MNEMONIC, accountKey, publicKeyAt } from './support/bitcoin-wallet.js';
 import { multisigPayment, multisigScript, parseMultisigScript } from '../src/bitcoin/multisig.js';
 import { isTrezorError } from '../src/errors.js';
 import type { Trezor } from '../src/session/trezor.js';
@@ -12,6 +18,7 @@ import { readFileSync } from 'node:fs';
 import { vectorPsbt } from './support/btc-vector-psbt.js';
 import { fixturePath } from './support/fixtures.js';
 
+const TESTNET = { bech32: 'tb', pubKeyHash: 0x6f, scriptHash: 0xc4, wif: 0xef };
 const WSH_MULTISIG =
   'wsh(sortedmulti(2,[02e8bff2/48h/1h/0h/2h]tpubDESmyzX6RMHRHvzxgLVXymd193CSYYT6C9M9wa4XK649tbAy2WeEvkPwBgoC7i76MypQxpuruUazQjqibbCogTZuENJX6YiuZ5Fy8sf7GNi/<0;1>/*,[8cb36b38/48h/1h/0h/2h]tpubDESTVwqbbaSoN2mPq7tcWkPBpRBkaEADrUzUhRTVnNef6oVn6w2PHL4zoUjUAJSPLJQRBetkgX4sDRcoaCyFHxqHGyWyaiV8REKDkh7zQac/<0;1>/*,[73c5da0a/48h/1h/0h/2h]tpubDFH9dgzveyD8zTbPUFuLrGmCydNvxehyNdUXKJAQN8x4aZ4j6UZqGfnqFrD4NqyaTVGKbvEW54tsvPTK2UoSbCC1PJY8iCNiwTL3RWZEheQ/<0;1>/*))#jpxgnm0a';
 
@@ -104,5 +111,70 @@ describe('refused before the device is touched', () => {
     await refused(getAddress(untouchable, { path: "m/48'/1'/1'/0'/0/0", coin: 'Testnet', multisig: { m: 4, xpubs } }), 'multisig.m');
     await refused(getAddress(untouchable, { path: "m/48'/1'/1'/0'", coin: 'Testnet', multisig: { m: 2, xpubs } }), 'path');
     await refused(getAddress(untouchable, { path: "m/48'/1'/1'/0'/0/0", coin: 'Testnet', multisig: { m: 2, xpubs: ['xpub', ...xpubs.slice(1)] } }), 'multisig.xpubs[0]');
+  });
+});
+
+describe('createPsbt from a multisig wallet, signed in turn (one seed, three BIP-48 accounts)', () => {
+  it('writes scripts, derivations and xpubs; two signPsbt calls complete it; @scure/btc-signer finalizes the same transaction', async () => {
+    const cosigners = ["m/48'/1'/0'/2'", "m/48'/1'/1'/2'", "m/48'/1'/2'/2'"].map((p) => accountKey(p, COINS.Testnet));
+    // The funding transaction pays to the wallet's 0/0 script, computed independently with btc-signer.
+    const keysAt = (chain: number, index: number) => cosigners.map((c) => publicKeyAt(`${c.path}/${chain}/${index}`)).sort((a, b) => hex.encode(a).localeCompare(hex.encode(b)));
+    const payment = p2wsh(p2ms(2, keysAt(0, 0)), TESTNET);
+    const prev = RawTx.encode({ version: 2, segwitFlag: false, inputs: [{ txid: new Uint8Array(32).fill(3), index: 0, finalScriptSig: Uint8Array.of(0x51), sequence: 0xffffffff }], outputs: [{ amount: 80_000n, script: payment.script }], witnesses: undefined, lockTime: 0 });
+    const txid = hex.encode(sha256(sha256(prev)).reverse());
+    const psbt = createPsbt({
+      coin: 'Testnet',
+      multisig: { m: 2, cosigners },
+      utxos: [{ txid, vout: 0, amount: 80_000n, path: '0/0', prevTx: prev }],
+      outputs: [{ address: 'tb1qe48wz5ysk9mlzhkswcxct9tdjw6ejr2l9e6j8q', amount: 50_000n }],
+      feeRate: 2,
+      change: { path: '1/0' },
+    });
+    const raw = RawPSBTV0.decode(psbt);
+    expect(hex.encode(raw.inputs[0]!.witnessScript!)).toBe(hex.encode(payment.witnessScript!));
+    expect(raw.inputs[0]!.bip32Derivation).toHaveLength(3);
+    expect(raw.global.xpub).toHaveLength(3);
+    const change = raw.outputs.findIndex((o) => o.witnessScript);
+    expect(hex.encode(raw.outputs[change]!.witnessScript!)).toBe(hex.encode(p2ms(2, keysAt(1, 0)).script));
+
+    const virtual = new VirtualTrezor({ mnemonic: MNEMONIC, autoConfirm: true, model: 'T2T1' });
+    const trezor = await connect({ transport: virtual.transport() });
+    try {
+      const first = await signPsbt(trezor, psbt, { coin: 'Testnet' });
+      expect(first.complete).toBe(false);
+      const second = await signPsbt(trezor, first.psbt, { coin: 'Testnet' });
+      expect(second.complete).toBe(true);
+      expect(RawPSBTV0.decode(second.psbt).inputs[0]!.partialSig).toHaveLength(2);
+      const final = Transaction.fromPSBT(second.psbt);
+      final.finalize();
+      expect(final.hex).toBe(hex.encode(second.tx));
+    } finally {
+      await trezor.close();
+      await virtual.close();
+    }
+  });
+
+  it('refuses a hardened path below the accounts and m larger than the cosigners', () => {
+    const cosigners = ["m/48'/1'/0'/2'", "m/48'/1'/1'/2'"].map((p) => accountKey(p, COINS.Testnet));
+    const base = { coin: 'Testnet' as const, utxos: [{ txid: '00'.repeat(32), vout: 0, amount: 1n, path: '0/0' }], outputs: [{ address: 'tb1qe48wz5ysk9mlzhkswcxct9tdjw6ejr2l9e6j8q', amount: 50_000n }], feeRate: 1, change: { path: '1/0' } };
+    expect(() => createPsbt({ ...base, multisig: { m: 3, cosigners } })).toThrow(expect.objectContaining({ field: 'multisig.m' }));
+    expect(() => createPsbt({ ...base, multisig: { m: 2, cosigners }, utxos: [{ ...base.utxos[0]!, path: "0'/0" }] })).toThrow(expect.objectContaining({ field: 'utxos[0].path' }));
+  });
+});
+
+describe('getAccountDescriptor({ multisig })', () => {
+  it("adds the device's own account key (xpub and master fingerprint from the device) to the cosigners", async () => {
+    const others = ["m/48'/1'/1'/2'", "m/48'/1'/2'/2'"].map((p) => accountKey(p, COINS.Testnet));
+    const own = accountKey("m/48'/1'/0'/2'", COINS.Testnet);
+    const virtual = new VirtualTrezor({ mnemonic: MNEMONIC, autoConfirm: true, model: 'T1B1' });
+    const trezor = await connect({ transport: virtual.transport() });
+    try {
+      const descriptor = await getAccountDescriptor(trezor, { path: own.path, coin: 'Testnet', multisig: { m: 2, cosigners: others } });
+      expect(descriptor).toBe(multisigDescriptor({ m: 2, cosigners: [own, ...others] }));
+      expect(descriptor).toContain(`[5c9e228d/48h/1h/0h/2h]${own.xpub}/<0;1>/*`);
+    } finally {
+      await trezor.close();
+      await virtual.close();
+    }
   });
 });
