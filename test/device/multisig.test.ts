@@ -192,8 +192,19 @@ for (const target of targets()) {
         raw.global.xpub = accounts.map((x) => [decodeXpub(x.xpub), { fingerprint: x.fingerprint, path: parsePath(ACCOUNT) }]) as never;
         const unsigned = RawPSBTV0.encode(raw);
 
+        // Multisig change: the device confirms fewer outputs than when the same output comes
+        // without its cosigners' records (then it is a payment to confirm).
+        const confirmations = () => a.buttons.filter((x) => x.code === 'ButtonRequest_ConfirmOutput').length;
+        const before = confirmations();
         const first = await signPsbt(a.trezor, unsigned, { coin: 'Testnet' });
+        const withChange = confirmations() - before;
         expect(first.complete).toBe(false);
+        const stripped = RawPSBTV0.decode(unsigned);
+        delete stripped.outputs[1]!.witnessScript;
+        delete stripped.outputs[1]!.bip32Derivation;
+        const again = confirmations();
+        await signPsbt(a.trezor, RawPSBTV0.encode(stripped), { coin: 'Testnet' });
+        expect(confirmations() - again).toBeGreaterThan(withChange);
         expect(RawPSBTV0.decode(first.psbt).inputs[0]!.partialSig).toHaveLength(1);
         const second = await signPsbt(b, first.psbt, { coin: 'Testnet' });
         expect(second.complete).toBe(true);
