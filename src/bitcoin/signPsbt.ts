@@ -28,8 +28,15 @@
  *    streamed must equal the one rebuilt on the host from the PSBT and those signatures.
  *    Any mismatch is VerificationFailed, and nothing is returned.
  *
- * The result carries the PSBT with the signatures added (partialSig / tapKeySig), the final
- * raw transaction and its txid.
+ * Multisig inputs (multisig.ts: the m-of-n witness/redeem script, the cosigners' derivations
+ * and global xpubs) are signed with the device's key, the cosigners' signatures already in the
+ * PSBT kept in place; inputs that are not the device's go as EXTERNAL (external.ts: presigned,
+ * or with a SLIP-19 proof). When the PSBT names several master fingerprints the device is asked
+ * once for its own (fingerprint.ts).
+ *
+ * The result carries the PSBT with the signatures added (partialSig / tapKeySig; finalized with
+ * `finalize`), the raw transaction the device serialised, its txid, and whether every input is
+ * complete (a multisig input may still wait for cosigners).
  *
  * PSBTs (v0 and v2) are read and written with @scure/btc-signer's raw key-value coders rather
  * than its Transaction class: every field of the caller's PSBT survives untouched, and the
