@@ -60,20 +60,6 @@ const SEED_C = 'legal winner thank year wave sausage worth useful legal winner t
 const ACCOUNT = "m/48'/1'/0'/2'";
 const TPUB = { private: 0x04358394, public: 0x043587cf };
 
-/**
- * Where the VirtualTrezor (src/testing/virtual/handlers/bitcoin.ts, not the client) disagrees
- * with the firmware's vector: its SLIP-19 check. Core's verifies the proof over body ‖
- * scriptPubKey ‖ commitment without the length prefixes that the firmware's proofs carry
- * (Invalid signature), and its taproot proof check refuses test_p2tr_with_proof on the One;
- * its taproot signature for that transaction also differs from the vector's. The official
- * emulators run these vectors.
- */
-const VIRTUAL_GAPS: Record<string, (family: number) => string | undefined> = {
-  'test_signtx_external.py::test_p2wpkh_with_proof': (family) =>
-    family === 1 ? undefined : 'the virtual Core device checks SLIP-19 proofs without length prefixes as 2.4.1 did, also when it plays 2.5.1+ (virtual gap, not the client)',
-  'test_signtx_external.py::test_p2tr_with_proof': () => 'the virtual device refuses this taproot SLIP-19 proof / signs it differently from the firmware (virtual gap, not the client)',
-};
-
 afterEach(closeAll);
 
 for (const target of targets()) {
@@ -83,7 +69,7 @@ for (const target of targets()) {
         it(v.id, async (ctx) => {
           const why = notAPsbt(v);
           if (why) skip(ctx, why);
-          const device = await openDevice({ model: target as Target });
+          const device = await openDevice({ model: target as Target, mnemonic: v.mnemonic });
           if (modelFamily(device.trezor.features) === 1 && !v.firmware.t1) {
             skip(ctx, `the firmware's ${v.source.test} does not run on the Trezor One (${v.source['legacy_v1.14.1']})`);
           }
@@ -91,11 +77,6 @@ for (const target of targets()) {
           if (v.needs.includes('ownership_proof') && device.info.family !== 1 && !firmwareAtLeast(device.trezor.features, [1, 0, 0], [2, 5, 1])) {
             skip(ctx, 'Core before 2.5.1 checks SLIP-19 proofs in the draft form (no length prefixes; core apps/bitcoin/ownership.py), the vector carries a final-form proof (the 2.4.1 emulator answers "Invalid signature")');
           }
-          if (v.id === 'test_signtx_external.py::test_p2tr_with_proof' && device.info.family === 1) {
-            skip(ctx, 'the official Trezor One 1.14.1 emulator refuses this 2.8.9 test proof too ("signing.c:3460:Invalid external input."), although the vector is marked for legacy/v1.14.1: open question about the vector');
-          }
-          const gap = device.virtual && VIRTUAL_GAPS[v.id]?.(device.info.family);
-          if (gap) skip(ctx, gap);
           const psbt = vectorPsbt(v);
           const result = await signPsbt(device.trezor, psbt, { coin: v.coin });
           const expected = v.expected;

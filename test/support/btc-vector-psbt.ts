@@ -2,7 +2,7 @@
  * The firmware's SignTx test vectors (test/fixtures/vectors/btc-complete.json, trezorlib's
  * sign_tx arguments with their previous transactions) written as the PSBT a wallet would hand
  * to signPsbt: every input's previous transaction and spent output, the device's key
- * derivations (SLIP-14 seed, master fingerprint 5c9e228d), multisig scripts with every
+ * derivations (the seed the test loads, SLIP-14 for most), multisig scripts with every
  * cosigner's derivation, the cosigners' signatures as partialSig, their account xpubs as
  * PSBT_GLOBAL_XPUB, external inputs with their final scripts or ownership proof. The data is
  * the vector's; nothing here computes an expected value.
@@ -17,7 +17,8 @@ import { ownershipProofFields } from '../../src/bitcoin/external.js';
 import { multisigPayment, multisigScript, type MultisigScriptType } from '../../src/bitcoin/multisig.js';
 import { decodeXpub } from '../../src/bitcoin/xpub.js';
 import { parsePath } from '../../src/path.js';
-import { ROOT, ROOT_FINGERPRINT } from './bitcoin-wallet.js';
+import { HDKey } from '@scure/bip32';
+import { mnemonicToSeedSync } from '@scure/bip39';
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
 type Vector = any;
@@ -74,7 +75,7 @@ interface Cosigner {
 }
 
 /** The cosigners of a vector's multisig field, in the order the test gives them. */
-function cosigners(ms: any): Cosigner[] {
+function cosigners(ms: any, ROOT_FINGERPRINT: number): Cosigner[] {
   const entries: { node: any; path: number[] }[] = ms.nodes?.length
     ? ms.nodes.map((node: any) => ({ node, path: ms.address_n ?? [] }))
     : ms.pubkeys.map((p: any) => ({ node: p.node, path: p.address_n ?? [] }));
@@ -87,8 +88,8 @@ function cosigners(ms: any): Cosigner[] {
   });
 }
 
-function multisigFields(ms: any, scriptType: string) {
-  const keys = cosigners(ms);
+function multisigFields(ms: any, scriptType: string, fingerprint: number) {
+  const keys = cosigners(ms, fingerprint);
   const sorted = ms.pubkeys_order === 'LEXICOGRAPHIC';
   const script = multisigScript(ms.m, keys.map((k) => k.publicKey), sorted);
   const payment = multisigPayment(MULTI[scriptType]!, script);
@@ -107,6 +108,9 @@ function multisigFields(ms: any, scriptType: string) {
  */
 export function vectorPsbt(vector: Vector): Uint8Array {
   const coin = getCoin(vector.coin as CoinName);
+  // The seed the firmware's test loads (SLIP-14 "all …" for all but a few).
+  const ROOT = HDKey.fromMasterSeed(mnemonicToSeedSync(vector.mnemonic, vector.passphrase ?? ''));
+  const ROOT_FINGERPRINT = ROOT.fingerprint;
   const options = vector.sign_tx_options ?? {};
   const tx = new Transaction({ version: options.version ?? 1, lockTime: options.lock_time ?? 0, allowUnknownOutputs: true, allowUnknownInputs: true, disableScriptCheck: true });
   const inputFields: Record<string, unknown>[] = [];
@@ -124,7 +128,7 @@ export function vectorPsbt(vector: Vector): Uint8Array {
       if (input.witness) fields.finalScriptWitness = RawWitness.decode(hex.decode(input.witness));
       if (input.ownership_proof) fields.proprietary = ownershipProofFields(hex.decode(input.ownership_proof), input.commitment_data ? hex.decode(input.commitment_data) : undefined);
     } else if (input.multisig) {
-      const ms = multisigFields(input.multisig, input.script_type);
+      const ms = multisigFields(input.multisig, input.script_type, ROOT_FINGERPRINT);
       script = ms.payment.script;
       if (ms.payment.redeemScript) fields.redeemScript = ms.payment.redeemScript;
       if (ms.payment.witnessScript) fields.witnessScript = ms.payment.witnessScript;
@@ -163,7 +167,7 @@ export function vectorPsbt(vector: Vector): Uint8Array {
       tx.addOutput({ script: Uint8Array.of(0x6a, ...(data.length < 0x4c ? [data.length] : [0x4c, data.length]), ...data), amount });
       outputFields.push({});
     } else if (output.address_n && output.multisig) {
-      const ms = multisigFields(output.multisig, output.script_type);
+      const ms = multisigFields(output.multisig, output.script_type, ROOT_FINGERPRINT);
       tx.addOutput({ script: ms.payment.script, amount });
       outputFields.push({
         bip32Derivation: ms.bip32Derivation,
