@@ -27,6 +27,7 @@ import { addressScript, keyScript, scriptAddress, xOnly } from './address.js';
 import { btcNetwork, getCoin, resolveScriptType, type CoinName, type ScriptType } from './coins.js';
 import { MAX_OP_RETURN_DATA, opReturnScript } from './opReturn.js';
 import { txidOf } from './sighash.js';
+import { multisigWallet, type MultisigAccount } from './multisigWallet.js';
 
 /** A spendable output of the device's wallet. */
 export interface Utxo {
@@ -56,7 +57,13 @@ export interface CreatePsbtParameters {
   /** Firmware coin name, default 'Bitcoin'. */
   coin?: CoinName;
   /** The account key(s) the UTXOs and the change belong to (getPublicKey results). */
-  account: AccountKey | AccountKey[];
+  account?: AccountKey | AccountKey[];
+  /**
+   * Spend from a multisig wallet instead (witness/redeem scripts, every cosigner's derivation and
+   * account xpub written): the UTXOs' and the change's `path` are then below the cosigners'
+   * accounts ("0/3" receive, "1/0" change) and their scriptType is the wallet's.
+   */
+  multisig?: MultisigAccount;
   utxos: Utxo[];
   outputs: PsbtOutput[];
   /** Fee rate in sat/vB (fractions are rounded up). */
@@ -110,7 +117,8 @@ export function createPsbt(params: CreatePsbtParameters): Uint8Array {
   if (typeof params !== 'object' || params === null) throw invalidParameter('params', 'expected an object');
   const coin = getCoin(params.coin);
   const network = btcNetwork(coin);
-  const keys = new AccountKeys(params.account);
+  const wallet = params.multisig !== undefined ? multisigWallet(params.multisig, coin) : undefined;
+  const keys = new AccountKeys(wallet ? [] : params.account);
   const feeRate = params.feeRate;
   if (typeof feeRate !== 'number' || !Number.isFinite(feeRate) || feeRate < 0 || feeRate > 100_000) {
     throw invalidParameter('feeRate', 'expected a number of sat/vB between 0 and 100000');
@@ -156,10 +164,11 @@ export function createPsbt(params: CreatePsbtParameters): Uint8Array {
     if (seen.has(outpoint)) throw invalidParameter(field, `${outpoint} is listed twice`);
     seen.add(outpoint);
     const amount = amountOf(u.amount, `${field}.amount`);
-    const addressN = parsePath(u.path, `${field}.path`);
-    const type = resolveScriptType(addressN, u.scriptType, coin, `${field}.scriptType`);
-    const { publicKey, rootFingerprint } = keys.derive(addressN, `${field}.path`);
-    const { script, redeemScript } = keyScript(type, publicKey);
+    const spend = wallet?.at(u.path, `${field}.path`);
+    const addressN = spend ? [] : parsePath(u.path, `${field}.path`);
+    const type = spend ? 'p2wpkh' : resolveScriptType(addressN, u.scriptType, coin, `${field}.scriptType`);
+    const { publicKey, rootFingerprint } = spend ? { publicKey: new Uint8Array(0), rootFingerprint: 0 } : keys.derive(addressN, `${field}.path`);
+    const { script, redeemScript } = spend ?? keyScript(type, publicKey);
     const sequence = u.sequence ?? 0xfffffffd;
     if (!Number.isInteger(sequence) || sequence < 0 || sequence > 0xffffffff) throw invalidParameter(`${field}.sequence`, 'expected a u32');
     let nonWitnessUtxo: Uint8Array | undefined;
@@ -176,7 +185,7 @@ export function createPsbt(params: CreatePsbtParameters): Uint8Array {
       if (!out) throw invalidParameter(`${field}.vout`, `the previous transaction has ${prev.outputs.length} outputs`);
       if (out.amount !== amount) throw invalidParameter(`${field}.amount`, `the previous transaction says ${out.amount} sat`);
       if (hex.encode(out.script) !== hex.encode(script)) {
-        throw invalidParameter(`${field}.path`, `output ${u.vout} of the previous transaction is not paid to the ${type} key at this path`);
+        throw invalidParameter(`${field}.path`, `output ${u.vout} of the previous transaction is not paid to the ${spend ? `${wallet!.scriptType} multisig` : `${type} key`} at this path`);
       }
     } else if (type !== 'p2tr') {
       throw invalidParameter(`${field}.prevTx`, 'required: the device checks the amount of non-taproot inputs against the previous transaction');
@@ -189,7 +198,10 @@ export function createPsbt(params: CreatePsbtParameters): Uint8Array {
       ...(nonWitnessUtxo && type !== 'p2tr' ? { nonWitnessUtxo } : {}),
       ...(redeemScript ? { redeemScript } : {}),
     };
-    if (type === 'p2tr') {
+    if (spend) {
+      input.bip32Derivation = spend.bip32Derivation;
+      if (spend.witnessScript) input.witnessScript = spend.witnessScript;
+    } else if (type === 'p2tr') {
       input.tapInternalKey = xOnly(publicKey);
       input.tapBip32Derivation = [[xOnly(publicKey), { hashes: [], der: { fingerprint: rootFingerprint, path: addressN } }]];
     } else {
@@ -200,10 +212,11 @@ export function createPsbt(params: CreatePsbtParameters): Uint8Array {
 
   // Change.
   if (typeof params.change !== 'object' || params.change === null) throw invalidParameter('change', 'expected { path }');
-  const changeN = parsePath(params.change.path, 'change.path');
-  const changeType = resolveScriptType(changeN, params.change.scriptType, coin, 'change.scriptType');
-  const changeKey = keys.derive(changeN, 'change.path');
-  const changeScript = keyScript(changeType, changeKey.publicKey);
+  const changeSpend = wallet?.at(params.change.path, 'change.path');
+  const changeN = changeSpend ? [] : parsePath(params.change.path, 'change.path');
+  const changeType = changeSpend ? 'p2wpkh' : resolveScriptType(changeN, params.change.scriptType, coin, 'change.scriptType');
+  const changeKey = changeSpend ? { publicKey: new Uint8Array(0), rootFingerprint: 0 } : keys.derive(changeN, 'change.path');
+  const changeScript = changeSpend ?? keyScript(changeType, changeKey.publicKey);
   const changeAddress = scriptAddress(coin, changeScript.script)!;
 
   let selected: ReturnType<typeof selectUTXO>;
@@ -246,7 +259,13 @@ export function createPsbt(params: CreatePsbtParameters): Uint8Array {
   // Change output: derivation records so signers recognise it.
   if (selected.change) {
     const index = tx.outputsLength - 1;
-    if (changeType === 'p2tr') {
+    if (changeSpend) {
+      tx.updateOutput(index, {
+        bip32Derivation: changeSpend.bip32Derivation,
+        ...(changeSpend.redeemScript ? { redeemScript: changeSpend.redeemScript } : {}),
+        ...(changeSpend.witnessScript ? { witnessScript: changeSpend.witnessScript } : {}),
+      });
+    } else if (changeType === 'p2tr') {
       const key = xOnly(changeKey.publicKey);
       tx.updateOutput(index, {
         tapInternalKey: key,
@@ -259,5 +278,5 @@ export function createPsbt(params: CreatePsbtParameters): Uint8Array {
       });
     }
   }
-  return tx.toPSBT(0);
+  return wallet ? wallet.withXpubs(tx.toPSBT(0)) : tx.toPSBT(0);
 }

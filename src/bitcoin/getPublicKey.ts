@@ -21,6 +21,7 @@ import { expectType, type Trezor } from '../session/trezor.js';
 import { INPUT_SCRIPT_TYPE, getCoin, requireTaproot, resolveScriptType, scriptTypeFromPath, xpubVersionFor, type CoinInfo, type CoinName, type ScriptType } from './coins.js';
 import { hash160 } from './address.js';
 import { encodeXpub } from './xpub.js';
+import { multisigDescriptor, type MultisigDescriptorParameters } from './multisig.js';
 
 export interface GetPublicKeyParameters {
   /** Key path, e.g. "m/84'/0'/0'". */
@@ -186,6 +187,11 @@ export interface GetAccountDescriptorParameters {
   path: Path;
   coin?: CoinName;
   scriptType?: ScriptType;
+  /**
+   * A multisig account: the other cosigners' account keys; the device's own key at `path` is
+   * added, and the descriptor is `wsh(sortedmulti(…))` (or `sh(wsh(…))` / `sh(…)`, `multi`).
+   */
+  multisig?: Omit<MultisigDescriptorParameters, 'cosigners'> & { cosigners: MultisigDescriptorParameters['cosigners'] };
   signal?: AbortSignal;
 }
 
@@ -196,6 +202,14 @@ export interface GetAccountDescriptorParameters {
 export async function getAccountDescriptor(trezor: Trezor, params: GetAccountDescriptorParameters): Promise<string> {
   const { path, coin, scriptType, signal } = params ?? ({} as GetAccountDescriptorParameters);
   const addressN = parsePath(path);
+  if (params.multisig !== undefined) {
+    const { multisig } = params;
+    if (!Array.isArray(multisig.cosigners)) throw invalidParameter('multisig.cosigners', 'expected the other cosigners\' account keys');
+    multisigDescriptor({ ...multisig, cosigners: [...multisig.cosigners] }); // InvalidParameters before the device is asked
+    const own = await getPublicKey(trezor, { path: addressN, coin, ignoreXpubMagic: true, signal });
+    const others = multisig.cosigners.filter((c) => c.xpub !== own.xpub);
+    return multisigDescriptor({ ...multisig, cosigners: [{ xpub: own.xpub, path: addressN, rootFingerprint: own.rootFingerprint }, ...others] });
+  }
   const type = resolveScriptType(addressN, scriptType, getCoin(coin));
   const key = await getPublicKey(trezor, { path: addressN, coin, scriptType: type, ignoreXpubMagic: true, signal });
   return accountDescriptor(type, key.rootFingerprint, addressN, key.xpub);

@@ -37,3 +37,12 @@ export {
   type VerifyMessageParameters,
 } from './message.js';
 export { decodeXpub, encodeXpub, type ExtendedPublicKey } from './xpub.js';
+export {
+  multisigDescriptor,
+  multisigScript,
+  type MultisigCosigner,
+  type MultisigDescriptorParameters,
+  type MultisigParameters,
+  type MultisigScriptType,
+} from './multisig.js';
+export { ownershipProofFields } from './external.js';

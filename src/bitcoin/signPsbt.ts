@@ -30,11 +30,18 @@
  *    streamed must equal the one rebuilt on the host from the PSBT and those signatures.
  *    Any mismatch is VerificationFailed, and nothing is returned.
  *
+ * Multisig inputs (multisig.ts: the m-of-n witness/redeem script, the cosigners' derivations
+ * and global xpubs) are signed with the device's key, the cosigners' signatures already in the
+ * PSBT kept in place; inputs that are not the device's go as EXTERNAL (external.ts: presigned,
+ * or with a SLIP-19 proof). When the PSBT names several master fingerprints the device is asked
+ * once for its own (fingerprint.ts).
+ *
+ * The result carries the PSBT with the signatures added (partialSig / tapKeySig; finalized with
+ * `finalize`), the raw transaction the device serialised, its txid, and whether every input is
+ * complete (a multisig input may still wait for cosigners).
+ *
  * parsePsbt, planSigning and finish are exported for the connect-web adapter (the same checks
  * around a Trezor Connect signTransaction); the bitcoin entry does not re-export them.
- *
- * The result carries the PSBT with the signatures added (partialSig / tapKeySig), the final
- * raw transaction and its txid.
  *
  * PSBTs (v0 and v2) are read and written with @scure/btc-signer's raw key-value coders rather
  * than its Transaction class: every field of the caller's PSBT survives untouched, and the
@@ -56,6 +63,9 @@ import { isOpReturn, opReturnData } from './opReturn.js';
 import { answerOriginal, linkOriginals, requireReplacement, type OrigTx, type OrigTxPlan } from './replacement.js';
 import { CHANGE_SCRIPT_TYPE, INPUT_SCRIPT_TYPE, foreignCoinPath, getCoin, requireTaproot, type CoinInfo, type CoinName, type ScriptType } from './coins.js';
 import { Sighasher, compactSize, serializeOutput, sha256d, txidOf, u32, type SighashInput } from './sighash.js';
+import { externalInput } from './external.js';
+import { deviceFingerprint } from './fingerprint.js';
+import { MULTISIG_CHANGE_SCRIPT_TYPE, MULTISIG_INPUT_SCRIPT_TYPE, multisigSpend, psbtMultisig, type GlobalXpub, type PsbtMultisig } from './multisig.js';
 
 export type AmountUnit = 'BITCOIN' | 'MILLIBITCOIN' | 'MICROBITCOIN' | 'SATOSHI';
 
@@ -80,6 +90,11 @@ export interface SignPsbtParameters {
    */
   origTxs?: OrigTx[];
   onProgress?: (progress: SignPsbtProgress) => void;
+  /**
+   * Finalize (BIP-174 finalizer) every input that is then complete: final scriptSig/witness
+   * written, partial signatures and scripts removed. Default false: signatures are added only.
+   */
+  finalize?: boolean;
   signal?: AbortSignal;
 }
 
@@ -90,6 +105,11 @@ export interface SignPsbtReturnType {
   tx: Uint8Array;
   /** Its txid (display hex). */
   txid: string;
+  /**
+   * Every input holds all its signatures (a multisig input m of them, an external input its
+   * final script): `tx` can be broadcast. False while cosigners still have to sign the PSBT.
+   */
+  complete: boolean;
 }
 
 export interface InputPlan {
@@ -100,6 +120,10 @@ export interface InputPlan {
   prevScript: Uint8Array;
   redeemScript?: Uint8Array;
   message: TxInput;
+  /** A multisig input: its script and the cosigners' signatures already in the PSBT (script order). */
+  multisig?: PsbtMultisig & { signatures: (Uint8Array | undefined)[] };
+  /** An input of another party (EXTERNAL): what it brings into the transaction. */
+  external?: { scriptSig: Uint8Array; witness: Uint8Array[] };
 }
 
 export interface PrevTxPlan {
@@ -121,6 +145,8 @@ export interface PsbtView {
   lockTime: number;
   inputs: { txid: Uint8Array; index: number; sequence: number; map: InputMap }[];
   outputs: { amount: bigint; script: Uint8Array; map: OutputMap }[];
+  /** PSBT_GLOBAL_XPUB entries: the cosigners' account keys of a multisig wallet. */
+  xpubs: GlobalXpub[];
   /** The PSBT again, with whatever was changed in the maps. */
   encode(): Uint8Array;
 }
@@ -167,6 +193,7 @@ export function parsePsbt(psbt: PsbtSource): PsbtView {
       lockTime: tx.lockTime,
       inputs: tx.inputs.map((input: RawInput, i: number) => ({ txid: input.txid, index: input.index, sequence: input.sequence, map: decoded.inputs[i]! })),
       outputs: tx.outputs.map((output: RawOutput, i: number) => ({ amount: output.amount, script: output.script, map: decoded.outputs[i]! })),
+      xpubs: (decoded.global.xpub ?? []).map(([node, origin]) => ({ node, origin })),
       encode: () => RawPSBTV0.encode(decoded),
     };
   }
@@ -187,6 +214,7 @@ export function parsePsbt(psbt: PsbtSource): PsbtView {
         if (map.amount === undefined || !map.script) throw missing();
         return { amount: map.amount, script: map.script, map: map as OutputMap };
       }),
+      xpubs: (decoded.global.xpub ?? []).map(([node, origin]) => ({ node, origin })),
       encode: () => RawPSBTV2.encode(decoded),
     };
   }
@@ -230,7 +258,9 @@ export async function signPsbt(trezor: Trezor, psbt: PsbtSource, options: SignPs
   const tx = parsePsbt(psbt);
   // With safety checks relaxed the firmware asks the user about a foreign path instead of refusing it.
   const safety = trezor.features.safety_checks;
-  const plan = planSigning(tx, coin, safety !== 'PromptAlways' && safety !== 'PromptTemporarily');
+  const strict = safety !== 'PromptAlways' && safety !== 'PromptTemporarily';
+  const own = await deviceFingerprint(trezor, keyOrigins(tx), coin, signal);
+  const plan = planSigning(tx, coin, strict, own, trezor.features.major_version !== 1);
   // Firmware before taproot knows neither SPENDTAPROOT / PAYTOTAPROOT nor bech32m addresses.
   if (plan.inputs.some((i) => i.type === 'p2tr')) requireTaproot(trezor.features, 'Taproot inputs');
   if (plan.outputScripts.some((o) => isTaprootScript(o.script))) requireTaproot(trezor.features, 'Taproot outputs');
@@ -273,7 +303,18 @@ export async function signPsbt(trezor: Trezor, psbt: PsbtSource, options: SignPs
     }),
   );
 
-  return finish(tx, plan, signatures, concatBytes(...chunks));
+  return finish(tx, plan, signatures, concatBytes(...chunks), options.finalize === true);
+}
+
+/** Every master fingerprint the PSBT's inputs name, with one path under it. */
+function keyOrigins(tx: PsbtView): Map<number, number[]> {
+  const out = new Map<number, number[]>();
+  for (const { map } of tx.inputs) {
+    if (map.finalScriptSig || map.finalScriptWitness) continue;
+    for (const [, d] of map.bip32Derivation ?? []) if (d.path.length && !out.has(d.fingerprint)) out.set(d.fingerprint, d.path);
+    for (const [, d] of map.tapBip32Derivation ?? []) if (d.der.path.length && !out.has(d.der.fingerprint)) out.set(d.der.fingerprint, d.der.path);
+  }
+  return out;
 }
 
 export interface SigningPlan {
@@ -296,7 +337,12 @@ function checkCoinPath(path: number[], coin: CoinInfo, field: string): void {
   }
 }
 
-export function planSigning(tx: PsbtView, coin: CoinInfo, strictPaths: boolean): SigningPlan {
+/**
+ * `own`: the device's master fingerprint (fingerprint.ts); `verifiesSignatures`: the firmware
+ * checks presigned external inputs (Core; the One does not).
+ */
+export function planSigning(tx: PsbtView, coin: CoinInfo, strictPaths: boolean, own: number | undefined, verifiesSignatures: boolean): SigningPlan {
+  const xpubs = tx.xpubs;
   const nInputs = tx.inputs.length;
   const nOutputs = tx.outputs.length;
   if (nInputs === 0) throw invalidParameter('psbt.inputs', 'the PSBT has no inputs');
@@ -305,36 +351,15 @@ export function planSigning(tx: PsbtView, coin: CoinInfo, strictPaths: boolean):
   const lockTime = tx.lockTime;
   if (version < 1 || version > 0xffffffff) throw invalidParameter('psbt.version', `unsupported transaction version ${version}`);
 
-  let walletFingerprint: number | undefined;
   const inputs: InputPlan[] = [];
   const sighashInputs: SighashInput[] = [];
   for (let i = 0; i < nInputs; i++) {
     const field = `psbt.inputs[${i}]`;
     const { txid, index, sequence, map: input } = tx.inputs[i]!;
-    if (input.finalScriptSig || input.finalScriptWitness) throw invalidParameter(field, 'is already finalized (external inputs are not supported)');
-    if (input.sighashType !== undefined && input.sighashType !== 1 && input.sighashType !== 0) {
+    const final = input.finalScriptSig !== undefined || input.finalScriptWitness !== undefined;
+    if (!final && input.sighashType !== undefined && input.sighashType !== 1 && input.sighashType !== 0) {
       throw invalidParameter(`${field}.sighashType`, 'the device signs SIGHASH_ALL (or DEFAULT for taproot) only');
     }
-    // The key of the wallet that spends this input.
-    let derivation: { publicKey: Uint8Array; fingerprint: number; path: number[]; taproot: boolean } | undefined;
-    const taprootDer = (input.tapBip32Derivation ?? []).filter(([, d]) => d.hashes.length === 0);
-    if (taprootDer.length === 1) {
-      const [key, d] = taprootDer[0]!;
-      derivation = { publicKey: key, fingerprint: d.der.fingerprint, path: d.der.path, taproot: true };
-    } else if (input.bip32Derivation?.length === 1) {
-      const [key, d] = input.bip32Derivation[0]!;
-      derivation = { publicKey: key, fingerprint: d.fingerprint, path: d.path, taproot: false };
-    } else if ((input.bip32Derivation?.length ?? 0) > 1 || taprootDer.length > 1) {
-      throw invalidParameter(`${field}.bip32Derivation`, 'has several keys (multisig is not supported)');
-    } else {
-      throw invalidParameter(`${field}.bip32Derivation`, 'missing: the device needs the key path of every input');
-    }
-    if (walletFingerprint === undefined) walletFingerprint = derivation.fingerprint;
-    else if (walletFingerprint !== derivation.fingerprint) {
-      throw invalidParameter(`${field}.bip32Derivation`, 'belongs to another wallet than the first input (external inputs are not supported)');
-    }
-    if (derivation.path.length === 0 || derivation.path.length > 8) throw invalidParameter(`${field}.bip32Derivation`, 'path depth must be 1..8');
-    if (strictPaths) checkCoinPath(derivation.path, coin, `${field}.${derivation.taproot ? 'tapBip32Derivation' : 'bip32Derivation'}`);
 
     // The spent output: amount and script.
     let prevOut: { amount: bigint; script: Uint8Array } | undefined;
@@ -348,6 +373,61 @@ export function planSigning(tx: PsbtView, coin: CoinInfo, strictPaths: boolean):
       prevOut = out;
     } else if (input.witnessUtxo) prevOut = input.witnessUtxo;
     if (!prevOut) throw invalidParameter(`${field}.witnessUtxo`, 'missing: the amount of the spent output is unknown');
+    sighashInputs.push({ txid: txid.slice().reverse(), index, sequence, amount: prevOut.amount, script: prevOut.script });
+    const outpoint = { prev_hash: txid, prev_index: index, sequence, amount: prevOut.amount };
+
+    // A multisig input with one of the device's keys among the cosigners (multisig.ts).
+    const signedKeys = input.partialSig ?? [];
+    const multisig = final ? undefined : psbtMultisig(input, prevOut.script, own, xpubs, field, (key) => signedKeys.some(([k]) => equal(k, key)));
+    if (multisig) {
+      if (strictPaths) checkCoinPath(multisig.own.path, coin, `${field}.bip32Derivation`);
+      if (!coin.segwit && multisig.type !== 'p2sh') throw invalidParameter(field, `${coin.name} has no segwit`);
+      // The cosigners' signatures so far, by key in script order (sighash byte kept).
+      const signatures = multisig.pubkeys.map((key) => {
+        if (equal(key, multisig.own.publicKey)) return undefined;
+        const sig = signedKeys.find(([k]) => equal(k, key))?.[1];
+        if (sig && sig[sig.length - 1] !== 1) throw invalidParameter(`${field}.partialSig`, 'a cosigner signature is not SIGHASH_ALL, which the device writes for every signature');
+        return sig;
+      });
+      inputs.push({
+        // 'p2pkh' stands for "legacy digest" (bare P2SH), 'p2wpkh' for BIP-143; finish() reads `multisig`.
+        type: multisig.type === 'p2sh' ? 'p2pkh' : 'p2wpkh',
+        publicKey: multisig.own.publicKey,
+        verifyKey: multisig.own.publicKey,
+        prevScript: prevOut.script,
+        message: {
+          address_n: multisig.own.path,
+          ...outpoint,
+          script_type: MULTISIG_INPUT_SCRIPT_TYPE[multisig.type],
+          multisig: { ...multisig.message, signatures: signatures.map((sig) => (sig ? sig.subarray(0, -1) : new Uint8Array(0))) },
+        },
+        multisig: { ...multisig, signatures },
+      });
+      continue;
+    }
+
+    // The device's key that spends this input, if any (a key under its master fingerprint).
+    let derivation: { publicKey: Uint8Array; fingerprint: number; path: number[]; taproot: boolean } | undefined;
+    const mine = (fingerprint: number) => own === undefined || fingerprint === own;
+    const taprootDer = (input.tapBip32Derivation ?? []).filter(([, d]) => d.hashes.length === 0 && mine(d.der.fingerprint));
+    const ecdsaDer = (input.bip32Derivation ?? []).filter(([, d]) => mine(d.fingerprint));
+    if (!final && taprootDer.length === 1) {
+      const [key, d] = taprootDer[0]!;
+      derivation = { publicKey: key, fingerprint: d.der.fingerprint, path: d.der.path, taproot: true };
+    } else if (!final && ecdsaDer.length === 1) {
+      const [key, d] = ecdsaDer[0]!;
+      derivation = { publicKey: key, fingerprint: d.fingerprint, path: d.path, taproot: false };
+    } else if (!final && (ecdsaDer.length > 1 || taprootDer.length > 1)) {
+      throw invalidParameter(`${field}.bip32Derivation`, 'has several keys of the device without a multisig witnessScript/redeemScript naming them');
+    } else {
+      // Not the device's: an external input (external.ts).
+      const external = externalInput(input, prevOut.script, field, strictPaths, verifiesSignatures);
+      const type = isTaprootScript(prevOut.script) ? 'p2tr' : 'p2wpkh';
+      inputs.push({ type, publicKey: new Uint8Array(0), verifyKey: new Uint8Array(0), prevScript: prevOut.script, message: { ...outpoint, ...external.message }, external });
+      continue;
+    }
+    if (derivation.path.length === 0 || derivation.path.length > 8) throw invalidParameter(`${field}.bip32Derivation`, 'path depth must be 1..8');
+    if (strictPaths) checkCoinPath(derivation.path, coin, `${field}.${derivation.taproot ? 'tapBip32Derivation' : 'bip32Derivation'}`);
 
     const owned = ownedScriptType(prevOut.script, derivation.publicKey, derivation.taproot);
     if (!owned) throw invalidParameter(`${field}.bip32Derivation`, 'its key does not own the spent output script');
@@ -363,16 +443,12 @@ export function planSigning(tx: PsbtView, coin: CoinInfo, strictPaths: boolean):
       prevScript: prevOut.script,
       message: {
         address_n: derivation.path,
-        prev_hash: txid,
-        prev_index: index,
-        sequence,
+        ...outpoint,
         script_type: INPUT_SCRIPT_TYPE[owned.type],
-        amount: prevOut.amount,
       },
     };
     if (owned.redeemScript) plan.redeemScript = owned.redeemScript;
     inputs.push(plan);
-    sighashInputs.push({ txid: txid.slice().reverse(), index, sequence, amount: prevOut.amount, script: prevOut.script });
   }
 
   // Previous transactions, needed unless every input is taproot.
@@ -397,6 +473,9 @@ export function planSigning(tx: PsbtView, coin: CoinInfo, strictPaths: boolean):
   });
 
   // Outputs: change (derivation of this wallet, key owns the script), OP_RETURN, or an address.
+  // A multisig output is change when the device's inputs are all multisig of its cosigners.
+  const wallets = new Set(inputs.filter((input) => !input.external).map((input) => input.multisig?.wallet ?? '-'));
+  const multisigWallet = wallets.size === 1 ? [...wallets][0] : undefined;
   const outputs: TxOutput[] = [];
   const outputScripts: { amount: bigint; script: Uint8Array }[] = [];
   for (let i = 0; i < nOutputs; i++) {
@@ -404,7 +483,14 @@ export function planSigning(tx: PsbtView, coin: CoinInfo, strictPaths: boolean):
     const output = tx.outputs[i]!;
     if (!output.script || output.amount === undefined) throw invalidParameter(field, 'missing its script or amount');
     outputScripts.push({ amount: output.amount, script: output.script });
-    const change = changeOutput(output.map, output.script, walletFingerprint);
+    const multisigChange = psbtMultisig(output.map, output.script, own, xpubs, field);
+    if (multisigChange && multisigChange.wallet && multisigChange.singlePath && multisigChange.wallet === multisigWallet) {
+      if (strictPaths) checkCoinPath(multisigChange.own.path, coin, `${field}.bip32Derivation`);
+      const type = MULTISIG_CHANGE_SCRIPT_TYPE[multisigChange.type];
+      outputs.push({ address_n: multisigChange.own.path, amount: output.amount, script_type: type, multisig: multisigChange.message });
+      continue;
+    }
+    const change = changeOutput(output.map, output.script, own);
     if (change) {
       if (strictPaths) checkCoinPath(change.path, coin, `${field}.${change.taproot ? 'tapBip32Derivation' : 'bip32Derivation'}`);
       outputs.push({ address_n: change.path, amount: output.amount, script_type: CHANGE_SCRIPT_TYPE[change.type] });
@@ -497,14 +583,25 @@ function answer(call: CallFn, request: MessageMap['TxRequest'], plan: SigningPla
 }
 
 /** Verify the signatures and the device's transaction; build the signed PSBT. */
-export function finish(tx: PsbtView, plan: SigningPlan, signatures: (Uint8Array | undefined)[], deviceTx: Uint8Array): SignPsbtReturnType {
+export function finish(tx: PsbtView, plan: SigningPlan, signatures: (Uint8Array | undefined)[], deviceTx: Uint8Array, finalize: boolean): SignPsbtReturnType {
   const fail = (why: string) => new TrezorError('VerificationFailed', why);
   const scriptSigs: Uint8Array[] = [];
   const witnesses: Uint8Array[][] = [];
+  const complete: boolean[] = [];
   let segwit = false;
   plan.inputs.forEach((input, i) => {
     const signature = signatures[i];
+    if (input.external) {
+      // Another party's input: the device writes it as given and returns no signature for it.
+      if (signature) throw fail(`The device returned a signature for input ${i}, which is not its own`);
+      scriptSigs.push(input.external.scriptSig);
+      witnesses.push(input.external.witness);
+      segwit ||= input.external.witness.length > 0;
+      complete.push(input.external.scriptSig.length > 0 || input.external.witness.length > 0);
+      return;
+    }
     if (!signature) throw fail(`The device returned no signature for input ${i}`);
+    complete.push(true);
     if (input.type === 'p2tr') {
       if (signature.length !== 64 || !schnorr.verify(signature, plan.sighasher.bip341(i), input.verifyKey)) {
         throw fail(`The signature of input ${i} does not verify`);
@@ -514,7 +611,8 @@ export function finish(tx: PsbtView, plan: SigningPlan, signatures: (Uint8Array 
       segwit = true;
       return;
     }
-    const scriptCode = input.type === 'p2pkh' ? input.prevScript : keyScript('p2pkh', input.publicKey).script;
+    const multisig = input.multisig;
+    const scriptCode = multisig ? multisig.script : input.type === 'p2pkh' ? input.prevScript : keyScript('p2pkh', input.publicKey).script;
     const digest = input.type === 'p2pkh' ? plan.sighasher.legacy(i, scriptCode) : plan.sighasher.bip143(i, scriptCode);
     let ok = false;
     try {
@@ -524,7 +622,15 @@ export function finish(tx: PsbtView, plan: SigningPlan, signatures: (Uint8Array 
     }
     if (!ok) throw fail(`The signature of input ${i} does not verify`);
     const sig = concatBytes(signature, Uint8Array.of(0x01));
-    if (input.type === 'p2pkh') {
+    if (multisig) {
+      // The device's signature in its key's place among the cosigners' (multisig.ts).
+      const all = multisig.pubkeys.map((key, k) => (equal(key, input.publicKey) ? sig : multisig.signatures[k]));
+      const spend = multisigSpend(multisig.type, multisig.script, all);
+      scriptSigs.push(spend.scriptSig);
+      witnesses.push(spend.witness);
+      segwit ||= multisig.type !== 'p2sh';
+      complete[i] = all.filter(Boolean).length >= multisig.m;
+    } else if (input.type === 'p2pkh') {
       scriptSigs.push(concatBytes(Uint8Array.of(sig.length), sig, Uint8Array.of(input.publicKey.length), input.publicKey));
       witnesses.push([]);
     } else {
@@ -546,16 +652,25 @@ export function finish(tx: PsbtView, plan: SigningPlan, signatures: (Uint8Array 
   const expected = segwit ? concatBytes(version, Uint8Array.of(0x00, 0x01), ...body, ...witnesses.map((w) => RawWitness.encode(w)), lockTime) : stripped;
   if (!equal(expected, deviceTx)) throw fail('The transaction the device serialised differs from the PSBT with its signatures');
 
-  // The signed PSBT: the signatures go into the input maps, everything else stays as it was.
+  // The signed PSBT: the signatures go into the input maps, everything else stays as it was
+  // (a cosigner's signatures too); with `finalize`, complete inputs get their final scripts.
   plan.inputs.forEach((input, i) => {
+    if (input.external) return;
     const signature = signatures[i]!;
     const map = tx.inputs[i]!.map;
     if (input.type === 'p2tr') map.tapKeySig = signature as InputMap['tapKeySig'];
     else {
-      map.partialSig = [[input.publicKey, concatBytes(signature, Uint8Array.of(0x01))]] as InputMap['partialSig'];
+      const others = (map.partialSig ?? []).filter(([key]) => !equal(key, input.publicKey));
+      map.partialSig = [...others, [input.publicKey, concatBytes(signature, Uint8Array.of(0x01))]] as InputMap['partialSig'];
       if (input.redeemScript) map.redeemScript = input.redeemScript as InputMap['redeemScript'];
     }
+    if (finalize && complete[i]) {
+      // BIP-174 input finalizer: the final scripts, and none of the data that led to them.
+      if (scriptSigs[i]!.length) map.finalScriptSig = scriptSigs[i] as InputMap['finalScriptSig'];
+      if (witnesses[i]!.length) map.finalScriptWitness = witnesses[i] as InputMap['finalScriptWitness'];
+      for (const key of ['partialSig', 'sighashType', 'redeemScript', 'witnessScript', 'bip32Derivation', 'tapKeySig', 'tapBip32Derivation', 'tapInternalKey'] as const) delete map[key];
+    }
   });
-  return { psbt: tx.encode(), tx: deviceTx, txid: hex.encode(sha256d(stripped).reverse()) };
+  return { psbt: tx.encode(), tx: deviceTx, txid: hex.encode(sha256d(stripped).reverse()), complete: complete.every(Boolean) };
 }
 

@@ -114,7 +114,12 @@ export function connectBitcoin(connect: TrezorConnectLike): ConnectBitcoin {
       const tx = parsePsbt(psbt);
       // Paths of another coin are refused here as the device refuses them with its default
       // (strict) safety checks; Connect does not tell which setting the device has.
-      const plan = planSigning(tx, coin, true);
+      // Every key origin counts as the device's (no fingerprint query through Connect), and
+      // presigned external inputs are refused as on a device that cannot check them.
+      const plan = planSigning(tx, coin, true, undefined, false);
+      if (plan.inputs.some((input) => input.multisig || input.external)) {
+        throw new TrezorError('NotSupported', 'multisig and external inputs are signed on the direct path only, not through Trezor Connect');
+      }
       const inputs: ConnectTxInput[] = plan.inputs.map(({ message }) => ({
         address_n: message.address_n!,
         prev_hash: hex.encode(message.prev_hash),
@@ -161,7 +166,7 @@ export function connectBitcoin(connect: TrezorConnectLike): ConnectBitcoin {
         const signature = answer.signatures[i];
         return typeof signature === 'string' && /^([0-9a-fA-F]{2})+$/.test(signature) ? hex.decode(signature.toLowerCase()) : undefined;
       });
-      return finish(tx, plan, signatures, hex.decode(answer.serializedTx.toLowerCase()));
+      return finish(tx, plan, signatures, hex.decode(answer.serializedTx.toLowerCase()), false);
     },
 
     async signMessage(parameters) {

@@ -330,6 +330,12 @@ export const FIRMWARE_SINCE: Readonly<Record<FirmwareFeature, Readonly<{ T1B1?: 
   addressMac: { T2T1: [2, 5, 1] },
   /** Core GetPublicKey answers with the account's BIP-380 descriptor (core/CHANGELOG.md 2.7.0, #3539; the One always did here). */
   xpubDescriptor: { T1B1: [1, 0, 0], T2T1: [2, 7, 0] },
+  /**
+   * SLIP-19 ownership proofs signed over body ‖ len(scriptPubKey) ‖ scriptPubKey ‖ len(commitment)
+   * ‖ commitment, the final form (core apps/bitcoin/ownership.py writes them prefixed from
+   * core/v2.5.1; 2.4.x hashed the two bare, the earlier draft). The One has it in 1.14.1.
+   */
+  slip19FinalProof: { T1B1: [1, 0, 0], T2T1: [2, 5, 1] },
 };
 
 export type FirmwareFeature =
@@ -342,7 +348,8 @@ export type FirmwareFeature =
   | 'signMessageShowsAddress'
   | 'verifyMessageByAddress'
   | 'xpubDescriptor'
-  | 'addressMac';
+  | 'addressMac'
+  | 'slip19FinalProof';
 
 /**
  * Does the firmware the device claims have `feature`?

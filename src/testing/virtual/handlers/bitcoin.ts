@@ -1992,9 +1992,11 @@ class Signing {
       const own = hmac(sha256, slip21Key(this.keys.seed, ['SLIP-0019', 'Ownership identification key']), scriptPubKey);
       if (ids.some((id) => equal(id, own))) return false;
       // SLIP-19 signs SHA-256(body ‖ scriptPubKey ‖ commitment data), length-prefixed since its
-      // final form (1.14.1); Core 2.4.1 still hashed the two bare (the earlier draft).
+      // final form (1.14.1, Core 2.5.1); Core 2.4.x still hashed the two bare (the earlier draft).
       const commitment = input.commitment_data ?? new Uint8Array(0);
-      const digest = this.t1 ? sha256(concatBytes(body, varBytes(scriptPubKey), varBytes(commitment))) : sha256(concatBytes(body, scriptPubKey, commitment));
+      const digest = firmwareHas(this.ctx, 'slip19FinalProof')
+        ? sha256(concatBytes(body, varBytes(scriptPubKey), varBytes(commitment)))
+        : sha256(concatBytes(body, scriptPubKey, commitment));
       return this.ownerSignatureValid(scriptPubKey, scriptSig, witness, () => digest, 1) === undefined;
     } catch {
       return false;
