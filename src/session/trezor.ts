@@ -118,6 +118,10 @@ export class Trezor {
     this.session = features.session_id;
     this.stopWatching = connection.onDisconnect(() => {
       this.closed = true;
+      // A call waiting on the user (a PIN or passphrase dialog) ends now, not when the user
+      // answers a device that is gone: its dialogs get their abort and the call its
+      // DeviceDisconnected from the failed read.
+      this.closing.abort();
       this.emit('disconnect', undefined);
     });
   }
