@@ -21,7 +21,7 @@
 import { hex } from '@scure/base';
 import { RawTx, selectUTXO, type Transaction } from '@scure/btc-signer';
 import { describeValue, invalidParameter } from '../errors.js';
-import { parsePath, type Path } from '../path.js';
+import { checkAddressPath, parsePath, type Path } from '../path.js';
 import { AccountKeys, type AccountKey } from './accounts.js';
 import { addressScript, keyScript, scriptAddress, xOnly } from './address.js';
 import { btcNetwork, getCoin, resolveScriptType, type CoinName, type ScriptType } from './coins.js';
@@ -111,8 +111,9 @@ export function createPsbt(params: CreatePsbtParameters): Uint8Array {
   const network = btcNetwork(coin);
   const keys = new AccountKeys(params.account);
   const feeRate = params.feeRate;
-  if (typeof feeRate !== 'number' || !Number.isFinite(feeRate) || feeRate < 0 || feeRate > 100_000) {
-    throw invalidParameter('feeRate', 'expected a number of sat/vB between 0 and 100000');
+  // Above 0: a transaction paying no fee is below every node's minimum relay fee and never relays.
+  if (typeof feeRate !== 'number' || !Number.isFinite(feeRate) || feeRate <= 0 || feeRate > 100_000) {
+    throw invalidParameter('feeRate', 'expected a number of sat/vB above 0 and at most 100000');
   }
   const version = params.version ?? 2;
   const lockTime = params.lockTime ?? 0;
@@ -153,6 +154,7 @@ export function createPsbt(params: CreatePsbtParameters): Uint8Array {
     seen.add(outpoint);
     const amount = amountOf(u.amount, `${field}.amount`);
     const addressN = parsePath(u.path, `${field}.path`);
+    checkAddressPath(addressN, `${field}.path`);
     const type = resolveScriptType(addressN, u.scriptType, coin, `${field}.scriptType`);
     const { publicKey, rootFingerprint } = keys.derive(addressN, `${field}.path`);
     const { script, redeemScript } = keyScript(type, publicKey);
@@ -197,6 +199,7 @@ export function createPsbt(params: CreatePsbtParameters): Uint8Array {
   // Change.
   if (typeof params.change !== 'object' || params.change === null) throw invalidParameter('change', 'expected { path }');
   const changeN = parsePath(params.change.path, 'change.path');
+  checkAddressPath(changeN, 'change.path');
   const changeType = resolveScriptType(changeN, params.change.scriptType, coin, 'change.scriptType');
   const changeKey = keys.derive(changeN, 'change.path');
   const changeScript = keyScript(changeType, changeKey.publicKey);

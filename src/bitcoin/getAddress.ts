@@ -8,8 +8,8 @@
  * A taproot address from firmware that predates taproot (Trezor One < 1.10.4, Core < 2.4.3) is
  * refused with NotSupported before anything is sent.
  */
-import { TrezorError } from '../errors.js';
-import { parsePath, type Path } from '../path.js';
+import { TrezorError, describeValue, invalidParameter } from '../errors.js';
+import { checkAddressPath, parsePath, type Path } from '../path.js';
 import { expectType, type Trezor } from '../session/trezor.js';
 import { addressType } from './address.js';
 import { INPUT_SCRIPT_TYPE, getCoin, requireTaproot, resolveScriptType, type CoinName, type ScriptType } from './coins.js';
@@ -34,6 +34,8 @@ export async function getAddress(trezor: Trezor, params: GetAddressParameters): 
   const { path, coin: coinName, scriptType, show, signal } = params ?? ({} as GetAddressParameters);
   const coin = getCoin(coinName);
   const addressN = parsePath(path);
+  checkAddressPath(addressN);
+  if (show !== undefined && typeof show !== 'boolean') throw invalidParameter('show', `expected a boolean, got ${describeValue(show)}`);
   const type = resolveScriptType(addressN, scriptType, coin);
   if (type === 'p2tr') requireTaproot(trezor.features, 'Taproot addresses');
   const answer = await trezor.call(

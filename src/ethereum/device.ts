@@ -17,9 +17,9 @@
  */
 import { computeAddress, getAddress as checksumAddress, getBytes, hashMessage, hexlify, recoverAddress, toUtf8Bytes, verifyMessage as ethersVerifyMessage } from 'ethers';
 import type { BytesLike, SignatureLike, TransactionLike } from 'ethers';
-import { TrezorError, invalidParameter } from '../errors.js';
+import { TrezorError, describeValue, invalidParameter } from '../errors.js';
 import { modelFamily } from '../models.js';
-import { parsePath, type Path } from '../path.js';
+import { checkAddressPath, parsePath, type Path } from '../path.js';
 import { firmwareAtLeast, requireFirmware } from '../session/firmware.js';
 import { cancelOnHostError, expectType, type CallFn, type Trezor } from '../session/trezor.js';
 import { applySignature, planTransaction, DATA_CHUNK_SIZE } from './tx.js';
@@ -100,6 +100,10 @@ export interface VerifyMessageParameters {
  */
 export async function getAddress(trezor: Trezor, parameters: GetAddressParameters): Promise<string> {
   const addressN = parsePath(parameters?.path);
+  checkAddressPath(addressN);
+  if (parameters.show !== undefined && typeof parameters.show !== 'boolean') {
+    throw invalidParameter('show', `expected a boolean, got ${describeValue(parameters.show)}`);
+  }
   const definitions = definitionsField(parameters.definitions);
   const answer = await trezor.typedCall(
     'EthereumGetAddress',
@@ -156,6 +160,7 @@ export async function getPublicKey(trezor: Trezor, parameters: GetPublicKeyParam
  */
 export async function signTransaction(trezor: Trezor, parameters: SignTransactionParameters): Promise<string> {
   const addressN = parsePath(parameters?.path);
+  checkAddressPath(addressN);
   const plan = planTransaction(parameters?.tx);
   const definitions = definitionsField(parameters.definitions);
   if (plan.type === 2) requireFirmware(trezor.features, EIP1559_SINCE.one, EIP1559_SINCE.core, 'EIP-1559 transactions');
@@ -209,6 +214,7 @@ export async function signTransaction(trezor: Trezor, parameters: SignTransactio
  */
 export async function signMessage(trezor: Trezor, parameters: SignMessageParameters): Promise<string> {
   const addressN = parsePath(parameters?.path);
+  checkAddressPath(addressN);
   const message = messageBytes(parameters.message, 'message');
   const definitions = definitionsField(parameters.definitions);
   const { signal } = parameters;
@@ -232,6 +238,7 @@ export async function signMessage(trezor: Trezor, parameters: SignMessageParamet
  */
 export async function signTypedData(trezor: Trezor, parameters: SignTypedDataParameters): Promise<string> {
   const addressN = parsePath(parameters?.path);
+  checkAddressPath(addressN);
   const prepared = prepareTypedData(parameters);
   const definitions = definitionsField(parameters.definitions);
   const { signal } = parameters;
