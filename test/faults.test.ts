@@ -7,19 +7,14 @@
 //
 // Expected addresses are the firmware's own test vectors (test/fixtures/vectors/slip14.json):
 // m/44'/0'/0'/0/0 -> 1JAd7XCBzGudGpJQSDSfpmJhiygtLQWaGL (tests/device_tests/bitcoin/test_getaddress.py::test_btc).
-import { sha256 } from '@noble/hashes/sha2.js';
-import { hex } from '@scure/base';
-import { p2wpkh, RawTx } from '@scure/btc-signer';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createPsbt, getAddress, signPsbt } from '../src/bitcoin/index.js';
-import { keyScript } from '../src/bitcoin/address.js';
-import { COINS } from '../src/bitcoin/coins.js';
+import { getAddress, signPsbt } from '../src/bitcoin/index.js';
 import { connect } from '../src/session/connect.js';
 import type { Trezor } from '../src/session/trezor.js';
 import type { UiHandlers } from '../src/session/ui.js';
 import { ManualClock } from '../src/testing/virtual/clock.js';
 import { VirtualTrezor, type VirtualTrezorOptions } from '../src/testing/virtual/device.js';
-import { ROOT, accountKey, publicKeyAt } from './support/bitcoin-wallet.js';
+import { walletPsbt as psbtWith } from './support/bitcoin-wallet.js';
 import { faultTransport } from './support/fault-transport.js';
 import { SLIP14_MNEMONIC } from './support/fixtures.js';
 
@@ -68,37 +63,6 @@ function rig(options: VirtualTrezorOptions = {}) {
   return { virtual, debug, faults, open };
 }
 
-/**
- * A PSBT spending `inputs` P2WPKH outputs of the SLIP-14 wallet on regtest (as bench/bitcoin.ts
- * builds them, with the keys derived from the chain node once: the 200-input one is built once).
- */
-function psbtWith(inputs: number): Uint8Array {
-  const external = ROOT.derive("m/84'/1'/0'/0");
-  const utxos = Array.from({ length: inputs }, (_, i) => {
-    const script = keyScript('p2wpkh', external.deriveChild(i).publicKey!).script;
-    const amount = 10_000n + BigInt(i);
-    const prevTx = RawTx.encode({
-      version: 2,
-      segwitFlag: false,
-      inputs: [{ txid: sha256(Uint8Array.of(i & 0xff, i >> 8)), index: 0, finalScriptSig: Uint8Array.of(0x51), sequence: 0xffffffff }],
-      outputs: [{ amount, script }],
-      witnesses: undefined,
-      lockTime: 0,
-    });
-    return { txid: hex.encode(sha256(sha256(prevTx)).reverse()), vout: 0, amount, path: `m/84'/1'/0'/0/${i}`, prevTx };
-  });
-  const total = utxos.reduce((sum, u) => sum + u.amount, 0n);
-  const recipient = p2wpkh(publicKeyAt("m/84'/1'/9'/0/0"), { bech32: 'bcrt', pubKeyHash: 0x6f, scriptHash: 0xc4, wif: 0xef }).address!;
-  return createPsbt({
-    coin: 'Regtest',
-    account: accountKey("m/84'/1'/0'", COINS.Regtest, 'p2wpkh'),
-    utxos,
-    outputs: [{ address: recipient, amount: total / 2n }],
-    feeRate: 1,
-    change: { path: "m/84'/1'/0'/1/0" },
-    strategy: 'all',
-  });
-}
 let big: Uint8Array | undefined;
 const psbt200 = () => (big ??= psbtWith(200)).slice();
 
@@ -248,9 +212,9 @@ describe('a call issued while another runs', () => {
     const { open, debug } = rig();
     const order: string[] = [];
     const trezor = await open({ button: () => void setTimeout(() => void debug.press('yes'), 30) });
-    const first = getAddress(trezor, { path: PATH, show: true }).then((a) => (order.push('first'), a));
-    const second = trezor.ping('second').then((m) => (order.push('second'), m));
-    expect(await Promise.all([first, second])).toEqual([ADDRESS, 'second']);
+    const first = trezor.ping('first', { buttonProtection: true }).then((m) => (order.push('first'), m));
+    const second = getAddress(trezor, { path: PATH }).then((a) => (order.push('second'), a));
+    expect(await Promise.all([first, second])).toEqual(['first', ADDRESS]);
     expect(order).toEqual(['first', 'second']);
   });
 });
