@@ -18,6 +18,7 @@ import { faultTransport, type FaultTransport } from './support/fault-transport.j
 import { SLIP14_MNEMONIC } from './support/fixtures.js';
 import { keyScript, scriptAddress } from '../src/bitcoin/address.js';
 import { COINS } from '../src/bitcoin/coins.js';
+import { derivePublicKey } from '../src/bitcoin/ckd.js';
 
 const ETH_PATH = "m/44'/60'/0'/0/0";
 const BTC_PATH = "m/84'/0'/0'/0/0";
@@ -121,6 +122,13 @@ describe('a tampering transport: every coin function throws VerificationFailed',
     }
     // The line is still in step: the next honest call works.
     expect(await btc.getAddress(trezor, { path: BTC_PATH })).toMatch(/^bc1q/);
+  });
+
+  it('the host-side CKDpub the address check uses agrees with @scure/bip32', () => {
+    const account = ROOT.derive("m/84'/0'/0'");
+    for (const [change, index] of [[0, 0], [1, 7], [0, 2 ** 31 - 1]] as const) {
+      expect(derivePublicKey(account.publicKey!, account.chainCode!, [change, index])).toEqual(account.deriveChild(change).deriveChild(index).publicKey);
+    }
   });
 
   it('eth.getPublicKey answers the key the host derives for the path', async () => {
