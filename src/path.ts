@@ -33,13 +33,42 @@ export function parsePath(path: Path, field = 'path'): number[] {
   if (parts[0] === 'm' || parts[0] === 'M') parts.shift();
   if (parts.length === 1 && parts[0] === '') return [];
   if (parts.length > 255) throw invalidParameter(field, 'too deep');
-  return parts.map((part) => {
+  const out = parts.map((part) => {
     const match = /^(\d+)(['hH]?)$/.exec(part);
     if (!match) throw invalidParameter(field, `bad path element "${part}" in "${path}"`);
     const index = Number(match[1]);
     if (index >= HARDENED) throw invalidParameter(field, `path element ${part} is out of range`);
     return match[2] ? (index | HARDENED) >>> 0 : index;
   });
+  return out;
+}
+
+/**
+ * Purposes whose paths have the fixed BIP-44 shape purpose' / coin_type' / account' / change /
+ * address_index: BIP-44, BIP-49, BIP-84, BIP-86 (Bitcoin and SLIP-44 coins, Ethereum).
+ */
+const BIP44_PURPOSES = new Set([44, 49, 84, 86]);
+
+/**
+ * Refuse a hardened/unhardened mixup in the path of an address (five levels, BIP-44 shape): the
+ * purpose, coin type and account hardened, change and address index not. The firmware's
+ * default safety checks refuse the same address paths ("Forbidden key path"). Shorter paths
+ * (account xpubs, of which the firmware's own tests use unhardened ones) and other purposes are
+ * left to the device.
+ * @example checkAddressPath([84, 0, 0, 0, 0]) // throws InvalidParameters: write m/84'/0'/0'/0/0
+ */
+export function checkAddressPath(addressN: readonly number[], field = 'path'): void {
+  const first = addressN[0];
+  if (first === undefined || addressN.length !== 5) return;
+  const purpose = first >= HARDENED ? first - HARDENED : first;
+  if (!BIP44_PURPOSES.has(purpose)) return;
+  const bad = addressN.findIndex((n, level) => (level <= 2 ? n < HARDENED : n >= HARDENED));
+  if (bad < 0) return;
+  const what = ['purpose', 'coin type', 'account', 'change', 'address index'][bad]!;
+  throw invalidParameter(
+    field,
+    `${formatPath(addressN)}: the ${what} level of a BIP-${purpose} address path must ${bad <= 2 ? '' : 'not '}be hardened (m/${purpose}'/coin'/account'/change/index)`,
+  );
 }
 
 /**

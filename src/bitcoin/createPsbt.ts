@@ -21,7 +21,7 @@
 import { hex } from '@scure/base';
 import { RawTx, selectUTXO, type Transaction } from '@scure/btc-signer';
 import { describeValue, invalidParameter } from '../errors.js';
-import { parsePath, type Path } from '../path.js';
+import { checkAddressPath, parsePath, type Path } from '../path.js';
 import { AccountKeys, type AccountKey } from './accounts.js';
 import { addressScript, keyScript, scriptAddress, xOnly } from './address.js';
 import { btcNetwork, getCoin, resolveScriptType, type CoinName, type ScriptType } from './coins.js';
@@ -120,8 +120,9 @@ export function createPsbt(params: CreatePsbtParameters): Uint8Array {
   const wallet = params.multisig !== undefined ? multisigWallet(params.multisig, coin) : undefined;
   const keys = new AccountKeys(wallet ? [] : params.account);
   const feeRate = params.feeRate;
-  if (typeof feeRate !== 'number' || !Number.isFinite(feeRate) || feeRate < 0 || feeRate > 100_000) {
-    throw invalidParameter('feeRate', 'expected a number of sat/vB between 0 and 100000');
+  // Above 0: a transaction paying no fee is below every node's minimum relay fee and never relays.
+  if (typeof feeRate !== 'number' || !Number.isFinite(feeRate) || feeRate <= 0 || feeRate > 100_000) {
+    throw invalidParameter('feeRate', 'expected a number of sat/vB above 0 and at most 100000');
   }
   const version = params.version ?? 2;
   const lockTime = params.lockTime ?? 0;
@@ -166,6 +167,7 @@ export function createPsbt(params: CreatePsbtParameters): Uint8Array {
     const amount = amountOf(u.amount, `${field}.amount`);
     const spend = wallet?.at(u.path, `${field}.path`);
     const addressN = spend ? [] : parsePath(u.path, `${field}.path`);
+    if (!spend) checkAddressPath(addressN, `${field}.path`);
     const type = spend ? 'p2wpkh' : resolveScriptType(addressN, u.scriptType, coin, `${field}.scriptType`);
     const { publicKey, rootFingerprint } = spend ? { publicKey: new Uint8Array(0), rootFingerprint: 0 } : keys.derive(addressN, `${field}.path`);
     const { script, redeemScript } = spend ?? keyScript(type, publicKey);
@@ -214,6 +216,7 @@ export function createPsbt(params: CreatePsbtParameters): Uint8Array {
   if (typeof params.change !== 'object' || params.change === null) throw invalidParameter('change', 'expected { path }');
   const changeSpend = wallet?.at(params.change.path, 'change.path');
   const changeN = changeSpend ? [] : parsePath(params.change.path, 'change.path');
+  if (!changeSpend) checkAddressPath(changeN, 'change.path');
   const changeType = changeSpend ? 'p2wpkh' : resolveScriptType(changeN, params.change.scriptType, coin, 'change.scriptType');
   const changeKey = changeSpend ? { publicKey: new Uint8Array(0), rootFingerprint: 0 } : keys.derive(changeN, 'change.path');
   const changeScript = changeSpend ?? keyScript(changeType, changeKey.publicKey);

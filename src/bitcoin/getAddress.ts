@@ -4,17 +4,21 @@
  * The script type follows the path's purpose unless given, and is always sent explicitly (the
  * firmware's default is P2PKH). With `show: true` the device displays the address and waits for
  * the user (ButtonRequest Address), which is how a wallet proves to the user that an address
- * belongs to the device. The answer is checked to be an address of the requested coin and type.
+ * belongs to the device. The answer is checked to be an address of the requested coin and type,
+ * and a shown address also against the address derived on the host from the account's
+ * extended key (a second, silent answer), so the user never confirms an address that is not
+ * the path's.
  * A taproot address from firmware that predates taproot (Trezor One < 1.10.4, Core < 2.4.3) is
  * refused with NotSupported before anything is sent.
  */
-import { TrezorError } from '../errors.js';
-import { parsePath, type Path } from '../path.js';
+import { TrezorError, describeValue, invalidParameter } from '../errors.js';
+import { HARDENED, checkAddressPath, parsePath, type Path } from '../path.js';
 import { requireFirmware } from '../session/firmware.js';
 import { expectType, type Trezor } from '../session/trezor.js';
-import { addressScript, addressType } from './address.js';
+import { addressScript, addressType, keyScript, scriptAddress } from './address.js';
+import { derivePublicKey } from './ckd.js';
 import { MULTISIG_INPUT_SCRIPT_TYPE, SORTED_MULTISIG_FIRMWARE, multisigRequest, type MultisigParameters } from './multisig.js';
-import { INPUT_SCRIPT_TYPE, getCoin, requireTaproot, resolveScriptType, type CoinName, type ScriptType } from './coins.js';
+import { INPUT_SCRIPT_TYPE, getCoin, requireTaproot, resolveScriptType, type CoinInfo, type CoinName, type ScriptType } from './coins.js';
 
 export interface GetAddressParameters {
   /** Key path, e.g. "m/84'/0'/0'/0/0". */
@@ -43,6 +47,8 @@ export async function getAddress(trezor: Trezor, params: GetAddressParameters): 
   const { path, coin: coinName, scriptType, show, signal } = params ?? ({} as GetAddressParameters);
   const coin = getCoin(coinName);
   const addressN = parsePath(path);
+  checkAddressPath(addressN);
+  if (show !== undefined && typeof show !== 'boolean') throw invalidParameter('show', `expected a boolean, got ${describeValue(show)}`);
   if (params.multisig !== undefined) {
     // The device derives the cosigners' keys (and sorts them) itself; the host checks the form.
     const { type, message } = multisigRequest(params.multisig, addressN);
@@ -70,5 +76,33 @@ export async function getAddress(trezor: Trezor, params: GetAddressParameters): 
   if (addressType(coin, address) !== type) {
     throw new TrezorError('VerificationFailed', `The device returned ${JSON.stringify(address)}, not a ${coin.name} ${type} address`);
   }
+  if (show === true) {
+    const derived = await silentAddress(trezor, addressN, coin, type, signal);
+    if (derived !== address) {
+      throw new TrezorError('VerificationFailed', `The device showed ${JSON.stringify(address)}, but the path's key gives ${JSON.stringify(derived)}`);
+    }
+  }
   return address;
+}
+
+/**
+ * The address at `addressN` without the screen: derived on the host from the verified extended
+ * key of its hardened prefix (the account, for BIP-44-shaped paths), or, when the path has no
+ * unhardened tail under an account-deep prefix, asked again silently.
+ */
+async function silentAddress(trezor: Trezor, addressN: number[], coin: CoinInfo, type: ScriptType, signal?: AbortSignal): Promise<string | undefined> {
+  let cut = addressN.length;
+  while (cut > 0 && addressN[cut - 1]! < HARDENED) cut--;
+  if (cut >= 3 && cut < addressN.length) {
+    const prefix = addressN.slice(0, cut);
+    const answer = await trezor.call('GetPublicKey', { address_n: prefix, coin_name: coin.name, script_type: INPUT_SCRIPT_TYPE[type] }, { signal });
+    const { node } = expectType(answer, 'PublicKey');
+    if (node.depth !== cut || node.child_num !== prefix[cut - 1] || node.public_key.length !== 33 || node.chain_code.length !== 32) {
+      throw new TrezorError('VerificationFailed', 'The device returned the key of another node than the address path');
+    }
+    const publicKey = derivePublicKey(node.public_key, node.chain_code, addressN.slice(cut));
+    return publicKey && scriptAddress(coin, keyScript(type, publicKey).script);
+  }
+  const answer = await trezor.call('GetAddress', { address_n: addressN, coin_name: coin.name, show_display: false, script_type: INPUT_SCRIPT_TYPE[type] }, { signal });
+  return expectType(answer, 'Address').address;
 }

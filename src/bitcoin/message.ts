@@ -18,7 +18,7 @@
 import { secp256k1 } from '@noble/curves/secp256k1.js';
 import { base64 } from '@scure/base';
 import { TrezorError, invalidParameter } from '../errors.js';
-import { parsePath, type Path } from '../path.js';
+import { checkAddressPath, parsePath, type Path } from '../path.js';
 import { requireFirmware } from '../session/firmware.js';
 import { expectType, type Trezor } from '../session/trezor.js';
 import { addressScript, addressType, keyScript, scriptKind } from './address.js';
@@ -148,6 +148,7 @@ export async function signMessage(trezor: Trezor, params: SignMessageParameters)
   const { path, message, coin: coinName, scriptType, noScriptType, signal } = params ?? ({} as SignMessageParameters);
   const coin = getCoin(coinName);
   const addressN = parsePath(path);
+  checkAddressPath(addressN);
   const type = resolveScriptType(addressN, scriptType, coin);
   if (type === 'p2tr') throw invalidParameter('scriptType', 'taproot message signing (BIP-322) is not supported by the firmware');
   const bytes = messageBytes(message);

@@ -15,11 +15,25 @@
  *    (≥ 1.10.5) signs the two hashes computed on the host (EthereumSignTypedHash);
  *  - legacy chain ids above 2147483629 come back with v = parity only.
  */
-import { computeAddress, getAddress as checksumAddress, getBytes, hashMessage, hexlify, recoverAddress, toUtf8Bytes, verifyMessage as ethersVerifyMessage } from 'ethers';
+import {
+  SigningKey,
+  computeAddress,
+  computeHmac,
+  concat,
+  getAddress as checksumAddress,
+  getBytes,
+  hashMessage,
+  hexlify,
+  recoverAddress,
+  toBeHex,
+  toUtf8Bytes,
+  verifyMessage as ethersVerifyMessage,
+} from 'ethers';
 import type { BytesLike, SignatureLike, TransactionLike } from 'ethers';
-import { TrezorError, invalidParameter } from '../errors.js';
+import { TrezorError, describeValue, invalidParameter } from '../errors.js';
 import { modelFamily } from '../models.js';
-import { parsePath, type Path } from '../path.js';
+import { encodeXpub } from '../bitcoin/xpub.js';
+import { HARDENED, checkAddressPath, parsePath, type Path } from '../path.js';
 import { firmwareAtLeast, requireFirmware } from '../session/firmware.js';
 import { cancelOnHostError, expectType, type CallFn, type Trezor } from '../session/trezor.js';
 import { applySignature, planTransaction, DATA_CHUNK_SIZE } from './tx.js';
@@ -95,11 +109,40 @@ export interface VerifyMessageParameters {
 }
 
 /**
+ * The address at `addressN` without the screen, to hold a shown address against: derived on the
+ * host from the verified public key of its hardened prefix (m/44'/60'/0' for m/44'/60'/0'/0/i),
+ * or asked again silently when the path has no unhardened tail under an account-deep prefix.
+ */
+async function silentAddress(trezor: Trezor, addressN: number[], signal?: AbortSignal): Promise<string> {
+  let cut = addressN.length;
+  while (cut > 0 && addressN[cut - 1]! < HARDENED) cut--;
+  if (cut >= 3 && cut < addressN.length) {
+    const parent = await getPublicKey(trezor, { path: addressN.slice(0, cut), signal });
+    // BIP-32 CKDpub on ethers' own primitives (no second curve library in the bundle):
+    // I = HMAC-SHA512(c, K ‖ ser32(i)); K' = IL·G + K; c' = IR.
+    let key = parent.publicKey;
+    let chain = parent.chainCode;
+    for (const index of addressN.slice(cut)) {
+      const I = getBytes(computeHmac('sha512', chain, concat([key, toBeHex(index, 4)])));
+      key = SigningKey.addPoints(SigningKey.computePublicKey(I.subarray(0, 32), true), key, true);
+      chain = hexlify(I.subarray(32));
+    }
+    return computeAddress(key);
+  }
+  const answer = await trezor.typedCall('EthereumGetAddress', { address_n: addressN, show_display: false }, 'EthereumAddress', { signal });
+  return addressFromAnswer(answer);
+}
+
+/**
  * The EIP-55 checksummed address at `path`.
  * @example const address = await getAddress(trezor, { path: "m/44'/60'/0'/0/0", show: true })
  */
 export async function getAddress(trezor: Trezor, parameters: GetAddressParameters): Promise<string> {
   const addressN = parsePath(parameters?.path);
+  checkAddressPath(addressN);
+  if (parameters.show !== undefined && typeof parameters.show !== 'boolean') {
+    throw invalidParameter('show', `expected a boolean, got ${describeValue(parameters.show)}`);
+  }
   const definitions = definitionsField(parameters.definitions);
   const answer = await trezor.typedCall(
     'EthereumGetAddress',
@@ -113,6 +156,10 @@ export async function getAddress(trezor: Trezor, parameters: GetAddressParameter
     { signal: parameters.signal },
   );
   const address = addressFromAnswer(answer);
+  if (parameters.show === true) {
+    const derived = await silentAddress(trezor, addressN, parameters.signal);
+    if (derived !== address) throw new TrezorError('VerificationFailed', `The device showed ${address}, but the path's key gives ${derived}`);
+  }
   rememberAddress(trezor, addressN, address);
   return address;
 }
@@ -137,6 +184,13 @@ export async function getPublicKey(trezor: Trezor, parameters: GetPublicKeyParam
   if (node.depth !== addressN.length || (last !== undefined && node.child_num !== last)) {
     throw new TrezorError('VerificationFailed', `The device returned the key of another node (depth ${node.depth}) than the requested path`);
   }
+  // The xpub must serialise the node it came with (the firmware uses Bitcoin's xpub version,
+  // 0x0488b21e, for Ethereum keys: core/src/apps/ethereum/get_public_key.py).
+  const serialised =
+    node.chain_code.length === 32
+      ? encodeXpub({ version: 0x0488b21e, depth: node.depth, parentFingerprint: node.fingerprint, childNumber: node.child_num, chainCode: node.chain_code, publicKey: node.public_key })
+      : undefined;
+  if (answer.xpub !== serialised) throw new TrezorError('VerificationFailed', 'The extended key the device returned does not match its node');
   const publicKey = hexlify(node.public_key);
   return {
     xpub: answer.xpub,
@@ -156,6 +210,7 @@ export async function getPublicKey(trezor: Trezor, parameters: GetPublicKeyParam
  */
 export async function signTransaction(trezor: Trezor, parameters: SignTransactionParameters): Promise<string> {
   const addressN = parsePath(parameters?.path);
+  checkAddressPath(addressN);
   const plan = planTransaction(parameters?.tx);
   const definitions = definitionsField(parameters.definitions);
   if (plan.type === 2) requireFirmware(trezor.features, EIP1559_SINCE.one, EIP1559_SINCE.core, 'EIP-1559 transactions');
@@ -194,8 +249,15 @@ export async function signTransaction(trezor: Trezor, parameters: SignTransactio
       }
     });
     const tx = applySignature(plan, final.signature_v ?? undefined, final.signature_r ?? undefined, final.signature_s ?? undefined);
-    if (tx.from !== expected) {
-      throw new TrezorError('VerificationFailed', `The transaction signature recovers to ${String(tx.from)}, not to ${expected}`);
+    // Recovery itself throws (a plain Error from the curve code) when r is not a point's x.
+    let from: string | null;
+    try {
+      from = tx.from;
+    } catch (cause) {
+      throw new TrezorError('VerificationFailed', 'The transaction signature does not recover to any key', { cause });
+    }
+    if (from !== expected) {
+      throw new TrezorError('VerificationFailed', `The transaction signature recovers to ${String(from)}, not to ${expected}`);
     }
     return tx;
   });
@@ -209,6 +271,7 @@ export async function signTransaction(trezor: Trezor, parameters: SignTransactio
  */
 export async function signMessage(trezor: Trezor, parameters: SignMessageParameters): Promise<string> {
   const addressN = parsePath(parameters?.path);
+  checkAddressPath(addressN);
   const message = messageBytes(parameters.message, 'message');
   const definitions = definitionsField(parameters.definitions);
   const { signal } = parameters;
@@ -232,6 +295,7 @@ export async function signMessage(trezor: Trezor, parameters: SignMessageParamet
  */
 export async function signTypedData(trezor: Trezor, parameters: SignTypedDataParameters): Promise<string> {
   const addressN = parsePath(parameters?.path);
+  checkAddressPath(addressN);
   const prepared = prepareTypedData(parameters);
   const definitions = definitionsField(parameters.definitions);
   const { signal } = parameters;

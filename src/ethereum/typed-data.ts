@@ -61,6 +61,32 @@ const DOMAIN_FIELDS: readonly TypedDataField[] = [
 ];
 
 /**
+ * The message must have exactly the members its types declare, all the way down: ethers
+ * ignores undeclared members when hashing, so a message that does not match its types would
+ * be signed as a different message than the one the app holds.
+ */
+function checkMembers(type: string, value: unknown, types: Record<string, readonly TypedDataField[]>, where: string): void {
+  const array = /^(.*)\[(\d*)\]$/.exec(type);
+  if (array) {
+    if (!Array.isArray(value)) throw invalidParameter(where, `expected an array for ${type}`);
+    if (array[2] !== '' && value.length !== Number(array[2])) throw invalidParameter(where, `expected ${array[2]} entries for ${type}, got ${value.length}`);
+    value.forEach((entry, i) => checkMembers(array[1]!, entry, types, `${where}[${i}]`));
+    return;
+  }
+  const fields = types[type];
+  if (!fields) return; // an atomic value: ethers checks it while hashing
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw invalidParameter(where, `expected an object for struct ${type}`);
+  const record = value as Record<string, unknown>;
+  for (const key of Object.keys(record)) {
+    if (!fields.some((f) => f.name === key)) throw invalidParameter(`${where}.${key}`, `not a member of ${type} in types`);
+  }
+  for (const field of fields) {
+    if (record[field.name] === undefined) throw invalidParameter(`${where}.${field.name}`, `missing (${type} declares it as ${field.type})`);
+    checkMembers(field.type, record[field.name], types, `${where}.${field.name}`);
+  }
+}
+
+/**
  * Validate typed data and compute its hashes. Throws InvalidParameters (field 'typedData…').
  * @example const { digest } = prepareTypedData({ domain, types, message })
  */
@@ -115,6 +141,7 @@ export function prepareTypedData(input: TypedDataInput): PreparedTypedData {
   const message = (input.message ?? {}) as Record<string, unknown>;
   if (primaryType !== DOMAIN) {
     if (typeof message !== 'object' || message === null) throw invalidParameter('typedData.message', 'expected an object');
+    checkMembers(primaryType, message, reachable, 'typedData.message');
     const messageTypes: Record<string, TypedDataField[]> = {};
     for (const [name, fields] of Object.entries(reachable)) if (name !== DOMAIN) messageTypes[name] = [...fields];
     try {

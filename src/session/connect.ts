@@ -22,6 +22,11 @@ export interface ConnectOptions {
   sessionId?: Uint8Array | null;
   /** How long to wait for the device to answer a Cancel, in ms (default 10 000). */
   cancelTimeout?: number;
+  /**
+   * How long the device may go silent in the middle of a message, in ms (default 10 000). When
+   * it does, the call fails with Timeout and the connection is released: connect() again.
+   */
+  messageTimeout?: number;
 }
 
 const rememberedSessions = new Map<string, Uint8Array>();
@@ -30,19 +35,22 @@ const rememberedSessions = new Map<string, Uint8Array>();
  * Connect to a Trezor.
  * @example const trezor = await connect({ transport: webUsb(), ui: { button: () => show('Confirm on your Trezor') } })
  */
-export async function connect({ transport, ui = {}, signal, device, sessionId, cancelTimeout }: ConnectOptions): Promise<Trezor> {
+export async function connect({ transport, ui = {}, signal, device, sessionId, cancelTimeout, messageTimeout }: ConnectOptions): Promise<Trezor> {
   if (!transport || typeof transport.open !== 'function') {
     throw new TrezorError('InvalidParameters', 'transport: expected a Transport (e.g. webUsb())', { field: 'transport' });
   }
   if (cancelTimeout !== undefined && !(Number.isFinite(cancelTimeout) && cancelTimeout > 0)) {
     throw new TrezorError('InvalidParameters', 'cancelTimeout: expected a positive number of milliseconds', { field: 'cancelTimeout' });
   }
+  if (messageTimeout !== undefined && !(Number.isFinite(messageTimeout) && messageTimeout > 0)) {
+    throw new TrezorError('InvalidParameters', 'messageTimeout: expected a positive number of milliseconds', { field: 'messageTimeout' });
+  }
   const target = device ?? (await pickDevice(transport, signal));
   const connection = await transport.open(target, signal);
   const key = `${transport.name}:${target.path}`;
   const resume = sessionId === null ? undefined : (sessionId ?? rememberedSessions.get(key));
   // Features are filled by initialize() before anyone can see this object.
-  const trezor = new Trezor(connection, target, ui, {} as Trezor['features'], cancelTimeout);
+  const trezor = new Trezor(connection, target, ui, {} as Trezor['features'], cancelTimeout, messageTimeout);
   try {
     await withSignal(trezor.initialize(resume, { signal }), signal);
   } catch (error) {

@@ -68,6 +68,8 @@ const WORD_KINDS: Record<string, WordRequestKind> = {
 const WORD_ANSWER: Record<WordRequestKind, RegExp> = { plain: /^[a-z]{1,8}$/, matrix9: /^[1-9]$/, matrix6: /^[1-6]$/ };
 /** How long to wait for the device's Failure after sending Cancel. */
 const CANCEL_DRAIN_MS = 10_000;
+/** How long the device may stay silent between two reports of one message. */
+const MESSAGE_GAP_MS = 10_000;
 /** Trezor firmware limit on PassphraseAck.passphrase (bytes of UTF-8). */
 const MAX_PASSPHRASE_BYTES = 50;
 
@@ -106,6 +108,8 @@ export class Trezor {
     features: Features,
     /** How long to wait for the device's Failure after a Cancel (ms). */
     private readonly cancelTimeout = CANCEL_DRAIN_MS,
+    /** How long the device may go silent in the middle of a message (ms). */
+    private readonly messageTimeout = MESSAGE_GAP_MS,
   ) {
     this.connection = connection;
     this.device = device;
@@ -114,6 +118,10 @@ export class Trezor {
     this.session = features.session_id;
     this.stopWatching = connection.onDisconnect(() => {
       this.closed = true;
+      // A call waiting on the user (a PIN or passphrase dialog) ends now, not when the user
+      // answers a device that is gone: its dialogs get their abort and the call its
+      // DeviceDisconnected from the failed read.
+      this.closing.abort();
       this.emit('disconnect', undefined);
     });
   }
@@ -253,7 +261,8 @@ export class Trezor {
   /** Read one whole message from the device. */
   private async readMessage(): Promise<AnyMessage> {
     for (;;) {
-      const report = await this.connection.read();
+      // Before a header the device may rightly wait for the user; inside a message it may not.
+      const report = this.decodeState === undefined ? await this.connection.read() : await this.readContinuation();
       try {
         this.decodeState = decodeReport(this.decodeState, report);
       } catch (error) {
@@ -265,6 +274,31 @@ export class Trezor {
         this.decodeState = undefined;
         return decodeMessage(done.type, done.payload);
       }
+    }
+  }
+
+  /**
+   * The next report of a message already begun, within `messageTimeout`. A device that goes
+   * silent there is broken or gone: the session ends (the connection is released, so a new
+   * connect() can open the device again) and the call fails with Timeout.
+   */
+  private async readContinuation(): Promise<Uint8Array> {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const silent = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => {
+        // Rejected before the connection closes, so the race ends in Timeout, not in the
+        // DeviceDisconnected the closing fails the pending read with.
+        reject(new TrezorError('Timeout', `The device went silent in the middle of a message for ${this.messageTimeout} ms; the connection was closed`));
+        this.decodeState = undefined;
+        this.closed = true;
+        this.stopWatching();
+        void this.connection.close().catch(() => undefined);
+      }, this.messageTimeout);
+    });
+    try {
+      return await Promise.race([this.connection.read(), silent]);
+    } finally {
+      clearTimeout(timer);
     }
   }
 

@@ -6,9 +6,10 @@
 import { mnemonicToSeedSync } from '@scure/bip39';
 import { HDKey } from '@scure/bip32';
 import { hex } from '@scure/base';
-import { RawTx } from '@scure/btc-signer';
+import { RawTx, p2wpkh } from '@scure/btc-signer';
 import { sha256 } from '@noble/hashes/sha2.js';
 import { keyScript } from '../../src/bitcoin/address.js';
+import { createPsbt } from '../../src/bitcoin/createPsbt.js';
 import { COINS, xpubVersionFor, type CoinInfo, type ScriptType } from '../../src/bitcoin/coins.js';
 import { encodeXpub } from '../../src/bitcoin/xpub.js';
 import { parsePath, formatPath } from '../../src/path.js';
@@ -54,4 +55,36 @@ export function fundingTx(path: string, type: ScriptType, amount: bigint, vout =
     lockTime: 0,
   });
   return { raw, txid: hex.encode(sha256(sha256(raw)).reverse()) };
+}
+
+/**
+ * A PSBT spending `inputs` P2WPKH outputs of the SLIP-14 wallet on regtest (as bench/bitcoin.ts
+ * builds them, with the keys derived from the chain node once).
+ */
+export function walletPsbt(inputs: number): Uint8Array {
+  const external = ROOT.derive("m/84'/1'/0'/0");
+  const utxos = Array.from({ length: inputs }, (_, i) => {
+    const script = keyScript('p2wpkh', external.deriveChild(i).publicKey!).script;
+    const amount = 10_000n + BigInt(i);
+    const prevTx = RawTx.encode({
+      version: 2,
+      segwitFlag: false,
+      inputs: [{ txid: sha256(Uint8Array.of(i & 0xff, i >> 8)), index: 0, finalScriptSig: Uint8Array.of(0x51), sequence: 0xffffffff }],
+      outputs: [{ amount, script }],
+      witnesses: undefined,
+      lockTime: 0,
+    });
+    return { txid: hex.encode(sha256(sha256(prevTx)).reverse()), vout: 0, amount, path: `m/84'/1'/0'/0/${i}`, prevTx };
+  });
+  const total = utxos.reduce((sum, u) => sum + u.amount, 0n);
+  const recipient = p2wpkh(publicKeyAt("m/84'/1'/9'/0/0"), { bech32: 'bcrt', pubKeyHash: 0x6f, scriptHash: 0xc4, wif: 0xef }).address!;
+  return createPsbt({
+    coin: 'Regtest',
+    account: accountKey("m/84'/1'/0'", COINS.Regtest, 'p2wpkh'),
+    utxos,
+    outputs: [{ address: recipient, amount: total / 2n }],
+    feeRate: 1,
+    change: { path: "m/84'/1'/0'/1/0" },
+    strategy: 'all',
+  });
 }
