@@ -244,7 +244,8 @@ describe('createChallenge / verifyLogin', () => {
     const issued = Date.UTC(2026, 11, 2, 2, 30, 0);
     const response = await signedLogin(trezor, { now: issued });
     expect(response.challengeVisual).toBe('2026-12-02 02:30:00');
-    const store = memoryNonceStore();
+    // The store's clock is the server's: the same one verifyLogin is given here.
+    const store = memoryNonceStore({ now: () => issued + 120_000 });
     expect(await refusedBecause(verifyLogin({ secret: SECRET, origin: ORIGIN, response, store, now: issued + 120_001 }))).toBe('expired');
     expect(await refusedBecause(verifyLogin({ secret: SECRET, origin: ORIGIN, response, store, now: issued + 30_000, windowMs: 10_000 }))).toBe('expired');
     expect(await refusedBecause(verifyLogin({ secret: SECRET, origin: ORIGIN, response, store, now: issued - 60_000 }))).toBe('expired');

@@ -49,7 +49,8 @@ const DOMAIN = /* @__PURE__ */ new TextEncoder().encode('trezor-direct/identity/
  * was not there (and is now, until `expiresAt`), false when it was already used. Redis:
  * `SET login:<nonce> 1 PXAT <expiresAt> NX` (true when it answers OK). SQL: `INSERT INTO
  * used_nonce (nonce, expires_at) VALUES (?, ?) ON CONFLICT DO NOTHING` (true when one row was
- * inserted), with a periodic `DELETE FROM used_nonce WHERE expires_at < now`.
+ * inserted), with a periodic `DELETE FROM used_nonce WHERE expires_at < now`. `expiresAt` is in
+ * ms on the server's clock (the `now` verifyLogin was given, Date.now() by default).
  */
 export interface NonceStore {
   useOnce(nonce: string, expiresAt: number): Promise<boolean> | boolean;
