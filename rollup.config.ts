@@ -8,7 +8,7 @@
  * source module, comments kept), so stack traces and debuggers already show readable code; maps
  * were 56% of the unpacked package (with sourcesContent; 25% without, and then they point at
  * sources the package does not contain). README "Package" says the same.
- * The browser entries (index, bitcoin, ethereum, management, testing, keyring, connect-web) must not import Node built-ins,
+ * The browser entries (index, bitcoin, ethereum, management, identity, testing, keyring, connect-web) must not import Node built-ins,
  * statically or through an import() a bundler can follow: the `node-builtins` guard below fails
  * the build if they do. Their Node-only halves are entries of their own (node, testing/node).
  */
@@ -20,6 +20,7 @@ const browserEntries = [
   'src/bitcoin/index.ts',
   'src/ethereum/index.ts',
   'src/management/index.ts',
+  'src/identity/index.ts',
   'src/testing/index.ts',
   'src/keyring/index.ts',
   'src/connect-web/index.ts',
@@ -63,6 +64,7 @@ const config: RollupOptions = {
     'management/index': 'src/management/index.ts',
     'keyring/index': 'src/keyring/index.ts',
     'connect-web/index': 'src/connect-web/index.ts',
+    'identity/index': 'src/identity/index.ts',
     'testing/index': 'src/testing/index.ts',
     'testing/node': 'src/testing/node.ts',
     'cli/virtual': 'src/cli/virtual.ts',

@@ -48,6 +48,24 @@ const cases: Case[] = [
       const t = await connect({ transport: webUsb() });
       console.log(await resetDevice(t, { strength: 128 }));`,
   },
+  {
+    // DESIGN.md: each new entry reports its own figure. The host checks signatures on the three
+    // curves SignIdentity signs with (secp256k1, P-256, ed25519: noble's code for them is most
+    // of it), so the budget is the BTC/ETH one less 15 kB.
+    name: 'identity: connect + login',
+    budget: 45_000,
+    code: `import { connect, webUsb } from './src/index.ts';
+      import { login } from './src/identity/index.ts';
+      const t = await connect({ transport: webUsb() });
+      console.log(await login(t, { challengeHidden: '00', challengeVisual: '', identity: location.origin }));`,
+  },
+  {
+    // A server's verifier alone: no device code, the same three curves plus HMAC.
+    name: 'identity server: createChallenge + verifyLogin',
+    budget: 30_000,
+    code: `import { createChallenge, verifyLogin } from './src/identity/index.ts';
+      console.log(createChallenge({ secret: 's'.repeat(16), origin: 'https://a.b' }), await verifyLogin({ secret: 's'.repeat(16), origin: 'https://a.b', response: {} }));`,
+  },
 ];
 
 let over = false;
