@@ -24,7 +24,7 @@ import { describeValue, invalidParameter } from '../errors.js';
 import { parsePath, type Path } from '../path.js';
 import { AccountKeys, type AccountKey } from './accounts.js';
 import { addressScript, keyScript, scriptAddress, xOnly } from './address.js';
-import { btcNetwork, getCoin, resolveScriptType, type CoinName, type ScriptType } from './coins.js';
+import { btcNetwork, getCoin, resolveScriptType, type CoinInfo, type CoinName, type ScriptType } from './coins.js';
 import { txidOf } from './sighash.js';
 
 /** A spendable output of the device's wallet. */
@@ -53,7 +53,7 @@ export type SelectionStrategy = 'default' | 'all' | `accum${'Newest' | 'Oldest' 
 
 export interface CreatePsbtParameters {
   /** Firmware coin name, default 'Bitcoin'. */
-  coin?: CoinName;
+  coin?: CoinName | CoinInfo;
   /** The account key(s) the UTXOs and the change belong to (getPublicKey results). */
   account: AccountKey | AccountKey[];
   utxos: Utxo[];

@@ -12,13 +12,13 @@ import { TrezorError } from '../errors.js';
 import { parsePath, type Path } from '../path.js';
 import { expectType, type Trezor } from '../session/trezor.js';
 import { addressType } from './address.js';
-import { INPUT_SCRIPT_TYPE, getCoin, requireTaproot, resolveScriptType, type CoinName, type ScriptType } from './coins.js';
+import { INPUT_SCRIPT_TYPE, getCoin, requireTaproot, resolveScriptType, type CoinInfo, type CoinName, type ScriptType } from './coins.js';
 
 export interface GetAddressParameters {
   /** Key path, e.g. "m/84'/0'/0'/0/0". */
   path: Path;
   /** Firmware coin name, default 'Bitcoin'. */
-  coin?: CoinName;
+  coin?: CoinName | CoinInfo;
   /** Inferred from the path's purpose (44/49/84/86) when omitted. */
   scriptType?: ScriptType;
   /** Show the address on the device and wait for confirmation. */

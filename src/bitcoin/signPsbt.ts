@@ -48,7 +48,7 @@ import { formatPath } from '../path.js';
 import { cancelOnHostError, expectType, invokeCallback, type CallFn, type Trezor } from '../session/trezor.js';
 import { keyScript, scriptAddress } from './address.js';
 import { CHANGE_SCRIPT_TYPE, INPUT_SCRIPT_TYPE, foreignCoinPath, getCoin, requireTaproot, type CoinInfo, type CoinName, type ScriptType } from './coins.js';
-import { Sighasher, compactSize, serializeOutput, sha256d, txidOf, u32, type SighashInput } from './sighash.js';
+import { Sighasher, compactSize, forkIdHashType, serializeOutput, sha256d, txidOf, u32, type SighashInput } from './sighash.js';
 
 export type AmountUnit = 'BITCOIN' | 'MILLIBITCOIN' | 'MICROBITCOIN' | 'SATOSHI';
 
@@ -63,7 +63,7 @@ export interface SignPsbtProgress {
 
 export interface SignPsbtParameters {
   /** Firmware coin name, default 'Bitcoin'. */
-  coin?: CoinName;
+  coin?: CoinName | CoinInfo;
   /** How the device displays amounts; default its own setting (BTC). */
   amountUnit?: AmountUnit;
   onProgress?: (progress: SignPsbtProgress) => void;
@@ -219,6 +219,7 @@ function isTaprootScript(script: Uint8Array): boolean {
 export async function signPsbt(trezor: Trezor, psbt: PsbtSource, options: SignPsbtParameters = {}): Promise<SignPsbtReturnType> {
   if (typeof options !== 'object' || options === null) throw invalidParameter('options', 'expected { coin?, onProgress?, signal? }');
   const coin = getCoin(options.coin);
+  if (coin.overwintered) throw invalidParameter('coin', `${coin.name} transactions are not PSBTs: sign them with signZcashTransaction`);
   const { signal } = options;
   // A progress listener's bug (a throw, a rejected promise) must not break the exchange.
   const onProgress = options.onProgress ? (progress: SignPsbtProgress) => invokeCallback(options.onProgress, progress) : undefined;
@@ -278,6 +279,8 @@ interface SigningPlan {
   outputScripts: { amount: bigint; script: Uint8Array }[];
   prevTxs: Map<string, PrevTxPlan>;
   sighasher: Sighasher;
+  /** SIGHASH_ALL, or ALL|FORKID|fork_id<<8 on a coin with replay protection (BIP-143 for every input). */
+  hashType: number;
 }
 
 /** InvalidParameters when a key path of the PSBT belongs to another coin (see foreignCoinPath). */
@@ -304,8 +307,8 @@ function planSigning(tx: PsbtView, coin: CoinInfo, strictPaths: boolean): Signin
     const field = `psbt.inputs[${i}]`;
     const { txid, index, sequence, map: input } = tx.inputs[i]!;
     if (input.finalScriptSig || input.finalScriptWitness) throw invalidParameter(field, 'is already finalized (external inputs are not supported)');
-    if (input.sighashType !== undefined && input.sighashType !== 1 && input.sighashType !== 0) {
-      throw invalidParameter(`${field}.sighashType`, 'the device signs SIGHASH_ALL (or DEFAULT for taproot) only');
+    if (input.sighashType !== undefined && input.sighashType !== 1 && input.sighashType !== 0 && input.sighashType !== forkIdHashType(coin.forkId)) {
+      throw invalidParameter(`${field}.sighashType`, 'the device signs SIGHASH_ALL (or DEFAULT for taproot, ALL|FORKID on forks) only');
     }
     // The key of the wallet that spends this input.
     let derivation: { publicKey: Uint8Array; fingerprint: number; path: number[]; taproot: boolean } | undefined;
@@ -421,6 +424,7 @@ function planSigning(tx: PsbtView, coin: CoinInfo, strictPaths: boolean): Signin
     outputScripts,
     prevTxs,
     sighasher: new Sighasher({ version, lockTime, inputs: sighashInputs, outputs: outputScripts }),
+    hashType: forkIdHashType(coin.forkId),
   };
 }
 
@@ -501,7 +505,8 @@ function finish(tx: PsbtView, plan: SigningPlan, signatures: (Uint8Array | undef
       return;
     }
     const scriptCode = input.type === 'p2pkh' ? input.prevScript : keyScript('p2pkh', input.publicKey).script;
-    const digest = input.type === 'p2pkh' ? plan.sighasher.legacy(i, scriptCode) : plan.sighasher.bip143(i, scriptCode);
+    const forkId = plan.hashType !== 1;
+    const digest = input.type === 'p2pkh' && !forkId ? plan.sighasher.legacy(i, scriptCode) : plan.sighasher.bip143(i, scriptCode, plan.hashType);
     let ok = false;
     try {
       ok = secp256k1.verify(signature, digest, input.publicKey, { prehash: false, format: 'der', lowS: true });
@@ -509,7 +514,7 @@ function finish(tx: PsbtView, plan: SigningPlan, signatures: (Uint8Array | undef
       ok = false;
     }
     if (!ok) throw fail(`The signature of input ${i} does not verify`);
-    const sig = concatBytes(signature, Uint8Array.of(0x01));
+    const sig = concatBytes(signature, Uint8Array.of(plan.hashType & 0xff));
     if (input.type === 'p2pkh') {
       scriptSigs.push(concatBytes(Uint8Array.of(sig.length), sig, Uint8Array.of(input.publicKey.length), input.publicKey));
       witnesses.push([]);
@@ -538,7 +543,7 @@ function finish(tx: PsbtView, plan: SigningPlan, signatures: (Uint8Array | undef
     const map = tx.inputs[i]!.map;
     if (input.type === 'p2tr') map.tapKeySig = signature as InputMap['tapKeySig'];
     else {
-      map.partialSig = [[input.publicKey, concatBytes(signature, Uint8Array.of(0x01))]] as InputMap['partialSig'];
+      map.partialSig = [[input.publicKey, concatBytes(signature, Uint8Array.of(plan.hashType & 0xff))]] as InputMap['partialSig'];
       if (input.redeemScript) map.redeemScript = input.redeemScript as InputMap['redeemScript'];
     }
   });
