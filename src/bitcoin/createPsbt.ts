@@ -14,7 +14,9 @@
  * - the change output: the same derivation records, so signers treat it as change.
  *
  * Everything is checked before anything is built: addresses must belong to the coin, amounts
- * must be above the output's dust threshold, previous transactions must hash to the txid and
+ * must be above the output's dust threshold (Bitcoin Core's; for the family coins of
+ * coins-family.ts at least the definition's dust_limit, which also bounds the change, and the
+ * fee rate at least its minfee_kb), previous transactions must hash to the txid and
  * pay the stated amount to the key at the stated path. Failures are InvalidParameters naming
  * the field (`outputs[1].amount`, `utxos[0].prevTx` …).
  */
@@ -24,7 +26,7 @@ import { describeValue, invalidParameter } from '../errors.js';
 import { parsePath, type Path } from '../path.js';
 import { AccountKeys, type AccountKey } from './accounts.js';
 import { addressScript, keyScript, scriptAddress, xOnly } from './address.js';
-import { btcNetwork, getCoin, resolveScriptType, type CoinInfo, type CoinName, type ScriptType } from './coins.js';
+import { COINS, btcNetwork, getCoin, resolveScriptType, type CoinInfo, type CoinName, type ScriptType } from './coins.js';
 import { txidOf } from './sighash.js';
 
 /** A spendable output of the device's wallet. */
@@ -114,6 +116,12 @@ export function createPsbt(params: CreatePsbtParameters): Uint8Array {
   if (typeof feeRate !== 'number' || !Number.isFinite(feeRate) || feeRate < 0 || feeRate > 100_000) {
     throw invalidParameter('feeRate', 'expected a number of sat/vB between 0 and 100000');
   }
+  // The family coins (coins-family.ts): their definition's minimum relay fee and dust limit.
+  const family = !Object.prototype.hasOwnProperty.call(COINS, coin.name);
+  if (coin.minFeePerKb !== undefined && feeRate * 1000 < coin.minFeePerKb) {
+    throw invalidParameter('feeRate', `${coin.name} relays nothing below ${coin.minFeePerKb / 1000} sat/vB (minfee_kb)`);
+  }
+  const dustFloor = family ? BigInt(coin.dustLimit) : 0n;
   const version = params.version ?? 2;
   const lockTime = params.lockTime ?? 0;
   if (!Number.isInteger(version) || version < 1 || version > 2) throw invalidParameter('version', 'expected 1 or 2');
@@ -134,7 +142,8 @@ export function createPsbt(params: CreatePsbtParameters): Uint8Array {
     const script = addressScript(coin, o.address);
     if (!script) throw invalidParameter(`${field}.address`, `not a ${coin.name} address: ${describeValue(o.address)}`);
     const amount = amountOf(o.amount, `${field}.amount`);
-    const dust = dustThreshold(script);
+    const core = dustThreshold(script);
+    const dust = core > dustFloor ? core : dustFloor;
     if (amount < dust) throw invalidParameter(`${field}.amount`, `${amount} sat is dust for this output (minimum ${dust})`);
     return { script, amount };
   });
@@ -200,7 +209,8 @@ export function createPsbt(params: CreatePsbtParameters): Uint8Array {
   const changeType = resolveScriptType(changeN, params.change.scriptType, coin, 'change.scriptType');
   const changeKey = keys.derive(changeN, 'change.path');
   const changeScript = keyScript(changeType, changeKey.publicKey);
-  const changeAddress = scriptAddress(coin, changeScript.script)!;
+  // base58 even where the coin writes addresses otherwise (CashAddr): btc-signer reads it back.
+  const changeAddress = scriptAddress(coin, changeScript.script, true)!;
 
   let selected: ReturnType<typeof selectUTXO>;
   try {
@@ -210,6 +220,7 @@ export function createPsbt(params: CreatePsbtParameters): Uint8Array {
       params.strategy ?? 'default',
       {
         feePerByte: BigInt(Math.ceil(feeRate)),
+        ...(family ? { dust: dustFloor, dustRelayFeeRate: 1n } : {}),
         changeAddress,
         network,
         bip69: false,
