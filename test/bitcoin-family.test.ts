@@ -141,20 +141,29 @@ describe('coin constants', () => {
     expect(scriptAddress(ZCASH_TESTNET, keyScript('p2pkh', publicKeyAt("m/44'/1'/0'/0/0")).script)).toBe('tmQoJ3PTXgQLaRRZZYT6xk8XtjRbr2kCqwu');
   });
 
-  it('Bcash agrees with the virtual device table (each transcribed apart from bcash.json)', () => {
-    const device = DEVICE_COINS.Bcash!;
-    expect([BCASH.name, BCASH.slip44, BCASH.pubKeyHash, BCASH.scriptHash, BCASH.xpubVersion.p2pkh, BCASH.forkId, BCASH.messageHeader, BCASH.maxFeePerKb, BCASH.segwit]).toEqual([
-      device.coin_name,
-      device.slip44,
-      device.address_type,
-      device.address_type_p2sh,
-      device.xpub_magic,
-      device.fork_id,
-      device.signed_message_header,
-      device.maxfee_kb,
-      device.segwit,
-    ]);
-  });
+  // Each side transcribed apart from common/defs/bitcoin/*.json (the virtual one at legacy/v1.14.1).
+  for (const coin of [BCASH, BGOLD, DASH, DOGECOIN]) {
+    it(`${coin.name} agrees with the virtual device table`, () => {
+      const device = DEVICE_COINS[coin.name]!;
+      expect([coin.name, coin.shortcut, coin.slip44, coin.pubKeyHash, coin.scriptHash, coin.bech32 ?? null, coin.segwit, coin.forkId ?? null, coin.messageHeader, coin.maxFeePerKb]).toEqual([
+        device.coin_name,
+        device.coin_shortcut,
+        device.slip44,
+        device.address_type,
+        device.address_type_p2sh,
+        device.bech32_prefix,
+        device.segwit,
+        device.fork_id,
+        device.signed_message_header,
+        device.maxfee_kb,
+      ]);
+      expect(coin.xpubVersion).toEqual({
+        p2pkh: device.xpub_magic,
+        ...(device.xpub_magic_segwit_p2sh !== null ? { 'p2sh-p2wpkh': device.xpub_magic_segwit_p2sh } : {}),
+        ...(device.xpub_magic_segwit_native !== null ? { p2wpkh: device.xpub_magic_segwit_native } : {}),
+      });
+    });
+  }
 
   it('getCoin takes a constant as it is and still refuses an unknown name or shape', () => {
     expect(getCoin(BGOLD)).toBe(BGOLD);
