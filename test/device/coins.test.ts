@@ -21,9 +21,13 @@ import { Transaction } from '@scure/btc-signer';
 import { afterEach, describe, expect, it, type TestContext } from 'vitest';
 import {
   BCASH,
+  BCASH_TESTNET,
   BGOLD,
+  BGOLD_TESTNET,
   DASH,
+  DASH_TESTNET,
   DOGECOIN,
+  ZCASH,
   ZCASH_TESTNET,
   createPsbt,
   createZcashTransaction,
@@ -201,6 +205,10 @@ const ACCOUNTS: [CoinInfo, string, ScriptType][] = [
   [DASH, "m/44'/5'/0'", 'p2pkh'],
   [DOGECOIN, "m/44'/3'/0'", 'p2pkh'],
   [ZCASH_TESTNET, "m/44'/1'/0'", 'p2pkh'],
+  [ZCASH, "m/44'/133'/0'", 'p2pkh'],
+  [BCASH_TESTNET, "m/44'/1'/0'", 'p2pkh'],
+  [BGOLD_TESTNET, "m/84'/1'/0'", 'p2wpkh'],
+  [DASH_TESTNET, "m/44'/1'/0'", 'p2pkh'],
 ];
 
 for (const target of targets()) {
@@ -261,6 +269,7 @@ for (const target of targets()) {
         [BGOLD, "m/84'/156'/0'", 'p2wpkh', 2, 100_000n],
         [DASH, "m/44'/5'/0'", 'p2pkh', 1, 100_000n],
         [DOGECOIN, "m/44'/3'/0'", 'p2pkh', 1000, 5_000_000n],
+        [BCASH_TESTNET, "m/44'/1'/0'", 'p2pkh', 10, 100_000n],
       ];
       for (const [coin, account, type, feeRate, amount] of cases) {
         it(`${coin.name}: ${type}, ${feeRate} sat/vB, change`, async (ctx) => {
