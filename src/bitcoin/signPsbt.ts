@@ -23,7 +23,8 @@
  *    Outputs whose derivation belongs to the signing wallet and whose script the key produces
  *    go to the device as change (address_n + script type): the device derives them itself and
  *    does not ask the user to confirm them.
- * 3. Every returned signature is verified against its sighash (legacy, BIP-143 or BIP-341,
+ * 3. Every returned signature is verified against its sighash (legacy, BIP-143 — for every
+ *    input under SIGHASH_ALL|FORKID on coins with a fork id, Bitcoin Cash and Gold — or BIP-341,
  *    midstates computed once) and the input's key; the serialised transaction the device
  *    streamed must equal the one rebuilt on the host from the PSBT and those signatures.
  *    Any mismatch is VerificationFailed, and nothing is returned.

@@ -6,7 +6,8 @@
  * and outputs (version group id, consensus branch id, expiry height), its `nonWitnessUtxo`
  * holds a Bitcoin-serialised transaction while Zcash previous transactions are overwintered
  * (an extra header and a shielded tail), and a v5 txid is not a double SHA-256. So a Zcash
- * transaction here is a plain, JSON-friendly object ({@link ZcashTransaction}: the fields of
+ * transaction here is a plain object ({@link ZcashTransaction}: amounts as bigint, or decimal
+ * strings when it has been through JSON; the fields of
  * the firmware's SignTx plus inputs with their key paths and outputs), which
  * {@link createZcashTransaction} builds from UTXOs and {@link signZcashTransaction} signs.
  *

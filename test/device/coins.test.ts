@@ -101,8 +101,8 @@ function cannotRun(device: DeviceUnderTest, coin: CoinInfo, v?: Vector): string 
   if (v?.needs?.includes('zcash_v5') && !one && below(version(features), ZCASH_V5_CORE)) {
     return `Zcash v5 transactions need Core firmware ${ZCASH_V5_CORE.join('.')}, the device runs ${version(features).join('.')}`;
   }
-  if (!v && lacksCoin(device, coin)) return undefined; // the test then checks the refusal
   if (device.virtual && !deviceCoin(coin.name)) return `the VirtualTrezor does not serve ${coin.name} (src/testing/virtual/coins.ts)`;
+  if (!v && lacksCoin(device, coin)) return undefined; // the test then checks the refusal
   if (device.virtual && coin.overwintered) return 'the VirtualTrezor does not sign Zcash';
   return undefined;
 }
