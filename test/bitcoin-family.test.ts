@@ -10,11 +10,14 @@
 import { secp256k1 } from '@noble/curves/secp256k1.js';
 import { hex } from '@scure/base';
 import { RawTx } from '@scure/btc-signer';
+import { RawPSBTV0 } from '@scure/btc-signer/psbt.js';
 import { describe, expect, it } from 'vitest';
 import { addressScript, keyScript, scriptAddress } from '../src/bitcoin/address.js';
 import { cashaddrDecode, cashaddrEncode } from '../src/bitcoin/cashaddr.js';
 import { BCASH, BCASH_TESTNET, BGOLD, DASH, DOGECOIN, ZCASH, ZCASH_TESTNET } from '../src/bitcoin/coins-family.js';
 import { COINS, foreignCoinPath, getCoin } from '../src/bitcoin/coins.js';
+import { createPsbt } from '../src/bitcoin/createPsbt.js';
+import { PREV_TX_KEY, parsePrevTx } from '../src/bitcoin/prevtx.js';
 import { Sighasher, forkIdHashType, sha256d } from '../src/bitcoin/sighash.js';
 import {
   createZcashTransaction,
@@ -177,6 +180,40 @@ describe('coin constants', () => {
     expect(foreignCoinPath(parsePath("m/44'/0'/0'/0/0"), BCASH_TESTNET)).toMatch(/coin type 0'/);
     expect(foreignCoinPath(parsePath("m/44'/0'/0'/0/0"), DASH)).toMatch(/coin type 0'/);
     expect(foreignCoinPath(parsePath("m/44'/5'/0'/0/0"), DASH)).toBeUndefined();
+  });
+});
+
+describe('Dash DIP-2 previous transactions', () => {
+  const v = vector('test_dash.py::test_send_dash_dip2_input');
+  const raw = serializePrevTx(v.prev_txs[v.inputs[0].prev_hash]);
+  const params = {
+    coin: DASH,
+    account: accountKey("m/44'/5'/0'", DASH),
+    utxos: [{ txid: v.inputs[0].prev_hash, vout: 1, amount: BigInt(v.inputs[0].amount), path: "m/44'/5'/0'/0/0", prevTx: raw }],
+    outputs: [{ address: 'XrEFMNkxeipYHgEQKiJuqch8XzwrtfH5fm', amount: 95_000_000n }],
+    feeRate: 1,
+    change: { path: "m/44'/5'/0'/1/0" },
+    version: 1,
+  };
+
+  it('the special transaction hashes to its txid and splits with its payload as extra data', () => {
+    expect(hex.encode(sha256d(raw).reverse())).toBe(v.inputs[0].prev_hash);
+    const parsed = parsePrevTx(raw, true);
+    expect(parsed.meta.version).toBe(v.prev_txs[v.inputs[0].prev_hash].version);
+    expect(hex.encode(parsed.extra)).toBe(v.prev_txs[v.inputs[0].prev_hash].extra_data);
+    expect(parsed.meta.extra_data_len).toBe(39);
+    invalid(() => parsePrevTx(raw, false), 'prevTx');
+  });
+
+  it('createPsbt puts it in the proprietary field (nonWitnessUtxo cannot hold it); a coin without extra data refuses it', () => {
+    const psbt = RawPSBTV0.decode(createPsbt(params));
+    const input = psbt.inputs[0]!;
+    expect(input.nonWitnessUtxo).toBeUndefined();
+    expect(input.proprietary?.map(([key, value]) => [hex.encode(key), hex.encode(value)])).toEqual([[hex.encode(PREV_TX_KEY), hex.encode(raw)]]);
+    expect(hex.encode(PREV_TX_KEY)).toBe('0d' + hex.encode(new TextEncoder().encode('trezor-direct')) + '00');
+    invalid(() => createPsbt({ ...params, utxos: [{ ...params.utxos[0]!, prevTx: Uint8Array.of(...raw.slice(0, -1), raw.at(-1)! ^ 1) }] }), 'utxos[0].prevTx');
+    const dogeAddress = scriptAddress(DOGECOIN, keyScript('p2pkh', publicKeyAt("m/44'/3'/0'/0/1")).script)!;
+    invalid(() => createPsbt({ ...params, coin: DOGECOIN, feeRate: 100, outputs: [{ address: dogeAddress, amount: 95_000_000n }] }), 'utxos[0].prevTx');
   });
 });
 

@@ -17,6 +17,7 @@
  */
 import { cashaddrFormat } from './cashaddr.js';
 import type { CoinInfo } from './coins.js';
+import { readExtraDataTx } from './prevtx.js';
 
 /**
  * Bitcoin Cash (bcash.json): CashAddr addresses (`bitcoincash:`), replay protection with fork
@@ -142,7 +143,7 @@ export const DASH: CoinInfo = /* @__PURE__ */ Object.freeze({
   maxFeePerKb: 45000000,
   minFeePerKb: 1000,
   dustLimit: 5460,
-  extraData: true,
+  extraData: readExtraDataTx,
 });
 
 /**
@@ -162,7 +163,7 @@ export const DASH_TESTNET: CoinInfo = /* @__PURE__ */ Object.freeze({
   maxFeePerKb: 100000,
   minFeePerKb: 10000,
   dustLimit: 5460,
-  extraData: true,
+  extraData: readExtraDataTx,
 });
 
 /**
@@ -184,7 +185,7 @@ export const ZCASH: CoinInfo = /* @__PURE__ */ Object.freeze({
   minFeePerKb: 1000,
   dustLimit: 546,
   overwintered: true,
-  extraData: true,
+  extraData: readExtraDataTx,
 });
 
 /**
@@ -205,5 +206,5 @@ export const ZCASH_TESTNET: CoinInfo = /* @__PURE__ */ Object.freeze({
   minFeePerKb: 1000,
   dustLimit: 546,
   overwintered: true,
-  extraData: true,
+  extraData: readExtraDataTx,
 });

@@ -18,6 +18,7 @@
  * them, nor their address formats and signature schemes.
  */
 import type { AddressFormat } from './cashaddr.js';
+import type { ParsedPrevTx } from './prevtx.js';
 import { describeValue, invalidParameter } from '../errors.js';
 import { HARDENED } from '../path.js';
 import { firmwareAtLeast, requireFirmware, type VersionFeatures } from '../session/firmware.js';
@@ -69,8 +70,12 @@ export interface CoinInfo {
   readonly addressFormat?: AddressFormat;
   /** Zcash (overwintered): transactions have their own form; see zcash.ts. */
   readonly overwintered?: boolean;
-  /** Transactions may carry extra data after the outputs (extra_data: Dash, Zcash). */
-  readonly extraData?: boolean;
+  /**
+   * Transactions may carry extra data after the outputs (extra_data: Dash, Zcash): the reader
+   * of such previous transactions (prevtx.ts readExtraDataTx), carried by the coin so that
+   * only these coins bundle it.
+   */
+  readonly extraData?: (raw: Uint8Array, field: string) => ParsedPrevTx;
 }
 
 const BITCOIN_MESSAGE = 'Bitcoin Signed Message:\n';

@@ -22,12 +22,13 @@
  */
 import { hex } from '@scure/base';
 import { RawTx, selectUTXO, type Transaction } from '@scure/btc-signer';
-import { describeValue, invalidParameter } from '../errors.js';
+import { describeValue, invalidParameter, isTrezorError } from '../errors.js';
 import { parsePath, type Path } from '../path.js';
 import { AccountKeys, type AccountKey } from './accounts.js';
 import { addressScript, keyScript, scriptAddress, xOnly } from './address.js';
 import { COINS, btcNetwork, getCoin, resolveScriptType, type CoinInfo, type CoinName, type ScriptType } from './coins.js';
-import { txidOf } from './sighash.js';
+import { PREV_TX_KEY } from './prevtx.js';
+import { sha256d, txidOf } from './sighash.js';
 
 /** A spendable output of the device's wallet. */
 export interface Utxo {
@@ -168,19 +169,28 @@ export function createPsbt(params: CreatePsbtParameters): Uint8Array {
     const sequence = u.sequence ?? 0xfffffffd;
     if (!Number.isInteger(sequence) || sequence < 0 || sequence > 0xffffffff) throw invalidParameter(`${field}.sequence`, 'expected a u32');
     let nonWitnessUtxo: Uint8Array | undefined;
+    // A previous transaction with extra data (a Dash DIP-2 special transaction) is not one
+    // nonWitnessUtxo can hold: it travels in the proprietary field of prevtx.ts instead.
+    let ownPrev = false;
     if (u.prevTx !== undefined) {
       nonWitnessUtxo = bytesOf(u.prevTx, `${field}.prevTx`);
-      let prev: ReturnType<typeof RawTx.decode>;
+      let prev: { outputs: { amount?: bigint; script?: Uint8Array }[] };
       try {
-        prev = RawTx.decode(nonWitnessUtxo);
-      } catch {
-        throw invalidParameter(`${field}.prevTx`, 'not a raw transaction');
+        const decoded = RawTx.decode(nonWitnessUtxo);
+        if (hex.encode(txidOf(decoded)) !== txid) throw invalidParameter(`${field}.prevTx`, `does not hash to txid ${txid}`);
+        prev = decoded;
+      } catch (e) {
+        if (isTrezorError(e)) throw e;
+        if (!coin.extraData) throw invalidParameter(`${field}.prevTx`, 'not a raw transaction');
+        const parsed = coin.extraData(nonWitnessUtxo, `${field}.prevTx`);
+        if (hex.encode(sha256d(nonWitnessUtxo).reverse()) !== txid) throw invalidParameter(`${field}.prevTx`, `does not hash to txid ${txid}`);
+        prev = { outputs: parsed.outputs.map((o) => ({ amount: o.amount, script: o.script_pubkey })) };
+        ownPrev = true;
       }
-      if (hex.encode(txidOf(prev)) !== txid) throw invalidParameter(`${field}.prevTx`, `does not hash to txid ${txid}`);
       const out = prev.outputs[u.vout];
       if (!out) throw invalidParameter(`${field}.vout`, `the previous transaction has ${prev.outputs.length} outputs`);
       if (out.amount !== amount) throw invalidParameter(`${field}.amount`, `the previous transaction says ${out.amount} sat`);
-      if (hex.encode(out.script) !== hex.encode(script)) {
+      if (hex.encode(out.script!) !== hex.encode(script)) {
         throw invalidParameter(`${field}.path`, `output ${u.vout} of the previous transaction is not paid to the ${type} key at this path`);
       }
     } else if (type !== 'p2tr') {
@@ -191,7 +201,7 @@ export function createPsbt(params: CreatePsbtParameters): Uint8Array {
       index: u.vout,
       sequence,
       witnessUtxo: { script, amount },
-      ...(nonWitnessUtxo && type !== 'p2tr' ? { nonWitnessUtxo } : {}),
+      ...(ownPrev ? { proprietary: [[PREV_TX_KEY, nonWitnessUtxo!]] } : nonWitnessUtxo && type !== 'p2tr' ? { nonWitnessUtxo } : {}),
       ...(redeemScript ? { redeemScript } : {}),
     };
     if (type === 'p2tr') {
@@ -200,7 +210,7 @@ export function createPsbt(params: CreatePsbtParameters): Uint8Array {
     } else {
       input.bip32Derivation = [[publicKey, { fingerprint: rootFingerprint, path: addressN }]];
     }
-    return { input, type, nonWitnessUtxo, field };
+    return { input, type, nonWitnessUtxo, field, ownPrev };
   });
 
   // Change.
@@ -228,6 +238,9 @@ export function createPsbt(params: CreatePsbtParameters): Uint8Array {
         version,
         lockTime,
         allowUnknownOutputs: hasOpReturn,
+        // Keep the proprietary previous-transaction field (btc-signer strips it by default); the
+        // input then has no nonWitnessUtxo, but the device still checks its amount against it.
+        ...(candidates.some((c) => c.ownPrev) ? { allowUnknown: true, allowLegacyWitnessUtxo: true } : {}),
       },
     );
   } catch (e) {

@@ -49,6 +49,7 @@ import { formatPath } from '../path.js';
 import { cancelOnHostError, expectType, invokeCallback, type CallFn, type Trezor } from '../session/trezor.js';
 import { keyScript, scriptAddress } from './address.js';
 import { CHANGE_SCRIPT_TYPE, INPUT_SCRIPT_TYPE, foreignCoinPath, getCoin, requireTaproot, type CoinInfo, type CoinName, type ScriptType } from './coins.js';
+import { ownPrevTx, type ParsedPrevTx } from './prevtx.js';
 import { Sighasher, compactSize, forkIdHashType, serializeOutput, sha256d, txidOf, u32, type SighashInput } from './sighash.js';
 
 export type AmountUnit = 'BITCOIN' | 'MILLIBITCOIN' | 'MICROBITCOIN' | 'SATOSHI';
@@ -95,6 +96,8 @@ interface PrevTxPlan {
   meta: PrevTx;
   inputs: PrevInput[];
   outputs: PrevOutput[];
+  /** Bytes after nLockTime (a Dash DIP-2 payload), asked for as TXEXTRADATA. */
+  extra?: Uint8Array;
 }
 
 type PsbtSource = Uint8Array | string | Transaction;
@@ -304,6 +307,8 @@ function planSigning(tx: PsbtView, coin: CoinInfo, strictPaths: boolean): Signin
   let walletFingerprint: number | undefined;
   const inputs: InputPlan[] = [];
   const sighashInputs: SighashInput[] = [];
+  // Previous transactions nonWitnessUtxo cannot hold (prevtx.ts), by input.
+  const ownPrevs: (ParsedPrevTx | undefined)[] = [];
   for (let i = 0; i < nInputs; i++) {
     const field = `psbt.inputs[${i}]`;
     const { txid, index, sequence, map: input } = tx.inputs[i]!;
@@ -334,7 +339,16 @@ function planSigning(tx: PsbtView, coin: CoinInfo, strictPaths: boolean): Signin
 
     // The spent output: amount and script.
     let prevOut: { amount: bigint; script: Uint8Array } | undefined;
-    if (input.nonWitnessUtxo) {
+    const own = input.nonWitnessUtxo ? undefined : ownPrevTx(input.proprietary, txid, coin.extraData, `${field}.proprietary`);
+    ownPrevs.push(own);
+    if (own) {
+      const out = own.outputs[index];
+      if (!out) throw invalidParameter(`${field}.proprietary`, `the previous transaction has no output ${index}`);
+      if (input.witnessUtxo && (input.witnessUtxo.amount !== out.amount || !equal(input.witnessUtxo.script, out.script_pubkey))) {
+        throw invalidParameter(`${field}.witnessUtxo`, 'disagrees with the previous transaction');
+      }
+      prevOut = { amount: out.amount, script: out.script_pubkey };
+    } else if (input.nonWitnessUtxo) {
       const out = input.nonWitnessUtxo.outputs[index];
       if (!out) throw invalidParameter(`${field}.nonWitnessUtxo`, `has no output ${index}`);
       if (!equal(txidOf(input.nonWitnessUtxo), txid)) throw invalidParameter(`${field}.nonWitnessUtxo`, 'does not hash to the input txid');
@@ -376,6 +390,12 @@ function planSigning(tx: PsbtView, coin: CoinInfo, strictPaths: boolean): Signin
   const prevTxs = new Map<string, PrevTxPlan>();
   tx.inputs.forEach(({ txid, map }, i) => {
     const prev = map.nonWitnessUtxo;
+    const own = ownPrevs[i];
+    if (own) {
+      const id = hex.encode(txid);
+      if (!prevTxs.has(id)) prevTxs.set(id, { firstInput: i, meta: own.meta, inputs: own.inputs, outputs: own.outputs, extra: own.extra });
+      return;
+    }
     if (!prev) {
       if (!taprootOnly) {
         throw invalidParameter(`psbt.inputs[${i}].nonWitnessUtxo`, 'missing: the device checks every non-taproot spend against its previous transaction');
@@ -464,6 +484,13 @@ function answer(call: CallFn, request: MessageMap['TxRequest'], plan: SigningPla
         const output = prev.outputs[index];
         if (!output) throw protocolError(`The device asked for output ${index} of a previous transaction with ${prev.outputs.length}`);
         return call('TxAckPrevOutput', { tx: { output } }, options);
+      }
+      case 'TXEXTRADATA': {
+        const offset = details.extra_data_offset ?? 0;
+        const length = details.extra_data_len ?? 0;
+        const chunk = prev.extra?.slice(offset, offset + length);
+        if (!chunk || chunk.length !== length) throw protocolError('The device asked for extra data the previous transaction does not have');
+        return call('TxAckPrevExtraData', { tx: { extra_data_chunk: chunk } }, options);
       }
       default:
         throw protocolError(`Unexpected request ${String(request.request_type)} about a previous transaction (extra data and replacements are not supported)`);

@@ -36,6 +36,7 @@ import { cancelOnHostError, expectType, type CallFn, type Trezor } from '../sess
 import { AccountKeys, type AccountKey } from './accounts.js';
 import { addressScript, hash160, keyScript, scriptAddress } from './address.js';
 import type { CoinInfo } from './coins.js';
+import { parsePrevTx } from './prevtx.js';
 import { compactSize, serializeOutput, sha256d, u32 } from './sighash.js';
 
 /** Version group ids of the transaction formats the firmware signs (ZIP-225, ZIP-202). */
@@ -234,55 +235,9 @@ export interface ZcashPrevTx {
  * @example parseZcashTx(hex.decode(raw)).outputs[0].amount
  */
 export function parseZcashTx(raw: Uint8Array, field = 'prevTx'): ZcashPrevTx {
-  const view = new DataView(raw.buffer, raw.byteOffset, raw.byteLength);
-  let at = 0;
-  const fail = (why: string) => invalidParameter(field, `not a Zcash transaction: ${why}`);
-  const need = (n: number) => {
-    if (at + n > raw.length) throw fail('truncated');
-  };
-  const readU32 = () => (need(4), (at += 4), view.getUint32(at - 4, true));
-  const readCompact = () => {
-    need(1);
-    const first = raw[at++]!;
-    if (first < 0xfd) return first;
-    if (first === 0xfd) return (need(2), (at += 2), view.getUint16(at - 2, true));
-    if (first === 0xfe) return readU32();
-    throw fail('oversized count');
-  };
-  const readBytes = (n: number) => (need(n), (at += n), raw.slice(at - n, at));
-  const header = readU32();
-  const overwintered = (header & OVERWINTERED) !== 0;
-  const version = header & 0x7fffffff;
-  const meta: PrevTx = { version, lock_time: 0, inputs_count: 0, outputs_count: 0 };
-  if (overwintered) meta.version_group_id = readU32();
-  if (version === 5) {
-    if (!overwintered) throw fail('a v5 transaction must be overwintered');
-    meta.branch_id = readU32();
-    meta.lock_time = readU32();
-    meta.expiry = readU32();
-  }
-  const inputs: PrevInput[] = [];
-  for (let n = readCompact(), i = 0; i < n; i++) {
-    const prev = readBytes(32).reverse();
-    const prev_index = readU32();
-    const script_sig = readBytes(readCompact());
-    inputs.push({ prev_hash: prev, prev_index, script_sig, sequence: readU32() });
-  }
-  const outputs: PrevOutput[] = [];
-  for (let n = readCompact(), i = 0; i < n; i++) {
-    need(8);
-    const amount = view.getBigUint64(at, true);
-    at += 8;
-    outputs.push({ amount, script_pubkey: readBytes(readCompact()) });
-  }
-  if (version !== 5) {
-    meta.lock_time = readU32();
-    if (overwintered) meta.expiry = readU32();
-  }
-  const extra = raw.slice(at);
-  meta.inputs_count = inputs.length;
-  meta.outputs_count = outputs.length;
-  if (extra.length) meta.extra_data_len = extra.length;
+  const { meta, inputs, outputs, extra } = parsePrevTx(raw, true, field);
+  const version = meta.version;
+  if (version === 5 && meta.version_group_id === undefined) throw invalidParameter(field, 'not a Zcash transaction: a v5 transaction must be overwintered');
   let txid: string;
   if (version === 5) {
     if (extra.length !== 3 || extra.some((b) => b !== 0)) throw invalidParameter(field, 'a v5 previous transaction with shielded parts cannot be checked here: give scriptPubKey instead');

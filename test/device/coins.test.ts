@@ -14,8 +14,8 @@
 // Bitcoin Gold and Dash are only in the Trezor One and Model T firmware). A test skips, with the
 // reason printed, where the connected firmware lacks the coin or the format (Zcash v5 needs Core
 // 2.5.1), where the VirtualTrezor does not serve the coin, and where the vector needs what is
-// not this module's (multisig, external inputs: other parts of issue 11) or what a PSBT cannot
-// carry (a Dash DIP-2 special transaction as previous transaction).
+// not this module's (multisig, external inputs: other parts of issue 11). A Dash DIP-2 special
+// transaction as previous transaction travels in the library's proprietary PSBT field.
 import { hex } from '@scure/base';
 import { Transaction } from '@scure/btc-signer';
 import { afterEach, describe, expect, it, type TestContext } from 'vitest';
@@ -43,6 +43,7 @@ import {
 } from '../../src/bitcoin/index.js';
 import { addressScript, keyScript, scriptAddress } from '../../src/bitcoin/address.js';
 import { xpubVersionFor } from '../../src/bitcoin/coins.js';
+import { PREV_TX_KEY } from '../../src/bitcoin/prevtx.js';
 import { sha256d } from '../../src/bitcoin/sighash.js';
 import { encodeXpub } from '../../src/bitcoin/xpub.js';
 import { modelFamily } from '../../src/models.js';
@@ -92,9 +93,6 @@ function cannotRun(device: DeviceUnderTest, coin: CoinInfo, v?: Vector): string 
   const one = modelFamily(features) === 1;
   if (v?.needs?.includes('multisig')) return 'a multisig vector: multisig inputs and change are issue 11 item 1, not the coins module';
   if (v?.needs?.includes('external')) return 'an external-input vector: external inputs are issue 11 item 2, not the coins module';
-  if (v?.id === 'test_dash.py::test_send_dash_dip2_input') {
-    return 'its previous transaction is a Dash DIP-2 special transaction: its payload after nLockTime does not fit BIP-174 nonWitnessUtxo (a Bitcoin-serialised transaction), so no PSBT can carry it';
-  }
   const models: string[] | undefined = v?.source?.models_at_tag;
   if (models && !models.includes(device.model)) return `${coin.name}: the firmware's test runs on ${models.join(', ')} only (the coin is not in the ${device.model} firmware)`;
   if (v?.firmware && !(one ? v.firmware.t1 : v.firmware.core)) return `the vector is not asserted on ${one ? 'the Trezor One (legacy/v1.14.1)' : 'Core'} firmware`;
@@ -131,19 +129,22 @@ function key(path: string): { publicKey: Uint8Array; der: { fingerprint: number;
 
 /** A PSBT of one signtx vector: its inputs with their raw previous transactions and keys, its outputs with change records. */
 function vectorPsbt(v: Vector, coin: CoinInfo): Uint8Array {
-  const tx = new Transaction({ version: v.sign_tx_options.version ?? 1, lockTime: v.sign_tx_options.lock_time ?? 0, allowUnknownOutputs: true });
+  const tx = new Transaction({ version: v.sign_tx_options.version ?? 1, lockTime: v.sign_tx_options.lock_time ?? 0, allowUnknownOutputs: true, allowUnknown: true });
   for (const input of v.inputs) {
     const raw = serializePrevTx(v.prev_txs[input.prev_hash]);
     expect(hex.encode(sha256d(raw).reverse()), 'previous transaction rebuilt from txcache').toBe(input.prev_hash);
     const type = INPUT_TYPE[input.script_type]!;
     const { publicKey, der } = key(input.address_n);
     const spent = keyScript(type, publicKey);
+    // A Dash DIP-2 special transaction (extra data after nLockTime) is no nonWitnessUtxo: it
+    // goes into the library's proprietary field (prevtx.ts).
+    const special = Boolean(v.prev_txs[input.prev_hash].extra_data);
     tx.addInput({
       txid: input.prev_hash,
       index: input.prev_index,
       sequence: input.sequence ?? 0xffffffff,
-      nonWitnessUtxo: raw,
-      ...(type !== 'p2pkh' ? { witnessUtxo: { script: spent.script, amount: BigInt(input.amount) } } : {}),
+      ...(special ? { proprietary: [[PREV_TX_KEY, raw]] } : { nonWitnessUtxo: raw }),
+      ...(type !== 'p2pkh' || special ? { witnessUtxo: { script: spent.script, amount: BigInt(input.amount) } } : {}),
       bip32Derivation: [[publicKey, der]],
       ...(spent.redeemScript ? { redeemScript: spent.redeemScript } : {}),
     });
@@ -295,6 +296,27 @@ for (const target of targets()) {
           expect(fee >= BigInt(feeRate) * BigInt(signed.vsize) && fee <= BigInt(feeRate) * BigInt(signed.vsize + 4)).toBe(true);
         });
       }
+    });
+
+    describe('createPsbt → signPsbt spending a Dash DIP-2 special transaction', () => {
+      it('Dash: the previous transaction travels in the proprietary field and its payload as extra data', async (ctx) => {
+        const v = MINE.find((x) => x.id === 'test_dash.py::test_send_dash_dip2_input')!;
+        const device = await open(ctx, target, DASH, v);
+        const prevTx = serializePrevTx(v.prev_txs[v.inputs[0].prev_hash]);
+        const psbt = createPsbt({
+          coin: DASH,
+          account: accountKey("m/44'/5'/0'", DASH),
+          utxos: [{ txid: v.inputs[0].prev_hash, vout: 1, amount: BigInt(v.inputs[0].amount), path: v.inputs[0].address_n, prevTx }],
+          outputs: [{ address: v.outputs[1].address, amount: BigInt(v.outputs[1].amount) }],
+          feeRate: 1,
+          change: { path: v.outputs[0].address_n },
+          version: 1,
+        });
+        const { tx } = await signPsbt(device.trezor, psbt, { coin: DASH });
+        const signed = Transaction.fromRaw(tx);
+        expect(hex.encode(signed.getInput(0).txid!)).toBe(v.inputs[0].prev_hash);
+        expect(signed.getOutput(0).amount).toBe(BigInt(v.outputs[1].amount));
+      });
     });
 
     describe('createZcashTransaction → signZcashTransaction (v5)', () => {

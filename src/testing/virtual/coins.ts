@@ -50,6 +50,8 @@ export interface DeviceCoin {
   readonly signed_message_header: string;
   /** Fee per kB (satoshi) above which the device warns of a high fee. */
   readonly maxfee_kb: number;
+  /** Previous transactions may carry extra data after nLockTime (extra_data: a Dash DIP-2 payload). */
+  readonly extra_data?: boolean;
   /**
    * The models whose firmware carries the coin, when not all (support.json "unsupported"
    * entries: Bitcoin Gold and Dash are not in the Safe 3 and Safe 5 firmware).
@@ -195,6 +197,7 @@ export const DEVICE_COINS: Readonly<Record<string, DeviceCoin>> = /* @__PURE__ *
     force_bip143: false,
     signed_message_header: 'DarkCoin Signed Message:\n',
     maxfee_kb: 45000000,
+    extra_data: true,
     models: ['T1B1', 'T2T1'],
   },
   // dogecoin.json

@@ -1143,10 +1143,19 @@ class Signing {
   }
 
   /** Send one TxRequest (with whatever is pending) and return the raw TxAck payload. */
-  private async txRequest(type: 'TXINPUT' | 'TXOUTPUT' | 'TXMETA' | 'TXORIGINPUT' | 'TXORIGOUTPUT', index: number | undefined, txHash?: Uint8Array): Promise<Uint8Array> {
+  private async txRequest(
+    type: 'TXINPUT' | 'TXOUTPUT' | 'TXMETA' | 'TXORIGINPUT' | 'TXORIGOUTPUT' | 'TXEXTRADATA',
+    index: number | undefined,
+    txHash?: Uint8Array,
+    extra?: { offset: number; length: number },
+  ): Promise<Uint8Array> {
     const details: NonNullable<TxRequest['details']> = {};
     if (index !== undefined) details.request_index = index;
     if (txHash) details.tx_hash = txHash;
+    if (extra) {
+      details.extra_data_len = extra.length;
+      details.extra_data_offset = extra.offset;
+    }
     const message: TxRequest = { request_type: type, details };
     this.attachSerialized(message);
     const answer = await this.ctx.ask('TxRequest', message, ['TxAck']);
@@ -1754,7 +1763,8 @@ class Signing {
     const outputsCount = meta.outputs_count ?? 0;
     const inputsCount = meta.inputs_count ?? 0;
     if (outputsCount <= input.prev_index) fail('Failure_DataError', 'Not enough outputs in previous transaction.');
-    if (meta.extra_data_len) fail('Failure_DataError', 'Extra data not enabled on this coin.');
+    const extraLength = meta.extra_data_len ?? 0;
+    if (extraLength && !this.coin.extra_data) fail('Failure_DataError', 'Extra data not enabled on this coin.');
     if (meta.expiry !== undefined) fail('Failure_DataError', 'Expiry not enabled on this coin.');
     if (meta.timestamp !== undefined) fail('Failure_DataError', 'Timestamp not enabled on this coin.');
     if (meta.version_group_id !== undefined) fail('Failure_DataError', 'Version group ID not enabled on this coin.');
@@ -1781,6 +1791,14 @@ class Signing {
       }
     }
     parts.push(u32le(meta.lock_time ?? 0));
+    // Extra data (a Dash DIP-2 payload) in chunks of at most 1024 bytes, hashed as it comes
+    // (legacy/firmware/signing.c send_req_2_prev_extradata).
+    for (let offset = 0; offset < extraLength; offset += 1024) {
+      const length = Math.min(1024, extraLength - offset);
+      const chunk = decodeAs('TxAckPrevExtraData', await this.txRequest('TXEXTRADATA', undefined, prevHash, { offset, length })).tx?.extra_data_chunk ?? new Uint8Array(0);
+      if (chunk.length !== length) fail('Failure_DataError', 'Wrong extra data length');
+      parts.push(chunk);
+    }
     if (!equal(sha256d(concatBytes(...parts)).reverse(), prevHash)) fail('Failure_DataError', 'Encountered invalid prevhash');
     return spent;
   }
