@@ -17,6 +17,9 @@ import { cashaddrDecode, cashaddrEncode } from '../src/bitcoin/cashaddr.js';
 import { BCASH, BCASH_TESTNET, BGOLD, DASH, DOGECOIN, ZCASH, ZCASH_TESTNET } from '../src/bitcoin/coins-family.js';
 import { COINS, foreignCoinPath, getCoin } from '../src/bitcoin/coins.js';
 import { createPsbt } from '../src/bitcoin/createPsbt.js';
+import { signPsbt } from '../src/bitcoin/signPsbt.js';
+import { connect } from '../src/session/connect.js';
+import { VirtualTrezor } from '../src/testing/virtual/device.js';
 import { PREV_TX_KEY, parsePrevTx } from '../src/bitcoin/prevtx.js';
 import { Sighasher, forkIdHashType, sha256d } from '../src/bitcoin/sighash.js';
 import {
@@ -214,6 +217,25 @@ describe('Dash DIP-2 previous transactions', () => {
     invalid(() => createPsbt({ ...params, utxos: [{ ...params.utxos[0]!, prevTx: Uint8Array.of(...raw.slice(0, -1), raw.at(-1)! ^ 1) }] }), 'utxos[0].prevTx');
     const dogeAddress = scriptAddress(DOGECOIN, keyScript('p2pkh', publicKeyAt("m/44'/3'/0'/0/1")).script)!;
     invalid(() => createPsbt({ ...params, coin: DOGECOIN, feeRate: 100, outputs: [{ address: dogeAddress, amount: 95_000_000n }] }), 'utxos[0].prevTx');
+  });
+
+  it('signPsbt refuses, before the device, a proprietary previous transaction that does not hash to the input txid', async () => {
+    const psbt = RawPSBTV0.decode(createPsbt(params));
+    const [key, value] = psbt.inputs[0]!.proprietary![0]!;
+    const tampered = value.slice();
+    tampered[tampered.length - 1] ^= 1;
+    psbt.inputs[0]!.proprietary = [[key, tampered]];
+    const virtual = new VirtualTrezor({ mnemonic: 'all all all all all all all all all all all all', autoConfirm: true });
+    const trezor = await connect({ transport: virtual.transport() });
+    try {
+      await expect(signPsbt(trezor, RawPSBTV0.encode(psbt), { coin: DASH })).rejects.toMatchObject({ code: 'InvalidParameters', field: 'psbt.inputs[0].proprietary' });
+      // And the untampered one signs (the virtual Trezor One streams the payload as extra data).
+      const { txid } = await signPsbt(trezor, createPsbt(params), { coin: DASH });
+      expect(txid).toMatch(/^[0-9a-f]{64}$/);
+    } finally {
+      await trezor.close();
+      await virtual.close();
+    }
   });
 });
 

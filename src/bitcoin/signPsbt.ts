@@ -493,7 +493,7 @@ function answer(call: CallFn, request: MessageMap['TxRequest'], plan: SigningPla
         return call('TxAckPrevExtraData', { tx: { extra_data_chunk: chunk } }, options);
       }
       default:
-        throw protocolError(`Unexpected request ${String(request.request_type)} about a previous transaction (extra data and replacements are not supported)`);
+        throw protocolError(`Unexpected request ${String(request.request_type)} about a previous transaction (replacements are not supported)`);
     }
   }
   switch (request.request_type) {
