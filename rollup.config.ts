@@ -1,20 +1,20 @@
 /**
  * One ESM build with declarations. Every entry of package.json "exports" is an input;
  * modules are preserved so bundlers can tree-shake per file. Every bare import stays external:
- * dependencies and the peers (ethers, @scure/btc-signer, usb) are the app's own copies, never
+ * dependencies and the peers (ethers, viem, @wagmi/core, @scure/btc-signer, usb) are the app's own copies, never
  * bundled (scripts/check-package.ts checks the built imports against package.json).
  * No source maps: the output is the TypeScript with its types removed (unminified, one file per
  * source module, comments kept), so stack traces and debuggers already show readable code; maps
  * were 56% of the unpacked package (with sourcesContent; 25% without, and then they point at
  * sources the package does not contain). README "Package" says the same.
- * The browser entries (index, bitcoin, ethereum, management, testing) must not import Node built-ins,
+ * The browser entries (index, bitcoin, ethereum, viem, management, testing) must not import Node built-ins,
  * statically or through an import() a bundler can follow: the `node-builtins` guard below fails
  * the build if they do. Their Node-only halves are entries of their own (node, testing/node).
  */
 import typescript from '@rollup/plugin-typescript';
 import type { Plugin, RollupOptions } from 'rollup';
 
-const browserEntries = ['src/index.ts', 'src/bitcoin/index.ts', 'src/ethereum/index.ts', 'src/management/index.ts', 'src/testing/index.ts'];
+const browserEntries = ['src/index.ts', 'src/bitcoin/index.ts', 'src/ethereum/index.ts', 'src/viem/index.ts', 'src/management/index.ts', 'src/testing/index.ts'];
 
 /** Fail when a browser entry's static import graph reaches `node:*` modules. */
 function noNodeBuiltinsInBrowserEntries(): Plugin {
@@ -51,6 +51,7 @@ const config: RollupOptions = {
     node: 'src/node.ts',
     'bitcoin/index': 'src/bitcoin/index.ts',
     'ethereum/index': 'src/ethereum/index.ts',
+    'viem/index': 'src/viem/index.ts',
     'management/index': 'src/management/index.ts',
     'testing/index': 'src/testing/index.ts',
     'testing/node': 'src/testing/node.ts',
