@@ -15,3 +15,12 @@
  * const account = await trezorAccount(trezor, { path: "m/44'/60'/0'/0/0" });
  */
 export { trezorAccount, viemTransactionValues, DEFAULT_PATH, type TrezorAccount, type TrezorAccountOptions } from './account.js';
+export {
+  createTrezorProvider,
+  ProviderRpcError,
+  toProviderError,
+  type CreateTrezorProviderParameters,
+  type Eip1193Rpc,
+  type TrezorProvider,
+  type TrezorProviderEvent,
+} from './provider.js';
