@@ -4,7 +4,8 @@
  *  - trezorAccount: a viem Account (address, signMessage, signTransaction, signTypedData) for
  *    `createWalletClient({ account, transport })`;
  *  - createTrezorProvider: an EIP-1193 provider over any `request()`-style RPC (a viem
- *    transport, `window.ethereum`-shaped node clients), for dapps that take a provider.
+ *    transport, `window.ethereum`-shaped node clients), for dapps that take a provider;
+ *  - announceTrezorProvider (also in `trezor-direct/ethereum`): EIP-6963 discovery.
  *
  * viem is an optional peer dependency: the app's own copy is used, never bundled.
  *
@@ -24,3 +25,10 @@ export {
   type TrezorProvider,
   type TrezorProviderEvent,
 } from './provider.js';
+export {
+  announceTrezorProvider,
+  TREZOR_DIRECT_ICON,
+  TREZOR_PROVIDER_INFO,
+  type AnnounceTrezorProviderParameters,
+  type Eip6963ProviderInfo,
+} from '../ethereum/eip6963.js';
