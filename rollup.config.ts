@@ -7,14 +7,14 @@
  * source module, comments kept), so stack traces and debuggers already show readable code; maps
  * were 56% of the unpacked package (with sourcesContent; 25% without, and then they point at
  * sources the package does not contain). README "Package" says the same.
- * The browser entries (index, bitcoin, ethereum, viem, management, testing) must not import Node built-ins,
+ * The browser entries (index, bitcoin, ethereum, viem, wagmi, management, testing) must not import Node built-ins,
  * statically or through an import() a bundler can follow: the `node-builtins` guard below fails
  * the build if they do. Their Node-only halves are entries of their own (node, testing/node).
  */
 import typescript from '@rollup/plugin-typescript';
 import type { Plugin, RollupOptions } from 'rollup';
 
-const browserEntries = ['src/index.ts', 'src/bitcoin/index.ts', 'src/ethereum/index.ts', 'src/viem/index.ts', 'src/management/index.ts', 'src/testing/index.ts'];
+const browserEntries = ['src/index.ts', 'src/bitcoin/index.ts', 'src/ethereum/index.ts', 'src/viem/index.ts', 'src/wagmi/index.ts', 'src/management/index.ts', 'src/testing/index.ts'];
 
 /** Fail when a browser entry's static import graph reaches `node:*` modules. */
 function noNodeBuiltinsInBrowserEntries(): Plugin {
@@ -52,6 +52,7 @@ const config: RollupOptions = {
     'bitcoin/index': 'src/bitcoin/index.ts',
     'ethereum/index': 'src/ethereum/index.ts',
     'viem/index': 'src/viem/index.ts',
+    'wagmi/index': 'src/wagmi/index.ts',
     'management/index': 'src/management/index.ts',
     'testing/index': 'src/testing/index.ts',
     'testing/node': 'src/testing/node.ts',

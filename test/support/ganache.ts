@@ -21,13 +21,13 @@ export interface Node {
 }
 
 /**
- * Start a node and fund `fund` (default: ACCOUNT) with 100 ether each.
+ * Start a node (chain id 1337 unless told) and fund `fund` (default: ACCOUNT) with 100 ether each.
  * @example const node = await startGanache(); await node.balance(ACCOUNT)
  */
-export async function startGanache(fund: readonly string[] = [ACCOUNT]): Promise<Node> {
+export async function startGanache(fund: readonly string[] = [ACCOUNT], chainId = CHAIN_ID): Promise<Node> {
   const server = ganache.server({
     logging: { quiet: true },
-    chain: { chainId: CHAIN_ID },
+    chain: { chainId },
     wallet: { accounts: [{ secretKey: FUNDER_KEY, balance: `0x${(10n ** 21n).toString(16)}` }] },
   } as never);
   await server.listen(0, '127.0.0.1');
