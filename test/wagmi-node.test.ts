@@ -10,6 +10,7 @@ import { HDKey } from '@scure/bip32';
 import { mnemonicToSeedSync } from '@scure/bip39';
 import { defineChain, http, parseEther, toHex, verifyMessage } from 'viem';
 import { privateKeyToAddress } from 'viem/accounts';
+import { connect as connectTrezor } from '../src/session/connect.js';
 import { VirtualTrezor } from '../src/testing/virtual/device.js';
 import { accountPaths, trezor } from '../src/wagmi/index.js';
 import { loadVectors } from './support/fixtures.js';
@@ -42,8 +43,8 @@ function memoryStorage() {
   return createStorage({ storage: { getItem: (k) => map.get(k) ?? null, setItem: (k, v) => void map.set(k, v), removeItem: (k) => void map.delete(k) } });
 }
 
-function setup(parameters: Parameters<typeof trezor>[0] = {}, storage = memoryStorage()) {
-  const virtual = new VirtualTrezor({ mnemonic: MNEMONIC, model: 'T1B1', autoConfirm: true });
+function setup(parameters: Parameters<typeof trezor>[0] = {}, storage = memoryStorage(), pin?: string) {
+  const virtual = new VirtualTrezor({ mnemonic: MNEMONIC, model: 'T1B1', autoConfirm: true, ...(pin ? { pin } : {}) });
   virtuals.push(virtual);
   const transport = virtual.transport();
   const config = createConfig({
@@ -52,7 +53,7 @@ function setup(parameters: Parameters<typeof trezor>[0] = {}, storage = memorySt
     transports: { [chainA.id]: http(nodeA.url), [chainB.id]: http(nodeB.url) },
     storage,
   });
-  return { config, virtual, connector: config.connectors[0]! };
+  return { config, virtual, transport, connector: config.connectors[0]! };
 }
 
 describe('wagmi connector: connect → sendTransaction on ganache', () => {
@@ -114,6 +115,23 @@ describe('wagmi connector: connect → sendTransaction on ganache', () => {
     const receipt = await nodeA.receipt(hash);
     expect(receipt.from.toLowerCase()).toBe(from.toLowerCase());
     expect(await nodeA.balance(from)).toBeLessThan(before + parseEther('1'));
+  });
+
+  it('a cancelled PIN rejects connect with 4001 (UserRejectedRequestError) and leaves wagmi disconnected', async () => {
+    // A PIN-protected Trezor One and no ui.pin handler: the session cancels the PIN request.
+    const { config, connector, transport } = setup({}, memoryStorage(), '1234');
+    // Locked, as after power-on: the PIN is asked before the first key use.
+    const locker = await connectTrezor({ transport });
+    await locker.typedCall('LockDevice', {}, 'Success');
+    await locker.close();
+    const error = await connect(config, { connector }).then(
+      () => undefined,
+      (e: unknown) => e as { name?: string; code?: number },
+    );
+    expect(error?.name).toBe('UserRejectedRequestError');
+    expect(error?.code).toBe(4001);
+    expect(getAccount(config).status).toBe('disconnected');
+    expect(connector.getTrezor()).toBeUndefined();
   });
 
   it('bad layouts fail before any device is asked', () => {

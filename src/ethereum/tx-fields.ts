@@ -23,8 +23,8 @@ export const DATA_CHUNK_SIZE = 1024;
 /** The firmware's limit on calldata length (its RLP encoder's bound). */
 export const MAX_DATA_LENGTH = 16_000_000;
 
-const MAX_UINT64 = /* @__PURE__ */ (BigInt(1) << BigInt(64)) - BigInt(1);
-const MAX_UINT256 = /* @__PURE__ */ (BigInt(1) << BigInt(256)) - BigInt(1);
+const MAX_UINT64 = /* @__PURE__ */ BigInt(`0x${'f'.repeat(16)}`); // 2⁶⁴ − 1
+const MAX_UINT256 = /* @__PURE__ */ BigInt(`0x${'f'.repeat(64)}`); // 2²⁵⁶ − 1
 
 /** The fields shared by both start messages (snake_case, as on the wire). */
 export interface CommonFields {
