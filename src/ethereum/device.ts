@@ -6,14 +6,14 @@
  * which needs no ethers and is shared with `trezor-direct/viem`. Every signature is recovered
  * on the host and must come from the path's address (VerificationFailed otherwise).
  */
-import { getAddress as checksumAddress, verifyMessage as ethersVerifyMessage } from 'ethers';
+import { SigningKey, computeAddress, computeHmac, concat, getAddress as checksumAddress, getBytes, hexlify, toBeHex, verifyMessage as ethersVerifyMessage } from 'ethers';
 import type { SignatureLike, TransactionLike } from 'ethers';
 import { TrezorError, describeValue, invalidParameter } from '../errors.js';
 import { encodeXpub } from '../bitcoin/xpub.js';
-import { checkAddressPath, parsePath, type Path } from '../path.js';
+import { HARDENED, checkAddressPath, parsePath, type Path } from '../path.js';
 import type { Trezor } from '../session/trezor.js';
 import { utf8ToBytes } from '@noble/hashes/utils.js';
-import { publicKeyToAddress, toHex } from './crypto.js';
+import { toHex } from './crypto.js';
 import { definitionsField, requestAddress, signMessageFlow, signTransactionFlow, signTypedDataFlow, type EthereumDefinitions } from './flows.js';
 import { applySignature, planTransaction } from './tx.js';
 import { prepareTypedData, type TypedDataInput } from './typed-data.js';
@@ -89,7 +89,40 @@ export async function getAddress(trezor: Trezor, parameters: GetAddressParameter
     chunkify: parameters.chunkify,
     definitions: definitionsField(parameters.definitions),
     signal: parameters.signal,
+    // What the screen showed is held against the address the path's key gives (before the
+    // signing flows may remember it).
+    check:
+      parameters.show === true
+        ? async (address) => {
+            const derived = await silentAddress(trezor, addressN, parameters.signal);
+            if (derived !== address) throw new TrezorError('VerificationFailed', `The device showed ${address}, but the path's key gives ${derived}`);
+          }
+        : undefined,
   });
+}
+
+/**
+ * The address at `addressN` without the screen, to hold a shown address against: derived on the
+ * host from the verified public key of its hardened prefix (m/44'/60'/0' for m/44'/60'/0'/0/i),
+ * or asked again silently when the path has no unhardened tail under an account-deep prefix.
+ */
+async function silentAddress(trezor: Trezor, addressN: number[], signal?: AbortSignal): Promise<string> {
+  let cut = addressN.length;
+  while (cut > 0 && addressN[cut - 1]! < HARDENED) cut--;
+  if (cut >= 3 && cut < addressN.length) {
+    const parent = await getPublicKey(trezor, { path: addressN.slice(0, cut), signal });
+    // BIP-32 CKDpub on ethers' own primitives (no second curve library in the ethers bundle):
+    // I = HMAC-SHA512(c, K ‖ ser32(i)); K' = IL·G + K; c' = IR.
+    let key = parent.publicKey;
+    let chain = parent.chainCode;
+    for (const index of addressN.slice(cut)) {
+      const I = getBytes(computeHmac('sha512', chain, concat([key, toBeHex(index, 4)])));
+      key = SigningKey.addPoints(SigningKey.computePublicKey(I.subarray(0, 32), true), key, true);
+      chain = hexlify(I.subarray(32));
+    }
+    return computeAddress(key);
+  }
+  return requestAddress(trezor, addressN, { signal });
 }
 
 /**
@@ -127,7 +160,7 @@ export async function getPublicKey(trezor: Trezor, parameters: GetPublicKeyParam
     depth: node.depth,
     fingerprint: node.fingerprint,
     childNum: node.child_num,
-    address: publicKeyToAddress(node.public_key),
+    address: computeAddress(hexlify(node.public_key)), // ethers' curve code: no second copy in this bundle
   };
 }
 

@@ -15,12 +15,10 @@
  *    (≥ 1.10.5) signs the two hashes computed on the host (EthereumSignTypedHash).
  */
 import { TrezorError, invalidParameter } from '../errors.js';
-import { derivePublicKey } from '../bitcoin/ckd.js';
 import { modelFamily } from '../models.js';
-import { HARDENED } from '../path.js';
 import { firmwareAtLeast, requireFirmware } from '../session/firmware.js';
 import { cancelOnHostError, expectType, type CallFn, type Trezor } from '../session/trezor.js';
-import { bytesOf, checksumAddress, personalMessageHash, publicKeyToAddress, recoverAddress, toHex } from './crypto.js';
+import { bytesOf, checksumAddress, personalMessageHash, recoverAddress, toHex } from './crypto.js';
 import { structAck, valueAck, type PreparedTypedData } from './eip712.js';
 import { DATA_CHUNK_SIZE, type TransactionRequestFields } from './tx-fields.js';
 
@@ -94,7 +92,12 @@ export function definitionsField(definitions: EthereumDefinitions | undefined): 
 export async function requestAddress(
   trezor: Trezor,
   addressN: number[],
-  options: FlowOptions & { show?: boolean | undefined; chunkify?: boolean | undefined } = {},
+  options: FlowOptions & {
+    show?: boolean | undefined;
+    chunkify?: boolean | undefined;
+    /** Runs before the address is remembered for the signing flows; throws to refuse it. */
+    check?: (address: string) => Promise<void>;
+  } = {},
 ): Promise<string> {
   const network = options.definitions?.encoded_network;
   const answer = await trezor.typedCall(
@@ -109,33 +112,9 @@ export async function requestAddress(
     { signal: options.signal },
   );
   const address = addressFromAnswer(answer);
-  if (options.show === true) {
-    // What the screen showed is held against the address the path's key gives.
-    const derived = await silentAddress(trezor, addressN, options.signal);
-    if (derived !== address) throw new TrezorError('VerificationFailed', `The device showed ${address}, but the path's key gives ${derived}`);
-  }
+  await options.check?.(address);
   rememberAddress(trezor, addressN, address);
   return address;
-}
-
-/**
- * The address at `addressN` without the screen: derived on the host (CKDpub) from the public key
- * of its hardened prefix (m/44'/60'/0' for m/44'/60'/0'/0/i), or asked again silently when the
- * path has no unhardened tail under an account-deep prefix.
- */
-async function silentAddress(trezor: Trezor, addressN: number[], signal: AbortSignal | undefined): Promise<string> {
-  let cut = addressN.length;
-  while (cut > 0 && addressN[cut - 1]! < HARDENED) cut--;
-  if (cut >= 3 && cut < addressN.length) {
-    const { node } = await trezor.typedCall('EthereumGetPublicKey', { address_n: addressN.slice(0, cut), show_display: false }, 'EthereumPublicKey', { signal });
-    if (node?.public_key?.length !== 33 || node.chain_code?.length !== 32 || node.depth !== cut || node.child_num !== addressN[cut - 1]) {
-      throw new TrezorError('VerificationFailed', 'The device returned the key of another node than the account asked for');
-    }
-    const key = derivePublicKey(node.public_key, node.chain_code, addressN.slice(cut));
-    if (key) return publicKeyToAddress(key);
-  }
-  const answer = await trezor.typedCall('EthereumGetAddress', { address_n: addressN, show_display: false }, 'EthereumAddress', { signal });
-  return addressFromAnswer(answer);
 }
 
 /** What the device signed a transaction with, as it returned it. */
