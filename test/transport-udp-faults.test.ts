@@ -1,5 +1,5 @@
 /**
- * The UDP transport when the emulator goes away during a pending read, and when two clients
+ * The UDP transport when the emulator goes away during a pending read or while idle, and when two clients
  * want one emulator (src/transport/udp.ts keep-alive, src/transport/udp-lock.ts). A fake
  * emulator on a free port: it answers PINGPING, and can be closed (ICMP port unreachable) or
  * muted (alive but silent). npm run test:faults does the same against the official emulators.
@@ -98,6 +98,29 @@ describe('udp: an emulator that goes away while a read waits', () => {
     expect(code).toBe('DeviceDisconnected');
     expect(ms).toBeGreaterThanOrEqual(9_000);
     expect(ms).toBeLessThan(13_000);
+  });
+});
+
+describe('udp: an emulator that goes away while no read waits', () => {
+  it("killed while the host's own dialog is open (the One's PIN matrix): the connection reports the unplug within about keepAlive", async () => {
+    const fake = await fakeEmulator();
+    const connection = await openOn(fake, { keepAlive: 300 });
+    const unplugged = new Promise<number>((resolve) => {
+      const start = Date.now();
+      connection.onDisconnect(() => resolve(Date.now() - start));
+    });
+    await fake.close();
+    expect(await unplugged).toBeLessThan(3_000);
+  });
+
+  it('alive and idle: answered probes keep the connection open past the silence limit', { timeout: 20_000 }, async () => {
+    const fake = await fakeEmulator();
+    const connection = await openOn(fake, { keepAlive: 300, busyTimeout: 200 });
+    let lost = false;
+    connection.onDisconnect(() => (lost = true));
+    await new Promise((resolve) => setTimeout(resolve, 11_000)); // past max(2 × busyTimeout, 10 s)
+    expect(lost).toBe(false);
+    expect(fake.pings).toBeGreaterThan(5);
   });
 });
 

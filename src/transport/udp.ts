@@ -16,8 +16,9 @@
  * 127.0.0.1) instead of costing the whole `busyTimeout`.
  *
  * UDP has no connection to lose: an emulator killed while the host waits for its answer (a
- * button, a PIN, the next TxRequest) would leave the read waiting forever. So while a read is
- * pending and nothing has arrived for `keepAlive` ms, the connection sends PINGPING: a killed
+ * button, a PIN, the next TxRequest) would leave the read waiting forever, and one killed while
+ * the host's own PIN dialog is open (the Trezor One's matrix) would go unnoticed until the next
+ * write. So whenever nothing has arrived for `keepAlive` ms, the connection sends PINGPING: a killed
  * emulator on this machine answers with ICMP port unreachable (DeviceDisconnected at once), a
  * silent one is given up after SILENCE_LIMIT (DeviceDisconnected too). A waiting emulator
  * answers PONGPONG from its I/O loop, and the probe only re-sets the answer address to this
@@ -111,8 +112,8 @@ export interface UdpOptions {
    */
   busyTimeout?: number;
   /**
-   * While a read waits and nothing has arrived for this long (ms, default 1000), send PINGPING to
-   * learn whether the emulator is still there (see the module header).
+   * When nothing has arrived for this long (ms, default 1000), send PINGPING to learn whether the
+   * emulator is still there (see the module header).
    */
   keepAlive?: number;
 }
@@ -278,10 +279,10 @@ async function openSocket(
   const watchdog = setInterval(() => {
     if (failure) return clearInterval(watchdog);
     const now = Date.now();
-    if (pendingReads === 0) {
-      lastHeard = now;
-      return;
-    }
+    // Idle (between calls, or while the host's own PIN / passphrase dialog is open): only the
+    // ICMP answer to a probe can tell that the emulator is gone, so probe, but do not count
+    // the wait as silence.
+    if (pendingReads === 0) lastHeard = Math.max(lastHeard, now - keepAlive);
     const quiet = now - lastHeard;
     if (quiet >= silence) return lost(`The emulator at ${host}:${port} went silent for ${quiet} ms`);
     if (quiet >= keepAlive) {
