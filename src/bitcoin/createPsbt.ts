@@ -19,7 +19,8 @@
  * the field (`outputs[1].amount`, `utxos[0].prevTx` …).
  */
 import { hex } from '@scure/base';
-import { RawTx, selectUTXO, type Transaction } from '@scure/btc-signer';
+import { selectUTXO, type Transaction } from '@scure/btc-signer';
+import { decodeTx } from './rawTx.js';
 import { describeValue, invalidParameter } from '../errors.js';
 import { checkAddressPath, parsePath, type Path } from '../path.js';
 import { AccountKeys, type AccountKey } from './accounts.js';
@@ -176,12 +177,7 @@ export function createPsbt(params: CreatePsbtParameters): Uint8Array {
     let nonWitnessUtxo: Uint8Array | undefined;
     if (u.prevTx !== undefined) {
       nonWitnessUtxo = bytesOf(u.prevTx, `${field}.prevTx`);
-      let prev: ReturnType<typeof RawTx.decode>;
-      try {
-        prev = RawTx.decode(nonWitnessUtxo);
-      } catch {
-        throw invalidParameter(`${field}.prevTx`, 'not a raw transaction');
-      }
+      const prev = decodeTx(nonWitnessUtxo, (problem) => invalidParameter(`${field}.prevTx`, `not a raw transaction: ${problem}`));
       if (hex.encode(txidOf(prev)) !== txid) throw invalidParameter(`${field}.prevTx`, `does not hash to txid ${txid}`);
       const out = prev.outputs[u.vout];
       if (!out) throw invalidParameter(`${field}.vout`, `the previous transaction has ${prev.outputs.length} outputs`);
