@@ -47,7 +47,8 @@ const APPS: App[] = [
   { name: 'ethers-6.13', ethers: '~6.13.0', btcSigner: '1.8.1' },
   { name: 'latest', ethers: 'latest', btcSigner: 'latest', alsoTypescript: 'latest' },
 ];
-const TOOLS = ['vite@^8', 'typescript@~5.9', '@types/node'];
+// viem and @wagmi/core: the README's trezor-direct/viem and /wagmi blocks import them.
+const TOOLS = ['vite@^8', 'typescript@~5.9', '@types/node', 'viem@^2', '@wagmi/core@^2'];
 
 const { values: flags } = parseArgs({
   options: { 'no-build': { type: 'boolean' }, keep: { type: 'boolean' }, app: { type: 'string', multiple: true } },

@@ -10,7 +10,8 @@
  * The server is deliberately small: node:http, GET/HEAD only, files under examples/web only
  * (no directory traversal, no dotfiles, no symlinks out of the root), explicit MIME types and a
  * Content-Security-Policy that allows nothing but this origin — the page has no remote code.
- * WebUSB and WebHID need a secure context; http://localhost is one.
+ * WebUSB and WebHID need a secure context; http://localhost is one. The one dynamic part is the
+ * "Log in with Trezor" verifier under /api/login/ (./login-route.ts).
  *
  * CLI:   tsx scripts/start.ts [--port 8080] [--host 127.0.0.1] [--no-build]
  * Tests: import { buildExample, startExampleServer } from '../scripts/start.js'
@@ -25,6 +26,7 @@ import { parseArgs } from 'node:util';
 import nodeResolve from '@rollup/plugin-node-resolve';
 import { transform } from 'esbuild';
 import { rollup, type Plugin } from 'rollup';
+import { loginRoutes } from './login-route.js';
 
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 /** The directory the server exposes. */
@@ -154,7 +156,8 @@ function send(res: ServerResponse, status: number, text: string): void {
   res.end(text + '\n');
 }
 
-async function handle(root: string, req: IncomingMessage, res: ServerResponse): Promise<void> {
+async function handle(root: string, req: IncomingMessage, res: ServerResponse, login: ReturnType<typeof loginRoutes>): Promise<void> {
+  if (await login(req, res)) return;
   if (req.method !== 'GET' && req.method !== 'HEAD') {
     res.setHeader('Allow', 'GET, HEAD');
     return send(res, 405, 'Method not allowed');
@@ -208,8 +211,9 @@ export interface ExampleServer {
  */
 export async function startExampleServer({ port = 8080, host = '127.0.0.1', build = true, root = EXAMPLE_ROOT }: ExampleServerOptions = {}): Promise<ExampleServer> {
   if (build) await buildExample();
+  const login = loginRoutes();
   const server = createServer((req, res) => {
-    handle(root, req, res).catch(() => {
+    handle(root, req, res, login).catch(() => {
       if (!res.headersSent) send(res, 500, 'Internal error');
       else res.destroy();
     });

@@ -13,6 +13,7 @@ import {
   signPsbt,
   verifyMessage,
   type AccountKey,
+  type CoinInfo,
   type CoinName,
   type CreatePsbtParameters,
   type GetPublicKeyReturnType,
@@ -55,15 +56,15 @@ describe('bitcoin types', () => {
     }
   });
 
-  it('coin is the CoinName union', () => {
+  it('coin is a CoinName or a coin constant (CoinInfo)', () => {
     expectTypeOf<CoinName>().toEqualTypeOf<'Bitcoin' | 'Testnet' | 'Regtest' | 'Litecoin'>();
-    expectTypeOf<NonNullable<CreatePsbtParameters['coin']>>().toEqualTypeOf<CoinName>();
-    expectTypeOf<NonNullable<Parameters<typeof getAddress>[1]['coin']>>().toEqualTypeOf<CoinName>();
-    expectTypeOf<NonNullable<Parameters<typeof getPublicKey>[1]['coin']>>().toEqualTypeOf<CoinName>();
-    expectTypeOf<NonNullable<Parameters<typeof getAccountDescriptor>[1]['coin']>>().toEqualTypeOf<CoinName>();
-    expectTypeOf<NonNullable<NonNullable<Parameters<typeof signPsbt>[2]>['coin']>>().toEqualTypeOf<CoinName>();
-    expectTypeOf<NonNullable<Parameters<typeof signMessage>[1]['coin']>>().toEqualTypeOf<CoinName>();
-    expectTypeOf<NonNullable<Parameters<typeof verifyMessage>[0]['coin']>>().toEqualTypeOf<CoinName>();
+    expectTypeOf<NonNullable<CreatePsbtParameters['coin']>>().toEqualTypeOf<CoinName | CoinInfo>();
+    expectTypeOf<NonNullable<Parameters<typeof getAddress>[1]['coin']>>().toEqualTypeOf<CoinName | CoinInfo>();
+    expectTypeOf<NonNullable<Parameters<typeof getPublicKey>[1]['coin']>>().toEqualTypeOf<CoinName | CoinInfo>();
+    expectTypeOf<NonNullable<Parameters<typeof getAccountDescriptor>[1]['coin']>>().toEqualTypeOf<CoinName | CoinInfo>();
+    expectTypeOf<NonNullable<NonNullable<Parameters<typeof signPsbt>[2]>['coin']>>().toEqualTypeOf<CoinName | CoinInfo>();
+    expectTypeOf<NonNullable<Parameters<typeof signMessage>[1]['coin']>>().toEqualTypeOf<CoinName | CoinInfo>();
+    expectTypeOf<NonNullable<Parameters<typeof verifyMessage>[0]['coin']>>().toEqualTypeOf<CoinName | CoinInfo>();
   });
 
   it("a JS caller's unknown coin is InvalidParameters (field coin) in every function, and nothing reaches the device", async () => {

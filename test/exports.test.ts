@@ -12,7 +12,10 @@ const CONTRACT: Record<string, string[]> = {
   '../src/node.ts': ['usb', 'udp'],
   '../src/bitcoin/index.ts': ['getAddress', 'getPublicKey', 'getAccountDescriptor', 'createPsbt', 'signPsbt', 'signMessage', 'verifyMessage'],
   '../src/ethereum/index.ts': ['getAddress', 'signTransaction', 'signMessage', 'signTypedData', 'TrezorSigner', 'createEip1193Provider'],
+  '../src/viem/index.ts': ['trezorAccount', 'createTrezorProvider', 'announceTrezorProvider'],
+  '../src/wagmi/index.ts': ['trezor', 'accountPaths'],
   '../src/management/index.ts': ['resetDevice', 'backupDevice', 'recoverDevice', 'changePin', 'applySettings', 'wipeDevice', 'readFirmware', 'updateFirmware'],
+  '../src/identity/index.ts': ['login', 'createChallenge', 'verifyLogin', 'memoryNonceStore'],
   '../src/testing/index.ts': ['VirtualTrezor', 'DebugLink'],
   '../src/keyring/index.ts': ['createKeyringBridge'],
   '../src/connect-web/index.ts': ['fromTrezorConnect'],
@@ -57,7 +60,7 @@ describe('what each browser entry pulls in', () => {
   });
 
   it('no browser entry reaches a Node built-in, through static or dynamic imports (trezor-direct/testing included)', async () => {
-    for (const entry of ['src/index.ts', 'src/bitcoin/index.ts', 'src/ethereum/index.ts', 'src/management/index.ts', 'src/testing/index.ts', 'src/keyring/index.ts', 'src/connect-web/index.ts']) {
+    for (const entry of ['src/index.ts', 'src/bitcoin/index.ts', 'src/ethereum/index.ts', 'src/viem/index.ts', 'src/wagmi/index.ts', 'src/management/index.ts', 'src/identity/index.ts', 'src/testing/index.ts', 'src/keyring/index.ts', 'src/connect-web/index.ts']) {
       const reached: string[] = [];
       const result = await build({
         entryPoints: [entry],
@@ -109,8 +112,38 @@ describe('what each browser entry pulls in', () => {
     expect(connectWeb.filter((f) => /node_modules\/(@trezor\/|@metamask\/|@ethereumjs\/)/.test(f))).toEqual([]);
   });
 
+  it('the viem and wagmi entries pull in no ethers (the device flows it shares with the ethereum entry are ethers-free)', async () => {
+    const files = await inputs('src/viem/index.ts');
+    expect(files.some((f) => f.includes('src/ethereum/flows.ts'))).toBe(true);
+    expect(files.filter((f) => f.includes('node_modules/ethers/') || f.includes('@scure/btc-signer'))).toEqual([]);
+    const wagmi = await inputs('src/wagmi/index.ts');
+    expect(wagmi.some((f) => f.includes('src/viem/account.ts'))).toBe(true);
+    expect(wagmi.filter((f) => f.includes('node_modules/ethers/'))).toEqual([]);
+  });
+
   it('the bitcoin entry does not pull in ethers, nor the ethereum entry btc-signer', async () => {
     expect((await inputs('src/bitcoin/index.ts')).filter((f) => f.includes('node_modules/ethers/'))).toEqual([]);
     expect((await inputs('src/ethereum/index.ts')).filter((f) => f.includes('@scure/btc-signer'))).toEqual([]);
+  });
+
+  it('the identity entry carries no device, transport or session code, and no coin library (a server imports it as it is)', async () => {
+    const files = await inputs('src/identity/index.ts');
+    expect(files.some((f) => f.includes('src/identity/server.ts'))).toBe(true);
+    expect(files.some((f) => f.includes('src/identity/login.ts'))).toBe(true);
+    const device = /src\/(session|transport|protocol|messages|testing|bitcoin|ethereum|management)\/|src\/node\.ts|node_modules\/(ethers|@scure\/btc-signer|usb)\//;
+    expect(files.filter((f) => device.test(f))).toEqual([]);
+    // The same on Node, as a server bundles it: no node: built-ins either.
+    const node = await build({
+      stdin: { contents: "export { createChallenge, verifyLogin } from './src/identity/index.ts';", resolveDir: root, loader: 'ts' },
+      bundle: true,
+      write: false,
+      metafile: true,
+      format: 'esm',
+      platform: 'node',
+      logLevel: 'silent',
+    });
+    const serverFiles = Object.keys(node.metafile.inputs);
+    expect(serverFiles.filter((f) => device.test(f) || f.startsWith('node:'))).toEqual([]);
+    expect(serverFiles.some((f) => f.includes('src/identity/slip13.ts'))).toBe(true);
   });
 });

@@ -8,6 +8,7 @@
  *  4. Bitcoin: account xpubs and addresses, message signing, PSBT build + sign
  *  5. Ethereum: address, EIP-191 message, EIP-712 typed data, EIP-1559 transaction
  *  6. "Set up a Trezor": wipe, create, back up, recover, PIN, label (in setup.ts)
+ *  7. Log in with Trezor: SignIdentity on a challenge from this page's server
  *
  * In your own app the imports read `from 'trezor-direct'`, `'trezor-direct/bitcoin'`, …; this
  * page imports the sources of the checkout it is served from.
@@ -37,6 +38,7 @@ import {
 import * as bitcoin from '../../src/bitcoin/index.js';
 import * as ethereum from '../../src/ethereum/index.js';
 import { askWord, installSetupPanel, virtualScreen } from './setup.js';
+import { login, type LoginResponse } from '../../src/identity/index.js';
 // The virtual device is loaded only when someone asks for it (see startVirtual below).
 import type { VirtualTrezor } from '../../src/testing/index.js';
 
@@ -324,7 +326,7 @@ async function connectTo(source: Source, signal: AbortSignal): Promise<void> {
   trezor.on('disconnect', onUnplugged);
   renderDevice();
   show('disconnected', false);
-  for (const id of ['device-panel', 'setup-panel', 'bitcoin-panel', 'ethereum-panel']) show(id);
+  for (const id of ['device-panel', 'setup-panel', 'bitcoin-panel', 'ethereum-panel', 'login-panel']) show(id);
   $<HTMLDetailsElement>('virtual-options').open = false;
 }
 
@@ -470,7 +472,7 @@ onClick('device-lock', async (signal) => {
 });
 onClick('device-disconnect', async () => {
   await disconnect();
-  for (const id of ['device-panel', 'setup-panel', 'bitcoin-panel', 'ethereum-panel', 'disconnected']) show(id, false);
+  for (const id of ['device-panel', 'setup-panel', 'bitcoin-panel', 'ethereum-panel', 'login-panel', 'disconnected']) show(id, false);
 });
 
 // ---------------------------------------------------------------------------------------------
@@ -800,6 +802,29 @@ async function init(): Promise<void> {
 // Test hook: only with ?test in the URL. The browser tests read the virtual device's screen
 // (the scrambled PIN matrix) through its debug link, as the firmware's own tests do.
 // ---------------------------------------------------------------------------------------------
+
+// ---------------------------------------------------------------------------------------------
+// 6. Log in with Trezor: challenge from the server, SignIdentity on the device, server verifies.
+// ---------------------------------------------------------------------------------------------
+
+let lastLogin: LoginResponse | undefined;
+
+async function sendLogin(response: LoginResponse, signal: AbortSignal): Promise<void> {
+  const res = await fetch('/api/login/verify', { method: 'POST', body: JSON.stringify(response), headers: { 'Content-Type': 'application/json' }, signal });
+  const answer = (await res.json()) as { ok: boolean; publicKey?: string; reason?: string };
+  setText('login-result', answer.ok ? `${res.status} logged in` : `${res.status} refused: ${answer.reason ?? 'error'}`);
+  if (answer.publicKey) setText('login-account', answer.publicKey);
+}
+
+onClick('login-run', async (signal) => {
+  const trezor = requireTrezor();
+  const challenge = (await (await fetch('/api/login/challenge', { signal })).json()) as { challengeHidden: string; challengeVisual: string };
+  lastLogin = await login(trezor, { ...challenge, identity: location.origin, signal });
+  await sendLogin(lastLogin, signal);
+  $<HTMLButtonElement>('login-replay').disabled = false;
+});
+// A replay: the server has seen this challenge and refuses it.
+onClick('login-replay', (signal) => (lastLogin ? sendLogin(lastLogin, signal) : Promise.resolve()));
 
 if (new URLSearchParams(location.search).has('test')) {
   const virtual = () => {

@@ -8,8 +8,11 @@
  *   p2wpkh       OP_0 <20: HASH160(key)>                                           00 14 …
  *   p2tr         OP_1 <32: x(key + H_TapTweak(x(key))·G)>  (BIP-86, no script tree) 51 20 …
  *
- * Addresses: base58check(version ‖ hash) for P2PKH/P2SH, bech32 (witness v0, BIP-173) or
- * bech32m (v1+, BIP-350) with the coin's human-readable part.
+ * Addresses: base58check(version ‖ hash) for P2PKH/P2SH (the version is one byte, or two for
+ * Zcash: the firmware writes address_type big-endian in as few bytes as it takes), bech32
+ * (witness v0, BIP-173) or bech32m (v1+, BIP-350) with the coin's human-readable part; a coin
+ * with an address format of its own (Bitcoin Cash: CashAddr) writes P2PKH/P2SH through it and
+ * reads both it and base58, as the firmware does.
  */
 import { ripemd160 } from '@noble/hashes/legacy.js';
 import { sha256 } from '@noble/hashes/sha2.js';
@@ -85,11 +88,13 @@ export function scriptKind(script: Uint8Array): ScriptKind | undefined {
  * The address of an output script on a coin, or undefined when it has none.
  * @example scriptAddress(getCoin('Bitcoin'), script) // 'bc1q…'
  */
-export function scriptAddress(coin: CoinInfo, script: Uint8Array): string | undefined {
+export function scriptAddress(coin: CoinInfo, script: Uint8Array, base58Only = false): string | undefined {
+  if (coin.addressFormat && !base58Only) return coin.addressFormat.encode(script);
   const kind = scriptKind(script);
   if (!kind) return undefined;
-  if (kind.type === 'pkh') return base58check.encode(concatBytes(Uint8Array.of(coin.pubKeyHash), kind.hash));
-  if (kind.type === 'sh') return base58check.encode(concatBytes(Uint8Array.of(coin.scriptHash), kind.hash));
+  if (kind.type === 'pkh') return base58check.encode(concatBytes(versionBytes(coin.pubKeyHash), kind.hash));
+  if (kind.type === 'sh') return base58check.encode(concatBytes(versionBytes(coin.scriptHash), kind.hash));
+  if (!coin.bech32) return undefined;
   const words = [kind.version, ...bech32.toWords(kind.program)];
   return kind.version === 0 ? bech32.encode(coin.bech32, words) : bech32m.encode(coin.bech32, words);
 }
@@ -101,7 +106,9 @@ export function scriptAddress(coin: CoinInfo, script: Uint8Array): string | unde
  */
 export function addressScript(coin: CoinInfo, address: string): Uint8Array | undefined {
   if (typeof address !== 'string') return undefined;
-  if (address.toLowerCase().startsWith(`${coin.bech32}1`)) {
+  const own = coin.addressFormat?.decode(address);
+  if (own) return own;
+  if (coin.bech32 && address.toLowerCase().startsWith(`${coin.bech32}1`)) {
     for (const codec of [bech32, bech32m]) {
       let decoded: { prefix: string; words: number[] };
       try {
@@ -128,10 +135,16 @@ export function addressScript(coin: CoinInfo, address: string): Uint8Array | und
   } catch {
     return undefined;
   }
-  if (raw.length !== 21) return undefined;
-  if (raw[0] === coin.pubKeyHash) return keyScriptFromHash('pkh', raw.subarray(1));
-  if (raw[0] === coin.scriptHash) return keyScriptFromHash('sh', raw.subarray(1));
+  for (const [version, type] of [[coin.pubKeyHash, 'pkh'], [coin.scriptHash, 'sh']] as const) {
+    const prefix = versionBytes(version);
+    if (raw.length === prefix.length + 20 && prefix.every((b, i) => raw[i] === b)) return keyScriptFromHash(type, raw.subarray(prefix.length));
+  }
   return undefined;
+}
+
+/** A base58 version as the firmware writes it: big-endian, in as few bytes as it takes. */
+function versionBytes(version: number): Uint8Array {
+  return version > 0xff ? Uint8Array.of(version >> 8, version & 0xff) : Uint8Array.of(version);
 }
 
 /**

@@ -11,7 +11,14 @@
  * Script types are named after the output they spend (`p2pkh`, `p2sh-p2wpkh`, `p2wpkh`,
  * `p2tr`); the firmware's InputScriptType / OutputScriptType names stay inside this module.
  * When a call omits the script type it follows the path's purpose (BIP-44/49/84/86).
+ *
+ * Only Bitcoin, Testnet, Regtest and Litecoin are looked up by name. The other coins of the
+ * Bitcoin family (Bitcoin Cash, Bitcoin Gold, Dogecoin, Dash, Zcash: coins-family.ts) are
+ * constants the app imports and passes as `coin`, so a Bitcoin-only bundle carries none of
+ * them, nor their address formats and signature schemes.
  */
+import type { AddressFormat } from './cashaddr.js';
+import type { ParsedPrevTx } from './prevtx.js';
 import { describeValue, invalidParameter } from '../errors.js';
 import { HARDENED } from '../path.js';
 import { firmwareAtLeast, requireFirmware, type VersionFeatures } from '../session/firmware.js';
@@ -19,27 +26,30 @@ import { firmwareAtLeast, requireFirmware, type VersionFeatures } from '../sessi
 /** Script type of a single-signature Bitcoin output. */
 export type ScriptType = 'p2pkh' | 'p2sh-p2wpkh' | 'p2wpkh' | 'p2tr';
 
-/** The firmware's coin_name values this module knows. */
+/** The firmware's coin_name values this module looks up by name. */
 export type CoinName = 'Bitcoin' | 'Testnet' | 'Regtest' | 'Litecoin';
+
+/** coin_name of the coins exported as constants by coins-family.ts. */
+export type FamilyCoinName = 'Bcash' | 'Bcash Testnet' | 'Bgold' | 'Bgold Testnet' | 'Dogecoin' | 'Dash' | 'Dash Testnet' | 'Zcash' | 'Zcash Testnet';
 
 /** Network parameters of one coin (common/defs/bitcoin/<coin>.json). */
 export interface CoinInfo {
   /** coin_name as the firmware spells it. */
-  readonly name: CoinName;
+  readonly name: CoinName | FamilyCoinName;
   /** coin_shortcut, as the device shows amounts. */
   readonly shortcut: string;
   /** SLIP-44 coin type (second path element, hardened). */
   readonly slip44: number;
-  /** Base58 version byte of P2PKH addresses. */
+  /** Base58 version of P2PKH addresses (address_type; Zcash's take two bytes, big-endian). */
   readonly pubKeyHash: number;
-  /** Base58 version byte of P2SH addresses. */
+  /** Base58 version of P2SH addresses (address_type_p2sh). */
   readonly scriptHash: number;
-  /** WIF version byte (only for btc-signer's network object). */
-  readonly wif: number;
-  /** bech32 / bech32m human-readable part. */
-  readonly bech32: string;
+  /** WIF version byte (only for btc-signer's network object; not in the firmware's definitions). */
+  readonly wif?: number;
+  /** bech32 / bech32m human-readable part; none for coins without segwit. */
+  readonly bech32?: string;
   /** Extended public key version bytes by script type (SLIP-132); taproot uses the plain one. */
-  readonly xpubVersion: { readonly p2pkh: number; readonly 'p2sh-p2wpkh': number; readonly p2wpkh: number };
+  readonly xpubVersion: { readonly p2pkh: number; readonly 'p2sh-p2wpkh'?: number; readonly p2wpkh?: number };
   /** Whether the firmware enables segwit / taproot for this coin. */
   readonly segwit: boolean;
   readonly taproot: boolean;
@@ -49,6 +59,23 @@ export interface CoinInfo {
   readonly maxFeePerKb: number;
   /** Smallest output value the network relays (dust_limit). */
   readonly dustLimit: number;
+  /** Lowest fee per kB (sat) the network relays (minfee_kb); createPsbt refuses less. */
+  readonly minFeePerKb?: number;
+  /**
+   * Replay protection (fork_id): every input is signed with the BIP-143 digest (force_bip143)
+   * and the hash type SIGHASH_ALL | SIGHASH_FORKID | fork_id << 8.
+   */
+  readonly forkId?: number;
+  /** Addresses in a format of their own (Bitcoin Cash: CashAddr), read and written through it. */
+  readonly addressFormat?: AddressFormat;
+  /** Zcash (overwintered): transactions have their own form; see zcash.ts. */
+  readonly overwintered?: boolean;
+  /**
+   * Transactions may carry extra data after the outputs (extra_data: Dash, Zcash): the reader
+   * of such previous transactions (prevtx.ts readExtraDataTx), carried by the coin so that
+   * only these coins bundle it.
+   */
+  readonly extraData?: (raw: Uint8Array, field: string) => ParsedPrevTx;
 }
 
 const BITCOIN_MESSAGE = 'Bitcoin Signed Message:\n';
@@ -57,7 +84,7 @@ const BITCOIN_MESSAGE = 'Bitcoin Signed Message:\n';
  * The supported coins by firmware coin name.
  * @example COINS.Testnet.bech32 // 'tb'
  */
-export const COINS: Readonly<Record<CoinName, CoinInfo>> = /* @__PURE__ */ Object.freeze({
+export const COINS: Readonly<Record<CoinName, CoinInfo & { readonly name: CoinName }>> = /* @__PURE__ */ Object.freeze({
   Bitcoin: {
     name: 'Bitcoin',
     shortcut: 'BTC',
@@ -124,7 +151,13 @@ export const COINS: Readonly<Record<CoinName, CoinInfo>> = /* @__PURE__ */ Objec
  * Look a coin up by its firmware name (default 'Bitcoin'); unknown names are InvalidParameters.
  * @example getCoin('Regtest').bech32 // 'bcrt'
  */
-export function getCoin(name: string = 'Bitcoin', field = 'coin'): CoinInfo {
+export function getCoin(name?: string, field?: string): CoinInfo & { readonly name: CoinName };
+export function getCoin(name: string | CoinInfo | undefined, field?: string): CoinInfo;
+export function getCoin(name: string | CoinInfo = 'Bitcoin', field = 'coin'): CoinInfo {
+  // A coin constant (coins-family.ts) or an app's own CoinInfo.
+  if (typeof name === 'object' && name !== null && typeof name.name === 'string' && typeof name.pubKeyHash === 'number' && typeof name.xpubVersion === 'object') {
+    return name;
+  }
   if (typeof name !== 'string' || !Object.prototype.hasOwnProperty.call(COINS, name)) {
     throw invalidParameter(field, `unknown coin ${describeValue(name)}; expected one of ${Object.keys(COINS).join(', ')}`);
   }
@@ -136,7 +169,7 @@ export function getCoin(name: string = 'Bitcoin', field = 'coin'): CoinInfo {
  * @example new Transaction().addOutputAddress(address, 1000n, btcNetwork(getCoin('Testnet')))
  */
 export function btcNetwork(coin: CoinInfo): { bech32: string; pubKeyHash: number; scriptHash: number; wif: number } {
-  return { bech32: coin.bech32, pubKeyHash: coin.pubKeyHash, scriptHash: coin.scriptHash, wif: coin.wif };
+  return { bech32: coin.bech32 ?? '', pubKeyHash: coin.pubKeyHash, scriptHash: coin.scriptHash, wif: coin.wif ?? 0 };
 }
 
 const SCRIPT_TYPES: readonly ScriptType[] = ['p2pkh', 'p2sh-p2wpkh', 'p2wpkh', 'p2tr'];
@@ -190,8 +223,10 @@ const COIN_TYPED_PURPOSES = [44, 48, 49, 84, 86, 10025].map((p) => p + HARDENED)
  * and SLIP-25 (`m/purpose'/coin_type'/…`) and Casa's unhardened `m/49/coin_type/…`; with any
  * other coin type both firmwares answer "Forbidden key path" while safety checks are strict
  * (legacy/firmware/crypto.c coin_path_check → check_cointype; core apps/bitcoin/keychain.py,
- * whose schemas put `coin_type` there). Testnet and Regtest share coin type 1. None of
- * {@link COINS} has a fork id, so Bitcoin's paths are no exception. A path of the right coin
+ * whose schemas put `coin_type` there). Testnet and Regtest share coin type 1. A coin with a
+ * fork id (Bitcoin Cash, Bitcoin Gold) but not its testnet may also use Bitcoin's coin type 0
+ * (core keychain.py: "coin.fork_id is not None and coin.slip44 != SLIP44_TESTNET"), to spend
+ * what was received before the fork. A path of the right coin
  * but of another script type is not refused here: the firmware asks the user instead.
  * @example foreignCoinPath(parsePath("m/84'/0'/0'/0/0"), COINS.Testnet) // "has coin type 0' (Bitcoin), not 1' (Testnet)"
  */
@@ -202,6 +237,7 @@ export function foreignCoinPath(addressN: readonly number[], coin: CoinInfo): st
   if (COIN_TYPED_PURPOSES.includes(purpose)) named = coinType >= HARDENED ? coinType - HARDENED : -1;
   else if (purpose === 49 && coinType < HARDENED) named = coinType;
   if (named === undefined || named === coin.slip44) return undefined;
+  if (named === 0 && coin.forkId !== undefined && coin.slip44 !== 1) return undefined;
   if (named < 0) return `has an unhardened coin type ${coinType}, not ${coin.slip44}' (${coin.name})`;
   const owners = Object.values(COINS).filter((c) => c.slip44 === named).map((c) => c.name);
   const suffix = purpose === 49 ? '' : "'";
@@ -236,7 +272,7 @@ export const CHANGE_SCRIPT_TYPE = /* @__PURE__ */ Object.freeze({
  */
 export function xpubVersionFor(coin: CoinInfo, scriptType: ScriptType | undefined, ignoreXpubMagic = false): number {
   if (ignoreXpubMagic || scriptType === undefined || scriptType === 'p2tr') return coin.xpubVersion.p2pkh;
-  return coin.xpubVersion[scriptType];
+  return coin.xpubVersion[scriptType] ?? coin.xpubVersion.p2pkh;
 }
 
 /** First firmware with taproot (addresses, xpubs, spending, sending), shared PROTOCOL.md §12. */

@@ -14,20 +14,23 @@
  * - the change output: the same derivation records, so signers treat it as change.
  *
  * Everything is checked before anything is built: addresses must belong to the coin, amounts
- * must be above the output's dust threshold, previous transactions must hash to the txid and
+ * must be above the output's dust threshold (Bitcoin Core's; for the family coins of
+ * coins-family.ts at least the definition's dust_limit, which also bounds the change, and the
+ * fee rate at least its minfee_kb), previous transactions must hash to the txid and
  * pay the stated amount to the key at the stated path. Failures are InvalidParameters naming
  * the field (`outputs[1].amount`, `utxos[0].prevTx` …).
  */
 import { hex } from '@scure/base';
 import { selectUTXO, type Transaction } from '@scure/btc-signer';
-import { decodeTx } from './rawTx.js';
+import { decodeTx, type RawTransaction } from './rawTx.js';
 import { describeValue, invalidParameter } from '../errors.js';
 import { checkAddressPath, parsePath, type Path } from '../path.js';
 import { AccountKeys, type AccountKey } from './accounts.js';
 import { addressScript, keyScript, scriptAddress, xOnly } from './address.js';
-import { btcNetwork, getCoin, resolveScriptType, type CoinName, type ScriptType } from './coins.js';
+import { COINS, btcNetwork, getCoin, resolveScriptType, type CoinInfo, type CoinName, type ScriptType } from './coins.js';
 import { MAX_OP_RETURN_DATA, opReturnScript } from './opReturn.js';
-import { txidOf } from './sighash.js';
+import { PREV_TX_KEY } from './prevtx.js';
+import { sha256d, txidOf } from './sighash.js';
 import { multisigWallet, type MultisigAccount } from './multisigWallet.js';
 
 /** A spendable output of the device's wallet. */
@@ -56,7 +59,7 @@ export type SelectionStrategy = 'default' | 'all' | `accum${'Newest' | 'Oldest' 
 
 export interface CreatePsbtParameters {
   /** Firmware coin name, default 'Bitcoin'. */
-  coin?: CoinName;
+  coin?: CoinName | CoinInfo;
   /** The account key(s) the UTXOs and the change belong to (getPublicKey results). */
   account?: AccountKey | AccountKey[];
   /**
@@ -125,6 +128,12 @@ export function createPsbt(params: CreatePsbtParameters): Uint8Array {
   if (typeof feeRate !== 'number' || !Number.isFinite(feeRate) || feeRate <= 0 || feeRate > 100_000) {
     throw invalidParameter('feeRate', 'expected a number of sat/vB above 0 and at most 100000');
   }
+  // The family coins (coins-family.ts): their definition's minimum relay fee and dust limit.
+  const family = !Object.prototype.hasOwnProperty.call(COINS, coin.name);
+  if (coin.minFeePerKb !== undefined && feeRate * 1000 < coin.minFeePerKb) {
+    throw invalidParameter('feeRate', `${coin.name} relays nothing below ${coin.minFeePerKb / 1000} sat/vB (minfee_kb)`);
+  }
+  const dustFloor = family ? BigInt(coin.dustLimit) : 0n;
   const version = params.version ?? 2;
   const lockTime = params.lockTime ?? 0;
   if (!Number.isInteger(version) || version < 1 || version > 2) throw invalidParameter('version', 'expected 1 or 2');
@@ -148,7 +157,8 @@ export function createPsbt(params: CreatePsbtParameters): Uint8Array {
     const script = addressScript(coin, o.address);
     if (!script) throw invalidParameter(`${field}.address`, `not a ${coin.name} address: ${describeValue(o.address)}`);
     const amount = amountOf(o.amount, `${field}.amount`);
-    const dust = dustThreshold(script);
+    const core = dustThreshold(script);
+    const dust = core > dustFloor ? core : dustFloor;
     if (amount < dust) throw invalidParameter(`${field}.amount`, `${amount} sat is dust for this output (minimum ${dust})`);
     return { script, amount };
   });
@@ -175,14 +185,31 @@ export function createPsbt(params: CreatePsbtParameters): Uint8Array {
     const sequence = u.sequence ?? 0xfffffffd;
     if (!Number.isInteger(sequence) || sequence < 0 || sequence > 0xffffffff) throw invalidParameter(`${field}.sequence`, 'expected a u32');
     let nonWitnessUtxo: Uint8Array | undefined;
+    // A previous transaction with extra data (a Dash DIP-2 special transaction) is not one
+    // nonWitnessUtxo can hold: it travels in the proprietary field of prevtx.ts instead.
+    let ownPrev = false;
     if (u.prevTx !== undefined) {
       nonWitnessUtxo = bytesOf(u.prevTx, `${field}.prevTx`);
-      const prev = decodeTx(nonWitnessUtxo, (problem) => invalidParameter(`${field}.prevTx`, `not a raw transaction: ${problem}`));
-      if (hex.encode(txidOf(prev)) !== txid) throw invalidParameter(`${field}.prevTx`, `does not hash to txid ${txid}`);
+      let prev: { outputs: { amount?: bigint; script?: Uint8Array }[] };
+      let decoded: RawTransaction | undefined;
+      try {
+        decoded = decodeTx(nonWitnessUtxo, (problem) => invalidParameter(`${field}.prevTx`, `not a raw transaction: ${problem}`));
+      } catch (e) {
+        if (!coin.extraData) throw e;
+      }
+      if (decoded) {
+        if (hex.encode(txidOf(decoded)) !== txid) throw invalidParameter(`${field}.prevTx`, `does not hash to txid ${txid}`);
+        prev = decoded;
+      } else {
+        const parsed = coin.extraData!(nonWitnessUtxo, `${field}.prevTx`);
+        if (hex.encode(sha256d(nonWitnessUtxo).reverse()) !== txid) throw invalidParameter(`${field}.prevTx`, `does not hash to txid ${txid}`);
+        prev = { outputs: parsed.outputs.map((o) => ({ amount: o.amount, script: o.script_pubkey })) };
+        ownPrev = true;
+      }
       const out = prev.outputs[u.vout];
       if (!out) throw invalidParameter(`${field}.vout`, `the previous transaction has ${prev.outputs.length} outputs`);
       if (out.amount !== amount) throw invalidParameter(`${field}.amount`, `the previous transaction says ${out.amount} sat`);
-      if (hex.encode(out.script) !== hex.encode(script)) {
+      if (hex.encode(out.script!) !== hex.encode(script)) {
         throw invalidParameter(`${field}.path`, `output ${u.vout} of the previous transaction is not paid to the ${spend ? `${wallet!.scriptType} multisig` : `${type} key`} at this path`);
       }
     } else if (type !== 'p2tr') {
@@ -193,7 +220,7 @@ export function createPsbt(params: CreatePsbtParameters): Uint8Array {
       index: u.vout,
       sequence,
       witnessUtxo: { script, amount },
-      ...(nonWitnessUtxo && type !== 'p2tr' ? { nonWitnessUtxo } : {}),
+      ...(ownPrev ? { proprietary: [[PREV_TX_KEY, nonWitnessUtxo!]] } : nonWitnessUtxo && type !== 'p2tr' ? { nonWitnessUtxo } : {}),
       ...(redeemScript ? { redeemScript } : {}),
     };
     if (spend) {
@@ -205,7 +232,7 @@ export function createPsbt(params: CreatePsbtParameters): Uint8Array {
     } else {
       input.bip32Derivation = [[publicKey, { fingerprint: rootFingerprint, path: addressN }]];
     }
-    return { input, type, nonWitnessUtxo, field };
+    return { input, type, nonWitnessUtxo, field, ownPrev };
   });
 
   // Change.
@@ -216,7 +243,8 @@ export function createPsbt(params: CreatePsbtParameters): Uint8Array {
   const changeType = changeSpend ? 'p2wpkh' : resolveScriptType(changeN, params.change.scriptType, coin, 'change.scriptType');
   const changeKey = changeSpend ? { publicKey: new Uint8Array(0), rootFingerprint: 0 } : keys.derive(changeN, 'change.path');
   const changeScript = changeSpend ?? keyScript(changeType, changeKey.publicKey);
-  const changeAddress = scriptAddress(coin, changeScript.script)!;
+  // base58 even where the coin writes addresses otherwise (CashAddr): btc-signer reads it back.
+  const changeAddress = scriptAddress(coin, changeScript.script, true)!;
 
   let selected: ReturnType<typeof selectUTXO>;
   try {
@@ -226,6 +254,7 @@ export function createPsbt(params: CreatePsbtParameters): Uint8Array {
       params.strategy ?? 'default',
       {
         feePerByte: BigInt(Math.ceil(feeRate)),
+        ...(family ? { dust: dustFloor, dustRelayFeeRate: 1n } : {}),
         changeAddress,
         network,
         bip69: false,
@@ -233,6 +262,9 @@ export function createPsbt(params: CreatePsbtParameters): Uint8Array {
         version,
         lockTime,
         allowUnknownOutputs: hasOpReturn,
+        // Keep the proprietary previous-transaction field (btc-signer strips it by default); the
+        // input then has no nonWitnessUtxo, but the device still checks its amount against it.
+        ...(candidates.some((c) => c.ownPrev) ? { allowUnknown: true, allowLegacyWitnessUtxo: true } : {}),
       },
     );
   } catch (e) {

@@ -24,7 +24,7 @@ export interface GetAddressParameters {
   /** Key path, e.g. "m/84'/0'/0'/0/0". */
   path: Path;
   /** Firmware coin name, default 'Bitcoin'. */
-  coin?: CoinName;
+  coin?: CoinName | CoinInfo;
   /** Inferred from the path's purpose (44/49/84/86) when omitted. */
   scriptType?: ScriptType;
   /** Show the address on the device and wait for confirmation. */

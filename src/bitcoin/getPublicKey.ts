@@ -27,7 +27,7 @@ export interface GetPublicKeyParameters {
   /** Key path, e.g. "m/84'/0'/0'". */
   path: Path;
   /** Firmware coin name, default 'Bitcoin'. */
-  coin?: CoinName;
+  coin?: CoinName | CoinInfo;
   /** Picks the SLIP-132 version; inferred from the purpose, plain xpub for other paths. */
   scriptType?: ScriptType;
   /** Plain xpub/tpub version whatever the script type. */
@@ -107,7 +107,7 @@ export async function getPublicKey(trezor: Trezor, params: GetPublicKeyParameter
       const id = hash160(node.public_key);
       rootFingerprint = new DataView(id.buffer, id.byteOffset).getUint32(0);
     } else if (addressN.length === 1) rootFingerprint = node.fingerprint;
-    else rootFingerprint = (await getPublicKey(trezor, { path: addressN.slice(0, 1), coin: coin.name, scriptType: type, ignoreXpubMagic: true, signal })).fingerprint;
+    else rootFingerprint = (await getPublicKey(trezor, { path: addressN.slice(0, 1), coin, scriptType: type, ignoreXpubMagic: true, signal })).fingerprint;
   }
   return {
     xpub,
@@ -185,7 +185,7 @@ export function accountDescriptor(scriptType: ScriptType, rootFingerprint: numbe
 export interface GetAccountDescriptorParameters {
   /** Account path, e.g. "m/84'/0'/0'". */
   path: Path;
-  coin?: CoinName;
+  coin?: CoinName | CoinInfo;
   scriptType?: ScriptType;
   /**
    * A multisig account: the other cosigners' account keys; the device's own key at `path` is

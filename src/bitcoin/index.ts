@@ -1,5 +1,6 @@
 /**
- * trezor-direct/bitcoin: Bitcoin (and Testnet, Regtest, Litecoin) on a Trezor.
+ * trezor-direct/bitcoin: Bitcoin (and Testnet, Regtest, Litecoin; Bitcoin Cash, Bitcoin Gold,
+ * Dogecoin, Dash and Zcash as coin constants) on a Trezor.
  *
  * Addresses and extended keys from the device, account descriptors, unsigned PSBTs with coin
  * selection built on the host, PSBT signing through the firmware's TxRequest/TxAck exchange
@@ -11,7 +12,10 @@
  * import { getAddress, signPsbt } from 'trezor-direct/bitcoin';
  * const address = await getAddress(trezor, { path: "m/84'/0'/0'/0/0", show: true });
  */
-export { COINS, getCoin, scriptTypeFromPath, type CoinInfo, type CoinName, type ScriptType } from './coins.js';
+export { COINS, getCoin, scriptTypeFromPath, type CoinInfo, type CoinName, type FamilyCoinName, type ScriptType } from './coins.js';
+export { BCASH, BCASH_TESTNET, BGOLD, BGOLD_TESTNET, DASH, DASH_TESTNET, DOGECOIN, ZCASH, ZCASH_TESTNET } from './coins-family.js';
+export { cashaddrDecode, cashaddrEncode, type AddressFormat } from './cashaddr.js';
+export { PREV_TX_KEY, type ParsedPrevTx } from './prevtx.js';
 export { getAddress, type GetAddressParameters } from './getAddress.js';
 export {
   accountDescriptor,
@@ -46,3 +50,15 @@ export {
   type MultisigScriptType,
 } from './multisig.js';
 export { ownershipProofFields } from './external.js';
+export {
+  ZCASH_VERSION_GROUP_ID,
+  createZcashTransaction,
+  signZcashTransaction,
+  zip317Fee,
+  type CreateZcashParameters,
+  type SignZcashParameters,
+  type SignZcashReturnType,
+  type ZcashInput,
+  type ZcashOutput,
+  type ZcashTransaction,
+} from './zcash.js';

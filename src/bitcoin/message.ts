@@ -31,7 +31,7 @@ export interface SignMessageParameters {
   /** Text (normalised to NFC, UTF-8) or raw bytes. */
   message: string | Uint8Array;
   /** Firmware coin name, default 'Bitcoin'. */
-  coin?: CoinName;
+  coin?: CoinName | CoinInfo;
   /** Address type the signature commits to; inferred from the path when omitted. */
   scriptType?: ScriptType;
   /** Bitcoin Core style header (31..34) for every address type. */
@@ -51,7 +51,7 @@ export interface VerifyMessageParameters {
   message: string | Uint8Array;
   /** base64 (as signMessage returns it) or the 65 raw bytes. */
   signature: string | Uint8Array;
-  coin?: CoinName;
+  coin?: CoinName | CoinInfo;
 }
 
 /**
@@ -170,7 +170,7 @@ export async function signMessage(trezor: Trezor, params: SignMessageParameters)
   // caller's parameters were fine, so it must not surface as InvalidParameters.
   let valid = false;
   try {
-    valid = verifyMessage({ address, message: bytes, signature, coin: coin.name });
+    valid = verifyMessage({ address, message: bytes, signature, coin });
   } catch {
     valid = false;
   }

@@ -6,7 +6,9 @@
  * - BIP-341 (taproot key path): the five SHA-256 midstates (prevouts, amounts, scriptPubKeys,
  *   sequences, outputs) are computed once; each input then hashes a fixed 175-byte message.
  * - BIP-143 (segwit v0): its double hashes are SHA-256 of the BIP-341 ones; each input hashes
- *   a preimage of ~180 bytes.
+ *   a preimage of ~180 bytes. Coins with replay protection (Bitcoin Cash, Bitcoin Gold) sign
+ *   every input, legacy ones too, with this digest under their own hash type
+ *   (SIGHASH_ALL | SIGHASH_FORKID | fork_id << 8: forkIdHashType).
  * - Legacy (pre-segwit): the whole transaction with the input's scriptCode is hashed per
  *   input, as the scheme demands. The inputs (with empty scripts) and outputs are serialised
  *   once and copied, so the cost is one linear pass per legacy input.
@@ -35,6 +37,16 @@ export interface SighashTx {
 }
 
 const SIGHASH_ALL = 1;
+
+/**
+ * The hash type a coin signs with: SIGHASH_ALL, or with replay protection (fork_id, as the
+ * firmware's get_hash_type) SIGHASH_ALL | SIGHASH_FORKID (0x40) | fork_id << 8. The byte
+ * appended to each signature is its low byte (0x41).
+ * @example forkIdHashType(79) // 0x4f41 (Bitcoin Gold)
+ */
+export function forkIdHashType(forkId: number | undefined): number {
+  return forkId === undefined ? SIGHASH_ALL : (SIGHASH_ALL | 0x40 | (forkId << 8)) >>> 0;
+}
 
 /**
  * A u32, little-endian.
@@ -132,7 +144,7 @@ export class Sighasher {
   }
 
   /** BIP-143 digest of input `i` with its scriptCode (P2PKH script of the key for P2WPKH). */
-  bip143(i: number, scriptCode: Uint8Array): Uint8Array {
+  bip143(i: number, scriptCode: Uint8Array, hashType = SIGHASH_ALL): Uint8Array {
     const input = this.tx.inputs[i]!;
     return sha256d(
       concatBytes(
@@ -146,7 +158,7 @@ export class Sighasher {
         u32(input.sequence),
         sha256(this.shaOutputs),
         u32(this.tx.lockTime),
-        u32(SIGHASH_ALL),
+        u32(hashType),
       ),
     );
   }

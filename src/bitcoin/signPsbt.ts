@@ -25,7 +25,8 @@
  *    does not ask the user to confirm them. With `origTxs` (a fee bump or changed payment), the
  *    inputs and outputs that continue an original carry orig_hash / orig_index and the device's
  *    questions about the original are answered too (replacement.ts).
- * 3. Every returned signature is verified against its sighash (legacy, BIP-143 or BIP-341,
+ * 3. Every returned signature is verified against its sighash (legacy, BIP-143 — for every
+ *    input under SIGHASH_ALL|FORKID on coins with a fork id, Bitcoin Cash and Gold — or BIP-341,
  *    midstates computed once) and the input's key; the serialised transaction the device
  *    streamed must equal the one rebuilt on the host from the PSBT and those signatures.
  *    Any mismatch is VerificationFailed, and nothing is returned.
@@ -44,9 +45,9 @@
  * around a Trezor Connect signTransaction); the bitcoin entry does not re-export them.
  *
  * PSBTs (v0 and v2) are read and written as raw key-value maps (psbtCodec.ts, psbtFields.ts)
- * rather than with @scure/btc-signer's Transaction class: every field of the caller's PSBT
- * survives untouched and in its order, and the signing path stays small in a browser bundle. A btc-signer Transaction is accepted through
- * its toPSBT(), without loading the class here.
+ * rather than with @scure/btc-signer: every field of the caller's PSBT survives untouched and
+ * in its order, and the signing path stays small in a browser bundle. A btc-signer Transaction
+ * is accepted through its toPSBT(), without loading the class here.
  */
 import { secp256k1, schnorr } from '@noble/curves/secp256k1.js';
 import { concatBytes } from '@noble/hashes/utils.js';
@@ -60,7 +61,8 @@ import { keyScript, scriptAddress } from './address.js';
 import { isOpReturn, opReturnData } from './opReturn.js';
 import { answerOriginal, linkOriginals, requireReplacement, type OrigTx, type OrigTxPlan } from './replacement.js';
 import { CHANGE_SCRIPT_TYPE, INPUT_SCRIPT_TYPE, foreignCoinPath, getCoin, requireTaproot, type CoinInfo, type CoinName, type ScriptType } from './coins.js';
-import { Sighasher, compactSize, serializeOutput, sha256d, txidOf, u32, type SighashInput } from './sighash.js';
+import { ownPrevTx, type ParsedPrevTx } from './prevtx.js';
+import { Sighasher, compactSize, forkIdHashType, serializeOutput, sha256d, txidOf, u32, type SighashInput } from './sighash.js';
 import { externalInput } from './external.js';
 import { deviceFingerprint } from './fingerprint.js';
 import { decodeRawPsbt, encodeRawPsbt, psbtCounts, psbtKey, removeTypes, setPair, type KeyValue } from './psbtCodec.js';
@@ -81,7 +83,7 @@ export interface SignPsbtProgress {
 
 export interface SignPsbtParameters {
   /** Firmware coin name, default 'Bitcoin'. */
-  coin?: CoinName;
+  coin?: CoinName | CoinInfo;
   /** How the device displays amounts; default its own setting (BTC). */
   amountUnit?: AmountUnit;
   /**
@@ -132,6 +134,8 @@ export interface PrevTxPlan {
   meta: PrevTx;
   inputs: PrevInput[];
   outputs: PrevOutput[];
+  /** Bytes after nLockTime (a Dash DIP-2 payload), asked for as TXEXTRADATA. */
+  extra?: Uint8Array;
 }
 
 export type PsbtSource = Uint8Array | string | Transaction;
@@ -232,6 +236,7 @@ function isTaprootScript(script: Uint8Array): boolean {
 export async function signPsbt(trezor: Trezor, psbt: PsbtSource, options: SignPsbtParameters = {}): Promise<SignPsbtReturnType> {
   if (typeof options !== 'object' || options === null) throw invalidParameter('options', 'expected { coin?, onProgress?, signal? }');
   const coin = getCoin(options.coin);
+  if (coin.overwintered) throw invalidParameter('coin', `${coin.name} transactions are not PSBTs: sign them with signZcashTransaction`);
   const { signal } = options;
   // A progress listener's bug (a throw, a rejected promise) must not break the exchange.
   const onProgress = options.onProgress ? (progress: SignPsbtProgress) => invokeCallback(options.onProgress, progress) : undefined;
@@ -310,6 +315,8 @@ export interface SigningPlan {
   /** Transactions this one replaces, by txid (display hex). */
   origTxs?: Map<string, OrigTxPlan>;
   sighasher: Sighasher;
+  /** SIGHASH_ALL, or ALL|FORKID|fork_id<<8 on a coin with replay protection (BIP-143 for every input). */
+  hashType: number;
 }
 
 /** InvalidParameters when a key path of the PSBT belongs to another coin (see foreignCoinPath). */
@@ -336,17 +343,28 @@ export function planSigning(tx: PsbtView, coin: CoinInfo, strictPaths: boolean, 
 
   const inputs: InputPlan[] = [];
   const sighashInputs: SighashInput[] = [];
+  // Previous transactions nonWitnessUtxo cannot hold (prevtx.ts), by input.
+  const ownPrevs: (ParsedPrevTx | undefined)[] = [];
   for (let i = 0; i < nInputs; i++) {
     const field = `psbt.inputs[${i}]`;
     const { txid, index, sequence, map: input } = tx.inputs[i]!;
     const final = input.finalScriptSig !== undefined || input.finalScriptWitness !== undefined;
-    if (!final && input.sighashType !== undefined && input.sighashType !== 1 && input.sighashType !== 0) {
-      throw invalidParameter(`${field}.sighashType`, 'the device signs SIGHASH_ALL (or DEFAULT for taproot) only');
+    if (!final && input.sighashType !== undefined && input.sighashType !== 1 && input.sighashType !== 0 && input.sighashType !== forkIdHashType(coin.forkId)) {
+      throw invalidParameter(`${field}.sighashType`, 'the device signs SIGHASH_ALL (or DEFAULT for taproot, ALL|FORKID on forks) only');
     }
 
     // The spent output: amount and script.
     let prevOut: { amount: bigint; script: Uint8Array } | undefined;
-    if (input.nonWitnessUtxo) {
+    const ownPrev = input.nonWitnessUtxo ? undefined : ownPrevTx(input.proprietary, txid, coin.extraData, `${field}.proprietary`);
+    ownPrevs.push(ownPrev);
+    if (ownPrev) {
+      const out = ownPrev.outputs[index];
+      if (!out) throw invalidParameter(`${field}.proprietary`, `the previous transaction has no output ${index}`);
+      if (input.witnessUtxo && (input.witnessUtxo.amount !== out.amount || !equal(input.witnessUtxo.script, out.script_pubkey))) {
+        throw invalidParameter(`${field}.witnessUtxo`, 'disagrees with the previous transaction');
+      }
+      prevOut = { amount: out.amount, script: out.script_pubkey };
+    } else if (input.nonWitnessUtxo) {
       const out = input.nonWitnessUtxo.outputs[index];
       if (!out) throw invalidParameter(`${field}.nonWitnessUtxo`, `has no output ${index}`);
       if (!equal(txidOf(input.nonWitnessUtxo), txid)) throw invalidParameter(`${field}.nonWitnessUtxo`, 'does not hash to the input txid');
@@ -439,6 +457,12 @@ export function planSigning(tx: PsbtView, coin: CoinInfo, strictPaths: boolean, 
   const prevTxs = new Map<string, PrevTxPlan>();
   tx.inputs.forEach(({ txid, map }, i) => {
     const prev = map.nonWitnessUtxo;
+    const ownPrev = ownPrevs[i];
+    if (ownPrev) {
+      const id = hex.encode(txid);
+      if (!prevTxs.has(id)) prevTxs.set(id, { firstInput: i, meta: ownPrev.meta, inputs: ownPrev.inputs, outputs: ownPrev.outputs, extra: ownPrev.extra });
+      return;
+    }
     if (!prev) {
       if (!taprootOnly) {
         throw invalidParameter(`psbt.inputs[${i}].nonWitnessUtxo`, 'missing: the device checks every non-taproot spend against its previous transaction');
@@ -499,6 +523,7 @@ export function planSigning(tx: PsbtView, coin: CoinInfo, strictPaths: boolean, 
     outputScripts,
     prevTxs,
     sighasher: new Sighasher({ version, lockTime, inputs: sighashInputs, outputs: outputScripts }),
+    hashType: forkIdHashType(coin.forkId),
   };
 }
 
@@ -543,8 +568,15 @@ function answer(call: CallFn, request: MessageMap['TxRequest'], plan: SigningPla
         if (!output) throw protocolError(`The device asked for output ${index} of a previous transaction with ${prev.outputs.length}`);
         return call('TxAckPrevOutput', { tx: { output } }, options);
       }
+      case 'TXEXTRADATA': {
+        const offset = details.extra_data_offset ?? 0;
+        const length = details.extra_data_len ?? 0;
+        const chunk = prev.extra?.slice(offset, offset + length);
+        if (!chunk || chunk.length !== length) throw protocolError('The device asked for extra data the previous transaction does not have');
+        return call('TxAckPrevExtraData', { tx: { extra_data_chunk: chunk } }, options);
+      }
       default:
-        throw protocolError(`Unexpected request ${String(request.request_type)} about a previous transaction (extra data is not supported)`);
+        throw protocolError(`Unexpected request ${String(request.request_type)} about a previous transaction`);
     }
   }
   switch (request.request_type) {
@@ -596,7 +628,8 @@ export function finish(tx: PsbtView, plan: SigningPlan, signatures: (Uint8Array 
     }
     const multisig = input.multisig;
     const scriptCode = multisig ? multisig.script : input.type === 'p2pkh' ? input.prevScript : keyScript('p2pkh', input.publicKey).script;
-    const digest = input.type === 'p2pkh' ? plan.sighasher.legacy(i, scriptCode) : plan.sighasher.bip143(i, scriptCode);
+    const forkId = plan.hashType !== 1;
+    const digest = input.type === 'p2pkh' && !forkId ? plan.sighasher.legacy(i, scriptCode) : plan.sighasher.bip143(i, scriptCode, plan.hashType);
     let ok = false;
     try {
       ok = secp256k1.verify(signature, digest, input.publicKey, { prehash: false, format: 'der', lowS: true });
@@ -604,7 +637,7 @@ export function finish(tx: PsbtView, plan: SigningPlan, signatures: (Uint8Array 
       ok = false;
     }
     if (!ok) throw fail(`The signature of input ${i} does not verify`);
-    const sig = concatBytes(signature, Uint8Array.of(0x01));
+    const sig = concatBytes(signature, Uint8Array.of(plan.hashType & 0xff));
     if (multisig) {
       // The device's signature in its key's place among the cosigners' (multisig.ts).
       const all = multisig.pubkeys.map((key, k) => (equal(key, input.publicKey) ? sig : multisig.signatures[k]));
@@ -643,7 +676,7 @@ export function finish(tx: PsbtView, plan: SigningPlan, signatures: (Uint8Array 
     const map = tx.inputs[i]!.raw;
     if (input.type === 'p2tr') setPair(map, psbtKey(0x13), signature); // PSBT_IN_TAP_KEY_SIG
     else {
-      setPair(map, psbtKey(0x02, input.publicKey), concatBytes(signature, Uint8Array.of(0x01))); // PSBT_IN_PARTIAL_SIG
+      setPair(map, psbtKey(0x02, input.publicKey), concatBytes(signature, Uint8Array.of(plan.hashType & 0xff))); // PSBT_IN_PARTIAL_SIG
       if (input.redeemScript) setPair(map, psbtKey(0x04), input.redeemScript); // PSBT_IN_REDEEM_SCRIPT
     }
     if (finalize && complete[i]) {

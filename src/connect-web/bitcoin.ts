@@ -75,7 +75,7 @@ export function connectBitcoin(connect: TrezorConnectLike): ConnectBitcoin {
       root = new DataView(id.buffer, id.byteOffset).getUint32(0);
     }
     else if (addressN.length === 1) root = node.parentFingerprint;
-    else root = (await getPublicKey({ path: addressN.slice(0, 1), coin: coin.name, scriptType: type, ignoreXpubMagic: true, signal })).fingerprint;
+    else root = (await getPublicKey({ path: addressN.slice(0, 1), coin, scriptType: type, ignoreXpubMagic: true, signal })).fingerprint;
     return {
       xpub: encodeXpub({ ...node, version: xpubVersionFor(coin, type, ignoreXpubMagic === true) }),
       publicKey,
@@ -196,7 +196,7 @@ function checkMessageSignature(coin: CoinInfo, type: ScriptType, message: Uint8A
   const { address, signature } = answer;
   let valid = false;
   try {
-    valid = typeof address === 'string' && typeof signature === 'string' && verifyMessage({ address, message, signature, coin: coin.name });
+    valid = typeof address === 'string' && typeof signature === 'string' && verifyMessage({ address, message, signature, coin });
   } catch {
     valid = false;
   }

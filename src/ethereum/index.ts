@@ -5,7 +5,8 @@
  *  - signTransaction: legacy EIP-155 and EIP-1559 transactions, any calldata length;
  *  - signMessage / verifyMessage: EIP-191 personal messages;
  *  - signTypedData: EIP-712 (full structure on Core models, hashes on the Trezor One);
- *  - TrezorSigner: an ethers Signer; createEip1193Provider: a `window.ethereum`-style provider.
+ *  - TrezorSigner: an ethers Signer; createEip1193Provider: a `window.ethereum`-style provider;
+ *  - announceTrezorProvider: EIP-6963 discovery of any such provider (no ethers needed).
  *
  * Every signature is recovered on the host and must come from the path's address before it
  * is returned (VerificationFailed otherwise). Only the ethers parts used are imported, so a
@@ -45,4 +46,12 @@ export {
   type TrezorEip1193Provider,
 } from './provider.js';
 export { planTransaction, dataChunkPlan, eip155V, MAX_CHAIN_ID_FULL_V, type TransactionPlan } from './tx.js';
+export {
+  announceTrezorProvider,
+  TREZOR_DIRECT_ICON,
+  TREZOR_PROVIDER_INFO,
+  type AnnounceTrezorProviderParameters,
+  type AnnouncedProvider,
+  type Eip6963ProviderInfo,
+} from './eip6963.js';
 export { prepareTypedData, type PreparedTypedData, type TypedDataInput } from './typed-data.js';

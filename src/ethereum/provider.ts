@@ -20,11 +20,13 @@
  */
 import { getAddress as checksumAddress, getBytes, isHexString, toUtf8Bytes } from 'ethers';
 import type { Provider, TransactionRequest } from 'ethers';
-import { isTrezorError } from '../errors.js';
 import type { Path } from '../path.js';
 import { invokeCallback, type Trezor } from '../session/trezor.js';
 import { signTypedData, type EthereumDefinitions } from './device.js';
+import { ProviderRpcError, toProviderError } from './rpc-error.js';
 import { TrezorSigner } from './signer.js';
+
+export { ProviderRpcError, toProviderError } from './rpc-error.js';
 
 /** An EIP-1193 request. */
 export interface RequestArguments {
@@ -53,21 +55,6 @@ export interface CreateEip1193ProviderParameters {
   /** The node for everything that is not signing. */
   provider: RpcProvider;
   definitions?: EthereumDefinitions;
-}
-
-/**
- * EIP-1193 error (`code` per EIP-1193 / JSON-RPC).
- * @example if (e instanceof ProviderRpcError && e.code === 4001) showRejected()
- */
-export class ProviderRpcError extends Error {
-  override readonly name = 'ProviderRpcError';
-  readonly code: number;
-  readonly data?: unknown;
-  constructor(code: number, message: string, data?: unknown, cause?: unknown) {
-    super(message, cause === undefined ? undefined : { cause });
-    this.code = code;
-    if (data !== undefined) this.data = data;
-  }
 }
 
 const UNSUPPORTED = new Set(['eth_sign', 'wallet_switchEthereumChain', 'wallet_addEthereumChain', 'wallet_requestPermissions', 'wallet_watchAsset']);
@@ -185,37 +172,6 @@ export function createEip1193Provider(parameters: CreateEip1193ProviderParameter
     },
   };
   return api;
-}
-
-/**
- * The EIP-1193 form of any error thrown while serving a request.
- * @example toProviderError(new TrezorError('ActionCancelled', 'No')).code // 4001
- */
-export function toProviderError(e: unknown): ProviderRpcError {
-  if (e instanceof ProviderRpcError) return e;
-  if (isTrezorError(e)) {
-    switch (e.code) {
-      case 'ActionCancelled':
-      case 'PinCancelled':
-      case 'PassphraseCancelled':
-        return new ProviderRpcError(4001, 'User rejected the request on the Trezor', { code: e.code }, e);
-      case 'InvalidParameters':
-        return new ProviderRpcError(-32602, e.message, { code: e.code, field: e.field }, e);
-      case 'NotSupported':
-        return new ProviderRpcError(4200, e.message, { code: e.code }, e);
-      case 'DeviceDisconnected':
-        return new ProviderRpcError(4900, e.message, { code: e.code }, e);
-      default:
-        return new ProviderRpcError(-32603, e.message, { code: e.code }, e);
-    }
-  }
-  // ethers keeps the node's JSON-RPC error in info.error (or error); keep its code.
-  const err = e as { code?: unknown; shortMessage?: string; message?: string; info?: { error?: { code?: unknown; message?: string } }; error?: { code?: unknown; message?: string } };
-  const rpc = err?.info?.error ?? err?.error;
-  if (rpc && typeof rpc.code === 'number') return new ProviderRpcError(rpc.code, rpc.message ?? err.shortMessage ?? 'RPC error', undefined, e);
-  if (err?.code === 'INVALID_ARGUMENT') return new ProviderRpcError(-32602, err.shortMessage ?? 'Invalid params', undefined, e);
-  if (err?.code === 'ACTION_REJECTED') return new ProviderRpcError(4001, 'User rejected the request', undefined, e);
-  return new ProviderRpcError(-32603, err?.shortMessage ?? err?.message ?? String(e), undefined, e);
 }
 
 function isAddress(value: unknown): boolean {

@@ -14,11 +14,23 @@
  * before the emulator counts as absent. The probing socket is connected, so a port where
  * nobody listens ends the wait at once when the OS reports it (ICMP port unreachable, as on
  * 127.0.0.1) instead of costing the whole `busyTimeout`.
+ *
+ * UDP has no connection to lose: an emulator killed while the host waits for its answer (a
+ * button, a PIN, the next TxRequest) would leave the read waiting forever. So while a read is
+ * pending and nothing has arrived for `keepAlive` ms, the connection sends PINGPING: a killed
+ * emulator on this machine answers with ICMP port unreachable (DeviceDisconnected at once), a
+ * silent one is given up after SILENCE_LIMIT (DeviceDisconnected too). A waiting emulator
+ * answers PONGPONG from its I/O loop, and the probe only re-sets the answer address to this
+ * same socket, so a call in progress is not disturbed.
+ *
+ * Only one trezor-direct connection at a time may use an emulator (./udp-lock.ts): a second
+ * one, in this program or another, gets DeviceBusy instead of stealing the first one's answers.
  */
 import { createSocket, type Socket } from 'node:dgram';
 import { TrezorError, describeValue, invalidParameter } from '../errors.js';
 import { ReportQueue, abortReason, disconnected, notifyAll, withSignal } from './abort.js';
 import type { Transport, TransportConnection } from './types.js';
+import { claimEmulator, isClaimed } from './udp-lock.js';
 
 const REPORT_SIZE = 64;
 const PING = /* @__PURE__ */ new TextEncoder().encode('PINGPING');
@@ -34,6 +46,14 @@ function isPong(datagram: Uint8Array): boolean {
 const PING_TIMEOUT = 500;
 /** Default time enumerate() and open() keep probing an emulator that has not answered yet (ms). */
 const BUSY_TIMEOUT = 5_000;
+/** Default quiet time during a pending read after which the connection checks the emulator is still there (ms). */
+const KEEP_ALIVE = 1_000;
+/**
+ * How long a pending read may hear nothing at all, PONGPONG included, before the emulator
+ * counts as gone: twice `busyTimeout`, at least 10 s (the debug builds answer slowly while they
+ * draw; trezorlib waits 10 s for a PONG).
+ */
+const silenceLimit = (busyTimeout: number) => Math.max(2 * busyTimeout, 10_000);
 
 /** InvalidParameters for a port that is not 1..65535 (node:dgram would throw a RangeError). */
 function checkPort(port: unknown, field = 'port'): number {
@@ -90,6 +110,11 @@ export interface UdpOptions {
    * is known at once and not waited for.
    */
   busyTimeout?: number;
+  /**
+   * While a read waits and nothing has arrived for this long (ms, default 1000), send PINGPING to
+   * learn whether the emulator is still there (see the module header).
+   */
+  keepAlive?: number;
 }
 
 export interface PingUdpOptions {
@@ -189,6 +214,7 @@ export function udp(options?: UdpOptions): Transport {
   const pingTimeout = checkMs(given.pingTimeout ?? PING_TIMEOUT, 'pingTimeout');
   // A pingTimeout longer than the busy wait (as callers of 0.1 set it) still gets its full wait.
   const busyTimeout = Math.max(checkMs(given.busyTimeout ?? BUSY_TIMEOUT, 'busyTimeout'), pingTimeout);
+  const keepAlive = checkMs(given.keepAlive ?? KEEP_ALIVE, 'keepAlive');
   const path = `udp:${host}:${port}`;
   /** Open connections by path, so enumerate() can probe through them. */
   const open = new Map<string, UdpLink>();
@@ -197,38 +223,79 @@ export function udp(options?: UdpOptions): Transport {
     name: 'udp',
     async enumerate(signal) {
       const link = open.get(path);
+      // Held by another connection: probing would steal its answers. It is there, and busy.
+      if (!link && isClaimed(host, port)) return [{ path, product: 'Trezor emulator (in use)' }];
       const alive = link ? await link.ping(pingTimeout, busyTimeout, signal) : await probe(host, port, pingTimeout, busyTimeout, signal);
       return alive ? [{ path, product: 'Trezor emulator' }] : [];
     },
     async open(descriptor, signal) {
       const target = parsePath(descriptor.path);
       if (!target) throw new TrezorError('InvalidParameters', `device.path: expected "udp:host:port", got "${descriptor.path}"`, { field: 'device.path' });
-      const [connection, link] = await openSocket(target[0], target[1], pingTimeout, busyTimeout, signal);
+      const release = claimEmulator(target[0], target[1]);
+      if (!release) throw new TrezorError('DeviceBusy', `The emulator at ${descriptor.path} is in use by another connection (this program or another one)`);
+      let opened: [TransportConnection, UdpLink];
+      try {
+        opened = await openSocket(target[0], target[1], pingTimeout, busyTimeout, keepAlive, signal);
+      } catch (error) {
+        release();
+        throw error;
+      }
+      const [connection, link] = opened;
       open.set(descriptor.path, link);
       const close = connection.close;
       connection.close = (closeSignal) => {
         if (open.get(descriptor.path) === link) open.delete(descriptor.path);
+        release();
         return close(closeSignal);
       };
       connection.onDisconnect(() => {
         if (open.get(descriptor.path) === link) open.delete(descriptor.path);
+        release();
       });
       return connection;
     },
   };
 }
 
-async function openSocket(host: string, port: number, pingTimeout: number, busyTimeout: number, signal?: AbortSignal): Promise<[TransportConnection, UdpLink]> {
+async function openSocket(
+  host: string,
+  port: number,
+  pingTimeout: number,
+  busyTimeout: number,
+  keepAlive: number,
+  signal?: AbortSignal,
+): Promise<[TransportConnection, UdpLink]> {
   const socket = socketFor(host);
   const queue = new ReportQueue();
   const listeners = new Set<() => void>();
   const pongWaiters = new Set<(alive: boolean) => void>();
   let failure: TrezorError | undefined;
   let closing: Promise<void> | undefined;
+  /** Reads waiting, and when the emulator was last heard from (any datagram). */
+  let pendingReads = 0;
+  let lastHeard = Date.now();
+  const silence = silenceLimit(busyTimeout);
+  const watchdog = setInterval(() => {
+    if (failure) return clearInterval(watchdog);
+    const now = Date.now();
+    if (pendingReads === 0) {
+      lastHeard = now;
+      return;
+    }
+    const quiet = now - lastHeard;
+    if (quiet >= silence) return lost(`The emulator at ${host}:${port} went silent for ${quiet} ms`);
+    if (quiet >= keepAlive) {
+      socket.send(PING, (error) => {
+        if (error) lost(`The emulator at ${host}:${port} stopped answering (${(error as NodeJS.ErrnoException).code ?? error.message})`);
+      });
+    }
+  }, Math.min(keepAlive, 1_000));
+  watchdog.unref?.();
 
   const stop = (error: TrezorError) => {
     if (failure) return false;
     failure = error;
+    clearInterval(watchdog);
     queue.fail(error);
     for (const settle of [...pongWaiters]) settle(false);
     return true;
@@ -238,6 +305,7 @@ async function openSocket(host: string, port: number, pingTimeout: number, busyT
   };
 
   socket.on('message', (datagram: Uint8Array) => {
+    lastHeard = Date.now();
     if (isPong(datagram)) {
       for (const settle of [...pongWaiters]) settle(true);
       return;
@@ -280,7 +348,15 @@ async function openSocket(host: string, port: number, pingTimeout: number, busyT
   };
 
   const connection: TransportConnection = {
-    read: (readSignal) => queue.shift(readSignal),
+    async read(readSignal) {
+      if (pendingReads === 0) lastHeard = Date.now();
+      pendingReads++;
+      try {
+        return await queue.shift(readSignal);
+      } finally {
+        pendingReads--;
+      }
+    },
 
     async write(report, writeSignal) {
       if (failure) throw failure;

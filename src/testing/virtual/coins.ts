@@ -2,7 +2,8 @@
  * The coins the virtual device serves, with the firmware's own parameters.
  *
  * Source: trezor-firmware, common/defs/bitcoin/{bitcoin, bitcoin_testnet, bitcoin_regtest,
- * litecoin, bcash}.json at tag legacy/v1.14.1 (the Trezor One the device imitates). The copies
+ * litecoin, bcash, bgold, dash, dogecoin}.json at tag legacy/v1.14.1 (the Trezor One the device
+ * imitates); which models carry a coin: common/defs/support.json at core/v2.8.9. The copies
  * at core/v2.4.1 hold the same value for every field kept here; they have no `taproot` key
  * yet, and 2.4.1 has no taproot anyway (firmware.ts gates it by version). Values and field names
  * are the JSON's, numbers in the JSON's decimal, so each line can be held against its source.
@@ -49,6 +50,13 @@ export interface DeviceCoin {
   readonly signed_message_header: string;
   /** Fee per kB (satoshi) above which the device warns of a high fee. */
   readonly maxfee_kb: number;
+  /** Previous transactions may carry extra data after nLockTime (extra_data: a Dash DIP-2 payload). */
+  readonly extra_data?: boolean;
+  /**
+   * The models whose firmware carries the coin, when not all (support.json "unsupported"
+   * entries: Bitcoin Gold and Dash are not in the Safe 3 and Safe 5 firmware).
+   */
+  readonly models?: readonly string[];
 }
 
 /**
@@ -150,6 +158,66 @@ export const DEVICE_COINS: Readonly<Record<string, DeviceCoin>> = /* @__PURE__ *
     force_bip143: true,
     signed_message_header: 'Bitcoin Signed Message:\n',
     maxfee_kb: 14000000,
+  },
+  // bgold.json
+  Bgold: {
+    coin_name: 'Bgold',
+    coin_shortcut: 'BTG',
+    slip44: 156,
+    address_type: 38,
+    address_type_p2sh: 23,
+    bech32_prefix: 'btg',
+    cashaddr_prefix: null,
+    xpub_magic: 76067358,
+    xpub_magic_segwit_p2sh: 77429938,
+    xpub_magic_segwit_native: 78792518,
+    segwit: true,
+    taproot: false,
+    fork_id: 79,
+    force_bip143: true,
+    signed_message_header: 'Bitcoin Gold Signed Message:\n',
+    maxfee_kb: 380000000,
+    models: ['T1B1', 'T2T1'],
+  },
+  // dash.json
+  Dash: {
+    coin_name: 'Dash',
+    coin_shortcut: 'DASH',
+    slip44: 5,
+    address_type: 76,
+    address_type_p2sh: 16,
+    bech32_prefix: null,
+    cashaddr_prefix: null,
+    xpub_magic: 50221772,
+    xpub_magic_segwit_p2sh: null,
+    xpub_magic_segwit_native: null,
+    segwit: false,
+    taproot: false,
+    fork_id: null,
+    force_bip143: false,
+    signed_message_header: 'DarkCoin Signed Message:\n',
+    maxfee_kb: 45000000,
+    extra_data: true,
+    models: ['T1B1', 'T2T1'],
+  },
+  // dogecoin.json
+  Dogecoin: {
+    coin_name: 'Dogecoin',
+    coin_shortcut: 'DOGE',
+    slip44: 3,
+    address_type: 30,
+    address_type_p2sh: 22,
+    bech32_prefix: null,
+    cashaddr_prefix: null,
+    xpub_magic: 49990397,
+    xpub_magic_segwit_p2sh: null,
+    xpub_magic_segwit_native: null,
+    segwit: false,
+    taproot: false,
+    fork_id: null,
+    force_bip143: false,
+    signed_message_header: 'Dogecoin Signed Message:\n',
+    maxfee_kb: 1200000000000,
   },
 } satisfies Record<string, DeviceCoin>);
 

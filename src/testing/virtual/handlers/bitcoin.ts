@@ -59,11 +59,13 @@
  * legacy digest). Without either they need relaxed safety checks and an extra warning. Their
  * scriptSig and witness go into the transaction as given.
  *
- * Coins: Bitcoin, Testnet, Regtest, Litecoin and Bcash, with the firmware's parameters
- * (../coins.ts, its own table, not the library's). Bcash addresses are CashAddr and its inputs
- * are all signed with BIP-143 (force_bip143) and SIGHASH_ALL | FORKID (0x41), read once each
- * instead of re-streamed for a legacy digest. Others (Groestlcoin, whose Groestl hashing
- * @noble/hashes lacks, Decred, Elements …) get "Invalid coin name".
+ * Coins: Bitcoin, Testnet, Regtest, Litecoin, Bcash, Bgold, Dash and Dogecoin, with the
+ * firmware's parameters (../coins.ts, its own table, not the library's). Bcash addresses are
+ * CashAddr; Bcash and Bgold inputs are all signed with BIP-143 (force_bip143) and SIGHASH_ALL |
+ * FORKID | fork_id << 8 (0x41, 0x4f41), read once each instead of re-streamed for a legacy
+ * digest. Bgold and Dash are refused ("Unsupported coin type") on the models whose firmware
+ * leaves them out (Safe 3, Safe 5). Others (Groestlcoin, whose Groestl hashing @noble/hashes
+ * lacks, Decred, Elements, Zcash …) get "Invalid coin name".
  *
  * GetPublicKey also derives on nist256p1 and ed25519 (SLIP-10, ./slip10.ts); UnlockPath opens
  * the SLIP-25 coinjoin account (m/10025') for the request that follows it.
@@ -133,9 +135,11 @@ const CHANGE_TO_INPUT: Readonly<Record<string, InputType>> = {
 // ----------------------------------------------------------------------------------------------
 // Coins and paths
 
-function coinOf(name: string | undefined): DeviceCoin {
+function coinOf(name: string | undefined, ctx: DeviceContext): DeviceCoin {
   const coin = deviceCoin(name);
   if (!coin) fail('Failure_DataError', 'Invalid coin name');
+  // A coin left out of this model's firmware (support.json): core keychain.py _get_coin_by_name.
+  if (coin.models && !coin.models.includes(ctx.model)) fail('Failure_DataError', 'Unsupported coin type');
   return coin;
 }
 
@@ -567,7 +571,7 @@ function formatAmount(coin: DeviceCoin, amount: bigint, unit: string | number | 
 async function getAddressHandler(ctx: DeviceContext, request: MessageMap['GetAddress']): Promise<Reply> {
   const addressN = request.address_n ?? [];
   if (ctx.model === 'T1B1') await ctx.unlock();
-  const coin = coinOf(request.coin_name);
+  const coin = coinOf(request.coin_name, ctx);
   const scriptType = String(request.script_type ?? 'SPENDADDRESS');
   const keys = await ctx.keychain();
   if (scriptType === 'SPENDTAPROOT' && !taprootEnabled(ctx, coin)) fail('Failure_DataError', "Can't encode address");
@@ -652,7 +656,7 @@ function serializeXpub(version: number, node: XpubNode, publicKey: Uint8Array): 
 async function getPublicKeyHandler(ctx: DeviceContext, request: MessageMap['GetPublicKey']): Promise<Reply> {
   const addressN = request.address_n ?? [];
   if (ctx.model === 'T1B1') await ctx.unlock();
-  const coin = coinOf(request.coin_name);
+  const coin = coinOf(request.coin_name, ctx);
   const curve = request.ecdsa_curve_name ?? 'secp256k1';
   if (curve !== 'secp256k1' && !isSlip10Curve(curve)) fail('Failure_DataError', 'Only the secp256k1 curve is supported by this device');
   // SLIP-25 keys only right after an UnlockPath of their subtree.
@@ -826,7 +830,7 @@ async function signMessageHandler(ctx: DeviceContext, request: MessageMap['SignM
   const scriptType = String(request.script_type ?? 'SPENDADDRESS');
   const signable = ['SPENDADDRESS', 'SPENDP2SHWITNESS', 'SPENDWITNESS'].includes(scriptType);
   if (ctx.model === 'T1B1') await ctx.unlock();
-  const coin = coinOf(request.coin_name);
+  const coin = coinOf(request.coin_name, ctx);
   let node: HDKey;
   let address: string;
   if (ctx.model === 'T1B1') {
@@ -912,7 +916,7 @@ function verifyByHeader(coin: DeviceCoin, message: Uint8Array, address: string, 
 }
 
 async function verifyMessageHandler(ctx: DeviceContext, request: MessageMap['VerifyMessage']): Promise<Reply> {
-  const coin = coinOf(request.coin_name);
+  const coin = coinOf(request.coin_name, ctx);
   const signature = request.signature ?? new Uint8Array(0);
   const message = request.message ?? new Uint8Array(0);
   const address = request.address ?? '';
@@ -1139,10 +1143,19 @@ class Signing {
   }
 
   /** Send one TxRequest (with whatever is pending) and return the raw TxAck payload. */
-  private async txRequest(type: 'TXINPUT' | 'TXOUTPUT' | 'TXMETA' | 'TXORIGINPUT' | 'TXORIGOUTPUT', index: number | undefined, txHash?: Uint8Array): Promise<Uint8Array> {
+  private async txRequest(
+    type: 'TXINPUT' | 'TXOUTPUT' | 'TXMETA' | 'TXORIGINPUT' | 'TXORIGOUTPUT' | 'TXEXTRADATA',
+    index: number | undefined,
+    txHash?: Uint8Array,
+    extra?: { offset: number; length: number },
+  ): Promise<Uint8Array> {
     const details: NonNullable<TxRequest['details']> = {};
     if (index !== undefined) details.request_index = index;
     if (txHash) details.tx_hash = txHash;
+    if (extra) {
+      details.extra_data_len = extra.length;
+      details.extra_data_offset = extra.offset;
+    }
     const message: TxRequest = { request_type: type, details };
     this.attachSerialized(message);
     const answer = await this.ctx.ask('TxRequest', message, ['TxAck']);
@@ -1750,7 +1763,8 @@ class Signing {
     const outputsCount = meta.outputs_count ?? 0;
     const inputsCount = meta.inputs_count ?? 0;
     if (outputsCount <= input.prev_index) fail('Failure_DataError', 'Not enough outputs in previous transaction.');
-    if (meta.extra_data_len) fail('Failure_DataError', 'Extra data not enabled on this coin.');
+    const extraLength = meta.extra_data_len ?? 0;
+    if (extraLength && !this.coin.extra_data) fail('Failure_DataError', 'Extra data not enabled on this coin.');
     if (meta.expiry !== undefined) fail('Failure_DataError', 'Expiry not enabled on this coin.');
     if (meta.timestamp !== undefined) fail('Failure_DataError', 'Timestamp not enabled on this coin.');
     if (meta.version_group_id !== undefined) fail('Failure_DataError', 'Version group ID not enabled on this coin.');
@@ -1777,6 +1791,14 @@ class Signing {
       }
     }
     parts.push(u32le(meta.lock_time ?? 0));
+    // Extra data (a Dash DIP-2 payload) in chunks of at most 1024 bytes, hashed as it comes
+    // (legacy/firmware/signing.c send_req_2_prev_extradata).
+    for (let offset = 0; offset < extraLength; offset += 1024) {
+      const length = Math.min(1024, extraLength - offset);
+      const chunk = decodeAs('TxAckPrevExtraData', await this.txRequest('TXEXTRADATA', undefined, prevHash, { offset, length })).tx?.extra_data_chunk ?? new Uint8Array(0);
+      if (chunk.length !== length) fail('Failure_DataError', 'Wrong extra data length');
+      parts.push(chunk);
+    }
     if (!equal(sha256d(concatBytes(...parts)).reverse(), prevHash)) fail('Failure_DataError', 'Encountered invalid prevhash');
     return spent;
   }
@@ -2124,7 +2146,7 @@ async function signTxHandler(ctx: DeviceContext, request: MessageMap['SignTx']):
   if (ctx.model === 'T1B1') await ctx.unlock();
   if (!request.inputs_count) fail('Failure_DataError', 'Transaction must have at least one input');
   if (!request.outputs_count) fail('Failure_DataError', 'Transaction must have at least one output');
-  const coin = coinOf(request.coin_name);
+  const coin = coinOf(request.coin_name, ctx);
   if (request.expiry !== undefined) fail('Failure_DataError', 'Expiry not enabled on this coin.');
   if (request.timestamp !== undefined) fail('Failure_DataError', 'Timestamp not enabled on this coin.');
   const keys = await ctx.keychain();
