@@ -13,6 +13,7 @@
  */
 import { concatBytes } from '@noble/hashes/utils.js';
 import { hex } from '@scure/base';
+import { invalidParameter } from '../errors.js';
 import { ByteReader, compactSizeBytes, decodeTx, varBytes, type Fail } from './rawTx.js';
 
 /** One pair: the whole key (key type ‖ key data) and the value. */
@@ -32,7 +33,7 @@ const MAGIC = /* @__PURE__ */ Uint8Array.of(0x70, 0x73, 0x62, 0x74, 0xff);
  * @example keyType(Uint8Array.of(0x02, ...pubkey)) // { type: 2, data: pubkey }
  */
 export function keyType(key: Uint8Array): { type: number; data: Uint8Array } {
-  const r = new ByteReader(key, () => new RangeError('empty PSBT key'));
+  const r = new ByteReader(key, (problem) => invalidParameter('psbt', `malformed key type: ${problem}`));
   const type = r.compactSize();
   return { type, data: key.subarray(r.pos) };
 }
