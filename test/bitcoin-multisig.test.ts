@@ -17,6 +17,7 @@ import { RawPSBTV0 } from '@scure/btc-signer/psbt.js';
 import { readFileSync } from 'node:fs';
 import { vectorPsbt } from './support/btc-vector-psbt.js';
 import { fixturePath } from './support/fixtures.js';
+import { formatPath } from '../src/path.js';
 
 const TESTNET = { bech32: 'tb', pubKeyHash: 0x6f, scriptHash: 0xc4, wif: 0xef };
 const WSH_MULTISIG =
@@ -134,6 +135,12 @@ describe('createPsbt from a multisig wallet, signed in turn (one seed, three BIP
     expect(hex.encode(raw.inputs[0]!.witnessScript!)).toBe(hex.encode(payment.witnessScript!));
     expect(raw.inputs[0]!.bip32Derivation).toHaveLength(3);
     expect(raw.global.xpub).toHaveLength(3);
+    // tpub version bytes 0x043587cf (BIP-32 testnet public), each cosigner's node and origin (in key order).
+    expect(raw.global.xpub!.map(([node, origin]) => [node.version, hex.encode(node.publicKey), origin.fingerprint, formatPath(origin.path)]).sort()).toEqual(
+      cosigners.map((c) => [0x043587cf, hex.encode(publicKeyAt(c.path)), c.rootFingerprint, c.path]).sort(),
+    );
+    // The xpubs are written (by psbtCodec.ts) in the order btc-signer's own encoder gives them.
+    expect(RawPSBTV0.encode(raw)).toEqual(psbt);
     const change = raw.outputs.findIndex((o) => o.witnessScript);
     expect(hex.encode(raw.outputs[change]!.witnessScript!)).toBe(hex.encode(p2ms(2, keysAt(1, 0)).script));
 

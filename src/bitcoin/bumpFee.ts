@@ -19,7 +19,8 @@
  * listed with its previous transaction, which is checked as createPsbt checks it.
  */
 import { hex } from '@scure/base';
-import { RawTx, Transaction } from '@scure/btc-signer';
+import { Transaction } from '@scure/btc-signer';
+import { decodeTx as decodeRawTx, encodeTx, type RawTransaction } from './rawTx.js';
 import { invalidParameter } from '../errors.js';
 import { parsePath, type Path } from '../path.js';
 import { AccountKeys, type AccountKey } from './accounts.js';
@@ -85,13 +86,8 @@ function rawBytes(value: unknown, field: string): Uint8Array {
   throw invalidParameter(field, 'expected a raw transaction (hex or bytes)');
 }
 
-function decodeTx(value: unknown, field: string): ReturnType<typeof RawTx.decode> {
-  try {
-    return RawTx.decode(rawBytes(value, field));
-  } catch (e) {
-    if ((e as { code?: string }).code === 'InvalidParameters') throw e;
-    throw invalidParameter(field, 'not a raw transaction');
-  }
+function decodeTx(value: unknown, field: string): RawTransaction {
+  return decodeRawTx(rawBytes(value, field), (problem) => invalidParameter(field, `not a raw transaction: ${problem}`));
 }
 
 /**
@@ -176,7 +172,7 @@ export function bumpFee(params: BumpFeeParameters): BumpFeeReturnType {
   const totalOut = original.outputs.reduce((sum, o) => sum + o.amount, 0n);
   const originalFee = totalIn - totalOut;
   if (originalFee < 0n) throw invalidParameter('utxos', `the inputs (${totalIn} sat) pay less than the outputs (${totalOut} sat)`);
-  const stripped = RawTx.encode({ ...original, segwitFlag: false, witnesses: undefined }).length;
+  const stripped = encodeTx(original, false).length;
   const originalVsize = Math.ceil((3 * stripped + rawBytes(params.tx, 'tx').length) / 4);
   const vsize = estimateVsize(types, original.outputs.map((o) => o.script));
   const fee = BigInt(Math.ceil(feeRate * vsize));

@@ -21,8 +21,9 @@
  * the field (`outputs[1].amount`, `utxos[0].prevTx` …).
  */
 import { hex } from '@scure/base';
-import { RawTx, selectUTXO, type Transaction } from '@scure/btc-signer';
-import { describeValue, invalidParameter, isTrezorError } from '../errors.js';
+import { selectUTXO, type Transaction } from '@scure/btc-signer';
+import { decodeTx, type RawTransaction } from './rawTx.js';
+import { describeValue, invalidParameter } from '../errors.js';
 import { checkAddressPath, parsePath, type Path } from '../path.js';
 import { AccountKeys, type AccountKey } from './accounts.js';
 import { addressScript, keyScript, scriptAddress, xOnly } from './address.js';
@@ -190,14 +191,17 @@ export function createPsbt(params: CreatePsbtParameters): Uint8Array {
     if (u.prevTx !== undefined) {
       nonWitnessUtxo = bytesOf(u.prevTx, `${field}.prevTx`);
       let prev: { outputs: { amount?: bigint; script?: Uint8Array }[] };
+      let decoded: RawTransaction | undefined;
       try {
-        const decoded = RawTx.decode(nonWitnessUtxo);
+        decoded = decodeTx(nonWitnessUtxo, (problem) => invalidParameter(`${field}.prevTx`, `not a raw transaction: ${problem}`));
+      } catch (e) {
+        if (!coin.extraData) throw e;
+      }
+      if (decoded) {
         if (hex.encode(txidOf(decoded)) !== txid) throw invalidParameter(`${field}.prevTx`, `does not hash to txid ${txid}`);
         prev = decoded;
-      } catch (e) {
-        if (isTrezorError(e)) throw e;
-        if (!coin.extraData) throw invalidParameter(`${field}.prevTx`, 'not a raw transaction');
-        const parsed = coin.extraData(nonWitnessUtxo, `${field}.prevTx`);
+      } else {
+        const parsed = coin.extraData!(nonWitnessUtxo, `${field}.prevTx`);
         if (hex.encode(sha256d(nonWitnessUtxo).reverse()) !== txid) throw invalidParameter(`${field}.prevTx`, `does not hash to txid ${txid}`);
         prev = { outputs: parsed.outputs.map((o) => ({ amount: o.amount, script: o.script_pubkey })) };
         ownPrev = true;

@@ -23,7 +23,7 @@
  * user to accept the unverified input.
  */
 import { concatBytes } from '@noble/hashes/utils.js';
-import { RawWitness } from '@scure/btc-signer/script.js';
+import { encodeWitness } from './rawTx.js';
 import { invalidParameter } from '../errors.js';
 import type { TxInput } from '../messages/index.js';
 
@@ -93,7 +93,7 @@ export function externalInput(
   const message: ExternalInput['message'] = { script_type: 'EXTERNAL', script_pubkey: scriptPubKey };
   if (signed) {
     message.script_sig = scriptSig;
-    if (witness.length) message.witness = RawWitness.encode(witness);
+    if (witness.length) message.witness = encodeWitness(witness);
   }
   if (proof) {
     message.ownership_proof = proof;

@@ -10,13 +10,15 @@
  * derivation (HMAC-SHA512) in its bundle.
  */
 import { HDKey } from '@scure/bip32';
-import { RawPSBTV0 } from '@scure/btc-signer/psbt.js';
+import { concatBytes } from '@noble/hashes/utils.js';
 import { invalidParameter } from '../errors.js';
 import { HARDENED, parsePath, type Path } from '../path.js';
 import type { AccountKey } from './accounts.js';
 import type { CoinInfo } from './coins.js';
 import { MULTISIG_INPUT_SCRIPT_TYPE, multisigPayment, multisigScript, type MultisigScriptType } from './multisig.js';
-import { decodeXpub } from './xpub.js';
+import { decodeRawPsbt, encodeRawPsbt, psbtKey, removeTypes, setPair } from './psbtCodec.js';
+import { u32le } from './rawTx.js';
+import { decodeXpub, xpubBytes } from './xpub.js';
 
 /** The multisig wallet a PSBT spends from (createPsbt's `multisig`). */
 export interface MultisigAccount {
@@ -72,9 +74,14 @@ export function multisigWallet(account: MultisigAccount, coin: CoinInfo, field =
     },
     /** The PSBT with every cosigner's account as PSBT_GLOBAL_XPUB (plain xpub/tpub version). */
     withXpubs(psbt: Uint8Array): Uint8Array {
-      const raw = RawPSBTV0.decode(psbt);
-      raw.global.xpub = accounts.map((a) => [{ ...a.node, version: coin.xpubVersion.p2pkh }, { fingerprint: a.fingerprint, path: a.path }]) as typeof raw.global.xpub;
-      return RawPSBTV0.encode(raw);
+      const raw = decodeRawPsbt(psbt, (problem) => invalidParameter('psbt', problem));
+      removeTypes(raw.global, [0x01]);
+      for (const a of accounts) {
+        // PSBT_GLOBAL_XPUB: key 0x01 ‖ the 78-byte node; value: fingerprint (big-endian) ‖ path (u32 LE each).
+        const origin = concatBytes(u32le(a.fingerprint).reverse(), ...a.path.map(u32le));
+        setPair(raw.global, psbtKey(0x01, xpubBytes({ ...a.node, version: coin.xpubVersion.p2pkh })), origin);
+      }
+      return encodeRawPsbt(raw);
     },
   };
 }

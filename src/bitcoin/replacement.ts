@@ -28,7 +28,7 @@
  * < 2.3.5, their CHANGELOGs) gets NotSupported.
  */
 import { hex } from '@scure/base';
-import { RawTx, RawWitness } from '@scure/btc-signer/script.js';
+import { decodeTx, encodeWitness, type RawTransaction } from './rawTx.js';
 import { invalidParameter, protocolError } from '../errors.js';
 import type { MessageMap, PrevTx, TxInput, TxOutput } from '../messages/index.js';
 import { formatPath, parsePath, type Path } from '../path.js';
@@ -69,7 +69,7 @@ export interface ReplacementTarget {
   prevTxs: Map<string, unknown>;
 }
 
-type DecodedTx = ReturnType<typeof RawTx.decode>;
+type DecodedTx = RawTransaction;
 
 /** First firmware that signs replacement transactions (legacy 1.9.4 and core 2.3.5 CHANGELOGs). */
 const REPLACEMENT_SINCE = { one: [1, 9, 4], core: [2, 3, 5] } as const;
@@ -94,12 +94,7 @@ function parseOriginal(value: unknown, field: string): { tx: DecodedTx; hash: Ui
   if (raw instanceof Uint8Array) bytes = raw;
   else if (typeof raw === 'string' && /^([0-9a-fA-F]{2})+$/.test(raw.trim())) bytes = hex.decode(raw.trim().toLowerCase());
   else throw invalidParameter(field, 'expected a signed raw transaction (hex or bytes), or { tx, changePaths }');
-  let tx: DecodedTx;
-  try {
-    tx = RawTx.decode(bytes);
-  } catch (e) {
-    throw invalidParameter(field, `not a raw transaction: ${e instanceof Error ? e.message : String(e)}`);
-  }
+  const tx = decodeTx(bytes, (problem) => invalidParameter(field, `not a raw transaction: ${problem}`));
   if (!tx.inputs.length || !tx.outputs.length) throw invalidParameter(field, 'a transaction needs inputs and outputs');
   const changePaths = new Map<number, number[]>();
   if (source.changePaths !== undefined) {
@@ -164,7 +159,7 @@ export function linkOriginals(origTxs: unknown, target: ReplacementTarget, coin:
       const message = target.inputs[i]!.message;
       // The original's input is the new one (key path, script type, amount) with its own nSequence and signatures.
       const { orig_hash: _hash, orig_index: _index, script_sig: _sig, witness: _witness, ...same } = message;
-      inputs.push({ ...same, sequence: input.sequence, script_sig: input.finalScriptSig, ...(witness.length ? { witness: RawWitness.encode(witness) } : {}) });
+      inputs.push({ ...same, sequence: input.sequence, script_sig: input.finalScriptSig, ...(witness.length ? { witness: encodeWitness(witness) } : {}) });
       message.orig_hash = hash;
       message.orig_index = j;
     });

@@ -17,7 +17,7 @@
  */
 import { sha256 } from '@noble/hashes/sha2.js';
 import { concatBytes } from '@noble/hashes/utils.js';
-import { RawTx } from '@scure/btc-signer/script.js';
+import { encodeTx, type RawTransaction } from './rawTx.js';
 
 export interface SighashInput {
   /** Previous txid in internal byte order (reverse of the display hex). */
@@ -87,10 +87,10 @@ export const sha256d = (data: Uint8Array): Uint8Array => sha256(sha256(data));
 /**
  * The txid of a decoded transaction: double SHA-256 of its serialisation without witnesses,
  * byte-reversed (the display order).
- * @example hex.encode(txidOf(RawTx.decode(raw))) // what block explorers show
+ * @example hex.encode(txidOf(decodeTx(raw, fail))) // what block explorers show
  */
-export function txidOf(tx: ReturnType<typeof RawTx.decode>): Uint8Array {
-  return sha256d(RawTx.encode({ ...tx, segwitFlag: false, witnesses: undefined })).reverse();
+export function txidOf(tx: RawTransaction): Uint8Array {
+  return sha256d(encodeTx(tx, false)).reverse();
 }
 
 let tapSighashTag: Uint8Array | undefined;

@@ -44,17 +44,15 @@
  * parsePsbt, planSigning and finish are exported for the connect-web adapter (the same checks
  * around a Trezor Connect signTransaction); the bitcoin entry does not re-export them.
  *
- * PSBTs (v0 and v2) are read and written with @scure/btc-signer's raw key-value coders rather
- * than its Transaction class: every field of the caller's PSBT survives untouched, and the
- * signing path stays small in a browser bundle. A btc-signer Transaction is accepted through
- * its toPSBT(), without loading the class here.
+ * PSBTs (v0 and v2) are read and written as raw key-value maps (psbtCodec.ts, psbtFields.ts)
+ * rather than with @scure/btc-signer: every field of the caller's PSBT survives untouched and
+ * in its order, and the signing path stays small in a browser bundle. A btc-signer Transaction
+ * is accepted through its toPSBT(), without loading the class here.
  */
 import { secp256k1, schnorr } from '@noble/curves/secp256k1.js';
 import { concatBytes } from '@noble/hashes/utils.js';
 import { base64, hex } from '@scure/base';
 import type { Transaction } from '@scure/btc-signer';
-import { RawPSBTV0, RawPSBTV2 } from '@scure/btc-signer/psbt.js';
-import { RawWitness } from '@scure/btc-signer/script.js';
 import { TrezorError, invalidParameter, protocolError } from '../errors.js';
 import type { MessageMap, PrevInput, PrevOutput, PrevTx, TxInput, TxOutput } from '../messages/index.js';
 import { formatPath } from '../path.js';
@@ -67,6 +65,9 @@ import { ownPrevTx, type ParsedPrevTx } from './prevtx.js';
 import { Sighasher, compactSize, forkIdHashType, serializeOutput, sha256d, txidOf, u32, type SighashInput } from './sighash.js';
 import { externalInput } from './external.js';
 import { deviceFingerprint } from './fingerprint.js';
+import { decodeRawPsbt, encodeRawPsbt, psbtCounts, psbtKey, removeTypes, setPair, type KeyValue } from './psbtCodec.js';
+import { readGlobal, readInput, readOutput, type PsbtInputFields, type PsbtOutputFields } from './psbtFields.js';
+import { encodeWitness } from './rawTx.js';
 import { MULTISIG_CHANGE_SCRIPT_TYPE, MULTISIG_INPUT_SCRIPT_TYPE, multisigSpend, psbtMultisig, type GlobalXpub, type PsbtMultisig } from './multisig.js';
 
 export type AmountUnit = 'BITCOIN' | 'MILLIBITCOIN' | 'MICROBITCOIN' | 'SATOSHI';
@@ -138,16 +139,15 @@ export interface PrevTxPlan {
 }
 
 export type PsbtSource = Uint8Array | string | Transaction;
-type InputMap = ReturnType<typeof RawPSBTV0.decode>['inputs'][number];
-type RawInput = { txid: Uint8Array; index: number; sequence: number; finalScriptSig: Uint8Array };
-type RawOutput = { amount: bigint; script: Uint8Array };
-type OutputMap = ReturnType<typeof RawPSBTV0.decode>['outputs'][number];
+type InputMap = PsbtInputFields;
+type OutputMap = PsbtOutputFields;
 
 /** A PSBT (v0 or v2) seen as a transaction: outpoints, outputs and their key-value maps. */
 export interface PsbtView {
   version: number;
   lockTime: number;
-  inputs: { txid: Uint8Array; index: number; sequence: number; map: InputMap }[];
+  /** `map`: the decoded fields; `raw`: the input's key-value pairs, which finish() writes to. */
+  inputs: { txid: Uint8Array; index: number; sequence: number; map: InputMap; raw: KeyValue[] }[];
   outputs: { amount: bigint; script: Uint8Array; map: OutputMap }[];
   /** PSBT_GLOBAL_XPUB entries: the cosigners' account keys of a multisig wallet. */
   xpubs: GlobalXpub[];
@@ -175,54 +175,37 @@ function psbtBytes(psbt: PsbtSource): Uint8Array {
 /** Decode with BIP-174 (v0) or BIP-370 (v2) field rules. */
 export function parsePsbt(psbt: PsbtSource): PsbtView {
   const bytes = psbtBytes(psbt);
-  let v0: ReturnType<typeof RawPSBTV0.decode> | undefined;
-  let v2: ReturnType<typeof RawPSBTV2.decode> | undefined;
-  let error: unknown;
-  try {
-    v0 = RawPSBTV0.decode(bytes);
-  } catch (e) {
-    error = e;
-    try {
-      v2 = RawPSBTV2.decode(bytes);
-    } catch {
-      // report the v0 error: most PSBTs are v0
-    }
-  }
-  if (v0) {
-    const tx = v0.global.unsignedTx;
-    const decoded = v0;
-    if (!tx) throw invalidParameter('psbt', 'missing its unsigned transaction');
+  const fail = (field: string, problem: string) => invalidParameter(field, problem);
+  const raw = decodeRawPsbt(bytes, (problem) => invalidParameter('psbt', `not a valid PSBT: ${problem}`));
+  const { version } = psbtCounts(raw.global, (problem) => invalidParameter('psbt', problem));
+  const global = readGlobal(raw.global, version, fail);
+  const inputs = raw.inputs.map((map, i) => readInput(map, version, `psbt.inputs[${i}]`, fail));
+  const outputs = raw.outputs.map((map, i) => readOutput(map, version, `psbt.outputs[${i}]`, fail));
+  const xpubs = (global.xpub ?? []).map(([node, origin]) => ({ node, origin }));
+  const encode = () => encodeRawPsbt(raw);
+  if (version === 0) {
+    const tx = global.unsignedTx!;
     return {
       version: tx.version,
       lockTime: tx.lockTime,
-      inputs: tx.inputs.map((input: RawInput, i: number) => ({ txid: input.txid, index: input.index, sequence: input.sequence, map: decoded.inputs[i]! })),
-      outputs: tx.outputs.map((output: RawOutput, i: number) => ({ amount: output.amount, script: output.script, map: decoded.outputs[i]! })),
-      xpubs: (decoded.global.xpub ?? []).map(([node, origin]) => ({ node, origin })),
-      encode: () => RawPSBTV0.encode(decoded),
+      inputs: tx.inputs.map((input, i) => ({ txid: input.txid, index: input.index, sequence: input.sequence, map: inputs[i]!, raw: raw.inputs[i]! })),
+      outputs: tx.outputs.map((output, i) => ({ amount: output.amount, script: output.script, map: outputs[i]! })),
+      xpubs,
+      encode,
     };
   }
-  if (v2) {
-    const decoded = v2;
-    if (decoded.inputs.some((i) => i.requiredTimeLocktime !== undefined || i.requiredHeightLocktime !== undefined)) {
-      throw invalidParameter('psbt', 'PSBTv2 inputs with required lock times are not supported');
-    }
-    const missing = () => invalidParameter('psbt', 'a PSBTv2 input or output misses its outpoint, amount or script');
-    return {
-      version: decoded.global.txVersion ?? 2,
-      lockTime: decoded.global.fallbackLocktime ?? 0,
-      inputs: decoded.inputs.map((map) => {
-        if (!map.txid || map.index === undefined) throw missing();
-        return { txid: map.txid, index: map.index, sequence: map.sequence ?? SEQUENCE_FINAL, map: map as InputMap };
-      }),
-      outputs: decoded.outputs.map((map) => {
-        if (map.amount === undefined || !map.script) throw missing();
-        return { amount: map.amount, script: map.script, map: map as OutputMap };
-      }),
-      xpubs: (decoded.global.xpub ?? []).map(([node, origin]) => ({ node, origin })),
-      encode: () => RawPSBTV2.encode(decoded),
-    };
+  if (inputs.some((i) => i.requiredTimeLocktime !== undefined || i.requiredHeightLocktime !== undefined)) {
+    throw invalidParameter('psbt', 'PSBTv2 inputs with required lock times are not supported');
   }
-  throw invalidParameter('psbt', `not a valid PSBT: ${error instanceof Error ? error.message : String(error)}`);
+  return {
+    version: global.txVersion!,
+    lockTime: global.fallbackLocktime ?? 0,
+    // txid and index are required in a v2 input, amount and script in a v2 output (psbtFields.ts).
+    inputs: inputs.map((map, i) => ({ txid: map.txid!, index: map.index!, sequence: map.sequence ?? SEQUENCE_FINAL, map, raw: raw.inputs[i]! })),
+    outputs: outputs.map((map) => ({ amount: map.amount!, script: map.script!, map })),
+    xpubs,
+    encode,
+  };
 }
 
 function equal(a: Uint8Array | undefined, b: Uint8Array | undefined): boolean {
@@ -491,8 +474,8 @@ export function planSigning(tx: PsbtView, coin: CoinInfo, strictPaths: boolean, 
     prevTxs.set(id, {
       firstInput: i,
       meta: { version: prev.version >>> 0, lock_time: prev.lockTime, inputs_count: prev.inputs.length, outputs_count: prev.outputs.length },
-      inputs: prev.inputs.map((p: RawInput) => ({ prev_hash: p.txid, prev_index: p.index, script_sig: p.finalScriptSig, sequence: p.sequence })),
-      outputs: prev.outputs.map((o: RawOutput) => ({ amount: o.amount, script_pubkey: o.script })),
+      inputs: prev.inputs.map((p) => ({ prev_hash: p.txid, prev_index: p.index, script_sig: p.finalScriptSig, sequence: p.sequence })),
+      outputs: prev.outputs.map((o) => ({ amount: o.amount, script_pubkey: o.script })),
     });
   });
 
@@ -682,7 +665,7 @@ export function finish(tx: PsbtView, plan: SigningPlan, signatures: (Uint8Array 
   const version = u32(plan.version);
   const lockTime = u32(plan.lockTime);
   const stripped = concatBytes(version, ...body, lockTime);
-  const expected = segwit ? concatBytes(version, Uint8Array.of(0x00, 0x01), ...body, ...witnesses.map((w) => RawWitness.encode(w)), lockTime) : stripped;
+  const expected = segwit ? concatBytes(version, Uint8Array.of(0x00, 0x01), ...body, ...witnesses.map(encodeWitness), lockTime) : stripped;
   if (!equal(expected, deviceTx)) throw fail('The transaction the device serialised differs from the PSBT with its signatures');
 
   // The signed PSBT: the signatures go into the input maps, everything else stays as it was
@@ -690,18 +673,18 @@ export function finish(tx: PsbtView, plan: SigningPlan, signatures: (Uint8Array 
   plan.inputs.forEach((input, i) => {
     if (input.external) return;
     const signature = signatures[i]!;
-    const map = tx.inputs[i]!.map;
-    if (input.type === 'p2tr') map.tapKeySig = signature as InputMap['tapKeySig'];
+    const map = tx.inputs[i]!.raw;
+    if (input.type === 'p2tr') setPair(map, psbtKey(0x13), signature); // PSBT_IN_TAP_KEY_SIG
     else {
-      const others = (map.partialSig ?? []).filter(([key]) => !equal(key, input.publicKey));
-      map.partialSig = [...others, [input.publicKey, concatBytes(signature, Uint8Array.of(plan.hashType & 0xff))]] as InputMap['partialSig'];
-      if (input.redeemScript) map.redeemScript = input.redeemScript as InputMap['redeemScript'];
+      setPair(map, psbtKey(0x02, input.publicKey), concatBytes(signature, Uint8Array.of(plan.hashType & 0xff))); // PSBT_IN_PARTIAL_SIG
+      if (input.redeemScript) setPair(map, psbtKey(0x04), input.redeemScript); // PSBT_IN_REDEEM_SCRIPT
     }
     if (finalize && complete[i]) {
-      // BIP-174 input finalizer: the final scripts, and none of the data that led to them.
-      if (scriptSigs[i]!.length) map.finalScriptSig = scriptSigs[i] as InputMap['finalScriptSig'];
-      if (witnesses[i]!.length) map.finalScriptWitness = witnesses[i] as InputMap['finalScriptWitness'];
-      for (const key of ['partialSig', 'sighashType', 'redeemScript', 'witnessScript', 'bip32Derivation', 'tapKeySig', 'tapBip32Derivation', 'tapInternalKey'] as const) delete map[key];
+      // BIP-174 input finalizer: the final scripts, and none of the data that led to them
+      // (partial sigs, sighash type, redeem/witness script, derivations, tap key sig, tap derivations, tap internal key).
+      removeTypes(map, [0x02, 0x03, 0x04, 0x05, 0x06, 0x13, 0x16, 0x17]);
+      if (scriptSigs[i]!.length) setPair(map, psbtKey(0x07), scriptSigs[i]!); // PSBT_IN_FINAL_SCRIPTSIG
+      if (witnesses[i]!.length) setPair(map, psbtKey(0x08), encodeWitness(witnesses[i]!)); // PSBT_IN_FINAL_SCRIPTWITNESS
     }
   });
   return { psbt: tx.encode(), tx: deviceTx, txid: hex.encode(sha256d(stripped).reverse()), complete: complete.every(Boolean) };

@@ -29,6 +29,14 @@ export interface ExtendedPublicKey {
  * @example encodeXpub({ version: 0x0488b21e, depth: 3, parentFingerprint, childNumber, chainCode, publicKey })
  */
 export function encodeXpub(node: ExtendedPublicKey): string {
+  return base58check.encode(xpubBytes(node));
+}
+
+/**
+ * The 78 bytes of a public node (BIP-32 serialization, no checksum), as PSBT_GLOBAL_XPUB keys them.
+ * @example xpubBytes(node).length // 78
+ */
+export function xpubBytes(node: ExtendedPublicKey): Uint8Array {
   const out = new Uint8Array(78);
   const view = new DataView(out.buffer);
   view.setUint32(0, node.version >>> 0);
@@ -37,7 +45,7 @@ export function encodeXpub(node: ExtendedPublicKey): string {
   view.setUint32(9, node.childNumber >>> 0);
   out.set(node.chainCode, 13);
   out.set(node.publicKey, 45);
-  return base58check.encode(out);
+  return out;
 }
 
 /**
