@@ -16,7 +16,7 @@ import { bumpFee, createPsbt, getAddress, getPublicKey, signPsbt, type ScriptTyp
 import type { TxInput, TxOutput } from '../../src/messages/index.js';
 import type { CallFn, Trezor } from '../../src/session/trezor.js';
 import { fundingTx } from '../support/bitcoin-wallet.js';
-import { signTxVectors, vectorOrigTxs, vectorPsbt, type Vector } from '../support/btc-complete.js';
+import { signTxVectors, vectorOrigTxs, vectorPsbt, type Vector } from '../support/btc-vector-psbt.js';
 import { closeAll, openDevice, requireFeature, targets, type DeviceUnderTest, type FeatureNeed, type Target } from './harness.js';
 
 const EMULATOR = Boolean(process.env.TREZOR_EMULATOR);
