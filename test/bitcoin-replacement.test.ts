@@ -24,7 +24,7 @@ import { encodeReports } from '../src/protocol/v1.js';
 import { connect } from '../src/session/connect.js';
 import { parseTranscript } from '../src/testing/replay.js';
 import { ROOT, accountKey, fundingTx, publicKeyAt } from './support/bitcoin-wallet.js';
-import { signTxVectors, vectorOrigTxs, vectorPsbt, type Vector } from './support/btc-complete.js';
+import { signTxVectors, vectorOrigTxs, vectorPsbt, type Vector } from './support/btc-vector-psbt.js';
 import { fixturePath } from './support/fixtures.js';
 import { features, scriptedTransport } from './support/scripted-device.js';
 

@@ -10,7 +10,7 @@ import { describe, expect, it } from 'vitest';
 const CONTRACT: Record<string, string[]> = {
   '../src/index.ts': ['connect', 'webUsb', 'webHid', 'bridge', 'memoryTransport', 'TrezorError', 'isTrezorError', 'Trezor', 'parsePath'],
   '../src/node.ts': ['usb', 'udp'],
-  '../src/bitcoin/index.ts': ['getAddress', 'getPublicKey', 'getAccountDescriptor', 'createPsbt', 'signPsbt', 'signMessage', 'verifyMessage'],
+  '../src/bitcoin/index.ts': ['getAddress', 'getPublicKey', 'getAccountDescriptor', 'createPsbt', 'signPsbt', 'bumpFee', 'signMessage', 'verifyMessage'],
   '../src/ethereum/index.ts': ['getAddress', 'signTransaction', 'signMessage', 'signTypedData', 'TrezorSigner', 'createEip1193Provider'],
   '../src/viem/index.ts': ['trezorAccount', 'createTrezorProvider', 'announceTrezorProvider'],
   '../src/wagmi/index.ts': ['trezor', 'accountPaths'],

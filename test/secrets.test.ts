@@ -1,12 +1,13 @@
 // Secrets never leave the flows they belong to: every flow that handles one (PIN entry, a wrong
-// PIN, passphrase, recovery words, reset and backup, changePin, and their failures) runs with
-// recognisable secrets on a virtual Trezor One (the model whose PIN, passphrase and recovery
-// words pass through the host), and every thrown error (message, stack, cause chain, JSON,
+// PIN, passphrase, recovery words, reset and backup, changePin, the identity login, and their
+// failures) runs with recognisable secrets on a virtual Trezor One (the model whose PIN,
+// passphrase and recovery words pass through the host), and every thrown error (message, stack, cause chain, JSON,
 // util.inspect), every emitted event, the toString / JSON / inspect of the objects the caller
 // holds, and everything written to the console is searched for them.
 import { inspect, format } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { getAddress } from '../src/bitcoin/index.js';
+import { login } from '../src/identity/index.js';
 import { changePin, recoverDevice, resetDevice } from '../src/management/index.js';
 import { connect } from '../src/session/connect.js';
 import type { Trezor } from '../src/session/trezor.js';
@@ -147,6 +148,34 @@ describe('secrets never reach errors, events, objects or the console', () => {
     pins.current = WRONG_PIN;
     expect(await failing(getAddress(trezor, { path: "m/84'/0'/0'/0/0" }))).toBe('PinInvalid');
     pins.current = PIN;
+  });
+
+  it('identity login: a new session (PIN and passphrase asked for), then a wrong PIN (PinInvalid)', async () => {
+    const params = { identity: 'https://secrets.example.com/login', challengeHidden: 'c0ffee'.repeat(10), challengeVisual: '2026-12-02 04:00' };
+    const asked = { pin: 0, passphrase: 0 };
+    const pin = ui.pin!;
+    ui.pin = (request) => {
+      asked.pin++;
+      return pin(request);
+    };
+    passphrase = () => {
+      asked.passphrase++;
+      return PASSPHRASE;
+    };
+    try {
+      await trezor.lock();
+      await trezor.initialize(null); // a new session asks for the passphrase again
+      absorbObject(await login(trezor, params));
+      expect(asked).toEqual({ pin: 1, passphrase: 1 });
+      await trezor.lock();
+      pins.current = WRONG_PIN;
+      expect(await failing(login(trezor, params))).toBe('PinInvalid');
+      expect(asked.pin).toBe(2);
+    } finally {
+      pins.current = PIN;
+      ui.pin = pin;
+      passphrase = () => PASSPHRASE;
+    }
   });
 
   it('passphrase: one too long for the device is refused without echoing it', async () => {

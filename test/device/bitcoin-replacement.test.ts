@@ -5,10 +5,12 @@
 // bumpFee → signPsbt and createPsbt with OP_RETURN round trips on regtest UTXOs, checked with
 // @scure/btc-signer.
 //
+// The PayJoin vectors carry an input of another party (EXTERNAL, presigned), which
+// test/support/btc-vector-psbt.ts writes as a finalized PSBT input.
+//
 // Skips, each with its reason printed: taproot vectors on firmware before 1.10.4 / 2.4.3 (the
-// Model T 2.4.1 emulator), vectors the firmware's test does not run on the Trezor One (the
-// PayJoin ones, legacy/v1.14.1), and vectors with inputs of another party (EXTERNAL), which
-// test/support/btc-complete.ts does not build into a PSBT.
+// Model T 2.4.1 emulator), and vectors the firmware's test does not run on the Trezor One (the
+// PayJoin ones, legacy/v1.14.1).
 import { hex } from '@scure/base';
 import { OutScript, Transaction } from '@scure/btc-signer';
 import { afterEach, describe, expect, it, type TestContext } from 'vitest';
@@ -16,7 +18,7 @@ import { bumpFee, createPsbt, getAddress, getPublicKey, signPsbt, type ScriptTyp
 import type { TxInput, TxOutput } from '../../src/messages/index.js';
 import type { CallFn, Trezor } from '../../src/session/trezor.js';
 import { fundingTx } from '../support/bitcoin-wallet.js';
-import { signTxVectors, vectorOrigTxs, vectorPsbt, type Vector } from '../support/btc-complete.js';
+import { signTxVectors, vectorOrigTxs, vectorPsbt, type Vector } from '../support/btc-vector-psbt.js';
 import { closeAll, openDevice, requireFeature, targets, type DeviceUnderTest, type FeatureNeed, type Target } from './harness.js';
 
 const EMULATOR = Boolean(process.env.TREZOR_EMULATOR);
@@ -70,9 +72,6 @@ for (const target of targets()) {
   describe(`Bitcoin replacement and OP_RETURN on ${target}`, () => {
     for (const v of VECTORS) {
       it(v.id.slice(0, 120), async (ctx) => {
-        if (v.inputs.some((i: Vector) => i.script_type === 'EXTERNAL')) {
-          skip(ctx, 'inputs of another party (EXTERNAL, PayJoin): test/support/btc-complete.ts builds a PSBT of wallet inputs only');
-        }
         const taproot = v.inputs.some((i: Vector) => i.script_type === 'SPENDTAPROOT');
         const replacement = Boolean(v.orig_txs);
         const device = await open(ctx, target, [...(taproot ? ['taproot' as const] : []), ...(replacement ? ['replacement' as const] : [])]);

@@ -41,16 +41,15 @@ import {
   type ScriptType,
   type ZcashTransaction,
 } from '../../src/bitcoin/index.js';
-import { addressScript, keyScript, scriptAddress } from '../../src/bitcoin/address.js';
+import { keyScript, scriptAddress } from '../../src/bitcoin/address.js';
 import { xpubVersionFor } from '../../src/bitcoin/coins.js';
-import { PREV_TX_KEY } from '../../src/bitcoin/prevtx.js';
 import { sha256d } from '../../src/bitcoin/sighash.js';
 import { encodeXpub } from '../../src/bitcoin/xpub.js';
 import { modelFamily } from '../../src/models.js';
-import { parsePath } from '../../src/path.js';
 import type { Features } from '../../src/session/trezor.js';
 import { deviceCoin } from '../../src/testing/virtual/coins.js';
-import { ROOT, ROOT_FINGERPRINT, accountKey, fundingTx, publicKeyAt } from '../support/bitcoin-wallet.js';
+import { ROOT, accountKey, fundingTx, publicKeyAt } from '../support/bitcoin-wallet.js';
+import { vectorPsbt } from '../support/btc-vector-psbt.js';
 import { serializePrevTx } from '../support/coin-vectors.js';
 import { fixturePath } from '../support/fixtures.js';
 import { closeAll, openDevice, targets, type DeviceUnderTest, type Target } from './harness.js';
@@ -66,7 +65,6 @@ const COIN_OF: Record<string, CoinInfo> = { Bcash: BCASH, Bgold: BGOLD, Dash: DA
 const MINE = btcComplete.vectors.filter((v) => COIN_OF[v.coin] && (v.kind !== 'address' || v.id.startsWith('test_getaddress.py::test_bch')));
 
 const INPUT_TYPE: Record<string, ScriptType> = { SPENDADDRESS: 'p2pkh', SPENDP2SHWITNESS: 'p2sh-p2wpkh', SPENDWITNESS: 'p2wpkh' };
-const CHANGE_TYPE: Record<string, ScriptType> = { PAYTOADDRESS: 'p2pkh', PAYTOP2SHWITNESS: 'p2sh-p2wpkh', PAYTOWITNESS: 'p2wpkh' };
 /** First Core firmware that signs Zcash v5 (core/CHANGELOG.md 2.5.1). */
 const ZCASH_V5_CORE = [2, 5, 1];
 
@@ -121,46 +119,6 @@ async function open(ctx: TestContext, target: Target, coin: CoinInfo, v?: Vector
   if (reason) skip(ctx, reason);
   if (EMULATOR) await device.trezor.typedCall('ApplySettings', { safety_checks: 'PromptTemporarily' }, 'Success');
   return device;
-}
-
-function key(path: string): { publicKey: Uint8Array; der: { fingerprint: number; path: number[] } } {
-  return { publicKey: publicKeyAt(path), der: { fingerprint: ROOT_FINGERPRINT, path: parsePath(path) } };
-}
-
-/** A PSBT of one signtx vector: its inputs with their raw previous transactions and keys, its outputs with change records. */
-function vectorPsbt(v: Vector, coin: CoinInfo): Uint8Array {
-  const tx = new Transaction({ version: v.sign_tx_options.version ?? 1, lockTime: v.sign_tx_options.lock_time ?? 0, allowUnknownOutputs: true, allowUnknown: true });
-  for (const input of v.inputs) {
-    const raw = serializePrevTx(v.prev_txs[input.prev_hash]);
-    expect(hex.encode(sha256d(raw).reverse()), 'previous transaction rebuilt from txcache').toBe(input.prev_hash);
-    const type = INPUT_TYPE[input.script_type]!;
-    const { publicKey, der } = key(input.address_n);
-    const spent = keyScript(type, publicKey);
-    // A Dash DIP-2 special transaction (extra data after nLockTime) is no nonWitnessUtxo: it
-    // goes into the library's proprietary field (prevtx.ts).
-    const special = Boolean(v.prev_txs[input.prev_hash].extra_data);
-    tx.addInput({
-      txid: input.prev_hash,
-      index: input.prev_index,
-      sequence: input.sequence ?? 0xffffffff,
-      ...(special ? { proprietary: [[PREV_TX_KEY, raw]] } : { nonWitnessUtxo: raw }),
-      ...(type !== 'p2pkh' || special ? { witnessUtxo: { script: spent.script, amount: BigInt(input.amount) } } : {}),
-      bip32Derivation: [[publicKey, der]],
-      ...(spent.redeemScript ? { redeemScript: spent.redeemScript } : {}),
-    });
-  }
-  for (const output of v.outputs) {
-    if (output.address) {
-      const script = addressScript(coin, output.address);
-      expect(script, output.address).toBeDefined();
-      tx.addOutput({ script: script!, amount: BigInt(output.amount) });
-      continue;
-    }
-    const { publicKey, der } = key(output.address_n);
-    const change = keyScript(CHANGE_TYPE[output.script_type]!, publicKey);
-    tx.addOutput({ script: change.script, amount: BigInt(output.amount), bip32Derivation: [[publicKey, der]], ...(change.redeemScript ? { redeemScript: change.redeemScript } : {}) });
-  }
-  return tx.toPSBT(0);
 }
 
 /** The unsigned Zcash form of a signtx vector. */
@@ -232,7 +190,7 @@ for (const target of targets()) {
             expect(hex.encode(tx)).toBe(v.expected.serialized_tx);
             if (v.expected.network_txid) expect(txid).toBe(v.expected.network_txid);
           } else {
-            const { tx, txid } = await signPsbt(trezor, vectorPsbt(v, coin), { coin });
+            const { tx, txid } = await signPsbt(trezor, vectorPsbt(v), { coin });
             if (v.expected.serialized_tx) expect(hex.encode(tx)).toBe(v.expected.serialized_tx);
             if (v.expected.txid) expect(txid).toBe(v.expected.txid);
             if (v.expected.serialized_tx_hash) expect(hex.encode(sha256d(tx).reverse())).toBe(v.expected.serialized_tx_hash);

@@ -1,27 +1,64 @@
 /**
  * The firmware's SignTx test vectors (test/fixtures/vectors/btc-complete.json, trezorlib's
- * sign_tx arguments with their previous transactions) written as the PSBT a wallet would hand
- * to signPsbt: every input's previous transaction and spent output, the device's key
- * derivations (the seed the test loads, SLIP-14 for most), multisig scripts with every
- * cosigner's derivation, the cosigners' signatures as partialSig, their account xpubs as
- * PSBT_GLOBAL_XPUB, external inputs with their final scripts or ownership proof. The data is
- * the vector's; nothing here computes an expected value.
+ * sign_tx arguments with their previous and original transactions) written as what a wallet
+ * hands signPsbt: the PSBT, with every input's previous transaction and spent output, the
+ * device's key derivations from the seed the firmware's test loads (SLIP-14 for most), change
+ * outputs with theirs, OP_RETURN outputs, multisig scripts with every cosigner's derivation,
+ * the cosigners' signatures as partialSig and account xpubs as PSBT_GLOBAL_XPUB, inputs of
+ * another party (EXTERNAL) with their final scripts or SLIP-19 ownership proof; and the
+ * originals of replacement vectors as raw signed transactions (`vectorOrigTxs`).
+ *
+ * The vectors give transactions in the firmware's txcache JSON form (trezor-firmware
+ * tests/txcache); this module serialises them (Bitcoin-family forms via coin-vectors.ts) and
+ * checks each previous transaction hashes to the txid it is filed under. The data is the
+ * vector's; nothing here computes an expected value, and nothing looks at a vector's
+ * `orig_hash` / `orig_index`: those the library must find on its own, and the tests compare them.
  */
 import { hex } from '@scure/base';
-import { RawPSBTV0 } from '@scure/btc-signer/psbt.js';
-import { RawTx, Transaction } from '@scure/btc-signer';
-import { RawWitness } from '@scure/btc-signer/script.js';
-import { addressScript, keyScript, xOnly } from '../../src/bitcoin/address.js';
-import { getCoin, type CoinName, type ScriptType } from '../../src/bitcoin/coins.js';
-import { ownershipProofFields } from '../../src/bitcoin/external.js';
-import { multisigPayment, multisigScript, type MultisigScriptType } from '../../src/bitcoin/multisig.js';
-import { decodeXpub } from '../../src/bitcoin/xpub.js';
-import { parsePath } from '../../src/path.js';
 import { HDKey } from '@scure/bip32';
 import { mnemonicToSeedSync } from '@scure/bip39';
+import { RawTx, RawWitness } from '@scure/btc-signer';
+import { RawPSBTV0 } from '@scure/btc-signer/psbt.js';
+import { Transaction } from '@scure/btc-signer';
+import { readFileSync } from 'node:fs';
+import { addressScript, keyScript, xOnly } from '../../src/bitcoin/address.js';
+import { COINS, getCoin, type CoinInfo, type ScriptType } from '../../src/bitcoin/coins.js';
+import * as FAMILY from '../../src/bitcoin/coins-family.js';
+import { ownershipProofFields } from '../../src/bitcoin/external.js';
+import { multisigPayment, multisigScript, type MultisigScriptType } from '../../src/bitcoin/multisig.js';
+import { opReturnScript } from '../../src/bitcoin/opReturn.js';
+import { PREV_TX_KEY } from '../../src/bitcoin/prevtx.js';
+import type { OrigTx } from '../../src/bitcoin/replacement.js';
+import { sha256d } from '../../src/bitcoin/sighash.js';
+import { decodeXpub } from '../../src/bitcoin/xpub.js';
+import { formatPath, parsePath } from '../../src/path.js';
+import { serializePrevTx } from './coin-vectors.js';
+import { fixturePath } from './fixtures.js';
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
-type Vector = any;
+export type Vector = any;
+
+/** Every signtx vector of btc-complete.json. */
+export function signTxVectors(): Vector[] {
+  const data = JSON.parse(readFileSync(fixturePath('vectors/btc-complete.json'), 'utf8'));
+  const list = data.vectors.filter((v: Vector) => v.kind === 'signtx');
+  if (!list.length) throw new Error('btc-complete.json has no signtx vectors');
+  return list;
+}
+
+/** Why the vector cannot be a PSBT for signPsbt, or undefined. */
+export function notAPsbt(vector: Vector): string | undefined {
+  if (vector.prev_txs_forged?.length) return 'its previous transaction is forged (trezorlib forge_prevtx): a PSBT nonWitnessUtxo must hash to the input txid, which signPsbt checks';
+  return undefined;
+}
+
+/** The coin a vector names: one of COINS or a Bitcoin-family constant of coins-family.ts. */
+export function vectorCoin(name: string): CoinInfo {
+  if (Object.prototype.hasOwnProperty.call(COINS, name)) return getCoin(name);
+  const coin = Object.values(FAMILY).find((c) => c.name === name);
+  if (!coin) throw new Error(`vector coin ${name} is not one this library knows`);
+  return coin;
+}
 
 const SINGLE: Record<string, ScriptType> = {
   SPENDADDRESS: 'p2pkh',
@@ -44,157 +81,204 @@ const MULTI: Record<string, MultisigScriptType> = {
   PAYTOWITNESS: 'p2wsh',
 };
 
-/** A txcache transaction (TransactionType JSON) serialised without witnesses. */
-export function rawPrevTx(prev: any): Uint8Array {
-  return RawTx.encode({
-    version: prev.version,
-    segwitFlag: false,
-    inputs: prev.inputs.map((i: any) => ({
-      txid: hex.decode(i.prev_hash),
-      index: i.prev_index,
-      finalScriptSig: hex.decode(i.script_sig ?? ''),
-      sequence: i.sequence ?? 0xffffffff,
-    })),
-    outputs: prev.bin_outputs.map((o: any) => ({ amount: BigInt(o.amount), script: hex.decode(o.script_pubkey) })),
-    witnesses: [],
-    lockTime: prev.lock_time ?? 0,
-  });
-}
+type Origin = { fingerprint: number; path: number[] };
+type Xpub = { node: ReturnType<typeof decodeXpub>; origin: Origin };
 
-/** Why the vector cannot be a PSBT for signPsbt, or undefined. */
-export function notAPsbt(vector: Vector): string | undefined {
-  if (vector.prev_txs_forged?.length) return 'its previous transaction is forged (trezorlib forge_prevtx): a PSBT nonWitnessUtxo must hash to the input txid, which signPsbt checks';
-  if (vector.orig_txs) return 'a replacement transaction (orig_txs), not part of this suite';
-  return undefined;
-}
-
-interface Cosigner {
-  publicKey: Uint8Array;
-  origin?: { fingerprint: number; path: number[] };
-  xpub?: { node: ReturnType<typeof decodeXpub>; origin: { fingerprint: number; path: number[] } };
+/** The wallet the firmware's test loads: its seed (mnemonic + passphrase) as an HD root. */
+class Wallet {
+  private static readonly cache = new Map<string, HDKey>();
+  readonly root: HDKey;
+  constructor(vector: Vector) {
+    const id = `${vector.mnemonic}\n${vector.passphrase ?? ''}`;
+    let root = Wallet.cache.get(id);
+    if (!root) Wallet.cache.set(id, (root = HDKey.fromMasterSeed(mnemonicToSeedSync(vector.mnemonic, vector.passphrase ?? ''))));
+    this.root = root;
+  }
+  get fingerprint(): number {
+    return this.root.fingerprint;
+  }
+  /** The key at a vector's address_n (a path string or trezorlib's list of indices) and its origin. */
+  key(addressN: string | number[]): { publicKey: Uint8Array; origin: Origin } {
+    const path = typeof addressN === 'string' ? addressN : formatPath(addressN);
+    return { publicKey: this.root.derive(path).publicKey!, origin: { fingerprint: this.fingerprint, path: parsePath(path) } };
+  }
 }
 
 /** The cosigners of a vector's multisig field, in the order the test gives them. */
-function cosigners(ms: any, ROOT_FINGERPRINT: number): Cosigner[] {
-  const entries: { node: any; path: number[] }[] = ms.nodes?.length
-    ? ms.nodes.map((node: any) => ({ node, path: ms.address_n ?? [] }))
-    : ms.pubkeys.map((p: any) => ({ node: p.node, path: p.address_n ?? [] }));
+function cosigners(ms: Vector, fingerprint: number): { publicKey: Uint8Array; origin?: Origin; xpub?: Xpub }[] {
+  const entries: { node: Vector; path: number[] }[] = ms.nodes?.length
+    ? ms.nodes.map((node: Vector) => ({ node, path: ms.address_n ?? [] }))
+    : ms.pubkeys.map((p: Vector) => ({ node: p.node, path: p.address_n ?? [] }));
   return entries.map(({ node, path }, i) => {
     const publicKey = hex.decode(ms.pubkeys_derived[i]);
     if (!node.derived_from_seed_path) return { publicKey };
     const accountPath = parsePath(node.derived_from_seed_path);
-    const origin = { fingerprint: ROOT_FINGERPRINT, path: [...accountPath, ...path] };
-    return { publicKey, origin, xpub: { node: decodeXpub(node.xpub), origin: { fingerprint: ROOT_FINGERPRINT, path: accountPath } } };
+    return { publicKey, origin: { fingerprint, path: [...accountPath, ...path] }, xpub: { node: decodeXpub(node.xpub), origin: { fingerprint, path: accountPath } } };
   });
 }
 
-function multisigFields(ms: any, scriptType: string, fingerprint: number) {
+/** A multisig field as PSBT data: the payment's scripts, the derivations of the keys of this seed, cosigners' signatures, account xpubs. */
+function multisigFields(ms: Vector, scriptType: string, fingerprint: number) {
   const keys = cosigners(ms, fingerprint);
   const sorted = ms.pubkeys_order === 'LEXICOGRAPHIC';
-  const script = multisigScript(ms.m, keys.map((k) => k.publicKey), sorted);
-  const payment = multisigPayment(MULTI[scriptType]!, script);
-  const bip32Derivation = keys.filter((k) => k.origin).map((k) => [k.publicKey, k.origin!] as [Uint8Array, { fingerprint: number; path: number[] }]);
+  const payment = multisigPayment(MULTI[scriptType]!, multisigScript(ms.m, keys.map((k) => k.publicKey), sorted));
+  const bip32Derivation = keys.filter((k) => k.origin).map((k) => [k.publicKey, k.origin!] as [Uint8Array, Origin]);
   // Signature slots follow the script order (sorted keys when LEXICOGRAPHIC).
   const ordered = sorted ? [...keys].sort((a, b) => hex.encode(a.publicKey).localeCompare(hex.encode(b.publicKey))) : keys;
   const partialSig = (ms.signatures ?? [])
     .map((sig: string, i: number) => (sig ? ([ordered[i]!.publicKey, hex.decode(`${sig}01`)] as [Uint8Array, Uint8Array]) : undefined))
     .filter(Boolean) as [Uint8Array, Uint8Array][];
-  return { payment, bip32Derivation, partialSig, xpubs: keys.filter((k) => k.xpub).map((k) => k.xpub!) };
+  const scripts = { ...(payment.redeemScript ? { redeemScript: payment.redeemScript } : {}), ...(payment.witnessScript ? { witnessScript: payment.witnessScript } : {}) };
+  return { script: payment.script, scripts, bip32Derivation, partialSig, xpubs: keys.filter((k) => k.xpub).map((k) => k.xpub!) };
+}
+
+/** A single-key script of the seed at address_n, with the PSBT fields that name its key. */
+function singleKeyFields(wallet: Wallet, addressN: string | number[], scriptType: string) {
+  const type = SINGLE[scriptType ?? 'SPENDADDRESS'];
+  if (!type) throw new Error(`vector script type ${scriptType} is not a single-key one`);
+  const { publicKey, origin } = wallet.key(addressN);
+  const { script, redeemScript } = keyScript(type, publicKey);
+  const fields: Record<string, unknown> =
+    type === 'p2tr'
+      ? { tapInternalKey: xOnly(publicKey), tapBip32Derivation: [[xOnly(publicKey), { hashes: [], der: origin }]] }
+      : { bip32Derivation: [[publicKey, origin]], ...(redeemScript ? { redeemScript } : {}) };
+  return { script, fields };
+}
+
+/**
+ * An output (TxOutputType or txcache JSON) as script + PSBT fields: script_pubkey, OP_RETURN
+ * data, an address of the coin, or a key path of the seed (single-key or multisig change).
+ */
+function outputOf(output: Vector, coin: CoinInfo, wallet: Wallet): { script: Uint8Array; fields: Record<string, unknown>; xpubs: Xpub[] } {
+  if (output.script_pubkey) return { script: hex.decode(output.script_pubkey), fields: {}, xpubs: [] };
+  if (output.op_return_data !== undefined) return { script: opReturnScript(hex.decode(output.op_return_data)), fields: {}, xpubs: [] };
+  if (output.address) {
+    const script = addressScript(coin, output.address);
+    if (!script) throw new Error(`vector address ${output.address} is not a ${coin.name} address`);
+    return { script, fields: {}, xpubs: [] };
+  }
+  if (!output.address_n) throw new Error(`vector output ${JSON.stringify(output)} has no script form here`);
+  const scriptType = output.script_type ?? 'PAYTOADDRESS';
+  if (output.multisig) {
+    const ms = multisigFields(output.multisig, scriptType, wallet.fingerprint);
+    return { script: ms.script, fields: { bip32Derivation: ms.bip32Derivation, ...ms.scripts }, xpubs: ms.xpubs };
+  }
+  return { ...singleKeyFields(wallet, output.address_n, scriptType), xpubs: [] };
+}
+
+/**
+ * A txcache JSON transaction (previous or original) serialised, with witnesses where it has
+ * them; Bitcoin-family forms (extra data, Zcash overwintered) by coin-vectors.ts.
+ * @example Transaction.fromRaw(cacheTx(vector.orig_txs[txid], vector)).id === txid
+ */
+export function cacheTx(json: Vector, vector: Vector): Uint8Array {
+  if (json.extra_data || json.version_group_id !== undefined) return serializePrevTx(json);
+  const coin = vectorCoin(vector.coin);
+  const wallet = new Wallet(vector);
+  const witnesses = json.inputs.map((input: Vector) => (input.witness ? RawWitness.decode(hex.decode(input.witness)) : []));
+  const segwit = witnesses.some((w: Uint8Array[]) => w.length > 0);
+  return RawTx.encode({
+    version: json.version,
+    segwitFlag: segwit,
+    inputs: json.inputs.map((input: Vector) => ({
+      txid: hex.decode(input.prev_hash),
+      index: input.prev_index,
+      finalScriptSig: hex.decode(input.script_sig ?? ''),
+      sequence: input.sequence ?? 0xffffffff,
+    })),
+    outputs: (json.bin_outputs ?? json.outputs).map((output: Vector) => ({ amount: BigInt(output.amount), script: outputOf(output, coin, wallet).script })),
+    witnesses: segwit ? witnesses : undefined,
+    lockTime: json.lock_time ?? 0,
+  });
+}
+
+/** The txid of a serialised txcache transaction (witnesses stripped; extra data is part of it). */
+function txidOf(raw: Uint8Array, json: Vector): string {
+  if (json.extra_data) return hex.encode(sha256d(raw).reverse());
+  const tx = RawTx.decode(raw);
+  return hex.encode(sha256d(RawTx.encode({ ...tx, segwitFlag: false, witnesses: undefined })).reverse());
 }
 
 /**
  * The vector's transaction as an unsigned PSBT (v0) carrying everything signPsbt needs.
- * @example const psbt = vectorPsbt(vector); await signPsbt(trezor, psbt, { coin: vector.coin })
+ * @example const psbt = vectorPsbt(vector); await signPsbt(trezor, psbt, { coin: vector.coin, origTxs: vectorOrigTxs(vector).map((o) => o.origTx) })
  */
 export function vectorPsbt(vector: Vector): Uint8Array {
-  const coin = getCoin(vector.coin as CoinName);
-  // The seed the firmware's test loads (SLIP-14 "all …" for all but a few).
-  const ROOT = HDKey.fromMasterSeed(mnemonicToSeedSync(vector.mnemonic, vector.passphrase ?? ''));
-  const ROOT_FINGERPRINT = ROOT.fingerprint;
+  const coin = vectorCoin(vector.coin);
+  const wallet = new Wallet(vector);
   const options = vector.sign_tx_options ?? {};
-  const tx = new Transaction({ version: options.version ?? 1, lockTime: options.lock_time ?? 0, allowUnknownOutputs: true, allowUnknownInputs: true, disableScriptCheck: true });
+  const tx = new Transaction({ version: options.version ?? 1, lockTime: options.lock_time ?? 0, allowUnknownOutputs: true, allowUnknownInputs: true, allowUnknown: true, disableScriptCheck: true });
   const inputFields: Record<string, unknown>[] = [];
   const outputFields: Record<string, unknown>[] = [];
-  const xpubs = new Map<string, { node: ReturnType<typeof decodeXpub>; origin: { fingerprint: number; path: number[] } }>();
+  const xpubs = new Map<string, Xpub>();
   for (const input of vector.inputs) {
     const prevJson = vector.prev_txs?.[input.prev_hash];
-    const prevRaw = prevJson ? rawPrevTx(prevJson) : undefined;
+    const prevRaw = prevJson ? cacheTx(prevJson, vector) : undefined;
+    if (prevRaw && !vector.prev_txs_forged?.includes(input.prev_hash) && txidOf(prevRaw, prevJson) !== input.prev_hash) {
+      throw new Error(`vector ${vector.id}: previous transaction ${input.prev_hash} does not hash to its txid once serialised`);
+    }
     const amount = BigInt(input.amount);
     let script: Uint8Array;
-    const fields: Record<string, unknown> = {};
+    let fields: Record<string, unknown> = {};
     if (input.script_type === 'EXTERNAL') {
       script = hex.decode(input.script_pubkey);
       if (input.script_sig) fields.finalScriptSig = hex.decode(input.script_sig);
       if (input.witness) fields.finalScriptWitness = RawWitness.decode(hex.decode(input.witness));
       if (input.ownership_proof) fields.proprietary = ownershipProofFields(hex.decode(input.ownership_proof), input.commitment_data ? hex.decode(input.commitment_data) : undefined);
     } else if (input.multisig) {
-      const ms = multisigFields(input.multisig, input.script_type, ROOT_FINGERPRINT);
-      script = ms.payment.script;
-      if (ms.payment.redeemScript) fields.redeemScript = ms.payment.redeemScript;
-      if (ms.payment.witnessScript) fields.witnessScript = ms.payment.witnessScript;
-      fields.bip32Derivation = ms.bip32Derivation;
-      if (ms.partialSig.length) fields.partialSig = ms.partialSig;
+      const ms = multisigFields(input.multisig, input.script_type, wallet.fingerprint);
+      script = ms.script;
+      fields = { ...ms.scripts, bip32Derivation: ms.bip32Derivation, ...(ms.partialSig.length ? { partialSig: ms.partialSig } : {}) };
       for (const x of ms.xpubs) xpubs.set(hex.encode(x.node.publicKey), x);
     } else {
-      const type = SINGLE[input.script_type]!;
-      const path = parsePath(input.address_n);
-      const publicKey = ROOT.derive(input.address_n).publicKey!;
-      const k = keyScript(type, publicKey);
-      script = k.script;
-      if (k.redeemScript) fields.redeemScript = k.redeemScript;
-      if (type === 'p2tr') {
-        fields.tapInternalKey = xOnly(publicKey);
-        fields.tapBip32Derivation = [[xOnly(publicKey), { hashes: [], der: { fingerprint: ROOT_FINGERPRINT, path } }]];
-      } else fields.bip32Derivation = [[publicKey, { fingerprint: ROOT_FINGERPRINT, path }]];
+      ({ script, fields } = singleKeyFields(wallet, input.address_n, input.script_type ?? 'SPENDADDRESS'));
     }
-    const prevOut = prevRaw ? RawTx.decode(prevRaw).outputs[input.prev_index] : undefined;
+    const prevOut = prevRaw && !prevJson.extra_data && prevJson.version_group_id === undefined ? RawTx.decode(prevRaw).outputs[input.prev_index] : undefined;
     if (prevOut && (prevOut.amount !== amount || hex.encode(prevOut.script) !== hex.encode(script))) {
       throw new Error(`vector ${vector.id}: input ${input.prev_hash}:${input.prev_index} does not match its previous transaction`);
     }
+    // A Dash DIP-2 special transaction (extra data after nLockTime) is no nonWitnessUtxo: it
+    // goes into the library's proprietary field (src/bitcoin/prevtx.ts).
+    const special = Boolean(prevJson?.extra_data);
     tx.addInput({
       txid: input.prev_hash,
       index: input.prev_index,
       sequence: input.sequence ?? 0xffffffff,
       witnessUtxo: { script, amount },
-      ...(prevRaw ? { nonWitnessUtxo: prevRaw } : {}),
+      ...(prevRaw && !special ? { nonWitnessUtxo: prevRaw } : {}),
     });
+    if (special) fields.proprietary = [...((fields.proprietary as unknown[]) ?? []), [PREV_TX_KEY, prevRaw]];
     inputFields.push(fields);
   }
   for (const output of vector.outputs) {
-    const amount = BigInt(output.amount);
-    if (output.script_type === 'PAYTOOPRETURN') {
-      const data = hex.decode(output.op_return_data);
-      tx.addOutput({ script: Uint8Array.of(0x6a, ...(data.length < 0x4c ? [data.length] : [0x4c, data.length]), ...data), amount });
-      outputFields.push({});
-    } else if (output.address_n && output.multisig) {
-      const ms = multisigFields(output.multisig, output.script_type, ROOT_FINGERPRINT);
-      tx.addOutput({ script: ms.payment.script, amount });
-      outputFields.push({
-        bip32Derivation: ms.bip32Derivation,
-        ...(ms.payment.redeemScript ? { redeemScript: ms.payment.redeemScript } : {}),
-        ...(ms.payment.witnessScript ? { witnessScript: ms.payment.witnessScript } : {}),
-      });
-      for (const x of ms.xpubs) xpubs.set(hex.encode(x.node.publicKey), x);
-    } else if (output.address_n) {
-      const type = SINGLE[output.script_type]!;
-      const path = parsePath(output.address_n);
-      const publicKey = ROOT.derive(output.address_n).publicKey!;
-      const k = keyScript(type, publicKey);
-      const der = type === 'p2tr'
-        ? { tapInternalKey: xOnly(publicKey), tapBip32Derivation: [[xOnly(publicKey), { hashes: [], der: { fingerprint: ROOT_FINGERPRINT, path } }]] }
-        : { bip32Derivation: [[publicKey, { fingerprint: ROOT_FINGERPRINT, path }]], ...(k.redeemScript ? { redeemScript: k.redeemScript } : {}) };
-      tx.addOutput({ script: k.script, amount });
-      outputFields.push(der);
-    } else {
-      const script = addressScript(coin, output.address);
-      if (!script) throw new Error(`vector ${vector.id}: ${output.address} is not a ${coin.name} address`);
-      tx.addOutput({ script, amount });
-      outputFields.push({});
-    }
+    const { script, fields, xpubs: outXpubs } = outputOf(output, coin, wallet);
+    tx.addOutput({ script, amount: BigInt(output.amount) });
+    outputFields.push(output.address_n ? fields : {});
+    for (const x of outXpubs) xpubs.set(hex.encode(x.node.publicKey), x);
   }
   const raw = RawPSBTV0.decode(tx.toPSBT(0));
   inputFields.forEach((fields, i) => Object.assign(raw.inputs[i]!, fields));
   outputFields.forEach((fields, i) => Object.assign(raw.outputs[i]!, fields));
   if (xpubs.size) raw.global.xpub = [...xpubs.values()].map((x) => [x.node, x.origin]) as never;
   return RawPSBTV0.encode(raw);
+}
+
+/**
+ * The originals of a replacement vector as signPsbt takes them: raw signed transactions, with
+ * the key paths of change outputs the replacement drops (only those: the others the library
+ * must recognise from the PSBT's own change outputs).
+ */
+export function vectorOrigTxs(vector: Vector): { txid: string; raw: Uint8Array; origTx: OrigTx }[] {
+  const coin = vectorCoin(vector.coin);
+  const wallet = new Wallet(vector);
+  const scriptOf = (output: Vector) => hex.encode(outputOf(output, coin, wallet).script);
+  const newScripts = new Set(vector.outputs.map(scriptOf));
+  return Object.entries(vector.orig_txs ?? {}).map(([txid, json]: [string, Vector]) => {
+    const raw = cacheTx(json, vector);
+    const changePaths: Record<number, string> = {};
+    json.outputs.forEach((output: Vector, j: number) => {
+      if (output.address_n && !newScripts.has(scriptOf(output))) changePaths[j] = typeof output.address_n === 'string' ? output.address_n : formatPath(output.address_n);
+    });
+    return { txid, raw, origTx: Object.keys(changePaths).length ? { tx: raw, changePaths } : raw };
+  });
 }
