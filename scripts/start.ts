@@ -13,10 +13,17 @@
  * WebUSB and WebHID need a secure context; http://localhost is one. The one dynamic part is the
  * "Log in with Trezor" verifier under /api/login/ (./login-route.ts).
  *
+ * The exception is the Trezor Connect fallback (offered only where the browser has neither
+ * WebUSB nor WebHID): when the checkout has @trezor/connect-web installed, esbuild turns that
+ * installed copy (CommonJS) into dist/vendor/trezor-connect-web.js, which the page imports on
+ * the click, and the policy lets Connect's iframe come from connect.trezor.io (its popup is a
+ * window of its own). Without it installed nothing is built and the page says how to install it.
+ *
  * CLI:   tsx scripts/start.ts [--port 8080] [--host 127.0.0.1] [--no-build]
  * Tests: import { buildExample, startExampleServer } from '../scripts/start.js'
  */
 import { createReadStream } from 'node:fs';
+import { createRequire } from 'node:module';
 import { access, realpath, rm, stat } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -24,7 +31,7 @@ import { dirname, extname, join, resolve, sep } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import nodeResolve from '@rollup/plugin-node-resolve';
-import { transform } from 'esbuild';
+import { build, transform } from 'esbuild';
 import { rollup, type Plugin } from 'rollup';
 import { loginRoutes } from './login-route.js';
 
@@ -65,6 +72,35 @@ function minifyViaEsbuild(): Plugin {
   };
 }
 
+/** Where the page imports Trezor Connect from (examples/web/main.ts uses the same path). */
+const CONNECT_VENDOR_FILE = join('vendor', 'trezor-connect-web.js');
+
+/**
+ * Bundle this checkout's installed @trezor/connect-web into `dir`/vendor for the page's
+ * Connect fallback, or return false when it is not installed. Its `require('events')` (a Node
+ * built-in) goes to the page's own small EventEmitter (examples/web/events.ts).
+ */
+async function bundleTrezorConnect(dir: string, minify: boolean): Promise<boolean> {
+  let entry: string;
+  try {
+    entry = createRequire(join(repoRoot, 'package.json')).resolve('@trezor/connect-web');
+  } catch {
+    return false;
+  }
+  await build({
+    entryPoints: [entry],
+    bundle: true,
+    format: 'esm',
+    platform: 'browser',
+    target: 'es2022',
+    outfile: join(dir, CONNECT_VENDOR_FILE),
+    minify,
+    alias: { events: join(EXAMPLE_ROOT, 'events.ts') },
+    logLevel: 'silent',
+  });
+  return true;
+}
+
 export interface BuildExampleOptions {
   /** Minify the bundle (default true). */
   minify?: boolean;
@@ -76,7 +112,7 @@ export interface BuildExampleOptions {
  * Bundle examples/web/main.ts into examples/web/dist/ (main.js plus lazily loaded chunks).
  * @example await buildExample()
  */
-export async function buildExample({ minify = true, verbose = false }: BuildExampleOptions = {}): Promise<{ file: string; bytes: number }> {
+export async function buildExample({ minify = true, verbose = false }: BuildExampleOptions = {}): Promise<{ file: string; bytes: number; trezorConnect: boolean }> {
   const bundle = await rollup({
     input: join(EXAMPLE_ROOT, 'main.ts'),
     // The virtual device loads node:dgram lazily for listenUdp(); the page never calls it.
@@ -101,7 +137,8 @@ export async function buildExample({ minify = true, verbose = false }: BuildExam
     });
     const file = join(dir, 'main.js');
     const bytes = output.reduce((n, o) => n + (o.type === 'chunk' ? o.code.length : 0), 0);
-    return { file, bytes };
+    const trezorConnect = await bundleTrezorConnect(dir, minify);
+    return { file, bytes, trezorConnect };
   } finally {
     await bundle.close();
   }
@@ -122,9 +159,12 @@ const MIME_TYPES: Record<string, string> = {
   '.wasm': 'application/wasm',
 };
 
-/** Only this origin: the page and its bundle. No inline script, no CDN, no eval. */
+/**
+ * Only this origin: the page and its bundle. No inline script, no CDN, no eval. The one frame
+ * allowed is Trezor Connect's iframe, used only by the fallback the user picks (see the header).
+ */
 const CONTENT_SECURITY_POLICY =
-  "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
+  "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; frame-src https://connect.trezor.io; object-src 'none'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
 
 /** Map a request path to a file under `root`, or undefined when it may not be served. */
 export async function resolveRequestPath(root: string, urlPath: string): Promise<string | undefined> {
@@ -251,8 +291,13 @@ async function main(argv: string[]): Promise<void> {
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`--port: expected 0..65535, got ${values.port}`);
   if (!values['no-build']) {
     const started = Date.now();
-    const { bytes } = await buildExample();
+    const { bytes, trezorConnect } = await buildExample();
     console.log(`built examples/web/dist (${Math.round(bytes / 1024)} kB of JavaScript) in ${Date.now() - started} ms`);
+    console.log(
+      trezorConnect
+        ? 'Trezor Connect fallback (browsers without WebUSB/WebHID): bundled from node_modules/@trezor/connect-web'
+        : 'Trezor Connect fallback: @trezor/connect-web is not installed (npm install @trezor/connect-web to offer it)',
+    );
   }
   let server: ExampleServer;
   try {

@@ -3,7 +3,8 @@
  * each section below is one thing a dapp does with a Trezor.
  *
  *  1. the UI callbacks the session needs (PIN matrix, passphrase, "confirm on your Trezor")
- *  2. connecting: WebUSB, WebHID (old Trezor One firmware) or a virtual Trezor in the page
+ *  2. connecting: WebUSB, WebHID (old Trezor One firmware) or a virtual Trezor in the page; where
+ *     the browser has neither USB API, Trezor Connect instead (the coin panels only)
  *  3. the device panel: features, lock, unplug and reconnect
  *  4. Bitcoin: account xpubs and addresses, message signing, PSBT build + sign
  *  5. Ethereum: address, EIP-191 message, EIP-712 typed data, EIP-1559 transaction
@@ -39,6 +40,7 @@ import * as bitcoin from '../../src/bitcoin/index.js';
 import * as ethereum from '../../src/ethereum/index.js';
 import { askWord, installSetupPanel, virtualScreen } from './setup.js';
 import { login, type LoginResponse } from '../../src/identity/index.js';
+import { fromTrezorConnect, type TrezorConnectAdapter, type TrezorConnectLike } from '../../src/connect-web/index.js';
 // The virtual device is loaded only when someone asks for it (see startVirtual below).
 import type { VirtualTrezor } from '../../src/testing/index.js';
 
@@ -316,6 +318,7 @@ function transportFor(source: Source): Transport {
  */
 async function connectTo(source: Source, signal: AbortSignal): Promise<void> {
   await disconnect();
+  viaConnect = undefined;
   const transport = transportFor(source);
   const trezor = await connect({ transport, ui, signal });
   session = { trezor, source, transport };
@@ -386,6 +389,74 @@ onClick('connect-virtual', async (signal) => {
 onClick('reconnect', async (signal) => {
   if (!lastSource) throw new TrezorError('DeviceDisconnected', 'Nothing to reconnect to: connect a Trezor first');
   await connectTo(lastSource, signal);
+});
+
+// ---------------------------------------------------------------------------------------------
+// 2b. Trezor Connect: the fallback for browsers with neither WebUSB nor WebHID (Firefox, Safari)
+// ---------------------------------------------------------------------------------------------
+
+/**
+ * The Bitcoin and Ethereum calls the coin panels make, chosen at connect time: the direct
+ * functions on the connected Trezor, or the same functions through Trezor Connect
+ * (`fromTrezorConnect`: same parameters, same results, same checks on what comes back).
+ */
+let viaConnect: TrezorConnectAdapter | undefined;
+
+function coins(): TrezorConnectAdapter {
+  if (viaConnect) return viaConnect;
+  const trezor = requireTrezor();
+  return {
+    bitcoin: {
+      getAddress: (p) => bitcoin.getAddress(trezor, p),
+      getPublicKey: (p) => bitcoin.getPublicKey(trezor, p),
+      signPsbt: (psbt, options) => bitcoin.signPsbt(trezor, psbt, options),
+      signMessage: (p) => bitcoin.signMessage(trezor, p),
+    },
+    ethereum: {
+      getAddress: (p) => ethereum.getAddress(trezor, p),
+      signTransaction: (p) => ethereum.signTransaction(trezor, p),
+      signMessage: (p) => ethereum.signMessage(trezor, p),
+      signTypedData: (p) => ethereum.signTypedData(trezor, p),
+    },
+  };
+}
+
+type TrezorConnectObject = TrezorConnectLike & { init(settings: object): Promise<unknown> };
+
+/**
+ * Where the page's build puts this checkout's installed @trezor/connect-web (scripts/start.ts
+ * bundles it there only when it is installed). Loaded on the click, never before.
+ */
+const TREZOR_CONNECT_MODULE = new URL('vendor/trezor-connect-web.js', import.meta.url).href;
+
+/** `TrezorConnect`, or undefined when this build has no Connect (not installed). */
+async function loadTrezorConnect(): Promise<TrezorConnectObject | undefined> {
+  // Test only (with ?test in the URL): the browser tests put a stand-in here (see the end of this file).
+  if (testStandIn) return testStandIn;
+  let module: { default?: { default?: unknown } };
+  try {
+    module = (await import(/* the build's own file, not a bare name */ TREZOR_CONNECT_MODULE)) as typeof module;
+  } catch {
+    return undefined;
+  }
+  // CommonJS turned into a module: `default` is its exports object, whose `default` is TrezorConnect.
+  return (module.default?.default ?? module.default) as TrezorConnectObject;
+}
+
+onClick('connect-trezor-connect', async () => {
+  const TrezorConnect = await loadTrezorConnect();
+  show('connect-install', !TrezorConnect);
+  if (!TrezorConnect) return;
+  // As Connect documents it: a manifest saying who is asking, and lazyLoad so its iframe is
+  // only created by the first call.
+  await TrezorConnect.init({ manifest: { appName: 'trezor-direct example', email: 'developer@example.com', appUrl: location.origin }, lazyLoad: true });
+  await disconnect();
+  viaConnect = fromTrezorConnect(TrezorConnect);
+  // Connect shows PIN, passphrase and confirmations in its own popup; the device, setup and
+  // login panels need the direct connection.
+  for (const id of ['bitcoin-panel', 'ethereum-panel']) show(id);
+  for (const id of ['device-panel', 'setup-panel', 'login-panel']) show(id, false);
+  setText('usb-support', 'Using Trezor Connect: its popup (from connect.trezor.io) asks for the device.');
 });
 
 /** The virtual device's screen, for its PIN matrix: a real Trezor shows this on its display. */
@@ -497,7 +568,7 @@ function code(text: string, className?: string): HTMLElement {
 }
 
 onClick('btc-load', async (signal) => {
-  const trezor = requireTrezor();
+  const { bitcoin: calls } = coins();
   const coin = bitcoin.getCoin(value('btc-coin')).name;
   const account = Number(value('btc-account'));
   if (!Number.isInteger(account) || account < 0) throw new TrezorError('InvalidParameters', 'account: a whole number ≥ 0', { field: 'account' });
@@ -511,7 +582,7 @@ onClick('btc-load', async (signal) => {
     const addressCell = row.insertCell();
     const accountPath = `m/${purpose}'/${btcCoinType(coin)}'/${account}'`;
     try {
-      const { xpub } = await bitcoin.getPublicKey(trezor, { path: accountPath, coin, signal });
+      const { xpub } = await calls.getPublicKey({ path: accountPath, coin, signal });
       const xpubCode = code(xpub, 'xpub');
       xpubCode.dataset.path = accountPath;
       accountCell.append(code(accountPath), xpubCode);
@@ -519,7 +590,7 @@ onClick('btc-load', async (signal) => {
       list.start = 0;
       for (let index = 0; index < 3; index++) {
         const path = `${accountPath}/0/${index}`;
-        const address = await bitcoin.getAddress(trezor, { path, coin, signal });
+        const address = await calls.getAddress({ path, coin, signal });
         const item = document.createElement('li');
         const showButton = document.createElement('button');
         showButton.type = 'button';
@@ -527,7 +598,7 @@ onClick('btc-load', async (signal) => {
         showButton.dataset.path = path;
         // The device displays the address and the user compares: the only way to be sure an
         // address is really the device's own.
-        showButton.addEventListener('click', () => void run(showButton, (s) => bitcoin.getAddress(trezor, { path, coin, show: true, signal: s }).then(() => undefined)));
+        showButton.addEventListener('click', () => void run(showButton, (s) => calls.getAddress({ path, coin, show: true, signal: s }).then(() => undefined)));
         const addressCode = code(address);
         addressCode.dataset.path = path;
         item.append(addressCode, ' ', showButton);
@@ -546,7 +617,7 @@ onClick('btc-load', async (signal) => {
 onClick('btc-msg-sign', async (signal) => {
   const coin = bitcoin.getCoin(value('btc-coin')).name;
   const message = $<HTMLTextAreaElement>('btc-msg-text').value;
-  const { address, signature } = await bitcoin.signMessage(requireTrezor(), { path: value('btc-msg-path'), message, coin, signal });
+  const { address, signature } = await coins().bitcoin.signMessage({ path: value('btc-msg-path'), message, coin, signal });
   setText('btc-msg-address', address);
   setText('btc-msg-signature', signature);
   // Checked here again, with no device: anyone can verify a signed message.
@@ -603,7 +674,7 @@ function parseUtxos(text: string): bitcoin.Utxo[] {
 const accountPathOf = (path: string) => formatPath(parsePath(path).slice(0, 3));
 
 onClick('btc-build', async (signal) => {
-  const trezor = requireTrezor();
+  const { bitcoin: calls } = coins();
   const coin = bitcoin.getCoin(value('btc-coin')).name;
   const amount = value('btc-amount');
   if (!/^[0-9]+$/.test(amount)) throw new TrezorError('InvalidParameters', 'amount: satoshis, a whole number', { field: 'amount' });
@@ -614,7 +685,7 @@ onClick('btc-build', async (signal) => {
   const accountPaths = [...new Set([...utxos.map((u) => accountPathOf(String(u.path))), accountPathOf(change)])];
   const account: bitcoin.AccountKey[] = [];
   for (const path of accountPaths) {
-    const key = await bitcoin.getPublicKey(trezor, { path, coin, signal });
+    const key = await calls.getPublicKey({ path, coin, signal });
     if (key.rootFingerprint === undefined) throw new TrezorError('NotSupported', 'This firmware does not report the master fingerprint');
     account.push({ xpub: key.xpub, path: key.path, rootFingerprint: key.rootFingerprint });
   }
@@ -636,7 +707,7 @@ onClick('btc-build', async (signal) => {
 onClick('btc-sign', async (signal) => {
   if (!unsignedPsbt) throw new TrezorError('InvalidParameters', 'Build a PSBT first', { field: 'psbt' });
   // The device shows every output and the fee; the library checks each signature it returns.
-  const { psbt, tx, txid } = await bitcoin.signPsbt(requireTrezor(), unsignedPsbt, { coin: bitcoin.getCoin(value('btc-coin')).name, signal });
+  const { psbt, tx, txid } = await coins().bitcoin.signPsbt(unsignedPsbt, { coin: bitcoin.getCoin(value('btc-coin')).name, signal });
   setText('btc-psbt', base64.encode(psbt));
   setText('btc-rawtx', hex.encode(tx));
   setText('btc-txid', txid);
@@ -647,15 +718,15 @@ onClick('btc-sign', async (signal) => {
 // ---------------------------------------------------------------------------------------------
 
 onClick('eth-address-get', async (signal) => {
-  setText('eth-address', await ethereum.getAddress(requireTrezor(), { path: value('eth-path'), signal }));
+  setText('eth-address', await coins().ethereum.getAddress({ path: value('eth-path'), signal }));
 });
 onClick('eth-address-show', async (signal) => {
-  setText('eth-address', await ethereum.getAddress(requireTrezor(), { path: value('eth-path'), show: true, signal }));
+  setText('eth-address', await coins().ethereum.getAddress({ path: value('eth-path'), show: true, signal }));
 });
 
 onClick('eth-msg-sign', async (signal) => {
   const message = $<HTMLTextAreaElement>('eth-msg-text').value;
-  setText('eth-msg-signature', await ethereum.signMessage(requireTrezor(), { path: value('eth-path'), message, signal }));
+  setText('eth-msg-signature', await coins().ethereum.signMessage({ path: value('eth-path'), message, signal }));
 });
 
 /** EIP-712 example: the "Mail" struct from the EIP itself. */
@@ -688,7 +759,7 @@ onClick('eth-typed-sign', async (signal) => {
   } catch (error) {
     throw new TrezorError('InvalidParameters', `typed data: not valid JSON (${(error as Error).message})`, { field: 'typedData' });
   }
-  const signature = await ethereum.signTypedData(requireTrezor(), {
+  const signature = await coins().ethereum.signTypedData({
     path: value('eth-path'),
     domain: data.domain,
     types: data.types,
@@ -712,7 +783,7 @@ function parseQuantity(text: string, field: string): bigint {
 }
 
 onClick('eth-tx-sign', async (signal) => {
-  const serialized = await ethereum.signTransaction(requireTrezor(), {
+  const serialized = await coins().ethereum.signTransaction({
     path: value('eth-path'),
     tx: {
       type: 2,
@@ -770,12 +841,15 @@ async function init(): Promise<void> {
   } else if (!hasUsb && !hasHid) {
     setText(
       'usb-support',
-      'This browser has neither WebUSB nor WebHID (Firefox and Safari do not implement them). Use Chrome, Edge, Brave or Opera for a USB Trezor — or the virtual Trezor below.',
+      'This browser has neither WebUSB nor WebHID (Firefox and Safari do not implement them), so this page cannot reach a USB Trezor directly. Use Trezor Connect below, Chrome, Edge, Brave or Opera — or the virtual Trezor.',
     );
   } else {
     setText('usb-support', 'The browser asks which device to use the first time; after that this page remembers it.');
   }
   $('usb-support').dataset.support = hasUsb ? 'webusb' : hasHid ? 'webhid' : 'none';
+  // No USB API: Trezor Connect instead of the USB buttons.
+  show('usb-buttons', hasUsb || hasHid);
+  show('connect-fallback', !hasUsb && !hasHid && window.isSecureContext);
 
   // A device this origin was given access to before is listed without a chooser, so the page
   // can reopen it on load when that is what the user did last time.
@@ -825,6 +899,15 @@ onClick('login-run', async (signal) => {
 });
 // A replay: the server has seen this challenge and refuses it.
 onClick('login-replay', (signal) => (lastLogin ? sendLogin(lastLogin, signal) : Promise.resolve()));
+
+/**
+ * Test only, and only with ?test in the URL: a stand-in TrezorConnect object the browser tests
+ * put on `window.__trezorDirectTestConnect` (before the page loads) is used instead of the
+ * bundled @trezor/connect-web, so the fallback can be driven with no connect.trezor.io.
+ */
+const testStandIn: TrezorConnectObject | undefined = new URLSearchParams(location.search).has('test')
+  ? (window as Window & { __trezorDirectTestConnect?: TrezorConnectObject }).__trezorDirectTestConnect
+  : undefined;
 
 if (new URLSearchParams(location.search).has('test')) {
   const virtual = () => {
