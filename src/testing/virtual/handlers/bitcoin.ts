@@ -59,13 +59,16 @@
  * legacy digest). Without either they need relaxed safety checks and an extra warning. Their
  * scriptSig and witness go into the transaction as given.
  *
- * Coins: Bitcoin, Testnet, Regtest, Litecoin, Bcash, Bgold, Dash and Dogecoin, with the
- * firmware's parameters (../coins.ts, its own table, not the library's). Bcash addresses are
- * CashAddr; Bcash and Bgold inputs are all signed with BIP-143 (force_bip143) and SIGHASH_ALL |
- * FORKID | fork_id << 8 (0x41, 0x4f41), read once each instead of re-streamed for a legacy
- * digest. Bgold and Dash are refused ("Unsupported coin type") on the models whose firmware
- * leaves them out (Safe 3, Safe 5). Others (Groestlcoin, whose Groestl hashing @noble/hashes
- * lacks, Decred, Elements, Zcash …) get "Invalid coin name".
+ * Coins: Bitcoin, Testnet, Regtest, Litecoin, Bcash, Bgold, Dash, Dogecoin, Zcash and the
+ * testnets of Bcash, Bgold, Dash and Zcash, with the firmware's parameters (../coins.ts, its
+ * own table, not the library's). Bcash addresses are CashAddr; Bcash and Bgold inputs are all
+ * signed with BIP-143 (force_bip143) and SIGHASH_ALL | FORKID | fork_id << 8 (0x41, 0x4f41),
+ * read once each instead of re-streamed for a legacy digest. Zcash (overwintered) inputs are
+ * read once likewise and signed with the ZIP-243 (v4) or ZIP-244 (v5: no previous
+ * transactions) digest, the transaction serialised with the overwintered header and footer
+ * (./zcash.ts). Bgold and Dash are refused ("Unsupported coin type") on the models whose
+ * firmware leaves them out (Safe 3, Safe 5). Others (Groestlcoin, whose Groestl hashing
+ * @noble/hashes lacks, Decred, Elements …) get "Invalid coin name".
  *
  * GetPublicKey also derives on nist256p1 and ed25519 (SLIP-10, ./slip10.ts); UnlockPath opens
  * the SLIP-25 coinjoin account (m/10025') for the request that follows it.
