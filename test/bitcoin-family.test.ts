@@ -14,7 +14,7 @@ import { RawPSBTV0 } from '@scure/btc-signer/psbt.js';
 import { describe, expect, it } from 'vitest';
 import { addressScript, keyScript, scriptAddress } from '../src/bitcoin/address.js';
 import { cashaddrDecode, cashaddrEncode } from '../src/bitcoin/cashaddr.js';
-import { BCASH, BCASH_TESTNET, BGOLD, DASH, DOGECOIN, ZCASH, ZCASH_TESTNET } from '../src/bitcoin/coins-family.js';
+import { BCASH, BCASH_TESTNET, BGOLD, BGOLD_TESTNET, DASH, DASH_TESTNET, DOGECOIN, ZCASH, ZCASH_TESTNET } from '../src/bitcoin/coins-family.js';
 import { COINS, foreignCoinPath, getCoin } from '../src/bitcoin/coins.js';
 import { createPsbt } from '../src/bitcoin/createPsbt.js';
 import { signPsbt } from '../src/bitcoin/signPsbt.js';
@@ -148,7 +148,7 @@ describe('coin constants', () => {
   });
 
   // Each side transcribed apart from common/defs/bitcoin/*.json (the virtual one at legacy/v1.14.1).
-  for (const coin of [BCASH, BGOLD, DASH, DOGECOIN]) {
+  for (const coin of [BCASH, BGOLD, DASH, DOGECOIN, BCASH_TESTNET, BGOLD_TESTNET, DASH_TESTNET, ZCASH, ZCASH_TESTNET]) {
     it(`${coin.name} agrees with the virtual device table`, () => {
       const device = DEVICE_COINS[coin.name]!;
       expect([coin.name, coin.shortcut, coin.slip44, coin.pubKeyHash, coin.scriptHash, coin.bech32 ?? null, coin.segwit, coin.forkId ?? null, coin.messageHeader, coin.maxFeePerKb]).toEqual([

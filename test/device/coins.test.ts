@@ -13,8 +13,8 @@
 // Each vector says which firmware runs it (firmware.t1 / firmware.core, source.models_at_tag:
 // Bitcoin Gold and Dash are only in the Trezor One and Model T firmware). A test skips, with the
 // reason printed, where the connected firmware lacks the coin or the format (Zcash v5 needs Core
-// 2.5.1), where the VirtualTrezor does not serve the coin, and where the vector needs what is
-// not this module's (multisig, external inputs: other parts of issue 11). A Dash DIP-2 special
+// 2.5.1; the VirtualTrezor claiming Model T 2.4.1 refuses them as that firmware does), and where
+// the vector needs what is not this module's (multisig, external inputs: other parts of issue 11). A Dash DIP-2 special
 // transaction as previous transaction travels in the library's proprietary PSBT field.
 import { hex } from '@scure/base';
 import { Transaction } from '@scure/btc-signer';
@@ -47,7 +47,6 @@ import { sha256d } from '../../src/bitcoin/sighash.js';
 import { encodeXpub } from '../../src/bitcoin/xpub.js';
 import { modelFamily } from '../../src/models.js';
 import type { Features } from '../../src/session/trezor.js';
-import { deviceCoin } from '../../src/testing/virtual/coins.js';
 import { ROOT, accountKey, fundingTx, publicKeyAt } from '../support/bitcoin-wallet.js';
 import { vectorPsbt } from '../support/btc-vector-psbt.js';
 import { serializePrevTx } from '../support/coin-vectors.js';
@@ -85,7 +84,7 @@ function skip(ctx: TestContext, reason: string): never {
   throw new Error('unreachable');
 }
 
-/** Why this device cannot run a vector of `coin` (needs, model, firmware, virtual table), if it cannot. */
+/** Why this device cannot run a vector of `coin` (needs, model, firmware), if it cannot. */
 function cannotRun(device: DeviceUnderTest, coin: CoinInfo, v?: Vector): string | undefined {
   const features = device.trezor.features;
   const one = modelFamily(features) === 1;
@@ -97,9 +96,6 @@ function cannotRun(device: DeviceUnderTest, coin: CoinInfo, v?: Vector): string 
   if (v?.needs?.includes('zcash_v5') && !one && below(version(features), ZCASH_V5_CORE)) {
     return `Zcash v5 transactions need Core firmware ${ZCASH_V5_CORE.join('.')}, the device runs ${version(features).join('.')}`;
   }
-  if (device.virtual && !deviceCoin(coin.name)) return `the VirtualTrezor does not serve ${coin.name} (src/testing/virtual/coins.ts)`;
-  if (!v && lacksCoin(device, coin)) return undefined; // the test then checks the refusal
-  if (device.virtual && coin.overwintered) return 'the VirtualTrezor does not sign Zcash';
   return undefined;
 }
 

@@ -2,7 +2,8 @@
  * The coins the virtual device serves, with the firmware's own parameters.
  *
  * Source: trezor-firmware, common/defs/bitcoin/{bitcoin, bitcoin_testnet, bitcoin_regtest,
- * litecoin, bcash, bgold, dash, dogecoin}.json at tag legacy/v1.14.1 (the Trezor One the device
+ * litecoin, bcash, bcash_testnet, bgold, bgold_testnet, dash, dash_testnet, dogecoin, zcash,
+ * zcash_testnet}.json at tag legacy/v1.14.1 (the Trezor One the device
  * imitates); which models carry a coin: common/defs/support.json at core/v2.8.9. The copies
  * at core/v2.4.1 hold the same value for every field kept here; they have no `taproot` key
  * yet, and 2.4.1 has no taproot anyway (firmware.ts gates it by version). Values and field names
@@ -50,11 +51,17 @@ export interface DeviceCoin {
   readonly signed_message_header: string;
   /** Fee per kB (satoshi) above which the device warns of a high fee. */
   readonly maxfee_kb: number;
-  /** Previous transactions may carry extra data after nLockTime (extra_data: a Dash DIP-2 payload). */
+  /**
+   * Previous transactions may carry extra data after nLockTime (extra_data: a Dash DIP-2
+   * payload, the shielded tail of a Zcash transaction).
+   */
   readonly extra_data?: boolean;
+  /** Zcash: overwintered transactions (version group id, branch id, expiry; ZIP-243/244 digests). */
+  readonly overwintered?: boolean;
   /**
    * The models whose firmware carries the coin, when not all (support.json "unsupported"
-   * entries: Bitcoin Gold and Dash are not in the Safe 3 and Safe 5 firmware).
+   * entries: Bitcoin Gold and Dash, and their testnets, are not in the Safe 3 and Safe 5
+   * firmware).
    */
   readonly models?: readonly string[];
 }
@@ -218,6 +225,108 @@ export const DEVICE_COINS: Readonly<Record<string, DeviceCoin>> = /* @__PURE__ *
     force_bip143: false,
     signed_message_header: 'Dogecoin Signed Message:\n',
     maxfee_kb: 1200000000000,
+  },
+  // bcash_testnet.json
+  'Bcash Testnet': {
+    coin_name: 'Bcash Testnet',
+    coin_shortcut: 'TBCH',
+    slip44: 1,
+    address_type: 111,
+    address_type_p2sh: 196,
+    bech32_prefix: null,
+    cashaddr_prefix: 'bchtest',
+    xpub_magic: 70617039,
+    xpub_magic_segwit_p2sh: null,
+    xpub_magic_segwit_native: null,
+    segwit: false,
+    taproot: false,
+    fork_id: 0,
+    force_bip143: true,
+    signed_message_header: 'Bitcoin Signed Message:\n',
+    maxfee_kb: 10000000,
+  },
+  // bgold_testnet.json
+  'Bgold Testnet': {
+    coin_name: 'Bgold Testnet',
+    coin_shortcut: 'TBTG',
+    slip44: 1,
+    address_type: 111,
+    address_type_p2sh: 196,
+    bech32_prefix: 'tbtg',
+    cashaddr_prefix: null,
+    xpub_magic: 70617039,
+    xpub_magic_segwit_p2sh: 71979618,
+    xpub_magic_segwit_native: 73342198,
+    segwit: true,
+    taproot: false,
+    fork_id: 79,
+    force_bip143: true,
+    signed_message_header: 'Bitcoin Gold Signed Message:\n',
+    maxfee_kb: 500000,
+    models: ['T1B1', 'T2T1'],
+  },
+  // dash_testnet.json
+  'Dash Testnet': {
+    coin_name: 'Dash Testnet',
+    coin_shortcut: 'tDASH',
+    slip44: 1,
+    address_type: 140,
+    address_type_p2sh: 19,
+    bech32_prefix: null,
+    cashaddr_prefix: null,
+    xpub_magic: 70617039,
+    xpub_magic_segwit_p2sh: null,
+    xpub_magic_segwit_native: null,
+    segwit: false,
+    taproot: false,
+    fork_id: null,
+    force_bip143: false,
+    signed_message_header: 'DarkCoin Signed Message:\n',
+    maxfee_kb: 100000,
+    extra_data: true,
+    models: ['T1B1', 'T2T1'],
+  },
+  // zcash.json (address versions are two bytes: 0x1cb8 t1…, 0x1cbd t3…)
+  Zcash: {
+    coin_name: 'Zcash',
+    coin_shortcut: 'ZEC',
+    slip44: 133,
+    address_type: 7352,
+    address_type_p2sh: 7357,
+    bech32_prefix: null,
+    cashaddr_prefix: null,
+    xpub_magic: 76067358,
+    xpub_magic_segwit_p2sh: null,
+    xpub_magic_segwit_native: null,
+    segwit: false,
+    taproot: false,
+    fork_id: null,
+    force_bip143: false,
+    signed_message_header: 'Zcash Signed Message:\n',
+    maxfee_kb: 51000000,
+    extra_data: true,
+    overwintered: true,
+  },
+  // zcash_testnet.json
+  'Zcash Testnet': {
+    coin_name: 'Zcash Testnet',
+    coin_shortcut: 'TAZ',
+    slip44: 1,
+    address_type: 7461,
+    address_type_p2sh: 7354,
+    bech32_prefix: null,
+    cashaddr_prefix: null,
+    xpub_magic: 70617039,
+    xpub_magic_segwit_p2sh: null,
+    xpub_magic_segwit_native: null,
+    segwit: false,
+    taproot: false,
+    fork_id: null,
+    force_bip143: false,
+    signed_message_header: 'Zcash Signed Message:\n',
+    maxfee_kb: 10000000,
+    extra_data: true,
+    overwintered: true,
   },
 } satisfies Record<string, DeviceCoin>);
 

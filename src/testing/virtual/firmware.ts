@@ -336,6 +336,12 @@ export const FIRMWARE_SINCE: Readonly<Record<FirmwareFeature, Readonly<{ T1B1?: 
    * core/v2.5.1; 2.4.x hashed the two bare, the earlier draft). The One has it in 1.14.1.
    */
   slip19FinalProof: { T1B1: [1, 0, 0], T2T1: [2, 5, 1] },
+  /**
+   * Zcash version 5 transactions (ZIP-225, ZIP-244 digests): legacy/firmware/CHANGELOG.md 1.11.1
+   * and core/CHANGELOG.md 2.5.1 "Support Zcash version 5 transaction format". Version 4 (Sapling)
+   * is signed by every firmware served here.
+   */
+  zcashV5: { T1B1: [1, 11, 1], T2T1: [2, 5, 1] },
 };
 
 export type FirmwareFeature =
@@ -349,7 +355,8 @@ export type FirmwareFeature =
   | 'verifyMessageByAddress'
   | 'xpubDescriptor'
   | 'addressMac'
-  | 'slip19FinalProof';
+  | 'slip19FinalProof'
+  | 'zcashV5';
 
 /**
  * Does the firmware the device claims have `feature`?

@@ -59,13 +59,16 @@
  * legacy digest). Without either they need relaxed safety checks and an extra warning. Their
  * scriptSig and witness go into the transaction as given.
  *
- * Coins: Bitcoin, Testnet, Regtest, Litecoin, Bcash, Bgold, Dash and Dogecoin, with the
- * firmware's parameters (../coins.ts, its own table, not the library's). Bcash addresses are
- * CashAddr; Bcash and Bgold inputs are all signed with BIP-143 (force_bip143) and SIGHASH_ALL |
- * FORKID | fork_id << 8 (0x41, 0x4f41), read once each instead of re-streamed for a legacy
- * digest. Bgold and Dash are refused ("Unsupported coin type") on the models whose firmware
- * leaves them out (Safe 3, Safe 5). Others (Groestlcoin, whose Groestl hashing @noble/hashes
- * lacks, Decred, Elements, Zcash …) get "Invalid coin name".
+ * Coins: Bitcoin, Testnet, Regtest, Litecoin, Bcash, Bgold, Dash, Dogecoin, Zcash and the
+ * testnets of Bcash, Bgold, Dash and Zcash, with the firmware's parameters (../coins.ts, its
+ * own table, not the library's). Bcash addresses are CashAddr; Bcash and Bgold inputs are all
+ * signed with BIP-143 (force_bip143) and SIGHASH_ALL | FORKID | fork_id << 8 (0x41, 0x4f41),
+ * read once each instead of re-streamed for a legacy digest. Zcash (overwintered) inputs are
+ * read once likewise and signed with the ZIP-243 (v4) or ZIP-244 (v5: no previous
+ * transactions) digest, the transaction serialised with the overwintered header and footer
+ * (./zcash.ts). Bgold and Dash are refused ("Unsupported coin type") on the models whose
+ * firmware leaves them out (Safe 3, Safe 5). Others (Groestlcoin, whose Groestl hashing
+ * @noble/hashes lacks, Decred, Elements …) get "Invalid coin name".
  *
  * GetPublicKey also derives on nist256p1 and ed25519 (SLIP-10, ./slip10.ts); UnlockPath opens
  * the SLIP-25 coinjoin account (m/10025') for the request that follows it.
@@ -98,6 +101,7 @@ import { namesScreens, screen } from '../screens.js';
 import { cashaddrDecode, cashaddrEncode } from './cashaddr.js';
 import { confirmSignVerify, coreMessageText, coreMonoPages } from './core-text.js';
 import { isSlip10Curve } from './slip10.js';
+import { prevTxFrame, zcashFooter, zcashHeader, zip243Digest, zip244Digest, type ZcashHeader } from './zcash.js';
 import type { Keychain } from '../keychain.js';
 
 const base58check = /* @__PURE__ */ createBase58check(sha256);
@@ -408,8 +412,17 @@ function multisigAddress(coin: DeviceCoin, scriptType: string, script: Uint8Arra
   return base58Address(coin.address_type_p2sh, scriptPubKey.subarray(2, 22));
 }
 
+/**
+ * The version prefix of a base58 address, big-endian in as many bytes as it needs (crypto
+ * address.c address_prefix_bytes_len: Zcash's are two bytes, 0x1cb8 → "t1…").
+ */
+function versionBytes(version: number): Uint8Array {
+  const length = version <= 0xff ? 1 : version <= 0xffff ? 2 : version <= 0xffffff ? 3 : 4;
+  return Uint8Array.from({ length }, (_, i) => (version >>> (8 * (length - 1 - i))) & 0xff);
+}
+
 function base58Address(version: number, hash: Uint8Array): string {
-  return base58check.encode(concatBytes(Uint8Array.of(version), hash));
+  return base58check.encode(concatBytes(versionBytes(version), hash));
 }
 
 function segwitAddress(coin: DeviceCoin, version: number, program: Uint8Array): string {
@@ -480,9 +493,13 @@ function addressScript(coin: DeviceCoin, address: string, taproot: boolean): Uin
   } catch {
     return undefined;
   }
-  if (raw.length !== 21) return undefined;
-  if (raw[0] === coin.address_type) return p2pkhScript(raw.subarray(1));
-  if (raw[0] === coin.address_type_p2sh) return p2shScript(raw.subarray(1));
+  for (const [version, script] of [
+    [coin.address_type, p2pkhScript],
+    [coin.address_type_p2sh, p2shScript],
+  ] as const) {
+    const prefix = versionBytes(version);
+    if (raw.length === prefix.length + 20 && equal(raw.subarray(0, prefix.length), prefix)) return script(raw.subarray(prefix.length));
+  }
   return undefined;
 }
 
@@ -1118,6 +1135,8 @@ class Signing {
   private readonly lockTime: number;
   private readonly inputsCount: number;
   private readonly outputsCount: number;
+  /** Zcash (overwintered coins): what the transaction commits to besides inputs and outputs (./zcash.ts). */
+  private readonly zcash: ZcashHeader | undefined;
 
   constructor(
     private readonly ctx: DeviceContext,
@@ -1133,6 +1152,9 @@ class Signing {
     this.lockTime = request.lock_time ?? 0;
     this.inputsCount = request.inputs_count;
     this.outputsCount = request.outputs_count;
+    this.zcash = coin.overwintered
+      ? { version: this.version, versionGroupId: request.version_group_id!, branchId: request.branch_id!, lockTime: this.lockTime, expiry: request.expiry ?? 0 }
+      : undefined;
     this.weight = 4 * (4 + 4 + varint(this.inputsCount).length + varint(this.outputsCount).length);
   }
 
@@ -1222,7 +1244,9 @@ class Signing {
     for (let i = 0; i < this.outputsCount; i++) await this.addOutput(i, await this.askOutput(i));
     if (this.orig) await this.finishOrigOutputs(this.orig);
     await this.confirmTotals();
-    if (!this.taprootOnly) {
+    // Zcash v5: the ZIP-244 digest commits to every spent amount and script, so, as for
+    // taproot, no previous transaction is asked for (legacy signing.c, core apps/zcash/signer.py).
+    if (!this.taprootOnly && this.zcash?.version !== 5) {
       for (let i = 0; i < this.inputsCount; i++) {
         const prevScript = await this.checkPrevTx(i);
         const record = this.inputs[i]!;
@@ -1484,6 +1508,8 @@ class Signing {
   private async addOrigInput(inputIndex: number, input: TxInput): Promise<void> {
     const hash = input.orig_hash!;
     let orig = this.orig;
+    // Zcash v5 signers refuse replacements (legacy signing.c, core apps/zcash/signer.py).
+    if (this.zcash && this.zcash.version !== 4) fail('Failure_ProcessError', 'Replacement transactions are not supported.');
     if (!orig) {
       const meta = decodeAs('TxAckPrevMeta', await this.txRequest('TXMETA', undefined, hash)).tx ?? ({} as PrevTx);
       if (meta.version_group_id !== undefined) fail('Failure_DataError', 'Version group ID not enabled on this coin.');
@@ -1765,11 +1791,19 @@ class Signing {
     if (outputsCount <= input.prev_index) fail('Failure_DataError', 'Not enough outputs in previous transaction.');
     const extraLength = meta.extra_data_len ?? 0;
     if (extraLength && !this.coin.extra_data) fail('Failure_DataError', 'Extra data not enabled on this coin.');
-    if (meta.expiry !== undefined) fail('Failure_DataError', 'Expiry not enabled on this coin.');
+    if (meta.expiry !== undefined && !this.zcash) fail('Failure_DataError', 'Expiry not enabled on this coin.');
     if (meta.timestamp !== undefined) fail('Failure_DataError', 'Timestamp not enabled on this coin.');
-    if (meta.version_group_id !== undefined) fail('Failure_DataError', 'Version group ID not enabled on this coin.');
-    if (meta.branch_id !== undefined) fail('Failure_DataError', 'Branch ID not enabled on this coin.');
-    const parts: Uint8Array[] = [u32le(meta.version ?? 1), varint(inputsCount)];
+    const prevVersion = meta.version ?? 1;
+    if (this.zcash) {
+      // An overwintered previous transaction (legacy signing.c STAGE_REQUEST_2_PREV_META).
+      if (prevVersion >= 3 && meta.version_group_id === undefined) fail('Failure_DataError', 'Version group ID must be set when version >= 3.');
+      if (prevVersion < 3 && meta.version_group_id !== undefined) fail('Failure_DataError', 'Version group ID must be unset when version < 3.');
+    } else {
+      if (meta.version_group_id !== undefined) fail('Failure_DataError', 'Version group ID not enabled on this coin.');
+      if (meta.branch_id !== undefined) fail('Failure_DataError', 'Branch ID not enabled on this coin.');
+    }
+    const frame = this.zcash ? prevTxFrame(prevVersion, meta.version_group_id, meta.lock_time ?? 0, meta.expiry ?? 0) : { header: u32le(prevVersion), footer: u32le(meta.lock_time ?? 0) };
+    const parts: Uint8Array[] = [frame.header, varint(inputsCount)];
     for (let j = 0; j < inputsCount; j++) {
       const prev = decodeAs('TxAckPrevInput', await this.txRequest('TXINPUT', j, prevHash)).tx?.input ?? ({} as PrevInput);
       if (!prev.prev_hash || prev.prev_hash.length !== 32) fail('Failure_DataError', 'Provided prev_hash is invalid.');
@@ -1790,8 +1824,8 @@ class Signing {
         if (this.t1 && !equal(script, record.scriptPubKey)) fail('Failure_DataError', 'Input does not match scriptPubKey');
       }
     }
-    parts.push(u32le(meta.lock_time ?? 0));
-    // Extra data (a Dash DIP-2 payload) in chunks of at most 1024 bytes, hashed as it comes
+    parts.push(frame.footer);
+    // Extra data (a Dash DIP-2 payload, a Zcash transaction's shielded tail) in chunks of at most 1024 bytes, hashed as it comes
     // (legacy/firmware/signing.c send_req_2_prev_extradata).
     for (let offset = 0; offset < extraLength; offset += 1024) {
       const length = Math.min(1024, extraLength - offset);
@@ -1815,7 +1849,13 @@ class Signing {
   }
 
   private header(): Uint8Array {
+    if (this.zcash) return zcashHeader(this.zcash, this.inputsCount);
     return concatBytes(u32le(this.version), this.segwit ? Uint8Array.of(0x00, 0x01) : new Uint8Array(0), varint(this.inputsCount));
+  }
+
+  /** What follows the outputs (and witnesses): nLockTime, or Zcash's footer. */
+  private footer(): Uint8Array {
+    return this.zcash ? zcashFooter(this.zcash) : u32le(this.lockTime);
   }
 
   private async serialize(): Promise<void> {
@@ -1825,7 +1865,7 @@ class Signing {
       const record = this.inputs[i]!;
       const first = this.t1 && i === 0 ? this.header() : new Uint8Array(0);
       if (record.scriptType === 'SPENDADDRESS' || record.scriptType === 'SPENDMULTISIG') {
-        if (this.coin.force_bip143) await this.signForkId(i, first, hashes!);
+        if (this.coin.force_bip143 || this.zcash) await this.signForkId(i, first, hashes);
         else await this.signLegacy(i, first);
         continue;
       }
@@ -1842,7 +1882,7 @@ class Signing {
     if (!this.t1) this.emit(varint(this.outputsCount));
     for (let i = 0; i < this.outputsCount; i++) {
       const record = await this.askSameOutput(i);
-      const last = !this.segwit && this.t1 && i === this.outputsCount - 1 ? u32le(this.lockTime) : new Uint8Array(0);
+      const last = !this.segwit && this.t1 && i === this.outputsCount - 1 ? this.footer() : new Uint8Array(0);
       this.emit(concatBytes(this.t1 && i === 0 ? varint(this.outputsCount) : new Uint8Array(0), serializeOutput(record.amount, record.script), last));
     }
     if (this.segwit) {
@@ -1864,7 +1904,7 @@ class Signing {
       }
       this.emit(u32le(this.lockTime));
     } else if (!this.t1) {
-      this.emit(u32le(this.lockTime));
+      this.emit(this.footer());
     }
   }
 
@@ -1901,20 +1941,38 @@ class Signing {
 
   /**
    * A coin with replay protection (Bcash, force_bip143): the input is read once and signed with
-   * the BIP-143 digest and SIGHASH_ALL | FORKID, no legacy re-streaming.
+   * the BIP-143 digest and SIGHASH_ALL | FORKID, no legacy re-streaming. Zcash likewise, with
+   * its ZIP-243 (v4) or ZIP-244 (v5) digest and SIGHASH_ALL.
    */
-  private async signForkId(index: number, prefix: Uint8Array, h: ReturnType<Signing['segwitHashes']>): Promise<void> {
+  private async signForkId(index: number, prefix: Uint8Array, h: ReturnType<Signing['segwitHashes']> | undefined): Promise<void> {
     const input = await this.askSameInput(index);
     const record = this.inputs[index]!;
     const node = this.signingKey(input, record.scriptType);
     const multisig = record.multisig;
-    const digest = this.bip143Digest(h, input, multisig ? multisig.script : p2pkhScript(hash160(node.publicKey!)));
+    const scriptCode = multisig ? multisig.script : p2pkhScript(hash160(node.publicKey!));
+    const digest = this.zcash ? this.zcashDigest(index, input, scriptCode) : this.bip143Digest(h!, input, scriptCode);
     const der = secp256k1.sign(digest, node.privateKey!, { prehash: false, lowS: true, format: 'der' });
     const scriptSig = multisig
       ? concatBytes(Uint8Array.of(0), ...this.cosignatures(multisig, node, der).map((sig) => pushData(sig)), pushData(multisig.script))
       : concatBytes(pushData(concatBytes(der, Uint8Array.of(this.hashType & 0xff))), pushData(node.publicKey!));
     this.signature = { index, der };
     this.emit(concatBytes(prefix, outpoint(input.prev_hash, input.prev_index), varBytes(scriptSig), u32le(input.sequence ?? SEQUENCE_FINAL)));
+  }
+
+  /** Zcash signature digest of input `index` (ZIP-243 with `scriptCode`, or ZIP-244). */
+  private zcashDigest(index: number, input: TxInput, scriptCode: Uint8Array): Uint8Array {
+    const tx = this.zcash!;
+    const sigInput = (r: { input: TxInput; scriptPubKey: Uint8Array }) => ({
+      prevHash: r.input.prev_hash,
+      prevIndex: r.input.prev_index,
+      sequence: r.input.sequence ?? SEQUENCE_FINAL,
+      amount: BigInt(r.input.amount),
+      scriptPubKey: r.scriptPubKey,
+    });
+    const inputs = this.inputs.map(sigInput);
+    const outputs = this.outputs.map((o) => ({ amount: o.amount, script: o.script }));
+    if (tx.version === 5) return zip244Digest(tx, inputs, outputs, index);
+    return zip243Digest(tx, inputs, outputs, sigInput({ input, scriptPubKey: this.inputs[index]!.scriptPubKey }), scriptCode);
   }
 
   /** The multisig signatures with this device's in its key's place, each with the sighash byte. */
@@ -2147,11 +2205,20 @@ async function signTxHandler(ctx: DeviceContext, request: MessageMap['SignTx']):
   if (!request.inputs_count) fail('Failure_DataError', 'Transaction must have at least one input');
   if (!request.outputs_count) fail('Failure_DataError', 'Transaction must have at least one output');
   const coin = coinOf(request.coin_name, ctx);
-  if (request.expiry !== undefined) fail('Failure_DataError', 'Expiry not enabled on this coin.');
+  if (request.expiry !== undefined && !coin.overwintered) fail('Failure_DataError', 'Expiry not enabled on this coin.');
   if (request.timestamp !== undefined) fail('Failure_DataError', 'Timestamp not enabled on this coin.');
   const keys = await ctx.keychain();
-  if (request.version_group_id !== undefined) fail('Failure_DataError', 'Version group ID not enabled on this coin.');
-  if (request.branch_id !== undefined) fail('Failure_DataError', 'Branch ID not enabled on this coin.');
+  if (coin.overwintered) {
+    // legacy signing.c tx_info_init, core sign_tx/helpers.py sanitize_sign_tx and the signers'
+    // version checks: v4 everywhere, v5 since 1.11.1 / 2.5.1.
+    if (request.version_group_id === undefined) fail('Failure_DataError', 'Version group ID must be set.');
+    if (request.branch_id === undefined) fail('Failure_DataError', 'Branch ID must be set.');
+    const version = request.version ?? 1;
+    if (version !== 4 && !(version === 5 && firmwareHas(ctx, 'zcashV5'))) fail('Failure_DataError', 'Unsupported transaction version.');
+  } else {
+    if (request.version_group_id !== undefined) fail('Failure_DataError', 'Version group ID not enabled on this coin.');
+    if (request.branch_id !== undefined) fail('Failure_DataError', 'Branch ID not enabled on this coin.');
+  }
   if (request.coinjoin_request) fail('Failure_DataError', 'CoinJoin is not supported by this device');
   return new Signing(ctx, coin, keys, request).run();
 }
