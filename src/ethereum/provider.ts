@@ -21,9 +21,10 @@
 import { getAddress as checksumAddress, getBytes, isHexString, toUtf8Bytes } from 'ethers';
 import type { Provider, TransactionRequest } from 'ethers';
 import type { Path } from '../path.js';
-import { invokeCallback, type Trezor } from '../session/trezor.js';
+import type { Trezor } from '../session/trezor.js';
 import { signTypedData, type EthereumDefinitions } from './device.js';
-import { ProviderRpcError, toProviderError } from './rpc-error.js';
+import { isAddress, providerShell, typedDataParameter } from './eip1193-shell.js';
+import { ProviderRpcError } from './rpc-error.js';
 import { TrezorSigner } from './signer.js';
 
 export { ProviderRpcError, toProviderError } from './rpc-error.js';
@@ -71,25 +72,9 @@ export function createEip1193Provider(parameters: CreateEip1193ProviderParameter
     ...(parameters.path !== undefined ? { path: parameters.path } : {}),
     ...(parameters.definitions ? { definitions: parameters.definitions } : {}),
   });
-  const listeners = new Map<string, Set<(...args: unknown[]) => void>>();
   let account: string | undefined;
-
-  // A listener's bug (a throw, a rejected promise) must not break the provider.
-  const emit = (event: Eip1193Event, ...args: unknown[]) => {
-    for (const listener of listeners.get(event) ?? []) invokeCallback(listener, ...args);
-  };
-  // The device's disconnect event is watched only while someone listens for the provider's, so
-  // a provider that is dropped is not kept alive by the Trezor's listener set.
-  let stopWatching: (() => void) | undefined;
-  const watchDisconnect = () => {
-    const wanted = (listeners.get('disconnect')?.size ?? 0) > 0;
-    if (wanted && !stopWatching) {
-      stopWatching = trezor.on('disconnect', () => emit('disconnect', new ProviderRpcError(4900, 'The Trezor was disconnected')));
-    } else if (!wanted && stopWatching) {
-      stopWatching();
-      stopWatching = undefined;
-    }
-  };
+  // Events and request() plumbing (eip1193-shell.ts); `handle` below is what this provider does.
+  const emit = (event: Eip1193Event, ...args: unknown[]) => shell.emit(event, ...args);
 
   const connectAccount = async (): Promise<string> => {
     const address = await signer.getAddress();
@@ -145,50 +130,24 @@ export function createEip1193Provider(parameters: CreateEip1193ProviderParameter
     }
   };
 
+  const shell = providerShell<Eip1193Event>(trezor, handle);
   const api: TrezorEip1193Provider = {
     signer,
-    async request(args: RequestArguments): Promise<unknown> {
-      if (typeof args !== 'object' || args === null || typeof args.method !== 'string') {
-        throw new ProviderRpcError(-32602, 'request expects { method, params? }');
-      }
-      const params = Array.isArray(args.params) ? (args.params as readonly unknown[]) : args.params === undefined ? [] : [args.params];
-      try {
-        return await handle(args.method, params);
-      } catch (e) {
-        throw toProviderError(e);
-      }
-    },
+    request: (args: RequestArguments) => shell.request(args),
     on(event, listener) {
-      let set = listeners.get(event);
-      if (!set) listeners.set(event, (set = new Set()));
-      set.add(listener);
-      watchDisconnect();
+      shell.on(event, listener);
       return api;
     },
     removeListener(event, listener) {
-      listeners.get(event)?.delete(listener);
-      watchDisconnect();
+      shell.removeListener(event, listener);
       return api;
     },
   };
   return api;
 }
 
-function isAddress(value: unknown): boolean {
-  return typeof value === 'string' && /^0x[0-9a-fA-F]{40}$/.test(value);
-}
-
 function parseTypedData(data: unknown): { domain: Record<string, unknown>; types: Record<string, { name: string; type: string }[]>; message: Record<string, unknown>; primaryType?: string } {
-  let value = data;
-  if (typeof value === 'string') {
-    try {
-      value = JSON.parse(value);
-    } catch {
-      throw new ProviderRpcError(-32602, 'eth_signTypedData_v4: typed data is not valid JSON');
-    }
-  }
-  if (typeof value !== 'object' || value === null) throw new ProviderRpcError(-32602, 'eth_signTypedData_v4: expected { types, domain, primaryType, message }');
-  const { domain, types, message, primaryType } = value as Record<string, unknown>;
+  const { domain, types, message, primaryType } = typedDataParameter(data);
   return {
     domain: (domain ?? {}) as Record<string, unknown>,
     types: types as Record<string, { name: string; type: string }[]>,

@@ -24,8 +24,8 @@ import { prepareTransactionRequest, sendTransaction } from 'viem/actions';
 import type { Hex, TransactionSerializable } from 'viem';
 import { parseAddress } from '../ethereum/crypto.js';
 import { supportsEip1559 } from '../ethereum/flows.js';
-import { ProviderRpcError, toProviderError } from '../ethereum/rpc-error.js';
-import { invokeCallback } from '../session/trezor.js';
+import { isAddress, providerShell, typedDataParameter } from '../ethereum/eip1193-shell.js';
+import { ProviderRpcError } from '../ethereum/rpc-error.js';
 import type { TrezorAccount } from './account.js';
 
 export { ProviderRpcError, toProviderError } from '../ethereum/rpc-error.js';
@@ -72,27 +72,9 @@ export function createTrezorProvider(parameters: CreateTrezorProviderParameters)
   let rpc = parameters.rpc;
   if (!rpc || typeof rpc.request !== 'function') throw new ProviderRpcError(-32602, 'createTrezorProvider needs an RPC with request()');
   const trezor = accounts[0]!.trezor;
-  const listeners = new Map<string, Set<(...args: unknown[]) => void>>();
   let connected = false;
-
-  const emit = (event: TrezorProviderEvent, ...args: unknown[]) => {
-    for (const listener of listeners.get(event) ?? []) invokeCallback(listener, ...args);
-  };
-  // The device's disconnect is watched only while someone listens, so a dropped provider is
-  // not kept alive by the Trezor's listener set.
-  let stopWatching: (() => void) | undefined;
-  const watchDisconnect = () => {
-    const wanted = (listeners.get('disconnect')?.size ?? 0) > 0;
-    if (wanted && !stopWatching) {
-      stopWatching = trezor.on('disconnect', () => {
-        connected = false;
-        emit('disconnect', new ProviderRpcError(4900, 'The Trezor was disconnected'));
-      });
-    } else if (!wanted && stopWatching) {
-      stopWatching();
-      stopWatching = undefined;
-    }
-  };
+  // Events and request() plumbing (ethereum/eip1193-shell.ts); `handle` below is what this provider does.
+  const emit = (event: TrezorProviderEvent, ...args: unknown[]) => shell.emit(event, ...args);
 
   const addresses = () => accounts.map((a) => a.address);
   const accountOf = (claimed: unknown, field: string): TrezorAccount => {
@@ -134,7 +116,7 @@ export function createTrezorProvider(parameters: CreateTrezorProviderParameters)
       }
       case 'eth_signTypedData_v4': {
         const [address, data] = params;
-        const typed = parseTypedData(data);
+        const typed = typedDataParameter(data);
         return accountOf(address, 'eth_signTypedData_v4 address').signTypedData(typed as never);
       }
       case 'eth_signTransaction':
@@ -169,50 +151,20 @@ export function createTrezorProvider(parameters: CreateTrezorProviderParameters)
     }
   };
 
+  const shell = providerShell<TrezorProviderEvent>(trezor, handle, () => (connected = false));
   const api: TrezorProvider = {
     accounts,
-    async request(args) {
-      if (typeof args !== 'object' || args === null || typeof args.method !== 'string') {
-        throw new ProviderRpcError(-32602, 'request expects { method, params? }');
-      }
-      const params = Array.isArray(args.params) ? (args.params as readonly unknown[]) : args.params === undefined ? [] : [args.params];
-      try {
-        return await handle(args.method, params);
-      } catch (e) {
-        throw toProviderError(e);
-      }
-    },
+    request: (args) => shell.request(args),
     on(event, listener) {
-      let set = listeners.get(event);
-      if (!set) listeners.set(event, (set = new Set()));
-      set.add(listener);
-      watchDisconnect();
+      shell.on(event, listener);
       return api;
     },
     removeListener(event, listener) {
-      listeners.get(event)?.delete(listener);
-      watchDisconnect();
+      shell.removeListener(event, listener);
       return api;
     },
   };
   return api;
-}
-
-function isAddress(value: unknown): boolean {
-  return typeof value === 'string' && /^0x[0-9a-fA-F]{40}$/.test(value);
-}
-
-function parseTypedData(data: unknown): Record<string, unknown> {
-  let value = data;
-  if (typeof value === 'string') {
-    try {
-      value = JSON.parse(value);
-    } catch {
-      throw new ProviderRpcError(-32602, 'eth_signTypedData_v4: typed data is not valid JSON');
-    }
-  }
-  if (typeof value !== 'object' || value === null) throw new ProviderRpcError(-32602, 'eth_signTypedData_v4: expected { types, domain, primaryType, message }');
-  return value as Record<string, unknown>;
 }
 
 /** A JSON-RPC transaction object in viem's terms (bigint quantities, `gas`, `data`, named type). */
