@@ -592,7 +592,9 @@ async function getAddressHandler(ctx: DeviceContext, request: MessageMap['GetAdd
   const scriptType = String(request.script_type ?? 'SPENDADDRESS');
   const keys = await ctx.keychain();
   if (scriptType === 'SPENDTAPROOT' && !taprootEnabled(ctx, coin)) fail('Failure_DataError', "Can't encode address");
-  if (scriptType !== 'SPENDADDRESS' && !coin.segwit) fail('Failure_DataError', "Can't encode address");
+  // Only the segwit types need segwit: bare P2SH multisig (SPENDMULTISIG) is fine on Bcash
+  // (core apps/bitcoin/addresses.py get_address; legacy fsm_msg_coin.h is_segwit_input_script_type).
+  if (['SPENDWITNESS', 'SPENDP2SHWITNESS', 'SPENDTAPROOT'].includes(scriptType) && !coin.segwit) fail('Failure_DataError', "Can't encode address");
   const node = keys.node(addressN);
   const multisig = request.multisig ? multisigOf(request.multisig) : undefined;
   if (multisig && !['SPENDMULTISIG', 'SPENDADDRESS', 'SPENDP2SHWITNESS', 'SPENDWITNESS'].includes(scriptType)) fail('Failure_DataError', "Can't encode address");
