@@ -88,9 +88,6 @@ function skip(ctx: TestContext, reason: string): never {
 function cannotRun(device: DeviceUnderTest, coin: CoinInfo, v?: Vector): string | undefined {
   const features = device.trezor.features;
   const one = modelFamily(features) === 1;
-  if (coin.overwintered && v?.needs?.includes('external')) {
-    return 'a presigned EXTERNAL input on Zcash: signZcashTransaction (src/bitcoin/zcash.ts) takes only inputs of this seed (a key path each), not an input with its scriptPubKey and final scriptSig';
-  }
   const models: string[] | undefined = v?.source?.models_at_tag;
   if (models && !models.includes(device.model)) return `${coin.name}: the firmware's test runs on ${models.join(', ')} only (the coin is not in the ${device.model} firmware)`;
   if (v?.firmware && !(one ? v.firmware.t1 : v.firmware.core)) return `the vector is not asserted on ${one ? 'the Trezor One (legacy/v1.14.1)' : 'Core'} firmware`;
@@ -131,8 +128,10 @@ function vectorZcash(v: Vector): ZcashTransaction {
       txid: input.prev_hash,
       vout: input.prev_index,
       amount: input.amount,
-      path: input.address_n,
-      scriptPubKey: hex.encode(keyScript('p2pkh', publicKeyAt(input.address_n)).script),
+      // Another party's presigned input (EXTERNAL) carries its scripts; the others are the seed's.
+      ...(input.script_type === 'EXTERNAL'
+        ? { scriptPubKey: input.script_pubkey, scriptSig: input.script_sig }
+        : { path: input.address_n, scriptPubKey: hex.encode(keyScript('p2pkh', publicKeyAt(input.address_n)).script) }),
       ...(v.prev_txs?.[input.prev_hash] ? { prevTx: hex.encode(serializePrevTx(v.prev_txs[input.prev_hash])) } : {}),
       ...(input.sequence !== undefined ? { sequence: input.sequence } : {}),
     })),

@@ -2151,13 +2151,15 @@ class Signing {
     if (!input.script_sig?.length && !input.witness?.length) return; // unverified, the user was warned
     const witness = input.witness?.length ? new ByteReader(input.witness).witness() : [];
     let legacyDigest: Uint8Array | undefined;
-    if (scriptKind(prevScript) === 'p2pkh' && !this.coin.force_bip143) legacyDigest = await this.legacyDigest(index, prevScript);
+    if (scriptKind(prevScript) === 'p2pkh' && !this.coin.force_bip143 && !this.zcash) legacyDigest = await this.legacyDigest(index, prevScript);
     const h = this.segwitHashes();
+    // Zcash: the input's own ZIP-243 / ZIP-244 digest (core zcash_v4.py / zcash_v5 sig hashers).
+    const zcash = this.zcash ? (scriptCode: Uint8Array) => this.zcashDigest(index, input, scriptCode) : undefined;
     const failure = this.ownerSignatureValid(
       prevScript,
       input.script_sig ?? new Uint8Array(0),
       witness,
-      (scriptCode, taproot) => legacyDigest ?? (taproot ? this.bip341Digest(h, index) : this.bip143Digest(h, input, scriptCode)),
+      (scriptCode, taproot) => zcash?.(scriptCode) ?? legacyDigest ?? (taproot ? this.bip341Digest(h, index) : this.bip143Digest(h, input, scriptCode)),
       this.hashType & 0xff,
     );
     if (failure) fail('Failure_DataError', failure === 'Invalid signature' ? invalid : failure);
