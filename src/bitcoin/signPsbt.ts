@@ -387,7 +387,7 @@ export function planSigning(tx: PsbtView, coin: CoinInfo, strictPaths: boolean, 
       const signatures = multisig.pubkeys.map((key) => {
         if (equal(key, multisig.own.publicKey)) return undefined;
         const sig = signedKeys.find(([k]) => equal(k, key))?.[1];
-        if (sig && sig[sig.length - 1] !== 1) throw invalidParameter(`${field}.partialSig`, 'a cosigner signature is not SIGHASH_ALL, which the device writes for every signature');
+        if (sig && sig[sig.length - 1] !== (forkIdHashType(coin.forkId) & 0xff)) throw invalidParameter(`${field}.partialSig`, 'a cosigner signature is not SIGHASH_ALL (with the coin\'s fork id), which the device writes for every signature');
         return sig;
       });
       inputs.push({

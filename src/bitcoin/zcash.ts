@@ -51,8 +51,13 @@ export interface ZcashInput {
   vout: number;
   /** Value in zatoshis. */
   amount: bigint | number | string;
-  /** Key path, e.g. "m/44'/133'/0'/0/0" (P2PKH). */
-  path: Path;
+  /** Key path, e.g. "m/44'/133'/0'/0/0" (P2PKH); omitted for another party's presigned input (scriptSig). */
+  path?: Path;
+  /**
+   * Another party's input, already signed (hex scriptSig, with scriptPubKey or prevTx): sent as
+   * EXTERNAL, the device checks its signature and keeps it (test_zcash.py::test_external_presigned).
+   */
+  scriptSig?: string;
   /** Its output script (hex); taken from prevTx when omitted. */
   scriptPubKey?: string;
   /** The raw previous transaction (hex): required to sign a v4 transaction. */
@@ -94,7 +99,7 @@ export interface SignZcashReturnType {
   tx: Uint8Array;
   /** Its txid (display hex): ZIP-244 for v5, double SHA-256 for v4. */
   txid: string;
-  /** The DER signature of each input, as the device returned it. */
+  /** The DER signature of each input, as the device returned it (empty for a presigned input). */
   signatures: Uint8Array[];
 }
 
@@ -121,6 +126,8 @@ export interface ZcashDigestInput {
   sequence: number;
   amount: bigint;
   script: Uint8Array;
+  /** A presigned input's final scriptSig (another party's): no signature of the device. */
+  scriptSig?: Uint8Array;
 }
 
 /** What the digests commit to. */
@@ -314,7 +321,9 @@ function planZcash(tx: ZcashTransaction, coin: CoinInfo): Plan {
     const txid = input.txid.toLowerCase();
     const vout = u32Of(input.vout, `${field}.vout`);
     const amount = zatoshis(input.amount, `${field}.amount`);
-    const addressN = parsePath(input.path, `${field}.path`);
+    const scriptSig = input.scriptSig === undefined ? undefined : hexOf(input.scriptSig, `${field}.scriptSig`);
+    if (scriptSig && input.path !== undefined) throw invalidParameter(`${field}.path`, 'a presigned input (scriptSig) is another party\'s: no path');
+    const addressN = scriptSig ? undefined : parsePath(input.path as Path, `${field}.path`);
     const sequence = u32Of(input.sequence, `${field}.sequence`, 0xffffffff);
     let script = input.scriptPubKey === undefined ? undefined : hexOf(input.scriptPubKey, `${field}.scriptPubKey`);
     if (input.prevTx !== undefined) {
@@ -335,8 +344,12 @@ function planZcash(tx: ZcashTransaction, coin: CoinInfo): Plan {
     }
     total += amount;
     const prevHash = hex.decode(txid);
-    inputs.push({ address_n: addressN, prev_hash: prevHash, prev_index: vout, sequence, script_type: 'SPENDADDRESS', amount });
-    digestInputs.push({ txid: prevHash.slice().reverse(), index: vout, sequence, amount, script });
+    inputs.push(
+      scriptSig
+        ? { prev_hash: prevHash, prev_index: vout, sequence, script_type: 'EXTERNAL', amount, script_pubkey: script, script_sig: scriptSig }
+        : { address_n: addressN!, prev_hash: prevHash, prev_index: vout, sequence, script_type: 'SPENDADDRESS', amount },
+    );
+    digestInputs.push({ txid: prevHash.slice().reverse(), index: vout, sequence, amount, script, ...(scriptSig ? { scriptSig } : {}) });
   });
 
   const outputs: TxOutput[] = [];
@@ -464,6 +477,12 @@ function verify(plan: Plan, signatures: (Uint8Array | undefined)[], deviceTx: Ui
   });
   const digestTx: ZcashDigestTx = { ...plan.digest, outputs };
   const scriptSigs = parsed.inputs.map((input, i) => {
+    const presigned = plan.digest.inputs[i]!.scriptSig;
+    if (presigned) {
+      // Another party's input: the device keeps its scriptSig as given.
+      if (hex.encode(input.script_sig) !== hex.encode(presigned)) throw fail(`The device changed the presigned scriptSig of input ${i}`);
+      return presigned;
+    }
     const signature = signatures[i];
     if (!signature) throw fail(`The device returned no signature for input ${i}`);
     const expectedScript = plan.digest.inputs[i]!.script;
@@ -491,7 +510,7 @@ function verify(plan: Plan, signatures: (Uint8Array | undefined)[], deviceTx: Ui
     throw fail('The transaction the device serialised differs from the one signed for');
   }
   const txid = digestTx.version === 5 ? zip244Txid(digestTx) : hex.encode(sha256d(deviceTx).reverse());
-  return { tx: deviceTx, txid, signatures: signatures as Uint8Array[] };
+  return { tx: deviceTx, txid, signatures: signatures.map((sig) => sig ?? new Uint8Array(0)) };
 }
 
 // ----------------------------------------------------------------------------------------------
@@ -521,7 +540,7 @@ export interface CreateZcashParameters {
   coin: CoinInfo;
   /** The account key(s) the UTXOs and the change belong to (getPublicKey results). */
   account: AccountKey | AccountKey[];
-  utxos: Omit<ZcashInput, 'scriptPubKey'>[];
+  utxos: (Omit<ZcashInput, 'scriptPubKey' | 'scriptSig' | 'path'> & { path: Path })[];
   outputs: { address: string; amount: bigint | number | string }[];
   /** Where the change goes (a P2PKH path under the account). */
   change: { path: Path };

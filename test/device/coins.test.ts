@@ -88,8 +88,6 @@ function skip(ctx: TestContext, reason: string): never {
 function cannotRun(device: DeviceUnderTest, coin: CoinInfo, v?: Vector): string | undefined {
   const features = device.trezor.features;
   const one = modelFamily(features) === 1;
-  if (v?.needs?.includes('multisig')) return 'a multisig vector: multisig inputs and change are issue 11 item 1, not the coins module';
-  if (v?.needs?.includes('external')) return 'an external-input vector: external inputs are issue 11 item 2, not the coins module';
   const models: string[] | undefined = v?.source?.models_at_tag;
   if (models && !models.includes(device.model)) return `${coin.name}: the firmware's test runs on ${models.join(', ')} only (the coin is not in the ${device.model} firmware)`;
   if (v?.firmware && !(one ? v.firmware.t1 : v.firmware.core)) return `the vector is not asserted on ${one ? 'the Trezor One (legacy/v1.14.1)' : 'Core'} firmware`;
@@ -130,8 +128,10 @@ function vectorZcash(v: Vector): ZcashTransaction {
       txid: input.prev_hash,
       vout: input.prev_index,
       amount: input.amount,
-      path: input.address_n,
-      scriptPubKey: hex.encode(keyScript('p2pkh', publicKeyAt(input.address_n)).script),
+      // Another party's presigned input (EXTERNAL) carries its scripts; the others are the seed's.
+      ...(input.script_type === 'EXTERNAL'
+        ? { scriptPubKey: input.script_pubkey, scriptSig: input.script_sig }
+        : { path: input.address_n, scriptPubKey: hex.encode(keyScript('p2pkh', publicKeyAt(input.address_n)).script) }),
       ...(v.prev_txs?.[input.prev_hash] ? { prevTx: hex.encode(serializePrevTx(v.prev_txs[input.prev_hash])) } : {}),
       ...(input.sequence !== undefined ? { sequence: input.sequence } : {}),
     })),
@@ -175,7 +175,10 @@ for (const target of targets()) {
           const device = await open(ctx, target, coin, v);
           const { trezor } = device;
           if (v.kind === 'address') {
-            expect(await getAddress(trezor, { path: v.address_n, coin, scriptType: INPUT_TYPE[v.script_type]!, show: v.show_display })).toBe(v.expected.address);
+            // A multisig address (test_bch_multisig) names its cosigners' xpubs; the script type is bare P2SH (SPENDADDRESS in the test).
+            const multisig = v.multisig ? { m: v.multisig.m, xpubs: v.multisig.nodes.map((n: Vector) => n.xpub), scriptType: 'p2sh' as const } : undefined;
+            const scriptType = multisig ? undefined : INPUT_TYPE[v.script_type]!;
+            expect(await getAddress(trezor, { path: v.address_n, coin, show: v.show_display, ...(multisig ? { multisig } : { scriptType }) })).toBe(v.expected.address);
           } else if (v.kind === 'message') {
             const { address, signature } = await signMessage(trezor, { path: v.address_n, coin, message: hex.decode(v.message_hex) });
             expect(address).toBe(v.expected.address);

@@ -25,11 +25,11 @@ import { addressScript, keyScript, xOnly } from '../../src/bitcoin/address.js';
 import { COINS, getCoin, type CoinInfo, type ScriptType } from '../../src/bitcoin/coins.js';
 import * as FAMILY from '../../src/bitcoin/coins-family.js';
 import { ownershipProofFields } from '../../src/bitcoin/external.js';
-import { multisigPayment, multisigScript, type MultisigScriptType } from '../../src/bitcoin/multisig.js';
+import { multisigPayment, multisigScript, parseMultisigScript, type MultisigScriptType } from '../../src/bitcoin/multisig.js';
 import { opReturnScript } from '../../src/bitcoin/opReturn.js';
 import { PREV_TX_KEY } from '../../src/bitcoin/prevtx.js';
 import type { OrigTx } from '../../src/bitcoin/replacement.js';
-import { sha256d } from '../../src/bitcoin/sighash.js';
+import { forkIdHashType, sha256d } from '../../src/bitcoin/sighash.js';
 import { decodeXpub } from '../../src/bitcoin/xpub.js';
 import { formatPath, parsePath } from '../../src/path.js';
 import { serializePrevTx } from './coin-vectors.js';
@@ -118,18 +118,37 @@ function cosigners(ms: Vector, fingerprint: number): { publicKey: Uint8Array; or
 }
 
 /** A multisig field as PSBT data: the payment's scripts, the derivations of the keys of this seed, cosigners' signatures, account xpubs. */
-function multisigFields(ms: Vector, scriptType: string, fingerprint: number) {
+function multisigFields(ms: Vector, scriptType: string, fingerprint: number, coin: CoinInfo) {
   const keys = cosigners(ms, fingerprint);
   const sorted = ms.pubkeys_order === 'LEXICOGRAPHIC';
   const payment = multisigPayment(MULTI[scriptType]!, multisigScript(ms.m, keys.map((k) => k.publicKey), sorted));
   const bip32Derivation = keys.filter((k) => k.origin).map((k) => [k.publicKey, k.origin!] as [Uint8Array, Origin]);
   // Signature slots follow the script order (sorted keys when LEXICOGRAPHIC).
   const ordered = sorted ? [...keys].sort((a, b) => hex.encode(a.publicKey).localeCompare(hex.encode(b.publicKey))) : keys;
+  // The test gives bare DER signatures; the device appends the coin's SIGHASH_ALL byte (0x41 with
+  // Bcash's / Bgold's fork id: core apps/bitcoin/sign_tx/bitcoinlike.py get_hash_type).
+  const hashByte = (forkIdHashType(coin.forkId) & 0xff).toString(16).padStart(2, '0');
   const partialSig = (ms.signatures ?? [])
-    .map((sig: string, i: number) => (sig ? ([ordered[i]!.publicKey, hex.decode(`${sig}01`)] as [Uint8Array, Uint8Array]) : undefined))
+    .map((sig: string, i: number) => (sig ? ([ordered[i]!.publicKey, hex.decode(`${sig}${hashByte}`)] as [Uint8Array, Uint8Array]) : undefined))
     .filter(Boolean) as [Uint8Array, Uint8Array][];
   const scripts = { ...(payment.redeemScript ? { redeemScript: payment.redeemScript } : {}), ...(payment.witnessScript ? { witnessScript: payment.witnessScript } : {}) };
   return { script: payment.script, scripts, bip32Derivation, partialSig, xpubs: keys.filter((k) => k.xpub).map((k) => k.xpub!) };
+}
+
+/**
+ * The derivations an input shows as this seed's. A test may put several keys of its one seed in
+ * the script and sign with the one at address_n (test_bgold.py::test_send_multisig_1 signs with
+ * the third account after the first): a PSBT says which key signs only by the derivations, and
+ * signPsbt takes the first unsigned key of the seed in script order, so when that is not the
+ * test's key, the other unsigned keys of the seed are left bare (cosigners of another wallet).
+ */
+function signerDerivations(ms: ReturnType<typeof multisigFields>, signer: Uint8Array): [Uint8Array, Origin][] {
+  const same = (a: Uint8Array, b: Uint8Array) => hex.encode(a) === hex.encode(b);
+  const signed = (key: Uint8Array) => ms.partialSig.some(([k]) => same(k, key));
+  const order = parseMultisigScript(ms.scripts.witnessScript ?? ms.scripts.redeemScript)!.pubkeys;
+  const first = order.find((key) => !signed(key) && ms.bip32Derivation.some(([k]) => same(k, key)));
+  if (!first || same(first, signer)) return ms.bip32Derivation;
+  return ms.bip32Derivation.filter(([key]) => same(key, signer) || signed(key));
 }
 
 /** A single-key script of the seed at address_n, with the PSBT fields that name its key. */
@@ -160,7 +179,7 @@ function outputOf(output: Vector, coin: CoinInfo, wallet: Wallet): { script: Uin
   if (!output.address_n) throw new Error(`vector output ${JSON.stringify(output)} has no script form here`);
   const scriptType = output.script_type ?? 'PAYTOADDRESS';
   if (output.multisig) {
-    const ms = multisigFields(output.multisig, scriptType, wallet.fingerprint);
+    const ms = multisigFields(output.multisig, scriptType, wallet.fingerprint, coin);
     return { script: ms.script, fields: { bip32Derivation: ms.bip32Derivation, ...ms.scripts }, xpubs: ms.xpubs };
   }
   return { ...singleKeyFields(wallet, output.address_n, scriptType), xpubs: [] };
@@ -226,9 +245,9 @@ export function vectorPsbt(vector: Vector): Uint8Array {
       if (input.witness) fields.finalScriptWitness = RawWitness.decode(hex.decode(input.witness));
       if (input.ownership_proof) fields.proprietary = ownershipProofFields(hex.decode(input.ownership_proof), input.commitment_data ? hex.decode(input.commitment_data) : undefined);
     } else if (input.multisig) {
-      const ms = multisigFields(input.multisig, input.script_type, wallet.fingerprint);
+      const ms = multisigFields(input.multisig, input.script_type, wallet.fingerprint, coin);
       script = ms.script;
-      fields = { ...ms.scripts, bip32Derivation: ms.bip32Derivation, ...(ms.partialSig.length ? { partialSig: ms.partialSig } : {}) };
+      fields = { ...ms.scripts, bip32Derivation: signerDerivations(ms, wallet.key(input.address_n).publicKey), ...(ms.partialSig.length ? { partialSig: ms.partialSig } : {}) };
       for (const x of ms.xpubs) xpubs.set(hex.encode(x.node.publicKey), x);
     } else {
       ({ script, fields } = singleKeyFields(wallet, input.address_n, input.script_type ?? 'SPENDADDRESS'));

@@ -592,7 +592,9 @@ async function getAddressHandler(ctx: DeviceContext, request: MessageMap['GetAdd
   const scriptType = String(request.script_type ?? 'SPENDADDRESS');
   const keys = await ctx.keychain();
   if (scriptType === 'SPENDTAPROOT' && !taprootEnabled(ctx, coin)) fail('Failure_DataError', "Can't encode address");
-  if (scriptType !== 'SPENDADDRESS' && !coin.segwit) fail('Failure_DataError', "Can't encode address");
+  // Only the segwit types need segwit: bare P2SH multisig (SPENDMULTISIG) is fine on Bcash
+  // (core apps/bitcoin/addresses.py get_address; legacy fsm_msg_coin.h is_segwit_input_script_type).
+  if (['SPENDWITNESS', 'SPENDP2SHWITNESS', 'SPENDTAPROOT'].includes(scriptType) && !coin.segwit) fail('Failure_DataError', "Can't encode address");
   const node = keys.node(addressN);
   const multisig = request.multisig ? multisigOf(request.multisig) : undefined;
   if (multisig && !['SPENDMULTISIG', 'SPENDADDRESS', 'SPENDP2SHWITNESS', 'SPENDWITNESS'].includes(scriptType)) fail('Failure_DataError', "Can't encode address");
@@ -2149,13 +2151,15 @@ class Signing {
     if (!input.script_sig?.length && !input.witness?.length) return; // unverified, the user was warned
     const witness = input.witness?.length ? new ByteReader(input.witness).witness() : [];
     let legacyDigest: Uint8Array | undefined;
-    if (scriptKind(prevScript) === 'p2pkh' && !this.coin.force_bip143) legacyDigest = await this.legacyDigest(index, prevScript);
+    if (scriptKind(prevScript) === 'p2pkh' && !this.coin.force_bip143 && !this.zcash) legacyDigest = await this.legacyDigest(index, prevScript);
     const h = this.segwitHashes();
+    // Zcash: the input's own ZIP-243 / ZIP-244 digest (core zcash_v4.py / zcash_v5 sig hashers).
+    const zcash = this.zcash ? (scriptCode: Uint8Array) => this.zcashDigest(index, input, scriptCode) : undefined;
     const failure = this.ownerSignatureValid(
       prevScript,
       input.script_sig ?? new Uint8Array(0),
       witness,
-      (scriptCode, taproot) => legacyDigest ?? (taproot ? this.bip341Digest(h, index) : this.bip143Digest(h, input, scriptCode)),
+      (scriptCode, taproot) => zcash?.(scriptCode) ?? legacyDigest ?? (taproot ? this.bip341Digest(h, index) : this.bip143Digest(h, input, scriptCode)),
       this.hashType & 0xff,
     );
     if (failure) fail('Failure_DataError', failure === 'Invalid signature' ? invalid : failure);
