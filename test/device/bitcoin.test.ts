@@ -43,8 +43,9 @@ import type { Trezor } from '../../src/session/trezor.js';
 import { DebugLink } from '../../src/testing/debuglink.js';
 import { VirtualTrezor } from '../../src/testing/virtual/device.js';
 import type { Transport, TransportConnection } from '../../src/transport/types.js';
-import { ROOT, ROOT_FINGERPRINT, fundingTx, publicKeyAt } from '../support/bitcoin-wallet.js';
+import { ROOT, ROOT_FINGERPRINT, fundingTx } from '../support/bitcoin-wallet.js';
 import { loadVectors } from '../support/fixtures.js';
+import { SCRIPT_TYPES, slip14VectorPsbt as vectorPsbt } from '../support/slip14-psbt.js';
 import {
   EMULATOR_PING_MS,
   MNEMONIC,
@@ -59,12 +60,7 @@ import {
   type Target,
 } from './harness.js';
 
-const TYPES: Record<string, ScriptType> = {
-  SPENDADDRESS: 'p2pkh',
-  SPENDP2SHWITNESS: 'p2sh-p2wpkh',
-  SPENDWITNESS: 'p2wpkh',
-  SPENDTAPROOT: 'p2tr',
-};
+const TYPES = SCRIPT_TYPES;
 const DESCRIPTOR_TYPES: Record<string, ScriptType> = { pkh: 'p2pkh', 'sh(wpkh': 'p2sh-p2wpkh', wpkh: 'p2wpkh', tr: 'p2tr' };
 const EMULATOR = Boolean(process.env.TREZOR_EMULATOR);
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -80,37 +76,6 @@ async function open(ctx: TestContext, target: Target, needs: FeatureNeed[] = [])
   return device;
 }
 
-/** A PSBT of one btc_sign_tx vector, with the derivations a signer needs. */
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-function vectorPsbt(v: any): Uint8Array {
-  const coin = getCoin(v.coin_name);
-  const tx = new Transaction({ version: v.sign_tx.version ?? 1, lockTime: v.sign_tx.lock_time ?? 0 });
-  const prevs = new Map<string, Uint8Array>(v.prev_txs.map((p: { txid: string; raw_hex_no_witness: string }) => [p.txid, hex.decode(p.raw_hex_no_witness)]));
-  const taprootOnly = v.inputs.every((i: { script_type: string }) => i.script_type === 'SPENDTAPROOT');
-  for (const input of v.inputs) {
-    const type = TYPES[input.script_type]!;
-    const key = publicKeyAt(input.address_n);
-    const raw = prevs.get(input.prev_hash)!;
-    const prev = Transaction.fromRaw(raw, { allowUnknownOutputs: true });
-    const der = { fingerprint: ROOT_FINGERPRINT, path: parsePath(input.address_n) };
-    tx.addInput({
-      txid: input.prev_hash,
-      index: input.prev_index,
-      sequence: input.sequence,
-      witnessUtxo: { script: prev.getOutput(input.prev_index).script!, amount: BigInt(input.amount) },
-      ...(taprootOnly ? {} : { nonWitnessUtxo: raw }),
-      ...(type === 'p2tr'
-        ? { tapInternalKey: key.slice(1), tapBip32Derivation: [[key.slice(1), { hashes: [], der }]] }
-        : { bip32Derivation: [[key, der]] }),
-      ...(type === 'p2sh-p2wpkh' ? { redeemScript: Uint8Array.of(0x00, 0x14, ...hash160(key)) } : {}),
-    });
-  }
-  for (const output of v.outputs) {
-    const script = OutScript.encode(Address(btcNetwork(coin)).decode(output.address));
-    tx.addOutput({ script, amount: BigInt(output.amount) });
-  }
-  return tx.toPSBT(0);
-}
 
 function hash160(key: Uint8Array): Uint8Array {
   return ripemd160(sha256(key));

@@ -18,9 +18,6 @@
 import * as connectModule from '@trezor/connect';
 import { UdpTransport } from '@trezor/transport';
 import { hex, base64 } from '@scure/base';
-import { Transaction as BtcTransaction, OutScript, Address } from '@scure/btc-signer';
-import { sha256 } from '@noble/hashes/sha2.js';
-import { ripemd160 } from '@noble/hashes/legacy.js';
 import { Transaction } from 'ethers';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { connect } from '../../src/session/connect.js';
@@ -28,13 +25,12 @@ import type { Trezor } from '../../src/session/trezor.js';
 import type { Model } from '../../src/testing/virtual/context.js';
 import * as bitcoin from '../../src/bitcoin/index.js';
 import * as ethereum from '../../src/ethereum/index.js';
-import { btcNetwork, getCoin, type ScriptType } from '../../src/bitcoin/coins.js';
-import { parsePath } from '../../src/path.js';
 import { fromTrezorConnect, type TrezorConnectAdapter } from '../../src/connect-web/index.js';
 import { VirtualTrezor } from '../../src/testing/virtual/device.js';
 import { listenUdp } from '../../src/testing/node.js';
-import { ROOT_FINGERPRINT, publicKeyAt } from './bitcoin-wallet.js';
+import { ROOT_FINGERPRINT } from './bitcoin-wallet.js';
 import { SLIP14_MNEMONIC, loadVectors } from './fixtures.js';
+import { SCRIPT_TYPES, slip14VectorPsbt } from './slip14-psbt.js';
 
 // @trezor/connect is CommonJS: its default export arrives as `.default` (once more under Node's ESM interop).
 const moduleExports = connectModule as unknown as { default: { default?: unknown } };
@@ -43,35 +39,8 @@ const { UI_EVENT } = connectModule;
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export const vectors: any = loadVectors();
-const TYPES: Record<string, ScriptType> = { SPENDADDRESS: 'p2pkh', SPENDP2SHWITNESS: 'p2sh-p2wpkh', SPENDWITNESS: 'p2wpkh', SPENDTAPROOT: 'p2tr' };
-
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-export function vectorPsbt(v: any): Uint8Array {
-  const coin = getCoin(v.coin_name);
-  const tx = new BtcTransaction({ version: v.sign_tx.version ?? 1, lockTime: v.sign_tx.lock_time ?? 0 });
-  const prevs = new Map<string, Uint8Array>(v.prev_txs.map((p: { txid: string; raw_hex_no_witness: string }) => [p.txid, hex.decode(p.raw_hex_no_witness)]));
-  const taprootOnly = v.inputs.every((i: { script_type: string }) => i.script_type === 'SPENDTAPROOT');
-  for (const input of v.inputs) {
-    const type = TYPES[input.script_type]!;
-    const key = publicKeyAt(input.address_n);
-    const raw = prevs.get(input.prev_hash)!;
-    const prev = BtcTransaction.fromRaw(raw, { allowUnknownOutputs: true });
-    const der = { fingerprint: ROOT_FINGERPRINT, path: parsePath(input.address_n) };
-    tx.addInput({
-      txid: input.prev_hash,
-      index: input.prev_index,
-      sequence: input.sequence,
-      witnessUtxo: { script: prev.getOutput(input.prev_index).script!, amount: BigInt(input.amount) },
-      ...(taprootOnly ? {} : { nonWitnessUtxo: raw }),
-      ...(type === 'p2tr' ? { tapInternalKey: key.slice(1), tapBip32Derivation: [[key.slice(1), { hashes: [], der }]] } : { bip32Derivation: [[key, der]] }),
-      ...(type === 'p2sh-p2wpkh' ? { redeemScript: Uint8Array.of(0x00, 0x14, ...ripemd160(sha256(key))) } : {}),
-    });
-  }
-  for (const output of v.outputs) {
-    tx.addOutput({ script: OutScript.encode(Address(btcNetwork(coin)).decode(output.address)), amount: BigInt(output.amount) });
-  }
-  return tx.toPSBT(0);
-}
+const TYPES = SCRIPT_TYPES;
+export { slip14VectorPsbt as vectorPsbt };
 
 /** it.each cases: [test name, vector]. */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -180,7 +149,7 @@ export function connectVectorSuite(model: Model, label: string): ConnectSuite {
     });
 
     it.each(cases(vectors.btc_sign_tx, (v) => v.id))('signPsbt %s', async (_name, v: any) => {
-      const psbt = vectorPsbt(v);
+      const psbt = slip14VectorPsbt(v);
       const result = await viaConnect.bitcoin.signPsbt(psbt, { coin: v.coin_name });
       expect(hex.encode(result.tx)).toBe(v.expected_serialized_tx);
       expect(result.txid).toBe(v.expected_txid);
