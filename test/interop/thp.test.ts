@@ -6,8 +6,10 @@
 // trezorctl runs get-features against it, the code typed on its prompt as a user reads it
 // off the screen. Skipped, with the reason printed, where /usr/bin/python3 lacks trezorlib
 // 0.20.1 (Debian's python3-trezor is older and has no THP). UDP ports 22500-22599 only.
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { DebugLink } from '../../src/testing/debuglink.js';
@@ -82,12 +84,14 @@ describe.skipIf(missing !== undefined)("trezorlib 0.20.1's THP client against tr
 describe.skipIf(trezorctlMissing !== undefined)('trezorctl (trezorlib 0.20.1) get-features against trezor-direct-virtual --model T3W1', () => {
   it('pairs on its code prompt and prints the Features', { timeout: 120_000 }, async () => {
     const port = await startVirtual(22530);
+    const configDir = mkdtempSync(join(tmpdir(), 'thp-trezorctl-'));
     const debug = await DebugLink.connect({ port: port + 1 });
     try {
       const ctl = spawn(TREZORCTL, ['-p', `udp:127.0.0.1:${port}`, 'get-features'], {
         stdio: ['pipe', 'pipe', 'pipe'],
-        // trezorctl stores credentials in the system keyring: none here, so the null backend.
-        env: { ...process.env, PYTHON_KEYRING_BACKEND: 'keyring.backends.null.Keyring' },
+        // trezorctl keeps a credential index in its config dir and the secrets in the system
+        // keyring: a fresh config dir for this run, and the null keyring (none here).
+        env: { ...process.env, XDG_CONFIG_HOME: configDir, PYTHON_KEYRING_BACKEND: 'keyring.backends.null.Keyring' },
       });
       children.push(ctl);
       let stdout = '';
@@ -98,9 +102,10 @@ describe.skipIf(trezorctlMissing !== undefined)('trezorctl (trezorlib 0.20.1) ge
       // Play the user: confirm the pairing dialog, then type the code the screen shows.
       let typed = false;
       let pressed = false;
+      let screen = '';
       const deadline = Date.now() + 60_000;
       while (!typed && Date.now() < deadline) {
-        const screen = await debug.readLayout();
+        screen = await debug.readLayout();
         const code = /Pairing code\s*(\d{6})/.exec(screen)?.[1];
         if (code) {
           ctl.stdin!.write(`${code}\n`);
@@ -112,7 +117,7 @@ describe.skipIf(trezorctlMissing !== undefined)('trezorctl (trezorlib 0.20.1) ge
           await new Promise((r) => setTimeout(r, 100));
         }
       }
-      expect(typed).toBe(true);
+      expect(typed, `screen: ${screen}; trezorctl: ${stdout} ${stderr}`).toBe(true);
       expect(await exited, stderr).toBe(0);
       expect(stdout).toMatch(/vendor: 'trezor\.io'/);
       expect(stdout).toMatch(/internal_model: 'T3W1'/);
@@ -120,6 +125,7 @@ describe.skipIf(trezorctlMissing !== undefined)('trezorctl (trezorlib 0.20.1) ge
       expect(stdout).toMatch(/initialized: True/);
     } finally {
       await debug.close();
+      rmSync(configDir, { recursive: true, force: true });
     }
   });
 });
