@@ -2,7 +2,8 @@
 // `trezor-direct-virtual --model T3W1` (THP only) over UDP by code entry, reading the code
 // through the debug link as trezorlib's own tests do, then gets Features and the SLIP-14
 // address of m/84'/0'/0'/0/0 (expected value from test/fixtures/vectors/slip14.json), and
-// reconnects with the credential it was issued without pairing again; trezorlib 0.20.1's
+// reconnects with the credential it was issued without pairing again, and signs the firmware
+// test's native segwit transaction (test_send_native) on that session; trezorlib 0.20.1's
 // trezorctl runs get-features against it, the code typed on its prompt as a user reads it
 // off the screen. Skipped, with the reason printed, where /usr/bin/python3 lacks trezorlib
 // 0.20.1 (Debian's python3-trezor is older and has no THP). UDP ports 22500-22599 only.
@@ -13,7 +14,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { DebugLink } from '../../src/testing/debuglink.js';
-import { SLIP14_MNEMONIC, loadVectors } from '../support/fixtures.js';
+import { SLIP14_MNEMONIC, fixturePath, loadVectors } from '../support/fixtures.js';
 import { trezorlibMissing } from '../support/thp-cases.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
@@ -21,6 +22,7 @@ const TSX = `${ROOT}node_modules/.bin/tsx`;
 const PYTHON = '/usr/bin/python3';
 const TREZORCTL = '/usr/local/bin/trezorctl';
 const SEGWIT = loadVectors().btc_sign_message.find((v: any) => v.path === "m/84'/0'/0'/0/0" && v.coin === 'Bitcoin');
+const SIGN_TX = loadVectors().btc_sign_tx.find((v: any) => v.id === 'test_signtx_segwit_native.py::test_send_native');
 
 const missing = trezorlibMissing();
 if (missing) console.log(`THP interop skipped: ${missing}`);
@@ -60,7 +62,8 @@ describe.skipIf(missing !== undefined)("trezorlib 0.20.1's THP client against tr
   it('pairs by code entry, reads Features and the SLIP-14 address, reconnects with its credential', { timeout: 120_000 }, async () => {
     const port = await startVirtual(22510);
     const result = await new Promise<any>((resolve, reject) => {
-      const py = spawn(PYTHON, [fileURLToPath(new URL('./thp_client.py', import.meta.url)), String(port)], { stdio: ['ignore', 'pipe', 'pipe'] });
+      const script = fileURLToPath(new URL('./thp_client.py', import.meta.url));
+      const py = spawn(PYTHON, [script, String(port), fixturePath('vectors/slip14.json'), SIGN_TX.id], { stdio: ['ignore', 'pipe', 'pipe'] });
       children.push(py);
       let stdout = '';
       let stderr = '';
@@ -78,6 +81,8 @@ describe.skipIf(missing !== undefined)("trezorlib 0.20.1's THP client against tr
     expect(result.address_again).toBe(SEGWIT.expected_address);
     // With a credential: no pairing, only the firmware's connection dialog.
     expect(result.buttons_again).toEqual(['thp_connection_request']);
+    // trezorlib's btc.sign_tx on that session: the firmware test's transaction, byte for byte.
+    expect(result.signed_tx).toBe(SIGN_TX.expected_serialized_tx);
   });
 });
 
