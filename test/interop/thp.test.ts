@@ -22,6 +22,7 @@ const TSX = `${ROOT}node_modules/.bin/tsx`;
 const PYTHON = '/usr/bin/python3';
 const TREZORCTL = '/usr/local/bin/trezorctl';
 const SEGWIT = loadVectors().btc_sign_message.find((v: any) => v.path === "m/84'/0'/0'/0/0" && v.coin === 'Bitcoin');
+const ETH = loadVectors().eth_addresses.find((v: any) => v.path === "m/44'/60'/0'/0/0");
 const SIGN_TX = loadVectors().btc_sign_tx.find((v: any) => v.id === 'test_signtx_segwit_native.py::test_send_native');
 
 const missing = trezorlibMissing();
@@ -81,6 +82,7 @@ describe.skipIf(missing !== undefined)("trezorlib 0.20.1's THP client against tr
     expect(result.address_again).toBe(SEGWIT.expected_address);
     // With a credential: no pairing, only the firmware's connection dialog.
     expect(result.buttons_again).toEqual(['thp_connection_request']);
+    expect(result.eth_address).toBe(ETH.expected);
     // trezorlib's btc.sign_tx on that session: the firmware test's transaction, byte for byte.
     expect(result.signed_tx).toBe(SIGN_TX.expected_serialized_tx);
   });

@@ -14,7 +14,7 @@ import warnings
 
 warnings.filterwarnings("ignore")
 
-from trezorlib import btc, messages, protobuf, tools
+from trezorlib import btc, ethereum, messages, protobuf, tools
 from trezorlib.client import AppManifest, get_client
 from trezorlib.debuglink import DebugLink
 from trezorlib.thp import pairing
@@ -68,6 +68,7 @@ out["paired_with_credential"] = again.pairing.is_paired()
 session = again.get_session(passphrase="")
 out["address_again"] = btc.get_address(session, "Bitcoin", PATH, script_type=messages.InputScriptType.SPENDWITNESS)
 out["buttons_again"] = list(buttons)
+out["eth_address"] = ethereum.get_address(session, tools.parse_path("m/44'/60'/0'/0/0"))
 
 if len(sys.argv) > 3:
     vector = next(v for v in json.load(open(sys.argv[2]))["btc_sign_tx"] if v["id"] == sys.argv[3])
