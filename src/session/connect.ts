@@ -3,8 +3,8 @@
  * Session ids are remembered per device (in memory, for this page/process) so that a
  * re-connect resumes the session and the user is not asked for the passphrase again.
  */
+import { withSignal } from '../abort.js';
 import { TrezorError } from '../errors.js';
-import { withSignal } from '../transport/abort.js';
 import type { MessageLink } from '../protocol/link.js';
 import { v1Link } from '../protocol/v1-link.js';
 import type { DeviceDescriptor, Transport } from '../transport/types.js';

@@ -8,6 +8,7 @@
  * Secrets: the PIN and passphrase pass through here only on their way into a message;
  * they are never put into an error or an event.
  */
+import { withSignal } from '../abort.js';
 import { TrezorError, isTrezorError } from '../errors.js';
 import {
   decodeMessage,
@@ -18,7 +19,6 @@ import {
   type MessageName,
 } from '../messages/index.js';
 import type { MessageLink } from '../protocol/link.js';
-import { withSignal } from '../transport/abort.js';
 import type { DeviceDescriptor } from '../transport/types.js';
 import { hasCapability, modelOf } from '../models.js';
 import { THP_ONLY_MESSAGE, failureToError } from './failure.js';

@@ -1,41 +1,11 @@
 /**
- * Small helpers shared by transports: racing a platform promise against an AbortSignal, a
- * queue of incoming reports that readers wait on (UDP datagrams, HID input reports, in-memory
- * pairs all push into one), telling disconnect listeners, and reading the errors that the
- * browser device APIs (WebUSB, WebHID) throw.
+ * Small helpers shared by transports: a queue of incoming reports that readers wait on (UDP
+ * datagrams, HID input reports, in-memory pairs all push into one), telling disconnect
+ * listeners, and reading the errors that the browser device APIs (WebUSB, WebHID) throw. The
+ * AbortSignal helpers every layer uses are in ../abort.ts.
  */
+import { abortReason } from '../abort.js';
 import { TrezorError, isTrezorError, protocolError } from '../errors.js';
-
-/**
- * What an aborted operation rejects with: the signal's reason, or an AbortError.
- * @example if (signal.aborted) throw abortReason(signal)
- */
-export function abortReason(signal: AbortSignal): unknown {
-  return signal.reason ?? new DOMException('The operation was aborted', 'AbortError');
-}
-
-/**
- * Resolve with `promise`, or reject as soon as `signal` aborts.
- * @example const devices = await withSignal(navigator.usb.getDevices(), signal)
- */
-export function withSignal<T>(promise: Promise<T>, signal?: AbortSignal): Promise<T> {
-  if (!signal) return promise;
-  if (signal.aborted) return Promise.reject(abortReason(signal));
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = () => reject(abortReason(signal));
-    signal.addEventListener('abort', onAbort, { once: true });
-    promise.then(
-      (value) => {
-        signal.removeEventListener('abort', onAbort);
-        resolve(value);
-      },
-      (error) => {
-        signal.removeEventListener('abort', onAbort);
-        reject(error);
-      },
-    );
-  });
-}
 
 /**
  * Reports a queue holds for a reader at most: as many as the largest message the v1 decoder

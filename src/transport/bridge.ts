@@ -19,7 +19,8 @@
 import { TrezorError } from '../errors.js';
 import { encodeBridge, decodeBridge } from '../protocol/bridge.js';
 import type { MessageLink, WireMessage } from '../protocol/link.js';
-import { ReportQueue, abortReason, disconnected, notifyAll, withSignal } from './abort.js';
+import { abortReason, withSignal } from '../abort.js';
+import { ReportQueue, disconnected, notifyAll } from './abort.js';
 import type { DeviceDescriptor, Transport } from './types.js';
 
 /** Origin sent from Node: accepted by trezord-go (localhost:8xxx) and the Node bridge (localhost). */
