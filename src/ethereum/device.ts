@@ -17,7 +17,7 @@ import { encodeXpub } from '../bitcoin/xpub.js';
 import { HARDENED, checkAddressPath, parsePath, type Path } from '../path.js';
 import type { Trezor } from '../session/trezor.js';
 import { bytesOf, parseAddress, publicKeyToAddress, toHex } from './crypto.js';
-import { definitionsField, requestAddress, signMessageFlow, signTransactionFlow, signTypedDataFlow, type EthereumDefinitions } from './flows.js';
+import { definitionsField, requestAddress, requestAddresses, signMessageFlow, signTransactionFlow, signTypedDataFlow, type EthereumDefinitions } from './flows.js';
 import { planTransaction } from './tx.js';
 import { signedTransaction, type SignedTransaction } from './tx-encode.js';
 import { prepareTypedData, type TypedDataInput } from './typed-data.js';
@@ -36,6 +36,13 @@ export interface GetAddressParameters extends CommonParameters {
   /** Show it in chunks of 4 characters (newer firmware). */
   chunkify?: boolean;
   definitions?: EthereumDefinitions;
+}
+
+export interface GetAddressesParameters {
+  /** BIP-32 paths, as getAddress takes them. */
+  paths: readonly Path[];
+  definitions?: EthereumDefinitions;
+  signal?: AbortSignal;
 }
 
 export interface GetPublicKeyParameters extends CommonParameters {
@@ -103,6 +110,23 @@ export async function getAddress(trezor: Trezor, parameters: GetAddressParameter
           }
         : undefined,
   });
+}
+
+/**
+ * The EIP-55 addresses of several paths, in order, asked silently in one exclusive flow (no
+ * other call interleaves; each is remembered for the signing flows, as getAddress does).
+ * @example const [a0, a1] = await getAddresses(trezor, { paths: ["m/44'/60'/0'/0/0", "m/44'/60'/0'/0/1"] })
+ */
+export async function getAddresses(trezor: Trezor, parameters: GetAddressesParameters): Promise<string[]> {
+  const paths = parameters?.paths;
+  if (!Array.isArray(paths)) throw invalidParameter('paths', `expected an array of paths, got ${describeValue(paths)}`);
+  const addressNs = paths.map((path: Path, i: number) => {
+    const addressN = parsePath(path, `paths[${i}]`);
+    checkAddressPath(addressN, `paths[${i}]`);
+    return addressN;
+  });
+  if (addressNs.length === 0) return [];
+  return requestAddresses(trezor, addressNs, { definitions: definitionsField(parameters.definitions), signal: parameters.signal });
 }
 
 /**

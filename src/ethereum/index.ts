@@ -1,7 +1,8 @@
 /**
  * `trezor-direct/ethereum`: Ethereum (and EVM chains) on a Trezor, on top of ethers v6.
  *
- *  - getAddress / getPublicKey: EIP-55 addresses and keys of BIP-44 paths;
+ *  - getAddress / getAddresses / getPublicKey: EIP-55 addresses (one, or several in one flow)
+ *    and keys of BIP-44 paths;
  *  - signTransaction: legacy EIP-155 and EIP-1559 transactions, any calldata length
  *    (signTransactionDetailed: with the hash and v, r, s);
  *  - signMessage / verifyMessage: EIP-191 personal messages;
@@ -23,6 +24,7 @@
  */
 export {
   getAddress,
+  getAddresses,
   getPublicKey,
   signTransaction,
   signTransactionDetailed,
@@ -32,6 +34,7 @@ export {
   supportsEip1559,
   type EthereumDefinitions,
   type GetAddressParameters,
+  type GetAddressesParameters,
   type GetPublicKeyParameters,
   type GetPublicKeyReturnType,
   type SignTransactionParameters,
