@@ -392,7 +392,7 @@ describe('bridge: connect() and the session over it (a VirtualTrezor behind the 
   it('an abort while the device waits for a button goes out as /post Cancel; the next call works', async () => {
     const trezor = await connect({ transport: bridge({ url: fake.url }), sessionId: null });
     const controller = new AbortController();
-    trezor.on('button', () => setTimeout(() => controller.abort(), 10));
+    trezor.on('button', () => controller.abort()); // the ButtonAck's /call is waiting by then
     const error = await getAddress(trezor, { path: expected.path, show: true, signal: controller.signal }).catch((e) => e);
     expect(error).toMatchObject({ name: 'TrezorError', code: 'ActionCancelled' });
     const post = fake.log.find((l) => l.url === '/post/1')!;

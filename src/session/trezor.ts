@@ -82,8 +82,12 @@ export class Trezor {
   private readonly ui: UiHandlers;
   private queue: Promise<unknown> = Promise.resolve();
   private closed = false;
-  /** Aborted by close(): a call still in flight cancels on the device instead of waiting for the user. */
-  private readonly closing = new AbortController();
+  /**
+   * Cancels the call in flight on the device (close(), an unplug) instead of leaving it waiting
+   * for the user; set only while a call runs. (A hook, not an AbortController the calls listen
+   * to: no listener to add and remove on every call.)
+   */
+  private cancelCall: (() => void) | undefined;
   private readonly listeners: { [K in keyof EventMap]: Set<(e: EventMap[K]) => void> } = {
     button: new Set(),
     disconnect: new Set(),
@@ -114,7 +118,7 @@ export class Trezor {
       // A call waiting on the user (a PIN or passphrase dialog) ends now, not when the user
       // answers a device that is gone: its dialogs get their abort and the call its
       // DeviceDisconnected from the failed read.
-      this.closing.abort();
+      this.cancelCall?.();
       this.emit('disconnect', undefined);
     });
   }
@@ -133,7 +137,12 @@ export class Trezor {
     return this.session;
   }
 
-  /** Listen to 'button' (device waits for confirmation) or 'disconnect'. Returns an unsubscribe function. */
+  /**
+   * Listen to 'button' or 'disconnect'. Returns an unsubscribe function. 'button' (as
+   * `ui.button`) comes once the ButtonAck has been written: the device is now waiting for the
+   * user, so a test may press through the debug link right in the listener, with no wait.
+   * @example trezor.on('button', () => void debug.press('yes'))
+   */
   on<K extends keyof EventMap>(event: K, listener: (e: EventMap[K]) => void): () => void {
     this.listeners[event].add(listener);
     return () => this.listeners[event].delete(listener);
@@ -223,7 +232,7 @@ export class Trezor {
     if (this.closed) return;
     this.closed = true;
     this.stopWatching();
-    this.closing.abort();
+    this.cancelCall?.();
     await this.queue;
     await this.link.close();
   }
@@ -343,7 +352,7 @@ export class Trezor {
     };
     const onAbort = () => void sendCancel();
     signal?.addEventListener('abort', onAbort, { once: true });
-    this.closing.signal.addEventListener('abort', onAbort, { once: true });
+    this.cancelCall = onAbort;
     try {
       // A Cancel the caller sends itself waits for its Failure no longer than an abort's does.
       if (name === 'Cancel') await sendCancel();
@@ -366,10 +375,15 @@ export class Trezor {
             if (reply.message.code !== undefined) info.code = String(reply.message.code);
             if (reply.message.pages !== undefined) info.pages = reply.message.pages;
             if (reply.message.name !== undefined) info.name = reply.message.name;
-            this.emit('button', info);
-            invokeCallback(this.ui.button, info);
-            // A listener may have aborted the call: then Cancel answers this request instead.
-            if (!cancelSent) await this.send('ButtonAck', {});
+            // The ButtonAck goes out first: the 'button' moment means the device is now waiting
+            // for the user, so a test may press through the debug link right in the listener.
+            // (A listener that aborts the call sends Cancel after the ack; the device, waiting
+            // for its button, answers it with the Failure the call then waits for.)
+            await this.send('ButtonAck', {});
+            if (!cancelSent) {
+              this.emit('button', info);
+              invokeCallback(this.ui.button, info);
+            }
             continue;
           }
           case 'PinMatrixRequest': {
@@ -449,7 +463,7 @@ export class Trezor {
     } finally {
       clearTimeout(timer);
       signal?.removeEventListener('abort', onAbort);
-      this.closing.signal.removeEventListener('abort', onAbort);
+      if (this.cancelCall === onAbort) this.cancelCall = undefined;
       uiAbort?.abort();
     }
   }
