@@ -74,6 +74,7 @@
  * the SLIP-25 coinjoin account (m/10025') for the request that follows it.
  */
 import { schnorr, secp256k1 } from '@noble/curves/secp256k1.js';
+import { signDigest } from '../ecdsa.js';
 import { ripemd160 } from '@noble/hashes/legacy.js';
 import { hmac } from '@noble/hashes/hmac.js';
 import { sha256, sha512 } from '@noble/hashes/sha2.js';
@@ -878,7 +879,7 @@ async function signMessageHandler(ctx: DeviceContext, request: MessageMap['SignM
     address = coreKeyAddress(ctx, coin, scriptType, node.publicKey!);
   }
   if (!signable) fail('Failure_ProcessError', 'Unsupported script type');
-  const recovered = secp256k1.sign(messageDigest(coin, message), node.privateKey!, { prehash: false, lowS: true, format: 'recovered' });
+  const recovered = signDigest(messageDigest(coin, message), node.privateKey!).toBytes('recovered');
   let header = 27 + recovered[0]! + 4;
   if (!(request.no_script_type === true && firmwareHas(ctx, 'signMessageNoScriptType'))) {
     if (scriptType === 'SPENDP2SHWITNESS') header += 4;
@@ -1932,7 +1933,7 @@ class Signing {
     }
     parts.push(u32le(this.lockTime), u32le(1));
     const { input, node } = signed!;
-    const der = secp256k1.sign(sha256d(concatBytes(...parts)), node.privateKey!, { prehash: false, lowS: true, format: 'der' });
+    const der = signDigest(sha256d(concatBytes(...parts)), node.privateKey!).toBytes('der');
     const multisig = this.inputs[index]!.multisig;
     const scriptSig = multisig
       ? concatBytes(Uint8Array.of(0), ...this.cosignatures(multisig, node, der).map((sig) => pushData(sig)), pushData(multisig.script))
@@ -1953,7 +1954,7 @@ class Signing {
     const multisig = record.multisig;
     const scriptCode = multisig ? multisig.script : p2pkhScript(hash160(node.publicKey!));
     const digest = this.zcash ? this.zcashDigest(index, input, scriptCode) : this.bip143Digest(h!, input, scriptCode);
-    const der = secp256k1.sign(digest, node.privateKey!, { prehash: false, lowS: true, format: 'der' });
+    const der = signDigest(digest, node.privateKey!).toBytes('der');
     const scriptSig = multisig
       ? concatBytes(Uint8Array.of(0), ...this.cosignatures(multisig, node, der).map((sig) => pushData(sig)), pushData(multisig.script))
       : concatBytes(pushData(concatBytes(der, Uint8Array.of(this.hashType & 0xff))), pushData(node.publicKey!));
@@ -2192,7 +2193,7 @@ class Signing {
     }
     const multisig = record.multisig;
     const digest = this.bip143Digest(h, input, multisig ? multisig.script : p2pkhScript(hash160(node.publicKey!)));
-    const der = secp256k1.sign(digest, node.privateKey!, { prehash: false, lowS: true, format: 'der' });
+    const der = signDigest(digest, node.privateKey!).toBytes('der');
     this.signature = { index, der };
     if (multisig) {
       // OP_0 dummy, the signatures so far (this one in its place), the witness script.
