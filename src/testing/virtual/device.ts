@@ -177,6 +177,9 @@ class Redispatch extends Error {
   }
 }
 
+/** watchUnattended() when there is nothing to watch. */
+const NO_WATCH = (): void => {};
+
 /** Thrown to stop the firmware loop when the device is closed. */
 class Closed extends Error {}
 
@@ -257,6 +260,18 @@ class Random {
     }
   }
 }
+
+/** T1_STRING_LIMITS by message name: [field, limit] pairs, looked up once per request. */
+const STRING_LIMITS_BY_MESSAGE: ReadonlyMap<string, readonly (readonly [string, number])[]> = /* @__PURE__ */ (() => {
+  const byMessage = new Map<string, [string, number][]>();
+  for (const [key, limit] of Object.entries(T1_STRING_LIMITS)) {
+    const dot = key.indexOf('.');
+    const name = key.slice(0, dot);
+    if (!byMessage.has(name)) byMessage.set(name, []);
+    byMessage.get(name)!.push([key.slice(dot + 1), limit]);
+  }
+  return byMessage;
+})();
 
 function utf8Length(text: string): number {
   return new TextEncoder().encode(text).length;
@@ -562,35 +577,22 @@ export class DeviceRuntime {
 
   /** nanopb refuses a string longer than its field: "string overflow" (Trezor One). */
   private stringOverflow(name: string, message: Record<string, unknown>): string | undefined {
-    for (const [field, value] of Object.entries(message)) {
-      const limit = T1_STRING_LIMITS[`${name}.${field}`];
-      if (limit !== undefined && typeof value === 'string' && utf8Length(value) > limit) return 'string overflow';
+    const limits = STRING_LIMITS_BY_MESSAGE.get(name);
+    if (!limits) return undefined;
+    for (const [field, limit] of limits) {
+      const value = message[field];
+      if (typeof value === 'string' && utf8Length(value) > limit) return 'string overflow';
     }
     return undefined;
   }
 
   private context(unlockedPath?: number): CoreContext {
-    const device = this;
-    return {
-      unlockedPath,
-      unlockPath: (purpose) => {
-        this.unlockedPath = purpose;
-      },
-      device,
-      model: this.model,
-      layout: this.profile.layout,
-      version: this.profile.version,
-      get safetyChecks() {
-        return device.storage.safetyChecks;
-      },
-      root: () => this.root(),
-      seed: () => this.seed(),
-      keychain: () => this.keychain(),
-      unlock: () => this.unlock(),
-      confirm: (code, options) => this.confirm(code, options),
-      popup: (text) => this.popup(text),
-      ask: (name, message, expect) => this.ask(name, message, expect),
-    };
+    return new RequestContext(this, unlockedPath);
+  }
+
+  /** @internal UnlockPath: what the next request may reach (RequestContext.unlockPath). */
+  setUnlockedPath(purpose: number): void {
+    this.unlockedPath = purpose;
   }
 
   // ----- timers --------------------------------------------------------------------------------
@@ -755,7 +757,8 @@ export class DeviceRuntime {
    * Returns the function that ends the watch.
    */
   private watchUnattended(what: string): () => void {
-    if (this.waitingTold) return () => {};
+    // Nothing to watch when something can answer for good (the timer would find so and stay quiet).
+    if (this.waitingTold || this.autoConfirm || this.debugClientCreated) return NO_WATCH;
     const timer = setTimeout(() => {
       if (this.waitingTold || this.closed || this.autoConfirm || this.debugOut || this.debugClientCreated) return;
       this.waitingTold = true;
@@ -1239,6 +1242,62 @@ export class DeviceRuntime {
       if (decision.wait) this.sendDebug('DebugLinkLayout', { tokens: [...this.screen] });
     }
     this.notify();
+  }
+}
+
+/**
+ * What a handler gets for one request: the device, behind the DeviceContext contract. A class
+ * rather than an object of closures, since one is made for every request.
+ */
+class RequestContext implements CoreContext {
+  readonly model: Model;
+  readonly layout: Layout;
+  readonly version: readonly [number, number, number];
+
+  constructor(
+    readonly device: DeviceRuntime,
+    readonly unlockedPath: number | undefined,
+  ) {
+    // As the request found them (a firmware installed meanwhile does not change them).
+    this.model = device.model;
+    this.layout = device.profile.layout;
+    this.version = device.profile.version;
+  }
+
+  get safetyChecks(): DeviceStorage['safetyChecks'] {
+    return this.device.storage.safetyChecks;
+  }
+
+  unlockPath(purpose: number): void {
+    this.device.setUnlockedPath(purpose);
+  }
+
+  root(): Promise<HDKey> {
+    return this.device.root();
+  }
+
+  seed(): Promise<Uint8Array> {
+    return this.device.seed();
+  }
+
+  keychain(): Promise<Keychain> {
+    return this.device.keychain();
+  }
+
+  unlock(): Promise<void> {
+    return this.device.unlock();
+  }
+
+  confirm(code: string, options?: ConfirmOptions): Promise<boolean> {
+    return this.device.confirm(code, options);
+  }
+
+  popup(text: string): Promise<boolean> {
+    return this.device.popup(text);
+  }
+
+  ask<N extends MessageName>(name: N, message: MessageMap[N], expect?: readonly MessageName[]): Promise<{ type: number; payload: Uint8Array }> {
+    return this.device.ask(name, message, expect);
   }
 }
 

@@ -75,6 +75,7 @@
  */
 import { schnorr, secp256k1 } from '@noble/curves/secp256k1.js';
 import { signDigest } from '../ecdsa.js';
+import { memoize } from '../memo.js';
 import { ripemd160 } from '@noble/hashes/legacy.js';
 import { hmac } from '@noble/hashes/hmac.js';
 import { sha256, sha512 } from '@noble/hashes/sha2.js';
@@ -601,7 +602,10 @@ async function getAddressHandler(ctx: DeviceContext, request: MessageMap['GetAdd
   if (multisig && !['SPENDMULTISIG', 'SPENDADDRESS', 'SPENDP2SHWITNESS', 'SPENDWITNESS'].includes(scriptType)) fail('Failure_DataError', "Can't encode address");
   // compute_address(): a multisig address must include this device's key.
   if (multisig && !multisig.pubkeys.some((key) => equal(key, node.publicKey!))) fail('Failure_DataError', "Can't encode address");
-  const address = multisig ? multisigAddress(coin, scriptType, multisig.script) : keyAddress(coin, scriptType, node.publicKey!);
+  const address = multisig
+    ? multisigAddress(coin, scriptType, multisig.script)
+    : // Kept beside the cached node (../memo.ts): the hashing and encoding cost more than the rest.
+      memoize(node, `address/${coin.coin_name}/${scriptType}`, () => keyAddress(coin, scriptType, node.publicKey!));
   const hasMultisig = multisig !== undefined;
   if (ctx.model === 'T1B1') {
     if (request.show_display) {
@@ -662,15 +666,18 @@ function xpubVersion(coin: DeviceCoin, scriptType: string, ignoreMagic: boolean,
 type XpubNode = Pick<HDKey, 'depth' | 'parentFingerprint' | 'index' | 'chainCode'>;
 
 function serializeXpub(version: number, node: XpubNode, publicKey: Uint8Array): string {
-  const out = new Uint8Array(78);
-  const view = new DataView(out.buffer);
-  view.setUint32(0, version >>> 0);
-  out[4] = node.depth;
-  view.setUint32(5, node.parentFingerprint >>> 0);
-  view.setUint32(9, node.index >>> 0);
-  out.set(node.chainCode!, 13);
-  out.set(publicKey, 45);
-  return base58check.encode(out);
+  // Kept beside the node (../memo.ts): base58 of 82 bytes costs more than the rest of GetPublicKey.
+  return memoize(node, `xpub/${version}`, () => {
+    const out = new Uint8Array(78);
+    const view = new DataView(out.buffer);
+    view.setUint32(0, version >>> 0);
+    out[4] = node.depth;
+    view.setUint32(5, node.parentFingerprint >>> 0);
+    view.setUint32(9, node.index >>> 0);
+    out.set(node.chainCode!, 13);
+    out.set(publicKey, 45);
+    return base58check.encode(out);
+  });
 }
 
 async function getPublicKeyHandler(ctx: DeviceContext, request: MessageMap['GetPublicKey']): Promise<Reply> {
@@ -732,7 +739,7 @@ async function getPublicKeyHandler(ctx: DeviceContext, request: MessageMap['GetP
       const origin = [rootFingerprint.toString(16).padStart(8, '0'), ...addressN.map((n) => (n >= HARDENED ? `${n - HARDENED}h` : String(n)))].join('/');
       const plain = serializeXpub(coin.xpub_magic, node, node.publicKey);
       const body = `${parts[0]}[${origin}]${plain}/<0;1>/*${parts[1]}`;
-      message.descriptor = `${body}#${descriptorChecksum(body)}`;
+      message.descriptor = `${body}#${memoize(node, body, () => descriptorChecksum(body))}`;
     }
   }
   return { type: 'PublicKey', message };
