@@ -1,4 +1,5 @@
-// The virtual device's fast deterministic ECDSA (src/testing/virtual/ecdsa.ts) signs as the
+// The virtual device's fast deterministic ECDSA (src/testing/virtual/ecdsa.ts, with k·G from
+// src/testing/virtual/basepoint.ts) signs as the
 // firmware does: trezor-crypto's own deterministic-signature vectors (trezor-firmware
 // crypto/tests/test_check.c, test_ecdsa_sign_digest_deterministic: r ‖ s before any low-s
 // normalization, so the test normalizes the expected s), and byte for byte what noble's
@@ -7,6 +8,7 @@
 import { secp256k1 } from '@noble/curves/secp256k1.js';
 import { bytesToHex, hexToBytes, randomBytes } from '@noble/hashes/utils.js';
 import { describe, expect, it } from 'vitest';
+import { multiplyBase } from '../src/testing/virtual/basepoint.js';
 import { signDigest } from '../src/testing/virtual/ecdsa.js';
 
 const N = secp256k1.Point.Fn.ORDER;
@@ -29,6 +31,23 @@ function lowS(compact: string): string {
   const s = BigInt(`0x${compact.slice(64)}`);
   return compact.slice(0, 64) + (s > N >> 1n ? N - s : s).toString(16).padStart(64, '0');
 }
+
+describe('multiplyBase', () => {
+  it("gives noble's k·G for edge scalars and scalars drawn at random", () => {
+    const edges = [1n, 2n, 63n, 64n, 65n, 127n, 128n, 2n ** 128n, 2n ** 252n, 2n ** 255n, 2n ** 255n + 2n ** 254n, N - 2n ** 128n, N - 65n, N - 64n, N - 2n, N - 1n];
+    const random = Array.from({ length: 100 }, () => BigInt(`0x${bytesToHex(randomBytes(32))}`) % N || 1n);
+    for (const k of [...edges, ...random]) {
+      const expected = secp256k1.Point.BASE.multiply(k).toAffine();
+      expect(multiplyBase(k), `k = ${k.toString(16)}`).toEqual({ x: expected.x, y: expected.y });
+    }
+  });
+
+  it('refuses 0 and scalars of n and above', () => {
+    expect(() => multiplyBase(0n)).toThrow(RangeError);
+    expect(() => multiplyBase(N)).toThrow(RangeError);
+    expect(() => multiplyBase(2n ** 256n)).toThrow(RangeError);
+  });
+});
 
 describe('signDigest', () => {
   it('gives trezor-crypto deterministic signatures', () => {

@@ -6,23 +6,21 @@
  * give the same bytes, which is what lets the transcripts replay. noble spends about half of a
  * signature on protecting the nonce from timing attacks (a blinded constant-time
  * multiplication over a 384-bit scalar, a random blinding of the inversion). A test device's
- * keys are test keys with nothing to hide, so this module computes the same signature with
- * noble's variable-time multiplication over a precomputed table of the base point (window 8,
- * built once per process on the first signature, about 50 ms) and a plain inversion.
+ * keys are test keys with nothing to hide, so this module computes the same signature with a
+ * variable-time multiplication over a precomputed table of the base point (./basepoint.ts,
+ * built once per process on the first signature) and a plain inversion.
  * test/virtual-ecdsa.test.ts checks it against noble's sign() byte for byte.
  */
 import { secp256k1 } from '@noble/curves/secp256k1.js';
 import { bytesToNumberBE, createHmacDrbg, numberToBytesBE } from '@noble/curves/utils.js';
 import { hmac } from '@noble/hashes/hmac.js';
 import { sha256 } from '@noble/hashes/sha2.js';
+import { multiplyBase } from './basepoint.js';
 
 const { Point, Signature } = secp256k1;
 const Fn = Point.Fn;
 const N = Fn.ORDER;
 const HALF_N = N >> 1n;
-
-/** A copy of the generator with a table of its own: noble's BASE keeps its constant-time table. */
-let base: InstanceType<typeof Point> | undefined;
 
 /** HMAC-DRBG of RFC 6979 with HMAC-SHA256, as noble's sign() runs it. */
 const drbg = /* @__PURE__ */ createHmacDrbg<InstanceType<typeof Signature>>(32, 32, (key: Uint8Array, message: Uint8Array) => hmac(sha256, key, message));
@@ -41,12 +39,10 @@ export function signDigest(digest: Uint8Array, privateKey: Uint8Array): Instance
   const seed = new Uint8Array(64);
   seed.set(privateKey, 0);
   seed.set(numberToBytesBE(m, 32), 32);
-  base ??= Point.fromAffine(Point.BASE.toAffine()).precompute(8);
-  const g = base;
   return drbg(seed, (kBytes) => {
     const k = bytesToNumberBE(kBytes);
     if (k <= 0n || k >= N) return undefined;
-    const q = g.multiplyUnsafe(k).toAffine();
+    const q = multiplyBase(k);
     const r = q.x % N;
     if (r === 0n) return undefined;
     let s = Fn.create(Fn.inv(k) * Fn.create(m + r * d));
