@@ -332,10 +332,13 @@ export class DeviceRuntime {
   matrix: string | undefined;
   /** Backup word and recovery prompt on screen, for DebugLinkState. */
   lifecycle: LifecycleScreen = { resetWord: '', recoveryFakeWord: '', recoveryWordPos: 0 };
-  /** What the screen shows, as text lines (Trezor One layout bytes, Model T tokens). */
-  screen: string[] = ['Homescreen'];
-  /** Pages of the current screen (Model T swipes between them). */
-  private pages: string[][] = [['Homescreen']];
+  /**
+   * The text on screen: lines separated by \n, pages (Model T) by \f. Split into lines only when
+   * something reads them (the debug link, a swipe), not on every screen a flow puts up.
+   */
+  private screenText = 'Homescreen';
+  /** screenText split, once read. */
+  private screenPages: string[][] | undefined;
   private page = 0;
   /** Debug link: send DebugLinkLayout on every new screen (DebugLinkWatchLayout). */
   private watchLayout = false;
@@ -459,15 +462,16 @@ export class DeviceRuntime {
 
   private notify(): void {
     const waiters = this.waiters;
+    if (waiters.length === 0) return;
     this.waiters = [];
+    this.blocked = false;
     for (const wake of waiters) wake();
   }
 
+  /** Wait for the next notify(); meanwhile the device counts as blocked (see idle). */
   private changed(): Promise<void> {
     this.blocked = true;
-    return new Promise<void>((resolve) => this.waiters.push(resolve)).finally(() => {
-      this.blocked = false;
-    });
+    return new Promise<void>((resolve) => this.waiters.push(resolve));
   }
 
   /** True when the firmware waits for the host and has nothing left to read. */
@@ -604,8 +608,10 @@ export class DeviceRuntime {
   }
 
   armAutoLock(): void {
-    this.clock.clearTimeout(this.autoLockTimer);
-    this.autoLockTimer = undefined;
+    if (this.autoLockTimer !== undefined) {
+      this.clock.clearTimeout(this.autoLockTimer);
+      this.autoLockTimer = undefined;
+    }
     this.autoLockDue = false;
     if (!this.storage.pin || !this.unlocked) return;
     this.autoLockTimer = this.clock.setTimeout(() => {
@@ -1158,11 +1164,22 @@ export class DeviceRuntime {
     return this.page;
   }
 
+  /** Pages of the current screen (Model T swipes between them), each a list of lines. */
+  private get pages(): string[][] {
+    this.screenPages ??= this.screenText.split('\f').map((page) => page.split('\n'));
+    return this.screenPages;
+  }
+
+  /** What the screen shows, as text lines (Trezor One layout bytes, Model T tokens). */
+  get screen(): string[] {
+    return this.pages[this.page]!;
+  }
+
   /** Put a screen up: lines separated by \n, pages (Model T) by \f. */
   show(text: string): void {
-    this.pages = text.split('\f').map((page) => page.split('\n'));
+    this.screenText = text;
+    this.screenPages = undefined;
     this.page = 0;
-    this.screen = this.pages[0]!;
     if (this.watchLayout || this.layoutWanted) {
       this.layoutWanted = false;
       this.sendDebug('DebugLinkLayout', { tokens: [...this.screen] });
@@ -1174,9 +1191,9 @@ export class DeviceRuntime {
    * published text: the homescreen, or the lock screen while locked.
    */
   showIdle(): void {
-    this.pages = [[this.storage.pin && !this.unlocked ? 'Lockscreen' : 'Homescreen']];
+    this.screenText = this.storage.pin && !this.unlocked ? 'Lockscreen' : 'Homescreen';
+    this.screenPages = undefined;
     this.page = 0;
-    this.screen = this.pages[0]!;
   }
 
   // ----- debug link ----------------------------------------------------------------------------------
@@ -1238,7 +1255,6 @@ export class DeviceRuntime {
       // Swiping up (or left) shows the next page of a paginated screen.
       const forward = decision.swipe === 'UP' || decision.swipe === 'LEFT' || decision.swipe === 0 || decision.swipe === 2;
       this.page = Math.min(Math.max(this.page + (forward ? 1 : -1), 0), this.pages.length - 1);
-      this.screen = this.pages[this.page]!;
       if (decision.wait) this.sendDebug('DebugLinkLayout', { tokens: [...this.screen] });
     }
     this.notify();
