@@ -48,6 +48,7 @@ import { DebugLink } from '../debuglink.js';
 import { loadTestingNode } from '../node-only.js';
 import { nextMacrotask, realClock, type Clock } from './clock.js';
 import { Keychain, seedOf } from './keychain.js';
+import { encodedOnce } from './memo.js';
 
 export { mnemonicToSeed } from './keychain.js';
 import {
@@ -434,7 +435,7 @@ export class DeviceRuntime {
   }
 
   send<N extends MessageName>(name: N, message: MessageMap[N]): void {
-    const { type, payload } = encodeMessage(name, message as never);
+    const { type, payload } = encodedOnce(message as object, () => encodeMessage(name, message as never));
     const out = this.wireOut;
     if (!out) return; // nobody listening: the answer is lost, as on a device without a host
     for (const report of encodeReports(type, payload)) out(report);

@@ -75,7 +75,7 @@
  */
 import { schnorr, secp256k1 } from '@noble/curves/secp256k1.js';
 import { signDigest } from '../ecdsa.js';
-import { memoize } from '../memo.js';
+import { memoize, stableMessage } from '../memo.js';
 import { ripemd160 } from '@noble/hashes/legacy.js';
 import { hmac } from '@noble/hashes/hmac.js';
 import { sha256, sha512 } from '@noble/hashes/sha2.js';
@@ -612,7 +612,8 @@ async function getAddressHandler(ctx: DeviceContext, request: MessageMap['GetAdd
       await checkCoinPath(ctx, coin, scriptType, addressN, hasMultisig);
       await cyclingScreen(ctx, 'ButtonRequest_Address', `${hasMultisig ? `Multisig ${request.multisig!.m} of ${multisig!.pubkeys.length}:` : 'Address:'} ${address}`);
     }
-    return { type: 'Address', message: { address } };
+    // A single-sig address is the same answer every time: built and encoded once (../memo.ts).
+    return { type: 'Address', message: multisig ? { address } : stableMessage(node, `Address/${address}`, () => ({ address })) };
   }
   // Core validates the path against the script type only for an address it shows ("skip
   // soft-validation for silent calls", core/src/apps/bitcoin/get_address.py); the keychain
@@ -715,33 +716,38 @@ async function getPublicKeyHandler(ctx: DeviceContext, request: MessageMap['GetP
       await ctx.confirm('ButtonRequest_PublicKey', { pages: 2, text: `${first}\f${second}`, ...screen(ctx, 'show_xpub') });
     }
   }
-  const message: MessageMap['PublicKey'] = {
-    node: {
-      depth: node.depth,
-      fingerprint: node.parentFingerprint,
-      child_num: node.index,
-      chain_code: node.chainCode!,
-      public_key: node.publicKey,
-    },
-    xpub,
-    root_fingerprint: rootFingerprint,
-  };
-  if (ctx.model === 'T1B1' || firmwareHas(ctx, 'xpubDescriptor')) {
-    // The account's BIP-380 descriptor (1.14.1; Core from 2.7.0).
-    const wrap: Record<string, [string, string]> = {
-      SPENDADDRESS: ['pkh(', ')'],
-      SPENDP2SHWITNESS: ['sh(wpkh(', '))'],
-      SPENDWITNESS: ['wpkh(', ')'],
-      SPENDTAPROOT: ['tr(', ')'],
+  const withDescriptor = ctx.model === 'T1B1' || firmwareHas(ctx, 'xpubDescriptor');
+  // The same node, coin and script type give the same answer: built and encoded once (../memo.ts).
+  const message = stableMessage(node, `PublicKey/${coin.coin_name}/${scriptType}/${xpub}/${withDescriptor}`, () => {
+    const built: MessageMap['PublicKey'] = {
+      node: {
+        depth: node.depth,
+        fingerprint: node.parentFingerprint,
+        child_num: node.index,
+        chain_code: node.chainCode!,
+        public_key: node.publicKey,
+      },
+      xpub,
+      root_fingerprint: rootFingerprint,
     };
-    const parts = wrap[scriptType];
-    if (parts) {
-      const origin = [rootFingerprint.toString(16).padStart(8, '0'), ...addressN.map((n) => (n >= HARDENED ? `${n - HARDENED}h` : String(n)))].join('/');
-      const plain = serializeXpub(coin.xpub_magic, node, node.publicKey);
-      const body = `${parts[0]}[${origin}]${plain}/<0;1>/*${parts[1]}`;
-      message.descriptor = `${body}#${memoize(node, body, () => descriptorChecksum(body))}`;
+    if (withDescriptor) {
+      // The account's BIP-380 descriptor (1.14.1; Core from 2.7.0).
+      const wrap: Record<string, [string, string]> = {
+        SPENDADDRESS: ['pkh(', ')'],
+        SPENDP2SHWITNESS: ['sh(wpkh(', '))'],
+        SPENDWITNESS: ['wpkh(', ')'],
+        SPENDTAPROOT: ['tr(', ')'],
+      };
+      const parts = wrap[scriptType];
+      if (parts) {
+        const origin = [rootFingerprint.toString(16).padStart(8, '0'), ...addressN.map((n) => (n >= HARDENED ? `${n - HARDENED}h` : String(n)))].join('/');
+        const plain = serializeXpub(coin.xpub_magic, node, node.publicKey);
+        const body = `${parts[0]}[${origin}]${plain}/<0;1>/*${parts[1]}`;
+        built.descriptor = `${body}#${memoize(node, body, () => descriptorChecksum(body))}`;
+      }
     }
-  }
+    return built;
+  });
   return { type: 'PublicKey', message };
 }
 
