@@ -183,6 +183,38 @@ export async function measure(
   return { wall: median(walls), cpu: median(cpus), cpuRange: [Math.min(...cpus), Math.max(...cpus)], answer };
 }
 
+/**
+ * Time every operation on several devices with their rounds interleaved (a round of device A,
+ * then of B, …, then A's next round), so that a machine that gets busier or quieter meanwhile
+ * weighs on every device alike. Returns one Figure list per target, in the order of `operations`.
+ */
+export async function measureInterleaved(
+  targets: readonly { trezor: Trezor; cpu: CpuClock; calls: number }[],
+  operations: readonly Operation[],
+  rounds: number,
+): Promise<Figure[][]> {
+  const results: Figure[][] = targets.map(() => []);
+  for (const operation of operations) {
+    const answers = await Promise.all(targets.map(async (t) => operation.run(t.trezor, 0)));
+    const walls: number[][] = targets.map(() => []);
+    const cpus: number[][] = targets.map(() => []);
+    for (let round = 0; round < rounds; round++) {
+      for (const [index, { trezor, cpu, calls }] of targets.entries()) {
+        const cpu0 = cpu();
+        const start = performance.now();
+        for (let i = 0; i < calls; i++) await operation.run(trezor, i);
+        walls[index]!.push((performance.now() - start) / calls);
+        cpus[index]!.push((cpu() - cpu0) / calls);
+      }
+    }
+    targets.forEach((_, index) => {
+      const c = cpus[index]!;
+      results[index]!.push({ wall: median(walls[index]!), cpu: median(c), cpuRange: [Math.min(...c), Math.max(...c)], answer: answers[index]! });
+    });
+  }
+  return results;
+}
+
 /** "0.123" with three significant places for small numbers. */
 export function ms(value: number): string {
   if (Number.isNaN(value)) return 'n/a';

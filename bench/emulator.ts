@@ -17,8 +17,9 @@ import { pathToFileURL } from 'node:url';
 import { connect } from '../src/session/connect.js';
 import { DebugLink } from '../src/testing/debuglink.js';
 import { udp } from '../src/transport/udp.js';
-import { ms, pidCpu, pidOfUdpPort } from './device-calls.js';
-import { CALLS, ROUNDS, inMemory, measureTarget, overUdp, printTable, type Profile, type Target } from './virtual.js';
+import { loadavg } from 'node:os';
+import { measureInterleaved, ms, operations, pidCpu, pidOfUdpPort, type Figure } from './device-calls.js';
+import { CALLS, ROUNDS, inMemory, overUdp, printTable, type Profile, type Target } from './virtual.js';
 
 /** Calls per round on the emulator (BENCH_EMULATOR_CALLS); rounds as for the virtual device. */
 const EMULATOR_CALLS = Number(process.env.BENCH_EMULATOR_CALLS ?? 3);
@@ -63,20 +64,29 @@ export async function run(): Promise<void> {
   // The emulator first: the virtual devices then play the same model and firmware.
   const official = await emulator(address);
   const idle = await idleCpuPerSecond(official.cpu);
-  // An emulator can be far slower per call (the Model T one, hundreds of times): fewer calls per round.
-  const officialFigures = await measureTarget(official, { calls: EMULATOR_CALLS });
   const { features } = official.trezor;
   const profile: Profile = {
     model: features.model === '1' ? 'T1B1' : 'T2T1',
     firmware: `${features.major_version}.${features.minor_version}.${features.patch_version}`,
   };
-  const memory = await measureTarget(await inMemory(profile));
-  const overUdpFigures = await measureTarget(await overUdp(profile));
+  const targets = [await inMemory(profile), await overUdp(profile), official];
+  let figures: Figure[][];
+  try {
+    // Rounds interleaved across the three devices; an emulator can be far slower per call (the
+    // Model T one, hundreds of times): fewer calls per round there.
+    figures = await measureInterleaved(
+      targets.map((t) => ({ trezor: t.trezor, cpu: t.cpu, calls: t === official ? EMULATOR_CALLS : CALLS })),
+      operations(),
+      ROUNDS,
+    );
+  } finally {
+    for (const t of targets) await t.close();
+  }
   console.log(
-    `\nvirtual ${profile.model} ${profile.firmware} vs the official emulator: ms per call, median of ${ROUNDS} rounds × ${CALLS} calls (emulator: × ${EMULATOR_CALLS})`,
+    `\nvirtual ${profile.model} ${profile.firmware} vs the official emulator: ms per call, median of ${ROUNDS} interleaved rounds × ${CALLS} calls (emulator: × ${EMULATOR_CALLS}); load average ${loadavg().map((l) => l.toFixed(2)).join(' ')}`,
   );
   console.log('  (CPU in memory: this whole process, host side included; over UDP: the device process only)');
-  printTable(['virtual, in memory', 'virtual, UDP', official.label], [memory, overUdpFigures, officialFigures]);
+  printTable(targets.map((t) => t.label), figures);
   console.log(`  the emulator burns ${ms(idle)} ms CPU per second when idle (in its figures: about ${ms(idle / 1000)} ms per ms of wall time)`);
 }
 

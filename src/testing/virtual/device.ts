@@ -48,6 +48,7 @@ import { DebugLink } from '../debuglink.js';
 import { loadTestingNode } from '../node-only.js';
 import { nextMacrotask, realClock, type Clock } from './clock.js';
 import { Keychain, seedOf } from './keychain.js';
+import { encodedOnce } from './memo.js';
 
 export { mnemonicToSeed } from './keychain.js';
 import {
@@ -190,6 +191,9 @@ class Redispatch extends Error {
   }
 }
 
+/** watchUnattended() when there is nothing to watch. */
+const NO_WATCH = (): void => {};
+
 /** Thrown to stop the firmware loop when the device is closed. */
 class Closed extends Error {}
 
@@ -271,6 +275,18 @@ class Random {
   }
 }
 
+/** T1_STRING_LIMITS by message name: [field, limit] pairs, looked up once per request. */
+const STRING_LIMITS_BY_MESSAGE: ReadonlyMap<string, readonly (readonly [string, number])[]> = /* @__PURE__ */ (() => {
+  const byMessage = new Map<string, [string, number][]>();
+  for (const [key, limit] of Object.entries(T1_STRING_LIMITS)) {
+    const dot = key.indexOf('.');
+    const name = key.slice(0, dot);
+    if (!byMessage.has(name)) byMessage.set(name, []);
+    byMessage.get(name)!.push([key.slice(dot + 1), limit]);
+  }
+  return byMessage;
+})();
+
 function utf8Length(text: string): number {
   return new TextEncoder().encode(text).length;
 }
@@ -336,10 +352,13 @@ export class DeviceRuntime {
   matrix: string | undefined;
   /** Backup word and recovery prompt on screen, for DebugLinkState. */
   lifecycle: LifecycleScreen = { resetWord: '', recoveryFakeWord: '', recoveryWordPos: 0 };
-  /** What the screen shows, as text lines (Trezor One layout bytes, Model T tokens). */
-  screen: string[] = ['Homescreen'];
-  /** Pages of the current screen (Model T swipes between them). */
-  private pages: string[][] = [['Homescreen']];
+  /**
+   * The text on screen: lines separated by \n, pages (Model T) by \f. Split into lines only when
+   * something reads them (the debug link, a swipe), not on every screen a flow puts up.
+   */
+  private screenText = 'Homescreen';
+  /** screenText split, once read. */
+  private screenPages: string[][] | undefined;
   private page = 0;
   /** Debug link: send DebugLinkLayout on every new screen (DebugLinkWatchLayout). */
   private watchLayout = false;
@@ -449,7 +468,7 @@ export class DeviceRuntime {
   }
 
   send<N extends MessageName>(name: N, message: MessageMap[N]): void {
-    const { type, payload } = encodeMessage(name, message as never);
+    const { type, payload } = encodedOnce(message as object, () => encodeMessage(name, message as never));
     if (this.thp) {
       if (this.thpOrigin) this.thp.sendApp(this.thpOrigin, type, payload);
       return;
@@ -481,15 +500,16 @@ export class DeviceRuntime {
 
   private notify(): void {
     const waiters = this.waiters;
+    if (waiters.length === 0) return;
     this.waiters = [];
+    this.blocked = false;
     for (const wake of waiters) wake();
   }
 
+  /** Wait for the next notify(); meanwhile the device counts as blocked (see idle). */
   private changed(): Promise<void> {
     this.blocked = true;
-    return new Promise<void>((resolve) => this.waiters.push(resolve)).finally(() => {
-      this.blocked = false;
-    });
+    return new Promise<void>((resolve) => this.waiters.push(resolve));
   }
 
   /** True when the firmware waits for the host and has nothing left to read. */
@@ -609,35 +629,22 @@ export class DeviceRuntime {
 
   /** nanopb refuses a string longer than its field: "string overflow" (Trezor One). */
   private stringOverflow(name: string, message: Record<string, unknown>): string | undefined {
-    for (const [field, value] of Object.entries(message)) {
-      const limit = T1_STRING_LIMITS[`${name}.${field}`];
-      if (limit !== undefined && typeof value === 'string' && utf8Length(value) > limit) return 'string overflow';
+    const limits = STRING_LIMITS_BY_MESSAGE.get(name);
+    if (!limits) return undefined;
+    for (const [field, limit] of limits) {
+      const value = message[field];
+      if (typeof value === 'string' && utf8Length(value) > limit) return 'string overflow';
     }
     return undefined;
   }
 
   private context(unlockedPath?: number): CoreContext {
-    const device = this;
-    return {
-      unlockedPath,
-      unlockPath: (purpose) => {
-        this.unlockedPath = purpose;
-      },
-      device,
-      model: this.model,
-      layout: this.profile.layout,
-      version: this.profile.version,
-      get safetyChecks() {
-        return device.storage.safetyChecks;
-      },
-      root: () => this.root(),
-      seed: () => this.seed(),
-      keychain: () => this.keychain(),
-      unlock: () => this.unlock(),
-      confirm: (code, options) => this.confirm(code, options),
-      popup: (text) => this.popup(text),
-      ask: (name, message, expect) => this.ask(name, message, expect),
-    };
+    return new RequestContext(this, unlockedPath);
+  }
+
+  /** @internal UnlockPath: what the next request may reach (RequestContext.unlockPath). */
+  setUnlockedPath(purpose: number): void {
+    this.unlockedPath = purpose;
   }
 
   // ----- timers --------------------------------------------------------------------------------
@@ -649,8 +656,10 @@ export class DeviceRuntime {
   }
 
   armAutoLock(): void {
-    this.clock.clearTimeout(this.autoLockTimer);
-    this.autoLockTimer = undefined;
+    if (this.autoLockTimer !== undefined) {
+      this.clock.clearTimeout(this.autoLockTimer);
+      this.autoLockTimer = undefined;
+    }
     this.autoLockDue = false;
     if (!this.storage.pin || !this.unlocked) return;
     this.autoLockTimer = this.clock.setTimeout(() => {
@@ -802,7 +811,8 @@ export class DeviceRuntime {
    * Returns the function that ends the watch.
    */
   private watchUnattended(what: string): () => void {
-    if (this.waitingTold) return () => {};
+    // Nothing to watch when something can answer for good (the timer would find so and stay quiet).
+    if (this.waitingTold || this.autoConfirm || this.debugClientCreated) return NO_WATCH;
     const timer = setTimeout(() => {
       if (this.waitingTold || this.closed || this.autoConfirm || this.debugOut || this.debugClientCreated) return;
       this.waitingTold = true;
@@ -1228,11 +1238,22 @@ export class DeviceRuntime {
     return this.page;
   }
 
+  /** Pages of the current screen (Model T swipes between them), each a list of lines. */
+  private get pages(): string[][] {
+    this.screenPages ??= this.screenText.split('\f').map((page) => page.split('\n'));
+    return this.screenPages;
+  }
+
+  /** What the screen shows, as text lines (Trezor One layout bytes, Model T tokens). */
+  get screen(): string[] {
+    return this.pages[this.page]!;
+  }
+
   /** Put a screen up: lines separated by \n, pages (Model T) by \f. */
   show(text: string): void {
-    this.pages = text.split('\f').map((page) => page.split('\n'));
+    this.screenText = text;
+    this.screenPages = undefined;
     this.page = 0;
-    this.screen = this.pages[0]!;
     if (this.watchLayout || this.layoutWanted) {
       this.layoutWanted = false;
       this.sendDebug('DebugLinkLayout', { tokens: [...this.screen] });
@@ -1249,9 +1270,9 @@ export class DeviceRuntime {
       this.show(this.pairingScreen);
       return;
     }
-    this.pages = [[this.storage.pin && !this.unlocked ? 'Lockscreen' : 'Homescreen']];
+    this.screenText = this.storage.pin && !this.unlocked ? 'Lockscreen' : 'Homescreen';
+    this.screenPages = undefined;
     this.page = 0;
-    this.screen = this.pages[0]!;
   }
 
   // ----- debug link ----------------------------------------------------------------------------------
@@ -1319,10 +1340,65 @@ export class DeviceRuntime {
       // Swiping up (or left) shows the next page of a paginated screen.
       const forward = decision.swipe === 'UP' || decision.swipe === 'LEFT' || decision.swipe === 0 || decision.swipe === 2;
       this.page = Math.min(Math.max(this.page + (forward ? 1 : -1), 0), this.pages.length - 1);
-      this.screen = this.pages[this.page]!;
       if (decision.wait) this.sendDebug('DebugLinkLayout', { tokens: [...this.screen] });
     }
     this.notify();
+  }
+}
+
+/**
+ * What a handler gets for one request: the device, behind the DeviceContext contract. A class
+ * rather than an object of closures, since one is made for every request.
+ */
+class RequestContext implements CoreContext {
+  readonly model: Model;
+  readonly layout: Layout;
+  readonly version: readonly [number, number, number];
+
+  constructor(
+    readonly device: DeviceRuntime,
+    readonly unlockedPath: number | undefined,
+  ) {
+    // As the request found them (a firmware installed meanwhile does not change them).
+    this.model = device.model;
+    this.layout = device.profile.layout;
+    this.version = device.profile.version;
+  }
+
+  get safetyChecks(): DeviceStorage['safetyChecks'] {
+    return this.device.storage.safetyChecks;
+  }
+
+  unlockPath(purpose: number): void {
+    this.device.setUnlockedPath(purpose);
+  }
+
+  root(): Promise<HDKey> {
+    return this.device.root();
+  }
+
+  seed(): Promise<Uint8Array> {
+    return this.device.seed();
+  }
+
+  keychain(): Promise<Keychain> {
+    return this.device.keychain();
+  }
+
+  unlock(): Promise<void> {
+    return this.device.unlock();
+  }
+
+  confirm(code: string, options?: ConfirmOptions): Promise<boolean> {
+    return this.device.confirm(code, options);
+  }
+
+  popup(text: string): Promise<boolean> {
+    return this.device.popup(text);
+  }
+
+  ask<N extends MessageName>(name: N, message: MessageMap[N], expect?: readonly MessageName[]): Promise<{ type: number; payload: Uint8Array }> {
+    return this.device.ask(name, message, expect);
   }
 }
 

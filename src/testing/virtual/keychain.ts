@@ -144,8 +144,13 @@ export class Keychain {
 
 /** Follow `path` from `root`, taking each step from `cache` or deriving (and caching) it. */
 function walk<N>(path: readonly number[], root: N, cache: Lru<N>, prefix: string, child: (parent: N, index: number) => N): N {
-  // Longest cached prefix first: a hit on the whole path costs one lookup.
-  let depth = path.length;
+  if (path.length === 0) return root;
+  // A hit on the whole path (the usual case) costs one key and one lookup.
+  const whole = prefix + '/' + path.join('/');
+  const hit = cache.get(whole);
+  if (hit !== undefined) return hit;
+  // Otherwise the longest cached prefix, then derive the rest.
+  let depth = path.length - 1;
   let node: N | undefined;
   const keys: string[] = [];
   let key = prefix;

@@ -12,8 +12,10 @@ import type { DeviceRuntime } from './device.js';
 
 const HOST = '127.0.0.1';
 
+const PING = /* @__PURE__ */ new TextEncoder().encode('PINGPING');
+
 function isPing(datagram: Uint8Array): boolean {
-  return datagram.length === 8 && new TextDecoder().decode(datagram) === 'PINGPING';
+  return datagram.length === 8 && datagram.every((byte, i) => byte === PING[i]);
 }
 
 function bind(socket: Socket, port: number): Promise<void> {
@@ -62,6 +64,11 @@ function serve(socket: Socket, attach: (out: (report: Uint8Array) => void) => { 
     peer = remote;
     if (isPing(datagram)) {
       socket.send('PONGPONG', remote.port, remote.address);
+      return;
+    }
+    // A datagram arrives in a Buffer of its own: a 64-byte one is the report as it is.
+    if (datagram.length === 64) {
+      link.feed(datagram);
       return;
     }
     const report = new Uint8Array(64);

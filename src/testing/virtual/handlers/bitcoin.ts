@@ -74,6 +74,8 @@
  * the SLIP-25 coinjoin account (m/10025') for the request that follows it.
  */
 import { schnorr, secp256k1 } from '@noble/curves/secp256k1.js';
+import { signDigest } from '../ecdsa.js';
+import { memoize, stableMessage } from '../memo.js';
 import { ripemd160 } from '@noble/hashes/legacy.js';
 import { hmac } from '@noble/hashes/hmac.js';
 import { sha256, sha512 } from '@noble/hashes/sha2.js';
@@ -600,14 +602,18 @@ async function getAddressHandler(ctx: DeviceContext, request: MessageMap['GetAdd
   if (multisig && !['SPENDMULTISIG', 'SPENDADDRESS', 'SPENDP2SHWITNESS', 'SPENDWITNESS'].includes(scriptType)) fail('Failure_DataError', "Can't encode address");
   // compute_address(): a multisig address must include this device's key.
   if (multisig && !multisig.pubkeys.some((key) => equal(key, node.publicKey!))) fail('Failure_DataError', "Can't encode address");
-  const address = multisig ? multisigAddress(coin, scriptType, multisig.script) : keyAddress(coin, scriptType, node.publicKey!);
+  const address = multisig
+    ? multisigAddress(coin, scriptType, multisig.script)
+    : // Kept beside the cached node (../memo.ts): the hashing and encoding cost more than the rest.
+      memoize(node, `address/${coin.coin_name}/${scriptType}`, () => keyAddress(coin, scriptType, node.publicKey!));
   const hasMultisig = multisig !== undefined;
   if (ctx.model === 'T1B1') {
     if (request.show_display) {
       await checkCoinPath(ctx, coin, scriptType, addressN, hasMultisig);
       await cyclingScreen(ctx, 'ButtonRequest_Address', `${hasMultisig ? `Multisig ${request.multisig!.m} of ${multisig!.pubkeys.length}:` : 'Address:'} ${address}`);
     }
-    return { type: 'Address', message: { address } };
+    // A single-sig address is the same answer every time: built and encoded once (../memo.ts).
+    return { type: 'Address', message: multisig ? { address } : stableMessage(node, `Address/${address}`, () => ({ address })) };
   }
   // Core validates the path against the script type only for an address it shows ("skip
   // soft-validation for silent calls", core/src/apps/bitcoin/get_address.py); the keychain
@@ -661,15 +667,18 @@ function xpubVersion(coin: DeviceCoin, scriptType: string, ignoreMagic: boolean,
 type XpubNode = Pick<HDKey, 'depth' | 'parentFingerprint' | 'index' | 'chainCode'>;
 
 function serializeXpub(version: number, node: XpubNode, publicKey: Uint8Array): string {
-  const out = new Uint8Array(78);
-  const view = new DataView(out.buffer);
-  view.setUint32(0, version >>> 0);
-  out[4] = node.depth;
-  view.setUint32(5, node.parentFingerprint >>> 0);
-  view.setUint32(9, node.index >>> 0);
-  out.set(node.chainCode!, 13);
-  out.set(publicKey, 45);
-  return base58check.encode(out);
+  // Kept beside the node (../memo.ts): base58 of 82 bytes costs more than the rest of GetPublicKey.
+  return memoize(node, `xpub/${version}`, () => {
+    const out = new Uint8Array(78);
+    const view = new DataView(out.buffer);
+    view.setUint32(0, version >>> 0);
+    out[4] = node.depth;
+    view.setUint32(5, node.parentFingerprint >>> 0);
+    view.setUint32(9, node.index >>> 0);
+    out.set(node.chainCode!, 13);
+    out.set(publicKey, 45);
+    return base58check.encode(out);
+  });
 }
 
 async function getPublicKeyHandler(ctx: DeviceContext, request: MessageMap['GetPublicKey']): Promise<Reply> {
@@ -707,33 +716,38 @@ async function getPublicKeyHandler(ctx: DeviceContext, request: MessageMap['GetP
       await ctx.confirm('ButtonRequest_PublicKey', { pages: 2, text: `${first}\f${second}`, ...screen(ctx, 'show_xpub') });
     }
   }
-  const message: MessageMap['PublicKey'] = {
-    node: {
-      depth: node.depth,
-      fingerprint: node.parentFingerprint,
-      child_num: node.index,
-      chain_code: node.chainCode!,
-      public_key: node.publicKey,
-    },
-    xpub,
-    root_fingerprint: rootFingerprint,
-  };
-  if (ctx.model === 'T1B1' || firmwareHas(ctx, 'xpubDescriptor')) {
-    // The account's BIP-380 descriptor (1.14.1; Core from 2.7.0).
-    const wrap: Record<string, [string, string]> = {
-      SPENDADDRESS: ['pkh(', ')'],
-      SPENDP2SHWITNESS: ['sh(wpkh(', '))'],
-      SPENDWITNESS: ['wpkh(', ')'],
-      SPENDTAPROOT: ['tr(', ')'],
+  const withDescriptor = ctx.model === 'T1B1' || firmwareHas(ctx, 'xpubDescriptor');
+  // The same node, coin and script type give the same answer: built and encoded once (../memo.ts).
+  const message = stableMessage(node, `PublicKey/${coin.coin_name}/${scriptType}/${xpub}/${withDescriptor}`, () => {
+    const built: MessageMap['PublicKey'] = {
+      node: {
+        depth: node.depth,
+        fingerprint: node.parentFingerprint,
+        child_num: node.index,
+        chain_code: node.chainCode!,
+        public_key: node.publicKey,
+      },
+      xpub,
+      root_fingerprint: rootFingerprint,
     };
-    const parts = wrap[scriptType];
-    if (parts) {
-      const origin = [rootFingerprint.toString(16).padStart(8, '0'), ...addressN.map((n) => (n >= HARDENED ? `${n - HARDENED}h` : String(n)))].join('/');
-      const plain = serializeXpub(coin.xpub_magic, node, node.publicKey);
-      const body = `${parts[0]}[${origin}]${plain}/<0;1>/*${parts[1]}`;
-      message.descriptor = `${body}#${descriptorChecksum(body)}`;
+    if (withDescriptor) {
+      // The account's BIP-380 descriptor (1.14.1; Core from 2.7.0).
+      const wrap: Record<string, [string, string]> = {
+        SPENDADDRESS: ['pkh(', ')'],
+        SPENDP2SHWITNESS: ['sh(wpkh(', '))'],
+        SPENDWITNESS: ['wpkh(', ')'],
+        SPENDTAPROOT: ['tr(', ')'],
+      };
+      const parts = wrap[scriptType];
+      if (parts) {
+        const origin = [rootFingerprint.toString(16).padStart(8, '0'), ...addressN.map((n) => (n >= HARDENED ? `${n - HARDENED}h` : String(n)))].join('/');
+        const plain = serializeXpub(coin.xpub_magic, node, node.publicKey);
+        const body = `${parts[0]}[${origin}]${plain}/<0;1>/*${parts[1]}`;
+        built.descriptor = `${body}#${memoize(node, body, () => descriptorChecksum(body))}`;
+      }
     }
-  }
+    return built;
+  });
   return { type: 'PublicKey', message };
 }
 
@@ -878,7 +892,7 @@ async function signMessageHandler(ctx: DeviceContext, request: MessageMap['SignM
     address = coreKeyAddress(ctx, coin, scriptType, node.publicKey!);
   }
   if (!signable) fail('Failure_ProcessError', 'Unsupported script type');
-  const recovered = secp256k1.sign(messageDigest(coin, message), node.privateKey!, { prehash: false, lowS: true, format: 'recovered' });
+  const recovered = signDigest(messageDigest(coin, message), node.privateKey!).toBytes('recovered');
   let header = 27 + recovered[0]! + 4;
   if (!(request.no_script_type === true && firmwareHas(ctx, 'signMessageNoScriptType'))) {
     if (scriptType === 'SPENDP2SHWITNESS') header += 4;
@@ -1932,7 +1946,7 @@ class Signing {
     }
     parts.push(u32le(this.lockTime), u32le(1));
     const { input, node } = signed!;
-    const der = secp256k1.sign(sha256d(concatBytes(...parts)), node.privateKey!, { prehash: false, lowS: true, format: 'der' });
+    const der = signDigest(sha256d(concatBytes(...parts)), node.privateKey!).toBytes('der');
     const multisig = this.inputs[index]!.multisig;
     const scriptSig = multisig
       ? concatBytes(Uint8Array.of(0), ...this.cosignatures(multisig, node, der).map((sig) => pushData(sig)), pushData(multisig.script))
@@ -1953,7 +1967,7 @@ class Signing {
     const multisig = record.multisig;
     const scriptCode = multisig ? multisig.script : p2pkhScript(hash160(node.publicKey!));
     const digest = this.zcash ? this.zcashDigest(index, input, scriptCode) : this.bip143Digest(h!, input, scriptCode);
-    const der = secp256k1.sign(digest, node.privateKey!, { prehash: false, lowS: true, format: 'der' });
+    const der = signDigest(digest, node.privateKey!).toBytes('der');
     const scriptSig = multisig
       ? concatBytes(Uint8Array.of(0), ...this.cosignatures(multisig, node, der).map((sig) => pushData(sig)), pushData(multisig.script))
       : concatBytes(pushData(concatBytes(der, Uint8Array.of(this.hashType & 0xff))), pushData(node.publicKey!));
@@ -2192,7 +2206,7 @@ class Signing {
     }
     const multisig = record.multisig;
     const digest = this.bip143Digest(h, input, multisig ? multisig.script : p2pkhScript(hash160(node.publicKey!)));
-    const der = secp256k1.sign(digest, node.privateKey!, { prehash: false, lowS: true, format: 'der' });
+    const der = signDigest(digest, node.privateKey!).toBytes('der');
     this.signature = { index, der };
     if (multisig) {
       // OP_0 dummy, the signatures so far (this one in its place), the witness script.

@@ -2,7 +2,7 @@
  * Ethereum on the virtual device: the firmware's Ethereum workflows with the same checks,
  * screens (ButtonRequest codes and counts) and Failures as the real firmware, so that the
  * recorded emulator transcripts replay against it and the library's own flows are exercised
- * end to end. Signatures are RFC 6979 deterministic (ethers SigningKey, low-s), hence
+ * end to end. Signatures are RFC 6979 deterministic (../ecdsa.ts, low-s), hence
  * byte-identical with the firmware's test vectors.
  *
  * Screens, as recorded from the emulators (shared/transcripts, transcripts-t2t1):
@@ -44,8 +44,8 @@
  */
 import type { HDKey } from '@scure/bip32';
 import type { Keychain } from '../keychain.js';
+import { signDigest as rfc6979Sign } from '../ecdsa.js';
 import {
-  SigningKey,
   TypedDataEncoder,
   computeAddress,
   concat,
@@ -133,8 +133,9 @@ function addressOf(node: HDKey): string {
 
 /** RFC 6979 signature of a 32-byte digest: r, s and the recovery parity. */
 function signDigest(node: HDKey, digest: string): { r: Uint8Array; s: Uint8Array; parity: 0 | 1 } {
-  const signature = new SigningKey(node.privateKey!).sign(digest);
-  return { r: toBytes(signature.r), s: toBytes(signature.s), parity: signature.yParity };
+  const compact = rfc6979Sign(toBytes(digest), node.privateKey!);
+  const bytes = compact.toBytes('compact');
+  return { r: bytes.subarray(0, 32), s: bytes.subarray(32), parity: (compact.recovery! & 1) as 0 | 1 };
 }
 
 /** r ‖ s ‖ (27 + parity), as EthereumMessageSignature / EthereumTypedDataSignature carry it. */
