@@ -297,6 +297,9 @@ describe('host and device roles in memory', () => {
     expect(validateCredential(credKey, credential, publicKeyOf(bytes(32, (i) => i + 2)))).toBeUndefined();
     expect(validateCredential(credentialKey(bytes(32, (i) => i * 3), 1), credential, hostKey)).toBeUndefined();
     expect(validateCredential(credKey, bytes(20), hostKey)).toBeUndefined();
+    // Long names are cut as the firmware cuts them: host name to 40 bytes first, then the app name.
+    const long = issueCredential(credKey, hostKey, { host_name: 'h'.repeat(50), app_name: 'é'.repeat(30) });
+    expect(validateCredential(credKey, long, hostKey)).toMatchObject({ host_name: 'h'.repeat(40), app_name: 'é'.repeat(20) });
   });
 
   it('application messages: header round trip and range checks', () => {

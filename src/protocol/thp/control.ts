@@ -80,7 +80,7 @@ export function ackControl(seq: 0 | 1): number {
   return ACK | (seq ? ACK_BIT : 0);
 }
 
-/** A control byte no rule of the specification matches (e.g. 0x05..0x07, 0x45). */
+/** Does a rule of the specification match this control byte? (Not 0x05..0x07, 0x45..0x7f …) */
 export function isKnownControl(ctrl: number): boolean {
   if (ctrl & CONTINUATION) return true;
   return (

@@ -7,9 +7,7 @@
  * credentials as opaque bytes (see handshake.ts StoredCredential).
  */
 import { hmac } from '@noble/hashes/hmac.js';
-import { sha512 } from '@noble/hashes/sha2.js';
-import { sha256 } from '@noble/hashes/sha2.js';
-import { protocolError } from '../../errors.js';
+import { sha256, sha512 } from '@noble/hashes/sha2.js';
 import { decodeEmbedded, encodeEmbedded, type ThpCredentialMetadata, type ThpPairingCredential } from '../../messages/index.js';
 import { concat } from './noise.js';
 
@@ -41,7 +39,25 @@ function credentialMac(key: Uint8Array, hostStaticPublicKey: Uint8Array, metadat
  * @example issueCredential(key, hostPub, { host_name: 'laptop', app_name: 'trezorctl' })
  */
 export function issueCredential(key: Uint8Array, hostStaticPublicKey: Uint8Array, metadata: ThpCredentialMetadata): Uint8Array {
-  return encodeEmbedded('ThpPairingCredential', { cred_metadata: metadata, mac: credentialMac(key, hostStaticPublicKey, metadata) });
+  // As credential_manager.issue_credential: names longer than 80 bytes together are cut to 40
+  // bytes each (host name first), on character boundaries.
+  const names = { ...metadata };
+  if (utf8Length(names.app_name) + utf8Length(names.host_name) > 80) names.host_name = truncateUtf8(names.host_name, 40);
+  if (utf8Length(names.app_name) + utf8Length(names.host_name) > 80) names.app_name = truncateUtf8(names.app_name, 40);
+  return encodeEmbedded('ThpPairingCredential', { cred_metadata: names, mac: credentialMac(key, hostStaticPublicKey, names) });
+}
+
+function utf8Length(text: string): number {
+  return new TextEncoder().encode(text).length;
+}
+
+function truncateUtf8(text: string, maxBytes: number): string {
+  let out = '';
+  for (const ch of text) {
+    if (utf8Length(out + ch) > maxBytes) break;
+    out += ch;
+  }
+  return out;
 }
 
 /**
@@ -61,11 +77,4 @@ export function validateCredential(key: Uint8Array, credential: Uint8Array, host
   let diff = 0;
   for (let i = 0; i < expected.length; i++) diff |= expected[i]! ^ decoded.mac[i]!;
   return diff === 0 ? decoded.cred_metadata : undefined;
-}
-
-/** Reject what cannot be a credential before it goes into a handshake. */
-export function checkCredentialBytes(credential: Uint8Array): void {
-  if (!(credential instanceof Uint8Array) || credential.length === 0 || credential.length > 0xff) {
-    throw protocolError('a THP credential is 1..255 bytes');
-  }
 }

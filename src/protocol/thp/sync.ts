@@ -4,7 +4,7 @@
  * per message; the receiver ACKs each with the same bit and drops a repeat of the bit it saw
  * last. Handshake frames take part too (trezorlib 0.20.1 thp/channel.py _send_message/_read).
  */
-import { ackControl, dataControl, seqBit } from './control.js';
+import { ACK_BIT, ackControl, dataControl, seqBit } from './control.js';
 
 export class SyncState {
   /** Sequence bit of our next data frame. */
@@ -21,7 +21,7 @@ export class SyncState {
 
   /** Is `ack` the acknowledgement of our last data frame? */
   acknowledges(ackCtrl: number): boolean {
-    return (ackCtrl & 0x08 ? 1 : 0) === (this.sendBit ? 0 : 1);
+    return (ackCtrl & ACK_BIT ? 1 : 0) === (this.sendBit ? 0 : 1);
   }
 
   /**
