@@ -8,7 +8,7 @@ import { existsSync } from 'node:fs';
 import { run as framing } from './framing.js';
 
 framing();
-for (const name of ['bitcoin', 'ethereum', 'virtual', 'emulator']) {
+for (const name of ['bitcoin', 'bitcoin-speed', 'ethereum', 'virtual', 'emulator']) {
   const file = new URL(`./${name}.ts`, import.meta.url);
   if (!existsSync(file)) continue;
   const mod = (await import(file.href)) as { run?: () => Promise<void> | void };

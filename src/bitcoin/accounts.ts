@@ -3,8 +3,8 @@
  * returns it), so that createPsbt can write BIP-32 derivation records and change outputs
  * without asking the device again.
  */
-import { HDKey } from '@scure/bip32';
 import { invalidParameter } from '../errors.js';
+import { childNode, publicNode, type PublicNode } from './ckd.js';
 import { HARDENED, formatPath, parsePath, type Path } from '../path.js';
 import { decodeXpub } from './xpub.js';
 
@@ -21,16 +21,17 @@ export interface AccountKey {
 interface ResolvedAccount {
   addressN: number[];
   rootFingerprint: number;
-  key: HDKey;
+  key: PublicNode;
 }
 
 /**
- * Derives public keys under a set of accounts, caching intermediate nodes (e.g. the chain node).
+ * Derives public keys under a set of accounts, caching every node derived (the chain node, and
+ * each key, so that a path asked for twice costs one lookup).
  * @example new AccountKeys(account).derive(parsePath("m/84'/0'/0'/0/1"), 'path').publicKey
  */
 export class AccountKeys {
   private readonly accounts: ResolvedAccount[];
-  private readonly cache = new Map<string, HDKey>();
+  private readonly cache = new Map<string, PublicNode>();
 
   constructor(accounts: AccountKey | readonly AccountKey[] | undefined, field = 'account') {
     const list = accounts === undefined ? [] : Array.isArray(accounts) ? accounts : [accounts as AccountKey];
@@ -44,13 +45,12 @@ export class AccountKeys {
       if (typeof fp !== 'number' || !Number.isInteger(fp) || fp < 0 || fp > 0xffffffff) {
         throw invalidParameter(`${where}.rootFingerprint`, 'expected a u32 (getPublicKey returns it)');
       }
-      const key = new HDKey({
-        publicKey: node.publicKey,
-        chainCode: node.chainCode,
-        depth: node.depth,
-        index: node.childNumber,
-        parentFingerprint: node.parentFingerprint,
-      });
+      let key: PublicNode;
+      try {
+        key = publicNode(node.publicKey, node.chainCode);
+      } catch {
+        throw invalidParameter(`${where}.xpub`, 'its key is not a point of secp256k1');
+      }
       return { addressN, rootFingerprint: fp, key };
     });
   }
@@ -65,18 +65,20 @@ export class AccountKeys {
     );
     if (!account) throw invalidParameter(field, `${formatPath(addressN)} is not under any account given`);
     let node = account.key;
-    const prefix = formatPath(account.addressN) + `#${account.rootFingerprint}`;
+    let id = `${this.accounts.indexOf(account)}`;
     for (let i = account.addressN.length; i < addressN.length; i++) {
       const index = addressN[i]!;
       if (index >= HARDENED) throw invalidParameter(field, `${formatPath(addressN)} has a hardened step below the account`);
-      const id = `${prefix}/${addressN.slice(account.addressN.length, i + 1).join('/')}`;
+      id += `/${index}`;
       let child = this.cache.get(id);
       if (!child) {
-        child = node.deriveChild(index);
+        const derived = childNode(node, index);
+        if (!derived) throw invalidParameter(field, `${formatPath(addressN)} is an invalid BIP-32 child (IL ≥ n): use the next index`);
+        child = derived;
         this.cache.set(id, child);
       }
       node = child;
     }
-    return { publicKey: node.publicKey!, rootFingerprint: account.rootFingerprint };
+    return { publicKey: node.publicKey, rootFingerprint: account.rootFingerprint };
   }
 }

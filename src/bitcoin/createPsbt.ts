@@ -3,15 +3,20 @@
  *
  * The caller lists spendable outputs of its device accounts (UTXOs: outpoint, amount, key path
  * and the raw previous transaction) and where to pay; this module picks the UTXOs with
- * @scure/btc-signer's coin selection, prices the transaction at the fee rate, adds a change
- * output to `change.path` when the remainder is above dust, and writes what a hardware signer
- * needs to recognise its own keys and check the amounts:
+ * @scure/btc-signer's coin selection, prices the transaction at the fee rate (or pays an exact
+ * `fee`), adds a change output to `change.path` when the remainder is above dust (or none with
+ * `change: false`, the remainder then going to the fee within `maxFeeExcess`), and writes what a
+ * hardware signer needs to recognise its own keys and check the amounts:
  *
  * - every input: `witnessUtxo` (amount + script), `nonWitnessUtxo` (the whole previous
  *   transaction, which the firmware hashes to check the amount since 1.9.1/2.3.1; optional
  *   only when every selected input is taproot), BIP-32 derivation (`bip32Derivation` or
  *   `tapBip32Derivation` + `tapInternalKey`), `redeemScript` for P2SH-P2WPKH;
  * - the change output: the same derivation records, so signers treat it as change.
+ *
+ * The selection sees only what it weighs (amount, script, redeem/witness script, taproot key);
+ * keys are derived once per path from cached parent nodes (accounts.ts), and the PSBT is written
+ * in one pass (psbtDraft.ts), so 1,000 UTXOs cost a few hundred ms rather than seconds.
  *
  * Everything is checked before anything is built: addresses must belong to the coin, amounts
  * must be above the output's dust threshold (Bitcoin Core's; for the family coins of
@@ -21,7 +26,7 @@
  * the field (`outputs[1].amount`, `utxos[0].prevTx` …).
  */
 import { hex } from '@scure/base';
-import { selectUTXO, type Transaction } from '@scure/btc-signer';
+import { selectUTXO } from '@scure/btc-signer';
 import { decodeTx, type RawTransaction } from './rawTx.js';
 import { describeValue, invalidParameter } from '../errors.js';
 import { checkAddressPath, parsePath, type Path } from '../path.js';
@@ -30,6 +35,7 @@ import { addressScript, keyScript, scriptAddress, xOnly } from './address.js';
 import { COINS, btcNetwork, getCoin, resolveScriptType, type CoinInfo, type CoinName, type ScriptType } from './coins.js';
 import { MAX_OP_RETURN_DATA, opReturnScript } from './opReturn.js';
 import { PREV_TX_KEY } from './prevtx.js';
+import { encodeDraftPsbt, type DraftInput, type DraftOutput } from './psbtDraft.js';
 import { sha256d, txidOf } from './sighash.js';
 import { multisigWallet, type MultisigAccount } from './multisigWallet.js';
 
@@ -70,15 +76,37 @@ export interface CreatePsbtParameters {
   multisig?: MultisigAccount;
   utxos: Utxo[];
   outputs: PsbtOutput[];
-  /** Fee rate in sat/vB (fractions are rounded up). */
-  feeRate: number;
-  /** Where the change goes. */
-  change: { path: Path; scriptType?: ScriptType };
+  /** Fee rate in sat/vB (fractions are rounded up). Give either this or `fee`. */
+  feeRate?: number;
+  /** The exact fee in satoshis, instead of a rate (the UTXOs are selected to pay it). */
+  fee?: bigint | number;
+  /**
+   * Where the change goes, or `false` for no change output: the selected UTXOs then pay the
+   * outputs and the fee, and what they hold beyond that goes to the fee too, up to
+   * `maxFeeExcess` (InvalidParameters beyond it).
+   */
+  change: { path: Path; scriptType?: ScriptType } | false;
+  /**
+   * With `change: false` or an exact `fee`: the most that the selected UTXOs may add to the fee
+   * when no change output is written, in satoshis. Default 546 (Bitcoin Core's dust threshold of a
+   * P2PKH output) with `feeRate`, 0 with `fee` (the fee is then exactly `fee`, or an error).
+   */
+  maxFeeExcess?: bigint | number;
+  /**
+   * nSequence of every UTXO that does not give its own. Default 0xfffffffd (replaceable, BIP-125;
+   * see `rbf`).
+   */
+  sequence?: number;
+  /**
+   * Signal replaceability (BIP-125): true (the default) gives 0xfffffffd, false 0xfffffffe (final
+   * but with the lock time enforced). Not together with `sequence`; a UTXO's own sequence must agree.
+   */
+  rbf?: boolean;
   /** Coin selection; default 'default' (blackjack, then largest first). */
   strategy?: SelectionStrategy;
-  /** Transaction version, default 2. */
+  /** Transaction version (1 or 2), default 2. */
   version?: number;
-  /** nLockTime, default 0. */
+  /** nLockTime (block height below 500,000,000, else a Unix time), default 0. */
   lockTime?: number;
 }
 
@@ -116,6 +144,7 @@ export function dustThreshold(script: Uint8Array): bigint {
 /**
  * Build an unsigned PSBT paying `outputs` from some of `utxos`, with change.
  * @example const psbt = createPsbt({ coin: 'Regtest', account, utxos, outputs: [{ address, amount: 50_000n }], feeRate: 2, change: { path: "m/84'/1'/0'/1/0" } })
+ * @example const sweep = createPsbt({ coin: 'Regtest', account, utxos, outputs: [{ address, amount: 99_000n }], fee: 1000n, change: false, rbf: false })
  */
 export function createPsbt(params: CreatePsbtParameters): Uint8Array {
   if (typeof params !== 'object' || params === null) throw invalidParameter('params', 'expected an object');
@@ -123,14 +152,24 @@ export function createPsbt(params: CreatePsbtParameters): Uint8Array {
   const network = btcNetwork(coin);
   const wallet = params.multisig !== undefined ? multisigWallet(params.multisig, coin) : undefined;
   const keys = new AccountKeys(wallet ? [] : params.account);
+  // The fee: a rate or an exact amount, not both.
+  if (params.fee !== undefined && params.feeRate !== undefined) throw invalidParameter('fee', 'give either fee (exact satoshis) or feeRate (sat/vB), not both');
+  const exactFee = params.fee === undefined ? undefined : amountOf(params.fee, 'fee');
   const feeRate = params.feeRate;
   // Above 0: a transaction paying no fee is below every node's minimum relay fee and never relays.
-  if (typeof feeRate !== 'number' || !Number.isFinite(feeRate) || feeRate <= 0 || feeRate > 100_000) {
-    throw invalidParameter('feeRate', 'expected a number of sat/vB above 0 and at most 100000');
+  if (exactFee === undefined && (typeof feeRate !== 'number' || !Number.isFinite(feeRate) || feeRate <= 0 || feeRate > 100_000)) {
+    throw invalidParameter('feeRate', 'expected a number of sat/vB above 0 and at most 100000 (or an exact fee)');
   }
+  if (exactFee === 0n) throw invalidParameter('fee', 'a transaction paying no fee does not relay');
+  const maxFeeExcess = params.maxFeeExcess === undefined ? (exactFee === undefined ? 546n : 0n) : amountOf(params.maxFeeExcess, 'maxFeeExcess');
+  // nSequence: a default for every UTXO, or the RBF switch.
+  if (params.sequence !== undefined && params.rbf !== undefined) throw invalidParameter('rbf', 'give either rbf or sequence, not both');
+  if (params.rbf !== undefined && typeof params.rbf !== 'boolean') throw invalidParameter('rbf', 'expected a boolean');
+  const defaultSequence = params.sequence ?? (params.rbf === false ? 0xfffffffe : 0xfffffffd);
+  if (!Number.isInteger(defaultSequence) || defaultSequence < 0 || defaultSequence > 0xffffffff) throw invalidParameter('sequence', 'expected a u32');
   // The family coins (coins-family.ts): their definition's minimum relay fee and dust limit.
   const family = !Object.prototype.hasOwnProperty.call(COINS, coin.name);
-  if (coin.minFeePerKb !== undefined && feeRate * 1000 < coin.minFeePerKb) {
+  if (feeRate !== undefined && coin.minFeePerKb !== undefined && feeRate * 1000 < coin.minFeePerKb) {
     throw invalidParameter('feeRate', `${coin.name} relays nothing below ${coin.minFeePerKb / 1000} sat/vB (minfee_kb)`);
   }
   const dustFloor = family ? BigInt(coin.dustLimit) : 0n;
@@ -182,8 +221,9 @@ export function createPsbt(params: CreatePsbtParameters): Uint8Array {
     const type = spend ? 'p2wpkh' : resolveScriptType(addressN, u.scriptType, coin, `${field}.scriptType`);
     const { publicKey, rootFingerprint } = spend ? { publicKey: new Uint8Array(0), rootFingerprint: 0 } : keys.derive(addressN, `${field}.path`);
     const { script, redeemScript } = spend ?? keyScript(type, publicKey);
-    const sequence = u.sequence ?? 0xfffffffd;
+    const sequence = u.sequence ?? defaultSequence;
     if (!Number.isInteger(sequence) || sequence < 0 || sequence > 0xffffffff) throw invalidParameter(`${field}.sequence`, 'expected a u32');
+    if (params.rbf === false && sequence < 0xfffffffe) throw invalidParameter(`${field}.sequence`, `0x${sequence.toString(16)} signals replaceability (BIP-125), but rbf is false`);
     let nonWitnessUtxo: Uint8Array | undefined;
     // A previous transaction with extra data (a Dash DIP-2 special transaction) is not one
     // nonWitnessUtxo can hold: it travels in the proprietary field of prevtx.ts instead.
@@ -215,7 +255,7 @@ export function createPsbt(params: CreatePsbtParameters): Uint8Array {
     } else if (type !== 'p2tr') {
       throw invalidParameter(`${field}.prevTx`, 'required: the device checks the amount of non-taproot inputs against the previous transaction');
     }
-    const input: Parameters<Transaction['addInput']>[0] = {
+    const input: DraftInput = {
       txid,
       index: u.vout,
       sequence,
@@ -228,86 +268,120 @@ export function createPsbt(params: CreatePsbtParameters): Uint8Array {
       if (spend.witnessScript) input.witnessScript = spend.witnessScript;
     } else if (type === 'p2tr') {
       input.tapInternalKey = xOnly(publicKey);
-      input.tapBip32Derivation = [[xOnly(publicKey), { hashes: [], der: { fingerprint: rootFingerprint, path: addressN } }]];
+      input.tapBip32Derivation = [[xOnly(publicKey), { fingerprint: rootFingerprint, path: addressN }]];
     } else {
       input.bip32Derivation = [[publicKey, { fingerprint: rootFingerprint, path: addressN }]];
     }
-    return { input, type, nonWitnessUtxo, field, ownPrev };
+    // What the coin selection needs to weigh the input, and nothing it would check again.
+    const light: Parameters<typeof selectUTXO>[0][number] = {
+      txid,
+      index: u.vout,
+      sequence,
+      witnessUtxo: { script, amount },
+      ...(redeemScript ? { redeemScript } : {}),
+      ...(spend?.witnessScript ? { witnessScript: spend.witnessScript } : {}),
+      ...(type === 'p2tr' && !spend ? { tapInternalKey: xOnly(publicKey) } : {}),
+    };
+    return { input, light, type, nonWitnessUtxo, field, ownPrev };
   });
+  if (params.lockTime !== undefined && params.lockTime > 0 && candidates.every((c) => c.input.sequence === 0xffffffff)) {
+    throw invalidParameter('lockTime', 'every input is final (sequence 0xffffffff): the lock time would not be enforced');
+  }
 
   // Change.
-  if (typeof params.change !== 'object' || params.change === null) throw invalidParameter('change', 'expected { path }');
-  const changeSpend = wallet?.at(params.change.path, 'change.path');
-  const changeN = changeSpend ? [] : parsePath(params.change.path, 'change.path');
-  if (!changeSpend) checkAddressPath(changeN, 'change.path');
-  const changeType = changeSpend ? 'p2wpkh' : resolveScriptType(changeN, params.change.scriptType, coin, 'change.scriptType');
-  const changeKey = changeSpend ? { publicKey: new Uint8Array(0), rootFingerprint: 0 } : keys.derive(changeN, 'change.path');
-  const changeScript = changeSpend ?? keyScript(changeType, changeKey.publicKey);
+  if (params.change !== false && (typeof params.change !== 'object' || params.change === null)) throw invalidParameter('change', 'expected { path } or false');
+  const changeParams = params.change === false ? undefined : params.change;
+  const changeSpend = changeParams ? wallet?.at(changeParams.path, 'change.path') : undefined;
+  const changeN = changeParams && !changeSpend ? parsePath(changeParams.path, 'change.path') : [];
+  if (changeParams && !changeSpend) checkAddressPath(changeN, 'change.path');
+  const changeType = !changeParams ? 'p2pkh' : changeSpend ? 'p2wpkh' : resolveScriptType(changeN, changeParams.scriptType, coin, 'change.scriptType');
+  const changeKey = changeParams && !changeSpend ? keys.derive(changeN, 'change.path') : { publicKey: new Uint8Array(0), rootFingerprint: 0 };
+  // Without change the selection still prices one (a P2PKH of no key) to decide; none is written.
+  const changeScript = changeSpend ?? (changeParams ? keyScript(changeType, changeKey.publicKey) : { script: Uint8Array.of(0x76, 0xa9, 0x14, ...new Uint8Array(20), 0x88, 0xac) });
   // base58 even where the coin writes addresses otherwise (CashAddr): btc-signer reads it back.
   const changeAddress = scriptAddress(coin, changeScript.script, true)!;
 
+  // An exact fee is selected for as one more payment at a rate of 0.
+  const wanted = outputs.map((o) => ({ script: o.script, amount: o.amount }));
+  if (exactFee !== undefined) wanted.push({ script: changeScript.script, amount: exactFee });
+  // No change: a remainder up to maxFeeExcess is not worth a change output (dust = that bound).
+  const dust = changeParams ? (family ? { dust: dustFloor, dustRelayFeeRate: 1n } : {}) : { dust: maxFeeExcess, dustRelayFeeRate: 1n };
   let selected: ReturnType<typeof selectUTXO>;
   try {
     selected = selectUTXO(
-      candidates.map((c) => c.input),
-      outputs.map((o) => ({ script: o.script, amount: o.amount })),
+      candidates.map((c) => c.light),
+      wanted,
       params.strategy ?? 'default',
       {
-        feePerByte: BigInt(Math.ceil(feeRate)),
-        ...(family ? { dust: dustFloor, dustRelayFeeRate: 1n } : {}),
+        feePerByte: exactFee === undefined ? BigInt(Math.ceil(feeRate!)) : 0n,
+        ...dust,
         changeAddress,
         network,
         bip69: false,
-        createTx: true,
+        createTx: false,
         version,
         lockTime,
-        allowUnknownOutputs: hasOpReturn,
-        // Keep the proprietary previous-transaction field (btc-signer strips it by default); the
-        // input then has no nonWitnessUtxo, but the device still checks its amount against it.
-        ...(candidates.some((c) => c.ownPrev) ? { allowUnknown: true, allowLegacyWitnessUtxo: true } : {}),
+        allowUnknownOutputs: true,
+        allowLegacyWitnessUtxo: true,
+        disableScriptCheck: true,
       },
     );
   } catch (e) {
     throw invalidParameter('strategy', `coin selection failed: ${e instanceof Error ? e.message : String(e)}`);
   }
-  if (!selected || !selected.tx) {
-    const total = candidates.reduce((sum, c) => sum + c.input.witnessUtxo!.amount, 0n);
-    const wanted = outputs.reduce((sum, o) => sum + o.amount, 0n);
-    throw invalidParameter('utxos', `insufficient funds: ${total} sat available, ${wanted} sat plus the fee at ${feeRate} sat/vB needed`);
+  if (!selected) {
+    const total = candidates.reduce((sum, c) => sum + c.input.witnessUtxo.amount, 0n);
+    const target = outputs.reduce((sum, o) => sum + o.amount, 0n);
+    const fee = exactFee === undefined ? `the fee at ${feeRate} sat/vB` : `the fee of ${exactFee} sat`;
+    throw invalidParameter('utxos', `insufficient funds: ${total} sat available, ${target} sat plus ${fee} needed`);
   }
-  const tx = selected.tx;
+
+  // The selected UTXOs (by outpoint: no search per input), in the order chosen.
+  const byOutpoint = new Map(candidates.map((c) => [`${c.input.txid}:${c.input.index}`, c]));
+  const chosen = selected.inputs.map((inp) => byOutpoint.get(`${hex.encode(inp.txid!)}:${inp.index}`)!);
+  const inTotal = chosen.reduce((sum, c) => sum + c.input.witnessUtxo.amount, 0n);
+  const outTotal = outputs.reduce((sum, o) => sum + o.amount, 0n);
+  const changeAmount = selected.change ? selected.outputs[selected.outputs.length - 1]!.amount : 0n;
+  if (selected.change && !changeParams) {
+    throw invalidParameter('change', `no change output, but the selected UTXOs hold ${changeAmount} sat more than the outputs and the fee need (maxFeeExcess ${maxFeeExcess}): give change, raise maxFeeExcess or pick UTXOs that fit (strategy 'exact…')`);
+  }
+  if (!selected.change && (!changeParams || exactFee !== undefined)) {
+    // The fee the transaction needs, and what the selected UTXOs add to it (with change and a
+    // rate, a remainder too small for a change output goes to the fee as it always has).
+    const needed = exactFee ?? BigInt(Math.ceil(feeRate!)) * BigInt(Math.ceil(selected.weight / 4));
+    const excess = inTotal - outTotal - needed;
+    if (excess > maxFeeExcess) {
+      throw invalidParameter(changeParams ? 'maxFeeExcess' : 'change', `the ${excess} sat the selected UTXOs hold beyond the outputs and the fee would go to the fee (maxFeeExcess ${maxFeeExcess})`);
+    }
+  }
 
   // Previous transactions: the firmware skips them only when every input is taproot.
-  const chosen = selected.inputs.map((inp) => candidates.find((c) => c.input.index === inp.index && hex.encode(inp.txid!) === c.input.txid)!);
   const taprootOnly = chosen.every((c) => c.type === 'p2tr');
-  chosen.forEach((c, i) => {
-    if (c.type === 'p2tr' && c.nonWitnessUtxo && !taprootOnly) tx.updateInput(i, { nonWitnessUtxo: c.nonWitnessUtxo });
+  const inputs = chosen.map((c) => {
     if (!taprootOnly && !c.nonWitnessUtxo) {
       throw invalidParameter(`${c.field}.prevTx`, 'required: a taproot input spent together with non-taproot inputs needs its previous transaction');
     }
+    return c.type === 'p2tr' && c.nonWitnessUtxo && !taprootOnly ? { ...c.input, nonWitnessUtxo: c.nonWitnessUtxo } : c.input;
   });
 
   // Change output: derivation records so signers recognise it.
+  const draftOutputs: DraftOutput[] = outputs.map((o) => ({ script: o.script, amount: o.amount }));
   if (selected.change) {
-    const index = tx.outputsLength - 1;
+    const change: DraftOutput = { script: changeScript.script, amount: changeAmount };
     if (changeSpend) {
-      tx.updateOutput(index, {
-        bip32Derivation: changeSpend.bip32Derivation,
-        ...(changeSpend.redeemScript ? { redeemScript: changeSpend.redeemScript } : {}),
-        ...(changeSpend.witnessScript ? { witnessScript: changeSpend.witnessScript } : {}),
-      });
+      change.bip32Derivation = changeSpend.bip32Derivation;
+      if (changeSpend.redeemScript) change.redeemScript = changeSpend.redeemScript;
+      if (changeSpend.witnessScript) change.witnessScript = changeSpend.witnessScript;
     } else if (changeType === 'p2tr') {
       const key = xOnly(changeKey.publicKey);
-      tx.updateOutput(index, {
-        tapInternalKey: key,
-        tapBip32Derivation: [[key, { hashes: [], der: { fingerprint: changeKey.rootFingerprint, path: changeN } }]],
-      });
+      change.tapInternalKey = key;
+      change.tapBip32Derivation = [[key, { fingerprint: changeKey.rootFingerprint, path: changeN }]];
     } else {
-      tx.updateOutput(index, {
-        bip32Derivation: [[changeKey.publicKey, { fingerprint: changeKey.rootFingerprint, path: changeN }]],
-        ...(changeScript.redeemScript ? { redeemScript: changeScript.redeemScript } : {}),
-      });
+      change.bip32Derivation = [[changeKey.publicKey, { fingerprint: changeKey.rootFingerprint, path: changeN }]];
+      if (changeScript.redeemScript) change.redeemScript = changeScript.redeemScript;
     }
+    draftOutputs.push(change);
   }
-  return wallet ? wallet.withXpubs(tx.toPSBT(0)) : tx.toPSBT(0);
+  const psbt = encodeDraftPsbt({ version, lockTime, inputs, outputs: draftOutputs });
+  return wallet ? wallet.withXpubs(psbt) : psbt;
 }

@@ -12,7 +12,7 @@
  * refused with NotSupported before anything is sent.
  */
 import { TrezorError, describeValue, invalidParameter } from '../errors.js';
-import { HARDENED, checkAddressPath, parsePath, type Path } from '../path.js';
+import { HARDENED, checkAddressPath, formatPath, parsePath, type Path } from '../path.js';
 import { requireFirmware } from '../session/firmware.js';
 import { expectType, type Trezor } from '../session/trezor.js';
 import { addressScript, addressType, keyScript, scriptAddress } from './address.js';
@@ -83,6 +83,47 @@ export async function getAddress(trezor: Trezor, params: GetAddressParameters): 
     }
   }
   return address;
+}
+
+export interface GetAddressesParameters {
+  /** Key paths, e.g. ["m/84'/0'/0'/0/0", "m/84'/0'/0'/0/1"]; the answer keeps their order. */
+  paths: Path[];
+  /** Firmware coin name, default 'Bitcoin'. */
+  coin?: CoinName | CoinInfo;
+  /** For every path; by default each path's purpose (44/49/84/86) decides. */
+  scriptType?: ScriptType;
+  signal?: AbortSignal;
+}
+
+/**
+ * The addresses of several paths, in order, asked silently in one exclusive flow (no other
+ * call interleaves). Each answer is checked as getAddress checks a silent one: an address of the
+ * coin and of the path's script type. Every path is checked before anything is sent.
+ * @example const [a0, a1] = await getAddresses(trezor, { paths: ["m/84'/0'/0'/0/0", "m/84'/0'/0'/0/1"] })
+ */
+export async function getAddresses(trezor: Trezor, params: GetAddressesParameters): Promise<string[]> {
+  const { paths, coin: coinName, scriptType, signal } = params ?? ({} as GetAddressesParameters);
+  if (!Array.isArray(paths)) throw invalidParameter('paths', `expected an array of paths, got ${describeValue(paths)}`);
+  const coin = getCoin(coinName);
+  const requests = paths.map((path, i) => {
+    const addressN = parsePath(path, `paths[${i}]`);
+    checkAddressPath(addressN, `paths[${i}]`);
+    return { addressN, type: resolveScriptType(addressN, scriptType, coin, scriptType === undefined ? `paths[${i}]` : 'scriptType') };
+  });
+  if (requests.some((r) => r.type === 'p2tr')) requireTaproot(trezor.features, 'Taproot addresses');
+  if (requests.length === 0) return [];
+  return trezor.exclusive(async (call) => {
+    const addresses: string[] = [];
+    for (const { addressN, type } of requests) {
+      const answer = await call('GetAddress', { address_n: addressN, coin_name: coin.name, show_display: false, script_type: INPUT_SCRIPT_TYPE[type] }, { signal });
+      const { address } = expectType(answer, 'Address');
+      if (addressType(coin, address) !== type) {
+        throw new TrezorError('VerificationFailed', `The device returned ${JSON.stringify(address)} for ${formatPath(addressN)}, not a ${coin.name} ${type} address`);
+      }
+      addresses.push(address);
+    }
+    return addresses;
+  });
 }
 
 /**

@@ -16,7 +16,7 @@ export { COINS, getCoin, scriptTypeFromPath, type CoinInfo, type CoinName, type 
 export { BCASH, BCASH_TESTNET, BGOLD, BGOLD_TESTNET, DASH, DASH_TESTNET, DOGECOIN, ZCASH, ZCASH_TESTNET } from './coins-family.js';
 export { cashaddrDecode, cashaddrEncode, type AddressFormat } from './cashaddr.js';
 export { PREV_TX_KEY, type ParsedPrevTx } from './prevtx.js';
-export { getAddress, type GetAddressParameters } from './getAddress.js';
+export { getAddress, getAddresses, type GetAddressParameters, type GetAddressesParameters } from './getAddress.js';
 export {
   accountDescriptor,
   descriptorChecksum,

@@ -9,12 +9,12 @@
  * Kept apart from multisig.ts so that the signing path does not carry host-side BIP-32
  * derivation (HMAC-SHA512) in its bundle.
  */
-import { HDKey } from '@scure/bip32';
 import { concatBytes } from '@noble/hashes/utils.js';
 import { invalidParameter } from '../errors.js';
 import { HARDENED, parsePath, type Path } from '../path.js';
 import type { AccountKey } from './accounts.js';
 import type { CoinInfo } from './coins.js';
+import { childNode, publicNode, type PublicNode } from './ckd.js';
 import { MULTISIG_INPUT_SCRIPT_TYPE, multisigPayment, multisigScript, type MultisigScriptType } from './multisig.js';
 import { decodeRawPsbt, encodeRawPsbt, psbtKey, removeTypes, setPair } from './psbtCodec.js';
 import { u32le } from './rawTx.js';
@@ -40,6 +40,24 @@ export interface MultisigSpend {
   bip32Derivation: [Uint8Array, { fingerprint: number; path: number[] }][];
 }
 
+/** The key `steps` below an account, each node derived once (the chain nodes are shared by every UTXO). */
+function derive(account: { key: PublicNode; children: Map<string, PublicNode> }, steps: readonly number[], where: string): Uint8Array {
+  let node = account.key;
+  let id = '';
+  for (const index of steps) {
+    id += `/${index}`;
+    let child = account.children.get(id);
+    if (!child) {
+      const derived = childNode(node, index);
+      if (!derived) throw invalidParameter(where, `${id.slice(1)} is an invalid BIP-32 child (IL ≥ n): use the next index`);
+      child = derived;
+      account.children.set(id, child);
+    }
+    node = child;
+  }
+  return node.publicKey;
+}
+
 /**
  * The scripts and derivations of a multisig wallet, path by path.
  * @example multisigWallet({ m: 2, cosigners: [a, b, c] }, coin).at("0/3", 'utxos[0].path').script
@@ -59,8 +77,13 @@ export function multisigWallet(account: MultisigAccount, coin: CoinInfo, field =
     if (node.depth !== path.length) throw invalidParameter(`${where}.path`, `depth ${path.length} does not match the xpub's depth ${node.depth}`);
     const fp = c.rootFingerprint;
     if (!Number.isInteger(fp) || fp < 0 || fp > 0xffffffff) throw invalidParameter(`${where}.rootFingerprint`, 'expected a u32 (getPublicKey returns it)');
-    const key = new HDKey({ publicKey: node.publicKey, chainCode: node.chainCode, depth: node.depth, index: node.childNumber, parentFingerprint: node.parentFingerprint });
-    return { node, path, fingerprint: fp, key };
+    let key: PublicNode;
+    try {
+      key = publicNode(node.publicKey, node.chainCode);
+    } catch {
+      throw invalidParameter(`${where}.xpub`, 'its key is not a point of secp256k1');
+    }
+    return { node, path, fingerprint: fp, key, children: new Map<string, PublicNode>() };
   });
   return {
     scriptType,
@@ -68,7 +91,7 @@ export function multisigWallet(account: MultisigAccount, coin: CoinInfo, field =
     at(rest: Path, where: string): MultisigSpend {
       const steps = parsePath(rest, where);
       if (steps.length === 0 || steps.some((n) => n >= HARDENED)) throw invalidParameter(where, 'expected the unhardened path below the cosigners\' accounts, e.g. "0/3"');
-      const keys = accounts.map((a) => ({ publicKey: a.key.derive(`m/${steps.join('/')}`).publicKey!, fingerprint: a.fingerprint, path: [...a.path, ...steps] }));
+      const keys = accounts.map((a) => ({ publicKey: derive(a, steps, where), fingerprint: a.fingerprint, path: [...a.path, ...steps] }));
       const script = multisigScript(m, keys.map((k) => k.publicKey), sorted, field);
       return { ...multisigPayment(scriptType, script), bip32Derivation: keys.map((k) => [k.publicKey, { fingerprint: k.fingerprint, path: k.path }]) };
     },

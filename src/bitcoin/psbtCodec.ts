@@ -14,7 +14,7 @@
 import { concatBytes } from '@noble/hashes/utils.js';
 import { hex } from '@scure/base';
 import { invalidParameter } from '../errors.js';
-import { ByteReader, compactSizeBytes, decodeTx, varBytes, type Fail } from './rawTx.js';
+import { ByteReader, compactSizeBytes, decodeTx, type Fail } from './rawTx.js';
 
 /** One pair: the whole key (key type ‖ key data) and the value. */
 export type KeyValue = [key: Uint8Array, value: Uint8Array];
@@ -129,12 +129,31 @@ export function decodeRawPsbt(bytes: Uint8Array, fail: Fail): RawPsbt {
  * @example base64.encode(encodeRawPsbt(raw))
  */
 export function encodeRawPsbt(psbt: RawPsbt): Uint8Array {
-  const parts: Uint8Array[] = [MAGIC];
-  for (const map of [psbt.global, ...psbt.inputs, ...psbt.outputs]) {
-    for (const [key, value] of map) parts.push(varBytes(key), varBytes(value));
-    parts.push(Uint8Array.of(0));
+  // Two passes (sizes, then bytes) into one buffer: no intermediate arrays per pair.
+  const maps = [psbt.global, ...psbt.inputs, ...psbt.outputs];
+  const sizeOf = (n: number) => (n < 0xfd ? 1 : n <= 0xffff ? 3 : 5);
+  let length = MAGIC.length;
+  for (const map of maps) {
+    for (const [key, value] of map) length += sizeOf(key.length) + key.length + sizeOf(value.length) + value.length;
+    length += 1;
   }
-  return concatBytes(...parts);
+  const out = new Uint8Array(length);
+  out.set(MAGIC);
+  let at = MAGIC.length;
+  const put = (data: Uint8Array) => {
+    const size = compactSizeBytes(data.length);
+    out.set(size, at);
+    out.set(data, at + size.length);
+    at += size.length + data.length;
+  };
+  for (const map of maps) {
+    for (const [key, value] of map) {
+      put(key);
+      put(value);
+    }
+    out[at++] = 0;
+  }
+  return out;
 }
 
 function compareKeys(a: Uint8Array, b: Uint8Array): number {

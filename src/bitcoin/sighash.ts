@@ -119,6 +119,7 @@ export class Sighasher {
   private readonly shaSequences: Uint8Array;
   private readonly shaOutputs: Uint8Array;
   private legacyParts?: { inputs: Uint8Array[]; tail: Uint8Array };
+  private bip143Hashes?: [Uint8Array, Uint8Array, Uint8Array, Uint8Array, Uint8Array];
 
   constructor(tx: SighashTx) {
     this.tx = tx;
@@ -145,19 +146,30 @@ export class Sighasher {
 
   /** BIP-143 digest of input `i` with its scriptCode (P2PKH script of the key for P2WPKH). */
   bip143(i: number, scriptCode: Uint8Array, hashType = SIGHASH_ALL): Uint8Array {
+    return sha256(this.bip143Once(i, scriptCode, hashType));
+  }
+
+  /**
+   * The first of the two SHA-256 rounds of the BIP-143 digest: the digest is SHA-256 of this
+   * (what a verifier that hashes its message itself takes; sigverify.ts).
+   */
+  bip143Once(i: number, scriptCode: Uint8Array, hashType = SIGHASH_ALL): Uint8Array {
     const input = this.tx.inputs[i]!;
-    return sha256d(
+    // hashPrevouts, hashSequence and hashOutputs: double SHA-256, i.e. SHA-256 of the BIP-341 midstates, once.
+    this.bip143Hashes ??= [sha256(this.shaPrevouts), sha256(this.shaSequences), sha256(this.shaOutputs), u32(this.tx.version), u32(this.tx.lockTime)];
+    const [hashPrevouts, hashSequence, hashOutputs, version, lockTime] = this.bip143Hashes;
+    return sha256(
       concatBytes(
-        u32(this.tx.version),
-        sha256(this.shaPrevouts),
-        sha256(this.shaSequences),
+        version,
+        hashPrevouts,
+        hashSequence,
         input.txid,
         u32(input.index),
         varBytes(scriptCode),
         u64(input.amount),
         u32(input.sequence),
-        sha256(this.shaOutputs),
-        u32(this.tx.lockTime),
+        hashOutputs,
+        lockTime,
         u32(hashType),
       ),
     );
@@ -183,6 +195,11 @@ export class Sighasher {
 
   /** Legacy SIGHASH_ALL digest of input `i`, its scriptCode being the spent scriptPubKey. */
   legacy(i: number, scriptCode: Uint8Array): Uint8Array {
+    return sha256(this.legacyOnce(i, scriptCode));
+  }
+
+  /** The first SHA-256 round of the legacy digest (see bip143Once). */
+  legacyOnce(i: number, scriptCode: Uint8Array): Uint8Array {
     if (!this.legacyParts) {
       const inputs = this.tx.inputs.map((input) => concatBytes(input.txid, u32(input.index), Uint8Array.of(0), u32(input.sequence)));
       const tail = concatBytes(compactSize(this.tx.outputs.length), ...this.tx.outputs.map(serializeOutput), u32(this.tx.lockTime), u32(SIGHASH_ALL));
@@ -191,9 +208,9 @@ export class Sighasher {
     const { inputs, tail } = this.legacyParts;
     const input = this.tx.inputs[i]!;
     const own = concatBytes(input.txid, u32(input.index), varBytes(scriptCode), u32(input.sequence));
-    const parts = [u32(this.tx.version), compactSize(inputs.length)];
-    for (let j = 0; j < inputs.length; j++) parts.push(j === i ? own : inputs[j]!);
-    parts.push(tail);
-    return sha256d(concatBytes(...parts));
+    // The scheme hashes the whole transaction per input; streamed into one hash, not copied.
+    const hash = sha256.create().update(u32(this.tx.version)).update(compactSize(inputs.length));
+    for (let j = 0; j < inputs.length; j++) hash.update(j === i ? own : inputs[j]!);
+    return hash.update(tail).digest();
   }
 }

@@ -27,7 +27,8 @@
  *    questions about the original are answered too (replacement.ts).
  * 3. Every returned signature is verified against its sighash (legacy, BIP-143 — for every
  *    input under SIGHASH_ALL|FORKID on coins with a fork id, Bitcoin Cash and Gold — or BIP-341,
- *    midstates computed once) and the input's key; the serialised transaction the device
+ *    midstates computed once) and the input's key, with the fastest verifier of the platform
+ *    (sigverify.ts: OpenSSL in Node, @noble/curves elsewhere); the serialised transaction the device
  *    streamed must equal the one rebuilt on the host from the PSBT and those signatures.
  *    Any mismatch is VerificationFailed, and nothing is returned.
  *
@@ -49,7 +50,6 @@
  * in its order, and the signing path stays small in a browser bundle. A btc-signer Transaction
  * is accepted through its toPSBT(), without loading the class here.
  */
-import { secp256k1, schnorr } from '@noble/curves/secp256k1.js';
 import { concatBytes } from '@noble/hashes/utils.js';
 import { base64, hex } from '@scure/base';
 import type { Transaction } from '@scure/btc-signer';
@@ -68,6 +68,7 @@ import { deviceFingerprint } from './fingerprint.js';
 import { decodeRawPsbt, encodeRawPsbt, psbtCounts, psbtKey, removeTypes, setPair, type KeyValue } from './psbtCodec.js';
 import { readGlobal, readInput, readOutput, type PsbtInputFields, type PsbtOutputFields } from './psbtFields.js';
 import { encodeWitness } from './rawTx.js';
+import { signatureVerifier, type SignatureVerifier } from './sigverify.js';
 import { MULTISIG_CHANGE_SCRIPT_TYPE, MULTISIG_INPUT_SCRIPT_TYPE, multisigSpend, psbtMultisig, type GlobalXpub, type PsbtMultisig } from './multisig.js';
 
 export type AmountUnit = 'BITCOIN' | 'MILLIBITCOIN' | 'MICROBITCOIN' | 'SATOSHI';
@@ -293,6 +294,7 @@ export async function signPsbt(trezor: Trezor, psbt: PsbtSource, options: SignPs
 
   return finish(tx, plan, signatures, concatBytes(...chunks), options.finalize === true);
 }
+
 
 /** Every master fingerprint the PSBT's inputs name, with one path under it. */
 function keyOrigins(tx: PsbtView): Map<number, number[]> {
@@ -597,64 +599,74 @@ function answer(call: CallFn, request: MessageMap['TxRequest'], plan: SigningPla
   }
 }
 
+/** What one input brings to the final transaction, its signature verified. */
+export interface CheckedInput {
+  scriptSig: Uint8Array;
+  witness: Uint8Array[];
+  /** The input holds all its signatures (a multisig input may wait for cosigners). */
+  complete: boolean;
+  segwit: boolean;
+}
+
+const verificationFailed = (why: string) => new TrezorError('VerificationFailed', why);
+
+/**
+ * Check the device's signature of input `i` against the input's sighash and key, and build the
+ * input's final scripts. VerificationFailed when the signature is missing, misplaced (an
+ * external input) or does not verify.
+ */
+export function checkInput(plan: SigningPlan, i: number, signature: Uint8Array | undefined, verifier: SignatureVerifier): CheckedInput {
+  const input = plan.inputs[i]!;
+  if (input.external) {
+    // Another party's input: the device writes it as given and returns no signature for it.
+    if (signature) throw verificationFailed(`The device returned a signature for input ${i}, which is not its own`);
+    const { scriptSig, witness } = input.external;
+    return { scriptSig, witness, complete: scriptSig.length > 0 || witness.length > 0, segwit: witness.length > 0 };
+  }
+  if (!signature) throw verificationFailed(`The device returned no signature for input ${i}`);
+  if (input.type === 'p2tr') {
+    if (!verifier.schnorr(signature, plan.sighasher.bip341(i), input.verifyKey)) throw verificationFailed(`The signature of input ${i} does not verify`);
+    return { scriptSig: new Uint8Array(0), witness: [signature], complete: true, segwit: true };
+  }
+  const multisig = input.multisig;
+  const scriptCode = multisig ? multisig.script : input.type === 'p2pkh' ? input.prevScript : keyScript('p2pkh', input.publicKey).script;
+  const forkId = plan.hashType !== 1;
+  // The sighash is SHA-256 of this (sigverify.ts: the verifier hashes it once more).
+  const hashedOnce = input.type === 'p2pkh' && !forkId ? plan.sighasher.legacyOnce(i, scriptCode) : plan.sighasher.bip143Once(i, scriptCode, plan.hashType);
+  if (!verifier.ecdsa(signature, hashedOnce, input.publicKey)) throw verificationFailed(`The signature of input ${i} does not verify`);
+  const sig = concatBytes(signature, Uint8Array.of(plan.hashType & 0xff));
+  if (multisig) {
+    // The device's signature in its key's place among the cosigners' (multisig.ts).
+    const all = multisig.pubkeys.map((key, k) => (equal(key, input.publicKey) ? sig : multisig.signatures[k]));
+    const spend = multisigSpend(multisig.type, multisig.script, all);
+    return { scriptSig: spend.scriptSig, witness: spend.witness, complete: all.filter(Boolean).length >= multisig.m, segwit: multisig.type !== 'p2sh' };
+  }
+  if (input.type === 'p2pkh') {
+    return { scriptSig: concatBytes(Uint8Array.of(sig.length), sig, Uint8Array.of(input.publicKey.length), input.publicKey), witness: [], complete: true, segwit: false };
+  }
+  return {
+    scriptSig: input.redeemScript ? concatBytes(Uint8Array.of(input.redeemScript.length), input.redeemScript) : new Uint8Array(0),
+    witness: [sig, input.publicKey],
+    complete: true,
+    segwit: true,
+  };
+}
+
 /** Verify the signatures and the device's transaction; build the signed PSBT. */
-export function finish(tx: PsbtView, plan: SigningPlan, signatures: (Uint8Array | undefined)[], deviceTx: Uint8Array, finalize: boolean): SignPsbtReturnType {
-  const fail = (why: string) => new TrezorError('VerificationFailed', why);
-  const scriptSigs: Uint8Array[] = [];
-  const witnesses: Uint8Array[][] = [];
-  const complete: boolean[] = [];
-  let segwit = false;
-  plan.inputs.forEach((input, i) => {
-    const signature = signatures[i];
-    if (input.external) {
-      // Another party's input: the device writes it as given and returns no signature for it.
-      if (signature) throw fail(`The device returned a signature for input ${i}, which is not its own`);
-      scriptSigs.push(input.external.scriptSig);
-      witnesses.push(input.external.witness);
-      segwit ||= input.external.witness.length > 0;
-      complete.push(input.external.scriptSig.length > 0 || input.external.witness.length > 0);
-      return;
-    }
-    if (!signature) throw fail(`The device returned no signature for input ${i}`);
-    complete.push(true);
-    if (input.type === 'p2tr') {
-      if (signature.length !== 64 || !schnorr.verify(signature, plan.sighasher.bip341(i), input.verifyKey)) {
-        throw fail(`The signature of input ${i} does not verify`);
-      }
-      scriptSigs.push(new Uint8Array(0));
-      witnesses.push([signature]);
-      segwit = true;
-      return;
-    }
-    const multisig = input.multisig;
-    const scriptCode = multisig ? multisig.script : input.type === 'p2pkh' ? input.prevScript : keyScript('p2pkh', input.publicKey).script;
-    const forkId = plan.hashType !== 1;
-    const digest = input.type === 'p2pkh' && !forkId ? plan.sighasher.legacy(i, scriptCode) : plan.sighasher.bip143(i, scriptCode, plan.hashType);
-    let ok = false;
-    try {
-      ok = secp256k1.verify(signature, digest, input.publicKey, { prehash: false, format: 'der', lowS: true });
-    } catch {
-      ok = false;
-    }
-    if (!ok) throw fail(`The signature of input ${i} does not verify`);
-    const sig = concatBytes(signature, Uint8Array.of(plan.hashType & 0xff));
-    if (multisig) {
-      // The device's signature in its key's place among the cosigners' (multisig.ts).
-      const all = multisig.pubkeys.map((key, k) => (equal(key, input.publicKey) ? sig : multisig.signatures[k]));
-      const spend = multisigSpend(multisig.type, multisig.script, all);
-      scriptSigs.push(spend.scriptSig);
-      witnesses.push(spend.witness);
-      segwit ||= multisig.type !== 'p2sh';
-      complete[i] = all.filter(Boolean).length >= multisig.m;
-    } else if (input.type === 'p2pkh') {
-      scriptSigs.push(concatBytes(Uint8Array.of(sig.length), sig, Uint8Array.of(input.publicKey.length), input.publicKey));
-      witnesses.push([]);
-    } else {
-      scriptSigs.push(input.redeemScript ? concatBytes(Uint8Array.of(input.redeemScript.length), input.redeemScript) : new Uint8Array(0));
-      witnesses.push([sig, input.publicKey]);
-      segwit = true;
-    }
-  });
+export function finish(
+  tx: PsbtView,
+  plan: SigningPlan,
+  signatures: (Uint8Array | undefined)[],
+  deviceTx: Uint8Array,
+  finalize: boolean,
+  verifier: SignatureVerifier = signatureVerifier(),
+): SignPsbtReturnType {
+  const fail = verificationFailed;
+  const inputs = plan.inputs.map((_, i) => checkInput(plan, i, signatures[i], verifier));
+  const scriptSigs = inputs.map((c) => c.scriptSig);
+  const witnesses = inputs.map((c) => c.witness);
+  const complete = inputs.map((c) => c.complete);
+  const segwit = inputs.some((c) => c.segwit);
 
   // The transaction as the PSBT and the verified signatures define it.
   const body: Uint8Array[] = [compactSize(plan.inputs.length)];

@@ -26,6 +26,7 @@ import {
   createPsbt,
   getAccountDescriptor,
   getAddress,
+  getAddresses,
   getPublicKey,
   signMessage,
   signPsbt,
@@ -404,6 +405,45 @@ for (const target of targets()) {
       await expect(signPsbt(device.trezor, psbt, { coin: 'Regtest' })).rejects.toSatisfy((e) => isTrezorError(e, 'ActionCancelled'));
       // The session is still usable.
       expect(await getAddress(device.trezor, { path: "m/84'/1'/0'/0/0", coin: 'Regtest' })).toMatch(/^bcrt1q/);
+    });
+
+    it('getAddresses: the Bitcoin address vectors of each script type in one flow, in order', async (ctx) => {
+      const { trezor } = await open(ctx, target);
+      const groups = new Map<ScriptType, { path: string; expected: string }[]>();
+      for (const v of vectors.btc_addresses) {
+        const type = TYPES[v.script_type];
+        if (v.coin !== 'Bitcoin' || !type || type === 'p2tr') continue; // taproot: gated in btc_addresses above
+        groups.set(type, [...(groups.get(type) ?? []), v]);
+      }
+      expect(groups.size).toBeGreaterThan(1);
+      for (const [scriptType, list] of groups) {
+        const order = [...list, ...list].reverse();
+        expect(await getAddresses(trezor, { scriptType, paths: order.map((v) => v.path) })).toEqual(order.map((v) => v.expected));
+      }
+    });
+
+    it('createPsbt with an exact fee, no change and rbf: false → signPsbt', async (ctx) => {
+      const { trezor } = await open(ctx, target);
+      const account = await getPublicKey(trezor, { path: "m/84'/1'/0'", coin: 'Regtest' });
+      const recipient = await getAddress(trezor, { path: "m/84'/1'/3'/0/1", coin: 'Regtest' });
+      const utxos = regtestUtxos([{ path: "m/84'/1'/0'/0/2", type: 'p2wpkh', amount: 90_000n }]);
+      const psbt = createPsbt({
+        coin: 'Regtest',
+        account: { xpub: account.xpub, path: account.path, rootFingerprint: account.rootFingerprint! },
+        utxos,
+        outputs: [{ address: recipient, amount: 88_765n }],
+        fee: 1_235n,
+        change: false,
+        rbf: false,
+        lockTime: 500,
+      });
+      const result = await signPsbt(trezor, psbt, { coin: 'Regtest' });
+      checkWithBtcSigner(result.psbt, result.tx, result.txid);
+      const signed = Transaction.fromRaw(result.tx);
+      expect(signed.outputsLength).toBe(1);
+      expect(signed.getOutput(0).amount).toBe(88_765n);
+      expect(signed.getInput(0).sequence).toBe(0xfffffffe);
+      expect(signed.lockTime).toBe(500);
     });
 
     it('shows an address on the device', async (ctx) => {
