@@ -9,7 +9,7 @@ import { describe, expect, it } from 'vitest';
 import { isTrezorError } from '../src/errors.js';
 import { BROADCAST_CID, CONTROL, ThpChannelIO, type ThpFrame } from '../src/protocol/thp-host/channel-io.js';
 import { memoryTransport, type MemoryDeviceEnd } from '../src/transport/memory.js';
-import { testFraming } from './support/thp-test-framing.js';
+import { thpFraming as testFraming } from '../src/protocol/thp-host/framing.js';
 
 const CID = 0x1234;
 const PROPS = new Uint8Array([0x0a, 0x04, 0x54, 0x33, 0x57, 0x31]); // ThpDeviceProperties { internal_model: 'T3W1' }

@@ -29,36 +29,44 @@
 import { TrezorError, protocolError } from '../../errors.js';
 import { abortReason } from '../../transport/abort.js';
 import type { TransportConnection } from '../../transport/types.js';
+import {
+  ACK,
+  ACK_BIT,
+  CHANNEL_ALLOCATION_REQ,
+  CHANNEL_ALLOCATION_RES,
+  CODEC_V1,
+  ENCRYPTED_TRANSPORT,
+  HANDSHAKE_COMP_REQ,
+  HANDSHAKE_COMP_RES,
+  HANDSHAKE_INIT_REQ,
+  HANDSHAKE_INIT_RES,
+  SEQ_BIT,
+  TRANSPORT_ERROR,
+  ThpErrorCode,
+  dataKind,
+  isAck,
+} from '../thp/control.js';
+import { BROADCAST_CHANNEL } from '../thp/packet.js';
 
 /** The broadcast channel id, used for channel allocation (and ping). */
-export const BROADCAST_CID = 0xffff;
+export const BROADCAST_CID = BROADCAST_CHANNEL;
 
-/** Control bytes (specification, "Transport packet structure"). */
+/** Control bytes of the THP core under the names this layer uses (specification, "Transport packet structure"). */
 export const CONTROL = {
-  HANDSHAKE_INIT_REQUEST: 0x00,
-  HANDSHAKE_INIT_RESPONSE: 0x01,
-  HANDSHAKE_COMPLETION_REQUEST: 0x02,
-  HANDSHAKE_COMPLETION_RESPONSE: 0x03,
-  ENCRYPTED_TRANSPORT: 0x04,
-  ACK: 0x20,
-  CODEC_V1: 0x3f,
-  CHANNEL_ALLOCATION_REQUEST: 0x40,
-  CHANNEL_ALLOCATION_RESPONSE: 0x41,
-  TRANSPORT_ERROR: 0x42,
-  PING: 0x43,
-  PONG: 0x44,
+  HANDSHAKE_INIT_REQUEST: HANDSHAKE_INIT_REQ,
+  HANDSHAKE_INIT_RESPONSE: HANDSHAKE_INIT_RES,
+  HANDSHAKE_COMPLETION_REQUEST: HANDSHAKE_COMP_REQ,
+  HANDSHAKE_COMPLETION_RESPONSE: HANDSHAKE_COMP_RES,
+  ENCRYPTED_TRANSPORT,
+  ACK,
+  CODEC_V1,
+  CHANNEL_ALLOCATION_REQUEST: CHANNEL_ALLOCATION_REQ,
+  CHANNEL_ALLOCATION_RESPONSE: CHANNEL_ALLOCATION_RES,
+  TRANSPORT_ERROR,
 } as const;
 
-const SEQ_BIT = 0x10;
-const ACK_BIT = 0x08;
-/** Data messages (handshake and encrypted transport): `000XXnnn`, kind in the low three bits. */
-const DATA_MASK = 0xe0;
-const KIND_MASK = 0xe7;
-/** ACK: `0010X000`. */
-const ACK_MASK = 0xf7;
-
 /** Transport error codes (specification, "Allocation layer"). */
-export const TRANSPORT_ERROR = { BUSY: 1, UNALLOCATED_CHANNEL: 2, DECRYPTION_FAILED: 3, DEVICE_LOCKED: 5 } as const;
+const ERROR = ThpErrorCode;
 
 /** One transport payload with its header fields; the CRC is the framing's business. */
 export interface ThpFrame {
@@ -403,18 +411,19 @@ export class ThpChannelIO {
     }
     if (cid !== this.cid) return; // another host's channel: not ours to read
     if (ctrl === CONTROL.TRANSPORT_ERROR) return this.handleTransportError(frame.payload[0]);
-    if ((ctrl & ACK_MASK) === CONTROL.ACK) {
+    if (isAck(ctrl)) {
       if (frame.payload.length !== 0) return; // an ACK carries nothing but its CRC
       const bit = ctrl & ACK_BIT ? 1 : 0;
       if (this.ackWaiter && this.ackWaiter.bit === bit) this.ackWaiter.resolve('ack');
       return; // a repeated ACK of a message already delivered
     }
-    if ((ctrl & DATA_MASK) === 0 && (ctrl & 0x07) <= CONTROL.ENCRYPTED_TRANSPORT) {
+    const kind = dataKind(ctrl);
+    if (kind !== undefined) {
       const seq = ctrl & SEQ_BIT ? 1 : 0;
       this.writeAck(seq);
       if (seq !== this.receiveBit) return; // a duplicate: acknowledged again, dropped
       this.receiveBit ^= 1;
-      const delivered: ThpFrame = { ctrl: ctrl & KIND_MASK, cid, payload: frame.payload };
+      const delivered: ThpFrame = { ctrl: kind, cid, payload: frame.payload };
       const reader = this.readers.shift();
       if (reader) reader.resolve(delivered);
       else this.inbox.push(delivered);
@@ -425,14 +434,14 @@ export class ThpChannelIO {
 
   private handleTransportError(code: number | undefined): void {
     switch (code) {
-      case TRANSPORT_ERROR.BUSY:
+      case ERROR.TRANSPORT_BUSY:
         this.ackWaiter?.resolve('busy');
         return;
-      case TRANSPORT_ERROR.DEVICE_LOCKED:
+      case ERROR.DEVICE_LOCKED:
         throw new TrezorError('DeviceLocked', 'The device is locked: unlock it and connect again');
-      case TRANSPORT_ERROR.UNALLOCATED_CHANNEL:
+      case ERROR.UNALLOCATED_CHANNEL:
         throw new TrezorError('ChannelLost', 'The device no longer knows this THP channel (it was replaced or released): connect again');
-      case TRANSPORT_ERROR.DECRYPTION_FAILED:
+      case ERROR.DECRYPTION_FAILED:
         throw new TrezorError('ChannelLost', 'The device could not decrypt a message and dropped the THP channel: connect again');
       default:
         throw protocolError(`The device sent an unknown THP transport error ${code ?? '(empty)'}`);
