@@ -1,5 +1,6 @@
 import { describe, expect, it, vi } from 'vitest';
 import { isTrezorError } from '../src/errors.js';
+import { v1Link } from '../src/protocol/v1-link.js';
 import { connect } from '../src/session/connect.js';
 import { Trezor } from '../src/session/trezor.js';
 import type { Transport } from '../src/transport/types.js';
@@ -356,7 +357,7 @@ describe('session: passphrase', () => {
   it('hasCapability also reads capabilities given as wire numbers (PassphraseEntry is 17, Ethereum 7)', async () => {
     const { transport } = device(async () => {});
     const [descriptor] = await transport.enumerate();
-    const connection = await transport.open(descriptor!);
+    const connection = v1Link(await transport.open(descriptor!));
     const numeric = new Trezor(connection, descriptor!, {}, { major_version: 2, minor_version: 4, patch_version: 1, capabilities: [1, 17] });
     expect(numeric.hasCapability('Capability_PassphraseEntry')).toBe(true);
     expect(numeric.hasCapability('Capability_Bitcoin')).toBe(true);
