@@ -27,7 +27,7 @@
  * {@link ThpFraming}; the session layer above sees whole payloads only.
  */
 import { TrezorError, protocolError } from '../../errors.js';
-import { abortReason } from '../../transport/abort.js';
+import { abortReason } from '../../abort.js';
 import type { TransportConnection } from '../../transport/types.js';
 import {
   ACK,

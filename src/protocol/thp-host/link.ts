@@ -21,7 +21,7 @@
  * trezorlib 0.20.1 checks nothing more either; what protects the first connection from a
  * machine in the middle is pairing, which binds the code the user compares to this handshake.
  */
-import { withSignal } from '../../transport/abort.js';
+import { withSignal } from '../../abort.js';
 import { TrezorError, isTrezorError } from '../../errors.js';
 import { decodeMessage, encodeMessage, type AnyMessage, type MessageMap, type MessageName, type ThpDeviceProperties } from '../../messages/index.js';
 import type { TransportConnection } from '../../transport/types.js';

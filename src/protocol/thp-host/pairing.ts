@@ -18,7 +18,7 @@
  * a wrong code → PairingCodeInvalid (connect again: a new code is shown); a device whose secret
  * does not match what it committed to → VerificationFailed (something is in the middle).
  */
-import { withSignal } from '../../transport/abort.js';
+import { withSignal } from '../../abort.js';
 import { TrezorError, invalidParameter, isTrezorError } from '../../errors.js';
 import type { ThpDeviceProperties } from '../../messages/index.js';
 import type { PairingAnswer, PairingMethod, UiHandlers } from '../../session/ui.js';
