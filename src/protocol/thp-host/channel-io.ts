@@ -109,6 +109,9 @@ export interface ThpIoOptions {
 
 type AckOutcome = 'ack' | 'timeout' | 'busy';
 
+/** Repeats of an unanswered channel allocation request. */
+const ALLOCATION_RETRIES = 2;
+
 interface Waiter<T> {
   resolve: (value: T) => void;
   reject: (error: unknown) => void;
@@ -191,7 +194,8 @@ export class ThpChannelIO {
         this.receiveBit = 0;
         return { cid, properties: frame.payload.slice(10) };
       }
-      if (attempt >= this.maxRetransmissions) {
+      // A THP device answers allocation at once; a few tries cover a lost packet, not a slow device.
+      if (attempt >= Math.min(this.maxRetransmissions, ALLOCATION_RETRIES)) {
         throw new TrezorError('Timeout', 'The device did not answer the THP channel allocation request');
       }
     }
