@@ -214,6 +214,17 @@ describe('THP link: the wire', () => {
     await link.close();
   });
 
+  it('a channel the device forgot: ChannelLost, and the device is released for a new connection', async () => {
+    const device = fakeThpDevice({ forgetChannel: true });
+    const link = await open(device, { ui: { pairing: typing(device) } });
+    expect(await codeOf(features(link))).toBe('ChannelLost');
+    expect(await codeOf(link.write(encodeMessage('GetFeatures', {})))).toBe('ChannelLost');
+    device.options.forgetChannel = false;
+    const again = await open(device, { ui: { pairing: typing(device) } }); // the memory transport refuses a second open while one is held
+    expect(await features(again)).toMatchObject({ type: 'Features' });
+    await again.close();
+  });
+
   it('an unplugged device: DeviceDisconnected on the next read', async () => {
     const device = fakeThpDevice();
     const link = await open(device, { ui: { pairing: typing(device) } });

@@ -22,6 +22,7 @@ import {
   HANDSHAKE_COMP_RES,
   HANDSHAKE_INIT_REQ,
   HANDSHAKE_INIT_RES,
+  TRANSPORT_ERROR,
   CodeEntryDevice,
   DeviceHandshake,
   FrameDecoder,
@@ -54,6 +55,8 @@ export interface FakeThpOptions {
   /** Drop the first ACK the host should receive for each of these frame kinds (tests retransmission). */
   dropFirstAckOf?: number[];
   passphraseProtection?: boolean;
+  /** In encrypted transport, answer the first message with UNALLOCATED_CHANNEL (a forgotten channel). */
+  forgetChannel?: boolean;
 }
 
 export interface FakeThpDevice {
@@ -313,6 +316,10 @@ export function fakeThpDevice(options: FakeThpOptions = {}): FakeThpDevice {
       openChannels.set(hostKey, sessions);
       for (;;) {
         const { sessionId, message } = await read();
+        if (options.forgetChannel) {
+          send({ ctrl: TRANSPORT_ERROR, cid, data: Uint8Array.of(2) });
+          return;
+        }
         switch (message.type) {
           case 'GetFeatures':
             await reply(sessionId, 'Features', features(options));

@@ -149,14 +149,15 @@ export class ThpLink implements MessageLink {
   }
 
   async write(message: WireMessage, signal?: AbortSignal): Promise<void> {
+    if (this.io.failed !== undefined) throw this.io.failed; // what ended the channel, not just "closed"
     if (this.closed) throw new TrezorError('DeviceDisconnected', 'The connection to the device is closed');
     const data = this.channel.seal({ sessionId: this.session, type: message.type, payload: message.payload });
-    await this.io.send(ENCRYPTED_TRANSPORT, data, signal);
+    await this.io.send(ENCRYPTED_TRANSPORT, data, signal).catch((error: unknown) => this.released(error));
   }
 
   async read(signal?: AbortSignal): Promise<WireMessage> {
     for (;;) {
-      const frame = await this.io.receive(signal);
+      const frame = await this.io.receive(signal).catch((error: unknown) => this.released(error));
       if (frame.ctrl !== ENCRYPTED_TRANSPORT) {
         throw this.end(new TrezorError('ProtocolError', `THP: a handshake frame (0x${frame.ctrl.toString(16)}) after the handshake`));
       }
@@ -184,10 +185,20 @@ export class ThpLink implements MessageLink {
     return this.connection.onDisconnect(listener);
   }
 
-  /** End the channel with `error` (for `throw`). */
+  /** End the channel with `error` (for `throw`); the device is released for a new connect(). */
   private end(error: TrezorError): TrezorError {
     this.io.close(error);
+    void this.close().catch(() => undefined);
     return error;
+  }
+
+  /**
+   * Rethrow `error`; when it ended the channel (ChannelLost, ProtocolError, Timeout, unplug), also
+   * release the connection, so the device can be opened again (WebUSB keeps it claimed otherwise).
+   */
+  private released(error: unknown): never {
+    if (this.io.failed !== undefined) void this.close().catch(() => undefined);
+    throw error;
   }
 
   /**
