@@ -127,6 +127,25 @@ describe('THP link: stored credentials', () => {
     await link.close();
   });
 
+  it('autoconnect: a plain credential after pairing, the autoconnect one on the next credential connection, then no dialog', async () => {
+    const device = fakeThpDevice();
+    const stored: ThpCredential[] = [];
+    (await open(device, { ui: { pairing: typing(device) }, onCredentials: (c) => stored.push(c), autoconnect: true })).close();
+    expect(stored.map((c) => c.autoconnect)).toEqual([undefined]);
+    const other = fakeThpDevice(); // same keys, no open channel of ours: a plain credential connection
+    const button = vi.fn();
+    (await open(other, { ui: { button }, credentials: stored, onCredentials: (c) => stored.push(c), autoconnect: true })).close();
+    expect(stored.map((c) => c.autoconnect)).toEqual([undefined, true]);
+    expect(button.mock.calls.map(([b]) => b.name)).toEqual(['thp_connection_request', 'thp_autoconnect_credential_request']);
+    const third = fakeThpDevice();
+    const quiet = vi.fn();
+    const link = await open(third, { ui: { button: quiet }, credentials: [stored[1]!], autoconnect: true, onCredentials: (c) => stored.push(c) });
+    expect(quiet).not.toHaveBeenCalled(); // no dialog, and no further credential asked for
+    expect(stored).toHaveLength(2);
+    expect(third.errors).toEqual([]);
+    await link.close();
+  });
+
   it('refused "allow connection" on the device: PairingCancelled', async () => {
     const stored: ThpCredential[] = [];
     const first = fakeThpDevice();

@@ -54,7 +54,11 @@ export interface ConnectOptions {
   hostName?: string;
   /** THP devices: pairing methods in order of preference (default ['code', 'qr']; 'skip' only if listed). */
   pairingMethods?: readonly PairingMethod[];
-  /** THP devices: ask for an autoconnect credential (the device asks the user once, then connects without asking). */
+  /**
+   * THP devices: ask for an autoconnect credential, with which the device connects without asking
+   * the user. The device gives one only on a connection made with a stored credential (not right
+   * after pairing); it asks the user once, and `onCredentials` receives it.
+   */
   autoconnect?: boolean;
 }
 

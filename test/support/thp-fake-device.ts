@@ -289,7 +289,7 @@ export function fakeThpDevice(options: FakeThpOptions = {}): FakeThpDevice {
           }
           throw new Error(`unexpected ${message.type} while pairing`);
         }
-        if (first && state !== TrezorState.UNPAIRED && state !== TrezorState.PAIRED_AUTOCONNECT) {
+        if (first && state !== TrezorState.UNPAIRED && state !== TrezorState.PAIRED_AUTOCONNECT && !metadata?.autoconnect) {
           await dialog('thp_connection_request');
           if (options.refuseConnection) {
             await reply(0, 'Failure', { code: 'Failure_ActionCancelled', message: 'Cancelled' });
@@ -298,9 +298,17 @@ export function fakeThpDevice(options: FakeThpOptions = {}): FakeThpDevice {
         }
         first = false;
         if (message.type === 'ThpCredentialRequest') {
+          const autoconnect = message.message.autoconnect === true;
+          if (autoconnect && state === TrezorState.UNPAIRED) {
+            // core/src/apps/thp/pairing.py: "Cannot ask for autoconnect credential after pairing"
+            await reply(0, 'Failure', { code: 'Failure_DataError', message: 'Cannot ask for autoconnect credential after pairing' });
+            return;
+          }
+          if (autoconnect) await dialog('thp_autoconnect_credential_request');
           const issued = issueCredential(credentialKey(deviceSecret, counter), message.message.host_static_public_key, {
             host_name: hostName ?? '',
             app_name: appName ?? '',
+            ...(autoconnect ? { autoconnect: true } : {}),
           });
           await reply(0, 'ThpCredentialResponse', { trezor_static_public_key: publicKeyOf(STATIC_KEY), credential: issued });
           continue;

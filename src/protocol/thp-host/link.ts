@@ -53,7 +53,11 @@ export interface ThpLinkOptions {
   credentials?: readonly ThpCredential[];
   /** Called with each credential the device issues; without it none is requested. */
   onCredentials?: (credential: ThpCredential) => void;
-  /** Ask for an autoconnect credential (the device then connects without asking the user; it asks once now). */
+  /**
+   * Ask for an autoconnect credential (the device then connects without asking the user). The
+   * device issues one only on a connection made with a stored credential (not right after
+   * pairing), and asks the user once.
+   */
   autoconnect?: boolean;
   /** Shown on the device when pairing: "Allow {appName} on {hostName} to pair?" */
   appName?: string;
@@ -101,8 +105,11 @@ export async function openThpLink(connection: TransportConnection, options: ThpL
     await io.send(HANDSHAKE_COMP_REQ, completion.request);
     const result = handshake.readCompletionResponse(await expectFrame(io, HANDSHAKE_COMP_RES, signal));
     const link = new ThpLink(connection, io, result.channel, properties);
+    const matchedIndex = completion.credential ? stored.indexOf(completion.credential as (typeof stored)[number]) : -1;
     await link.establish(result.trezorState, {
       offeredCredential: completion.credential !== undefined,
+      matched: matchedIndex >= 0 ? options.credentials?.[matchedIndex] : undefined,
+      matchedBytes: completion.credential?.credential,
       handshakeHash: result.handshakeHash,
       hostStaticPrivateKey: result.hostStaticPrivateKey!,
       hostStaticPublicKey: result.hostStaticPublicKey,
@@ -239,6 +246,9 @@ export class ThpLink implements MessageLink {
     trezorState: number,
     context: {
       offeredCredential: boolean;
+      /** The stored credential the handshake presented, as the application gave it. */
+      matched?: ThpCredential;
+      matchedBytes?: Uint8Array;
       handshakeHash: Uint8Array;
       hostStaticPrivateKey: Uint8Array;
       hostStaticPublicKey: Uint8Array;
@@ -268,15 +278,19 @@ export class ThpLink implements MessageLink {
       this.opened = trezorState === TrezorState.PAIRED_AUTOCONNECT ? 'replaced' : 'credential';
     }
     if (ended) return;
-    if (options.onCredentials && this.opened === 'paired') {
+    // Right after pairing the device issues a plain credential (it refuses autoconnect then:
+    // core/src/apps/thp/pairing.py _handle_credential_request); an autoconnect one is asked for on
+    // a later connection made with a valid credential, and the device asks the user once.
+    const upgrade = this.opened === 'credential' && options.autoconnect === true && context.matched?.autoconnect !== true;
+    if (options.onCredentials && (this.opened === 'paired' || upgrade)) {
       const response = await this.exchange(
         'ThpCredentialRequest',
-        { host_static_public_key: context.hostStaticPublicKey, ...(options.autoconnect ? { autoconnect: true } : {}) },
+        { host_static_public_key: context.hostStaticPublicKey, ...(upgrade ? { autoconnect: true, credential: context.matchedBytes } : {}) },
         'ThpCredentialResponse',
         ui,
         signal,
       );
-      const credential = credentialFromResponse(response, context.hostStaticPrivateKey, options.autoconnect);
+      const credential = credentialFromResponse(response, context.hostStaticPrivateKey, upgrade);
       try {
         options.onCredentials(credential);
       } catch {
