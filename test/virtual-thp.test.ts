@@ -124,6 +124,31 @@ describe('VirtualTrezor THP mode', () => {
     await expect(segwitAddress(again, 4)).rejects.toThrow(/Failure/);
   });
 
+  it('serves the v1 handlers on THP sessions: Ethereum, a confirmed SignMessage, a passphrase session', async () => {
+    const v = device();
+    const h = await host(v);
+    await h.allocate();
+    await h.handshake();
+    await pairByCode(v, h);
+    expect(await h.call(1, 'ThpCreateNewSession', { passphrase: '' })).toMatchObject({ type: 'Success' });
+    const eth = vectors.eth_addresses.find((x: any) => x.path === "m/44'/60'/0'/0/0");
+    const ethReply = await h.call(1, 'EthereumGetAddress', { address_n: eth.address_n });
+    expect(ethReply).toMatchObject({ type: 'EthereumAddress', message: { address: eth.expected } });
+    const buttons: string[] = [];
+    h.onButton = (request) => buttons.push(String(request.code));
+    const signed = await h.call(1, 'SignMessage', { address_n: SEGWIT.address_n, message: new TextEncoder().encode(SEGWIT.message), coin_name: 'Bitcoin', script_type: 'SPENDWITNESS' });
+    expect(signed.type).toBe('MessageSignature');
+    expect(signed.message).toMatchObject({ address: SEGWIT.expected_address });
+    expect(Buffer.from((signed.message as any).signature).toString('hex')).toBe(SEGWIT.expected_signature);
+    expect(buttons.length).toBeGreaterThan(0);
+    // A session with a passphrase derives another wallet; session 1 keeps its own.
+    expect(await h.call(2, 'ThpCreateNewSession', { passphrase: 'TREZOR' })).toMatchObject({ type: 'Success' });
+    const hidden = await segwitAddress(h, 2);
+    expect(hidden).not.toBe(SEGWIT.expected_address);
+    expect(hidden).toMatch(/^bc1q/);
+    expect(await segwitAddress(h, 1)).toBe(SEGWIT.expected_address);
+  });
+
   it('a wrong code is refused (DataError) and a credential of another device is not accepted', async () => {
     const v = device();
     const h = await host(v);

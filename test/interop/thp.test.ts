@@ -2,16 +2,19 @@
 // `trezor-direct-virtual --model T3W1` (THP only) over UDP by code entry, reading the code
 // through the debug link as trezorlib's own tests do, then gets Features and the SLIP-14
 // address of m/84'/0'/0'/0/0 (expected value from test/fixtures/vectors/slip14.json), and
-// reconnects with the credential it was issued without pairing again; trezorlib 0.20.1's
+// reconnects with the credential it was issued without pairing again, and signs the firmware
+// test's native segwit transaction (test_send_native) on that session; trezorlib 0.20.1's
 // trezorctl runs get-features against it, the code typed on its prompt as a user reads it
 // off the screen. Skipped, with the reason printed, where /usr/bin/python3 lacks trezorlib
 // 0.20.1 (Debian's python3-trezor is older and has no THP). UDP ports 22500-22599 only.
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { DebugLink } from '../../src/testing/debuglink.js';
-import { SLIP14_MNEMONIC, loadVectors } from '../support/fixtures.js';
+import { SLIP14_MNEMONIC, fixturePath, loadVectors } from '../support/fixtures.js';
 import { trezorlibMissing } from '../support/thp-cases.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
@@ -19,6 +22,8 @@ const TSX = `${ROOT}node_modules/.bin/tsx`;
 const PYTHON = '/usr/bin/python3';
 const TREZORCTL = '/usr/local/bin/trezorctl';
 const SEGWIT = loadVectors().btc_sign_message.find((v: any) => v.path === "m/84'/0'/0'/0/0" && v.coin === 'Bitcoin');
+const ETH = loadVectors().eth_addresses.find((v: any) => v.path === "m/44'/60'/0'/0/0");
+const SIGN_TX = loadVectors().btc_sign_tx.find((v: any) => v.id === 'test_signtx_segwit_native.py::test_send_native');
 
 const missing = trezorlibMissing();
 if (missing) console.log(`THP interop skipped: ${missing}`);
@@ -58,7 +63,8 @@ describe.skipIf(missing !== undefined)("trezorlib 0.20.1's THP client against tr
   it('pairs by code entry, reads Features and the SLIP-14 address, reconnects with its credential', { timeout: 120_000 }, async () => {
     const port = await startVirtual(22510);
     const result = await new Promise<any>((resolve, reject) => {
-      const py = spawn(PYTHON, [fileURLToPath(new URL('./thp_client.py', import.meta.url)), String(port)], { stdio: ['ignore', 'pipe', 'pipe'] });
+      const script = fileURLToPath(new URL('./thp_client.py', import.meta.url));
+      const py = spawn(PYTHON, [script, String(port), fixturePath('vectors/slip14.json'), SIGN_TX.id], { stdio: ['ignore', 'pipe', 'pipe'] });
       children.push(py);
       let stdout = '';
       let stderr = '';
@@ -76,18 +82,23 @@ describe.skipIf(missing !== undefined)("trezorlib 0.20.1's THP client against tr
     expect(result.address_again).toBe(SEGWIT.expected_address);
     // With a credential: no pairing, only the firmware's connection dialog.
     expect(result.buttons_again).toEqual(['thp_connection_request']);
+    expect(result.eth_address).toBe(ETH.expected);
+    // trezorlib's btc.sign_tx on that session: the firmware test's transaction, byte for byte.
+    expect(result.signed_tx).toBe(SIGN_TX.expected_serialized_tx);
   });
 });
 
 describe.skipIf(trezorctlMissing !== undefined)('trezorctl (trezorlib 0.20.1) get-features against trezor-direct-virtual --model T3W1', () => {
   it('pairs on its code prompt and prints the Features', { timeout: 120_000 }, async () => {
     const port = await startVirtual(22530);
+    const configDir = mkdtempSync(join(tmpdir(), 'thp-trezorctl-'));
     const debug = await DebugLink.connect({ port: port + 1 });
     try {
       const ctl = spawn(TREZORCTL, ['-p', `udp:127.0.0.1:${port}`, 'get-features'], {
         stdio: ['pipe', 'pipe', 'pipe'],
-        // trezorctl stores credentials in the system keyring: none here, so the null backend.
-        env: { ...process.env, PYTHON_KEYRING_BACKEND: 'keyring.backends.null.Keyring' },
+        // trezorctl keeps a credential index in its config dir and the secrets in the system
+        // keyring: a fresh config dir for this run, and the null keyring (none here).
+        env: { ...process.env, XDG_CONFIG_HOME: configDir, PYTHON_KEYRING_BACKEND: 'keyring.backends.null.Keyring' },
       });
       children.push(ctl);
       let stdout = '';
@@ -98,9 +109,10 @@ describe.skipIf(trezorctlMissing !== undefined)('trezorctl (trezorlib 0.20.1) ge
       // Play the user: confirm the pairing dialog, then type the code the screen shows.
       let typed = false;
       let pressed = false;
+      let screen = '';
       const deadline = Date.now() + 60_000;
       while (!typed && Date.now() < deadline) {
-        const screen = await debug.readLayout();
+        screen = await debug.readLayout();
         const code = /Pairing code\s*(\d{6})/.exec(screen)?.[1];
         if (code) {
           ctl.stdin!.write(`${code}\n`);
@@ -112,7 +124,7 @@ describe.skipIf(trezorctlMissing !== undefined)('trezorctl (trezorlib 0.20.1) ge
           await new Promise((r) => setTimeout(r, 100));
         }
       }
-      expect(typed).toBe(true);
+      expect(typed, `screen: ${screen}; trezorctl: ${stdout} ${stderr}`).toBe(true);
       expect(await exited, stderr).toBe(0);
       expect(stdout).toMatch(/vendor: 'trezor\.io'/);
       expect(stdout).toMatch(/internal_model: 'T3W1'/);
@@ -120,6 +132,7 @@ describe.skipIf(trezorctlMissing !== undefined)('trezorctl (trezorlib 0.20.1) ge
       expect(stdout).toMatch(/initialized: True/);
     } finally {
       await debug.close();
+      rmSync(configDir, { recursive: true, force: true });
     }
   });
 });

@@ -1,10 +1,12 @@
 """trezorlib 0.20.1's THP client against a THP device on UDP (test/interop/thp.test.ts).
 
-usage: thp_client.py PORT
+usage: thp_client.py PORT [VECTORS_JSON SIGN_TX_ID]
 Pairs by code entry (the code read through the debug link on PORT+1, as trezorlib's own tests
 read it; the pairing dialog confirmed by a debug-link press), asks for a credential, reads
 Features and the address of m/84'/0'/0'/0/0 on a new session; then connects again with the
-credential (no pairing) and reads the address once more. Prints one JSON object.
+credential (no pairing) and reads the address once more; with a vectors file, also signs the
+btc_sign_tx vector SIGN_TX_ID on that session (its serialized transaction is printed for the
+test to compare). Prints one JSON object.
 """
 import json
 import sys
@@ -12,7 +14,7 @@ import warnings
 
 warnings.filterwarnings("ignore")
 
-from trezorlib import btc, messages, tools
+from trezorlib import btc, ethereum, messages, protobuf, tools
 from trezorlib.client import AppManifest, get_client
 from trezorlib.debuglink import DebugLink
 from trezorlib.thp import pairing
@@ -66,4 +68,27 @@ out["paired_with_credential"] = again.pairing.is_paired()
 session = again.get_session(passphrase="")
 out["address_again"] = btc.get_address(session, "Bitcoin", PATH, script_type=messages.InputScriptType.SPENDWITNESS)
 out["buttons_again"] = list(buttons)
+out["eth_address"] = ethereum.get_address(session, tools.parse_path("m/44'/60'/0'/0/0"))
+
+if len(sys.argv) > 3:
+    vector = next(v for v in json.load(open(sys.argv[2]))["btc_sign_tx"] if v["id"] == sys.argv[3])
+    inputs = [
+        messages.TxInputType(
+            address_n=i["address_n_array"],
+            prev_hash=bytes.fromhex(i["prev_hash"]),
+            prev_index=i["prev_index"],
+            amount=i["amount"],
+            script_type=messages.InputScriptType[i["script_type"]],
+            sequence=i.get("sequence"),
+        )
+        for i in vector["inputs"]
+    ]
+    outputs = [
+        messages.TxOutputType(address=o["address"], amount=o["amount"], script_type=messages.OutputScriptType[o["script_type"]])
+        for o in vector["outputs"]
+    ]
+    prev_txes = {bytes.fromhex(p["txid"]): protobuf.dict_to_proto(messages.TransactionType, p["trezor_json"]) for p in vector["prev_txs"]}
+    tx = vector["sign_tx"]
+    _, serialized = btc.sign_tx(session, vector["coin_name"], inputs, outputs, prev_txes=prev_txes, version=tx.get("version"), lock_time=tx.get("lock_time"))
+    out["signed_tx"] = serialized.hex()
 print(json.dumps(out))
