@@ -18,7 +18,18 @@ export type TrezorErrorCode =
   | 'Timeout'
   | 'NotSupported'
   | 'InvalidParameters'
-  | 'VerificationFailed';
+  | 'VerificationFailed'
+  // Trezor Host Protocol (THP) only: see README "Trezor Host Protocol".
+  /** The device is not paired with this host and no `ui.pairing` handler was given: pair first. */
+  | 'PairingRequired'
+  /** Pairing was refused on the device, or the `ui.pairing` handler gave up: nothing was paired. */
+  | 'PairingCancelled'
+  /** The pairing code (or QR payload) typed on the host does not match the device's: pair again. */
+  | 'PairingCodeInvalid'
+  /** The stored credentials were not accepted by the device (it was wiped, or revoked them): pair again. */
+  | 'CredentialsRejected'
+  /** The device dropped the encrypted channel (replaced, unallocated, decryption failed): connect() again. */
+  | 'ChannelLost';
 
 export interface TrezorErrorOptions {
   cause?: unknown;

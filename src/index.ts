@@ -25,7 +25,11 @@ export type {
   WordRequestKind,
   PassphraseAnswer,
   ButtonRequestInfo,
+  PairingMethod,
+  PairingRequest,
+  PairingAnswer,
 } from './session/index.js';
+export type { ThpCredential } from './protocol/thp-host/credentials.js';
 export { TrezorError, isTrezorError, type TrezorErrorCode } from './errors.js';
 export {
   MODELS,

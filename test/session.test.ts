@@ -121,13 +121,18 @@ describe('session: connect and calls', () => {
     expect(trezor.features.initialized).toBe(true);
   });
 
-  it('a THP-only device (Failure InvalidProtocol) is NotSupported', async () => {
+  it('a device that refuses v1 (Failure InvalidProtocol) is spoken to with THP: a channel allocation request follows', async () => {
+    let next: Uint8Array | undefined;
     const { transport } = scriptedTransport(async (d) => {
       await d.expect('Initialize');
       d.send('Failure', { code: 'Failure_InvalidProtocol' } as never);
+      next = await d.nextRaw();
+      d.unplug(); // not a THP device after all
     });
     const error = await caught(connect({ transport, sessionId: null }));
-    expect(error.code).toBe('NotSupported');
+    expect(error.code).toBe('DeviceDisconnected');
+    // THP ChannelAllocationRequest: control byte 0x40 on the broadcast channel 0xffff, 8-byte nonce + CRC.
+    expect([...next!.subarray(0, 5)]).toEqual([0x40, 0xff, 0xff, 0x00, 0x0c]);
   });
 
   it('answers ButtonRequest with ButtonAck, calling ui.button and the button event', async () => {

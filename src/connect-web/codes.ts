@@ -2,7 +2,7 @@
  * Error codes between trezor-direct and Trezor Connect, both ways. Connect answers
  * `{ success: false, payload: { error, code } }` with its own code strings (its
  * src/constants/errors.ts names, plus the firmware's FailureType names); trezor-direct throws a
- * TrezorError with one of its fourteen codes (DESIGN.md §Errors). The keyring bridge speaks
+ * TrezorError with one of its codes (DESIGN.md §Errors). The keyring bridge speaks
  * Connect's codes outward (so it type-checks as MetaMask's `TrezorBridge`), the connect-web
  * adapter turns Connect's codes into TrezorErrors. The strings are facts of Connect's public
  * API, written out here; nothing is imported from it.
@@ -43,6 +43,12 @@ const TO_CONNECT: Record<TrezorErrorCode, ConnectErrorCode> = {
   NotSupported: 'Device_MissingCapability',
   InvalidParameters: 'Method_InvalidParameter',
   VerificationFailed: 'Method_AddressNotMatch',
+  // THP pairing and channel errors: Connect reports these as its generic runtime / cancel codes.
+  PairingRequired: 'Runtime',
+  PairingCancelled: 'Method_Cancel',
+  PairingCodeInvalid: 'Runtime',
+  CredentialsRejected: 'Runtime',
+  ChannelLost: 'Device_Disconnected',
 };
 
 /** FailureType numbers (messages-common.proto) that Connect reports under their own name. */

@@ -24,9 +24,9 @@ const NUMBERS: Record<string, number> = {
   Failure_InvalidProtocol: 17, Failure_InProgress: 19, Failure_FirmwareError: 99,
 };
 
-/** Why a THP-only device (the Trezor Safe 7) cannot be used yet. */
+/** Why a THP-only device (the Trezor Safe 7) cannot be used where THP is not available. */
 export const THP_ONLY_MESSAGE =
-  'The device speaks only the encrypted Trezor Host Protocol (THP), as the Trezor Safe 7 does, which this version of trezor-direct does not implement yet';
+  'The device speaks only the encrypted Trezor Host Protocol (THP), as the Trezor Safe 7 does, which trezor-direct speaks over USB, WebUSB and UDP only';
 
 /**
  * Turn a decoded Failure into the TrezorError the caller sees.

@@ -22,6 +22,7 @@ import type { MessageLink } from '../protocol/link.js';
 import type { DeviceDescriptor } from '../transport/types.js';
 import { hasCapability, modelOf } from '../models.js';
 import { THP_ONLY_MESSAGE, failureToError } from './failure.js';
+import { needsSeed, newSessionRequest } from './thp-session.js';
 import type { ButtonRequestInfo, PassphraseAnswer, PinRequestKind, UiHandlers, WordRequestKind } from './ui.js';
 
 export type Features = MessageMap['Features'];
@@ -98,6 +99,12 @@ export class Trezor {
   private outOfSync = false;
   /** Session id from the last Initialize answer (GetFeatures answers may omit it). */
   private session: Uint8Array | undefined;
+  /** On the Trezor Host Protocol: the link, whose `session` is the THP session messages go to. */
+  private readonly thp: ThpSessionLink | undefined;
+  /** THP: the last session id handed out on this channel (1..255). */
+  private thpSessionCounter = 0;
+  /** @internal connect() remembers a THP session made after it returned. */
+  onThpSession: ((id: Uint8Array) => void) | undefined;
 
   /** @internal use connect() */
   constructor(
@@ -109,6 +116,7 @@ export class Trezor {
     private readonly cancelTimeout = CANCEL_DRAIN_MS,
   ) {
     this.link = link;
+    this.thp = link.protocol === 'thp' ? (link as unknown as ThpSessionLink) : undefined;
     this.device = device;
     this.ui = ui;
     this.currentFeatures = freezeFeatures(features);
@@ -132,9 +140,28 @@ export class Trezor {
     return this.currentFeatures;
   }
 
-  /** The firmware session id (resumes the cached passphrase on the next Initialize). */
+  /**
+   * The firmware session id (resumes the cached passphrase on the next Initialize). On THP: the
+   * one-byte id of the session with a seed, once the first call that needs the seed created it.
+   */
   get sessionId(): Uint8Array | undefined {
+    if (this.thp) return this.thp.session > 0 ? Uint8Array.of(this.thp.session) : undefined;
     return this.session;
+  }
+
+  /**
+   * How messages travel to this device: 'v1' (protocol v1 framing), 'thp' (the encrypted
+   * Trezor Host Protocol: Safe 7 and THP firmware) or 'bridge' (Trezor Bridge).
+   * @example if (trezor.protocol === 'thp') console.log('encrypted channel')
+   */
+  get protocol(): string {
+    return this.link.protocol;
+  }
+
+  /** @internal connect() drops this object for another on the same connection (THP after v1). */
+  detach(): void {
+    this.closed = true;
+    this.stopWatching();
   }
 
   /**
@@ -206,6 +233,7 @@ export class Trezor {
    * session) and refresh Features. The returned Features carry the session id the device gave.
    */
   async initialize(sessionId: Uint8Array | null | undefined = this.sessionId, options?: CallOptions): Promise<Readonly<Features>> {
+    if (this.thp) return this.initializeThp(sessionId, options);
     const message = sessionId ? { session_id: sessionId } : {};
     await this.exclusive(async (call) => {
       // A Trezor One left waiting for ButtonAck answers Initialize with Failure(ActionCancelled)
@@ -221,6 +249,52 @@ export class Trezor {
     // still hand out v1 Features, it is refused the same way (its bootloader speaks v1: allowed).
     if (modelOf(this.features)?.thpOnly && !this.features.bootloader_mode) throw new TrezorError('NotSupported', THP_ONLY_MESSAGE);
     return this.features;
+  }
+
+  /**
+   * THP has no Initialize: Features come from GetFeatures. A session with a seed is made on first
+   * need (see thp-session.ts); `sessionId` keeps the current one, `null` drops it, and a one-byte
+   * id of a channel this one replaced (its sessions carried over) is taken as it is.
+   */
+  private async initializeThp(sessionId: Uint8Array | null | undefined, options?: CallOptions): Promise<Readonly<Features>> {
+    const thp = this.thp!;
+    if (sessionId === null) thp.session = 0;
+    else if (sessionId?.length === 1 && sessionId[0]! > 0 && thp.info.opened === 'replaced') {
+      thp.session = sessionId[0]!;
+      this.thpSessionCounter = Math.max(this.thpSessionCounter, thp.session);
+    }
+    await this.typedCall('GetFeatures', {}, 'Features', options);
+    return this.features;
+  }
+
+  /**
+   * THP: create the session with a seed (ThpCreateNewSession on a fresh id, with the passphrase
+   * from `ui.passphrase` when the device has passphrase protection). The device unlocks first.
+   */
+  private async createThpSession(options: CallOptions): Promise<void> {
+    const thp = this.thp!;
+    const abort = new AbortController();
+    const onAbort = () => abort.abort();
+    options.signal?.addEventListener('abort', onAbort, { once: true });
+    // close() or an unplug while the passphrase dialog is up ends the dialog (the round trip
+    // below sets its own hook while it runs).
+    this.cancelCall = onAbort;
+    try {
+      const request = await newSessionRequest(this.features, this.ui, abort.signal, this.hasCapability('Capability_PassphraseEntry'));
+      this.thpSessionCounter = (this.thpSessionCounter % 255) + 1;
+      thp.session = this.thpSessionCounter;
+      try {
+        expectType(await this.roundTrip('ThpCreateNewSession', request, options), 'Success');
+        invokeCallback(this.onThpSession, Uint8Array.of(thp.session));
+      } catch (error) {
+        thp.session = 0;
+        throw error;
+      }
+    } finally {
+      options.signal?.removeEventListener('abort', onAbort);
+      if (this.cancelCall === onAbort) this.cancelCall = undefined;
+      abort.abort();
+    }
   }
 
   /**
@@ -323,6 +397,8 @@ export class Trezor {
     const { signal } = options;
     if (signal?.aborted) throw cancelled(signal);
     if (this.outOfSync) await this.resync();
+    // THP: the first message that needs the seed gets a session with one (PIN and passphrase now).
+    if (this.thp && this.thp.session === 0 && this.currentFeatures.initialized && needsSeed(name)) await this.createThpSession(options);
     // The UI callbacks get a signal that also fires when the call ends, so dialogs close. It is
     // made when first needed: aborting a controller allocates a DOMException, which every call
     // paid for before (a sixth of the host's CPU on a getAddress against the in-memory device).
@@ -560,4 +636,10 @@ export function expectType<R extends MessageName>(reply: AnyMessage, expected: R
     throw new TrezorError('UnexpectedMessage', `Expected ${expected} from the device, got ${reply.type}`);
   }
   return reply.message as MessageMap[R];
+}
+
+/** What the session needs of a THP link (protocol 'thp'): see protocol/thp-host/link.ts. */
+interface ThpSessionLink {
+  session: number;
+  readonly info: { opened: 'paired' | 'credential' | 'replaced' | 'skipped' };
 }

@@ -43,7 +43,42 @@ export interface ButtonRequestInfo {
   name?: string;
 }
 
+/**
+ * How a THP device and this host prove to each other that no one sits between them, the first
+ * time they meet (THP specification, "Pairing phase"):
+ * - `code`: the device shows a 6-digit code, the user types it on the host (every THP firmware);
+ * - `qr`: the device shows a QR code, the host scans it (offered by debug firmware only today);
+ * - `skip`: no proof at all (offered by debug firmware and the emulator only; never chosen unless
+ *   listed in `pairingMethods`).
+ */
+export type PairingMethod = 'code' | 'qr' | 'skip';
+
+export interface PairingRequest {
+  /** What the device is showing now: a 6-digit code (`code`) or a QR code (`qr`). */
+  method: 'code' | 'qr';
+  /** Every method the device offers, in case the app wants to tell the user. */
+  methods: readonly PairingMethod[];
+  /** Aborted when connect() is aborted or the device goes away: close your dialog. */
+  signal: AbortSignal;
+}
+
+/**
+ * What the user read from the device: for `code`, the 6 digits as shown ('012345'); for `qr`,
+ * the scanned QR payload as hex (32 hex digits).
+ */
+export interface PairingAnswer {
+  code: string;
+}
+
 export interface UiHandlers {
+  /**
+   * THP devices (Trezor Safe 7 and THP firmware) only, the first time this host connects (or
+   * when its stored credentials were rejected): the device shows a code; return what the user
+   * typed. A rejection cancels the pairing (PairingCancelled); without this handler an unpaired
+   * device fails connect() with PairingRequired.
+   * @example pairing: async ({ method }) => ({ code: await askUser('Type the code shown on your Trezor') })
+   */
+  pairing?: (request: PairingRequest) => Promise<PairingAnswer>;
   /**
    * Trezor One: return the PIN as keypad positions of the scrambled matrix the device shows
    * (7 8 9 / 4 5 6 / 1 2 3). Without this handler a PIN request cancels the call (PinCancelled).

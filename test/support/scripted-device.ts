@@ -15,6 +15,8 @@ export interface ScriptedDevice {
   send<N extends MessageName>(name: N, message: MessageMap[N]): void;
   /** Write raw 64-byte reports (malformed frames). */
   sendRaw(reports: Uint8Array[]): void;
+  /** The next raw report the host wrote (not v1-decoded). */
+  nextRaw(): Promise<Uint8Array>;
   unplug(): void;
   /** Every message the host sent, in order. */
   readonly received: AnyMessage[];
@@ -52,6 +54,7 @@ export function scriptedTransport(script: (device: ScriptedDevice) => Promise<vo
         sendRaw(reports) {
           for (const r of reports) end.write(r);
         },
+        nextRaw: () => end.read(),
         unplug: () => end.disconnect(),
       };
       script(device).catch((e) => {
