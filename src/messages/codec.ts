@@ -616,3 +616,27 @@ export function messageTypeId(name: MessageName): number {
 export function messageName(type: number): MessageName | undefined {
   return Object.prototype.hasOwnProperty.call(WIRE, type) ? (WIRE[type] as MessageName) : undefined;
 }
+
+/**
+ * Encodes a message that has no wire id of its own: one a protocol frame carries bare, such as
+ * THP's ThpDeviceProperties or ThpHandshakeCompletionReqNoisePayload.
+ * @example
+ * encodeEmbedded('ThpHandshakeCompletionReqNoisePayload', {}) // Uint8Array []
+ */
+export function encodeEmbedded(name: string, message: object): Uint8Array {
+  const c = schemaOf(name);
+  if (c === undefined) throw invalidParameter('name', `unknown message name ${name}`);
+  return encodeWith(c, message);
+}
+
+/**
+ * Decodes a message that has no wire id of its own (see encodeEmbedded). A malformed payload
+ * is a ProtocolError.
+ * @example
+ * const props = decodeEmbedded<ThpDeviceProperties>('ThpDeviceProperties', bytes);
+ */
+export function decodeEmbedded<T>(name: string, payload: Uint8Array): T {
+  const c = schemaOf(name);
+  if (c === undefined) throw invalidParameter('name', `unknown message name ${name}`);
+  return decodeWith(c, payload) as T;
+}

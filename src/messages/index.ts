@@ -9,8 +9,10 @@
  */
 export {
   decodeAs,
+  decodeEmbedded,
   decodeMessage,
   encodeAs,
+  encodeEmbedded,
   encodeMessage,
   enumValue,
   messageName,

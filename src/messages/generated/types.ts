@@ -286,6 +286,16 @@ export type SdProtectOperationType =
   | 'ENABLE'
   | 'REFRESH';
 
+/**
+ * Pairing methods a device offers (ThpDeviceProperties) and a host selects.
+ * Enum hw.trezor.messages.thp.ThpPairingMethod.
+ */
+export type ThpPairingMethod =
+  | 'SkipPairing'
+  | 'CodeEntry'
+  | 'QrCode'
+  | 'NFC';
+
 /** Enum hw.trezor.messages.management.WordRequest.WordRequestType. */
 export type WordRequestType =
   | 'WordRequestType_Plain'
@@ -2252,6 +2262,218 @@ export interface TextDetailsMemo {
   text: string;
 }
 
+/**
+ * Device-internal: what the MAC of a credential covers.
+ * Message hw.trezor.messages.thp.ThpAuthenticatedCredentialData.
+ */
+export interface ThpAuthenticatedCredentialData {
+  /** Field 1: required bytes. */
+  host_static_public_key: Uint8Array;
+  /** Field 2: required ThpCredentialMetadata. */
+  cred_metadata: ThpCredentialMetadata;
+}
+
+/** Message hw.trezor.messages.thp.ThpCodeEntryChallenge, wire id 1025. */
+export interface ThpCodeEntryChallenge {
+  /**
+   * the host's random challenge
+   * Field 1: required bytes.
+   */
+  challenge: Uint8Array;
+}
+
+/** Message hw.trezor.messages.thp.ThpCodeEntryCommitment, wire id 1024. */
+export interface ThpCodeEntryCommitment {
+  /**
+   * SHA-256 of the device's code entry secret
+   * Field 1: required bytes.
+   */
+  commitment: Uint8Array;
+}
+
+/** Message hw.trezor.messages.thp.ThpCodeEntryCpaceHostTag, wire id 1027. */
+export interface ThpCodeEntryCpaceHostTag {
+  /** Field 1: required bytes. */
+  cpace_host_public_key: Uint8Array;
+  /**
+   * SHA-256 of the CPace shared secret
+   * Field 2: required bytes.
+   */
+  tag: Uint8Array;
+}
+
+/** Message hw.trezor.messages.thp.ThpCodeEntryCpaceTrezor, wire id 1026. */
+export interface ThpCodeEntryCpaceTrezor {
+  /** Field 1: required bytes. */
+  cpace_trezor_public_key: Uint8Array;
+}
+
+/** Message hw.trezor.messages.thp.ThpCodeEntrySecret, wire id 1028. */
+export interface ThpCodeEntrySecret {
+  /**
+   * the secret the commitment was made to
+   * Field 1: required bytes.
+   */
+  secret: Uint8Array;
+}
+
+/**
+ * Open a session (derive the seed) with this passphrase, or ask for it on the device.
+ * Message hw.trezor.messages.thp.ThpCreateNewSession, wire id 1000.
+ */
+export interface ThpCreateNewSession {
+  /** Field 1: optional string. */
+  passphrase?: string;
+  /** Field 2: optional bool. */
+  on_device?: boolean;
+  /** Field 3: optional bool. */
+  derive_cardano?: boolean;
+}
+
+/**
+ * Device-internal: who a credential was issued to.
+ * Message hw.trezor.messages.thp.ThpCredentialMetadata.
+ */
+export interface ThpCredentialMetadata {
+  /** Field 1: required string. */
+  host_name: string;
+  /** Field 2: optional bool. */
+  autoconnect?: boolean;
+  /** Field 3: required string. */
+  app_name: string;
+}
+
+/** Message hw.trezor.messages.thp.ThpCredentialRequest, wire id 1016. */
+export interface ThpCredentialRequest {
+  /** Field 1: required bytes. */
+  host_static_public_key: Uint8Array;
+  /** Field 2: optional bool. */
+  autoconnect?: boolean;
+  /**
+   * the host's previous credential
+   * Field 3: optional bytes.
+   */
+  credential?: Uint8Array;
+}
+
+/** Message hw.trezor.messages.thp.ThpCredentialResponse, wire id 1017. */
+export interface ThpCredentialResponse {
+  /**
+   * the device's unmasked static key
+   * Field 1: required bytes.
+   */
+  trezor_static_public_key: Uint8Array;
+  /**
+   * opaque to the host
+   * Field 2: required bytes.
+   */
+  credential: Uint8Array;
+}
+
+/**
+ * The device's description, sent in the channel allocation response (and used as the
+ * handshake's Noise prologue, byte for byte).
+ * Message hw.trezor.messages.thp.ThpDeviceProperties.
+ */
+export interface ThpDeviceProperties {
+  /**
+   * e.g. "T3W1"
+   * Field 1: required string.
+   */
+  internal_model: string;
+  /**
+   * colour and similar
+   * Field 2: optional uint32.
+   */
+  model_variant?: number;
+  /** Field 3: required uint32. */
+  protocol_version_major: number;
+  /** Field 4: required uint32. */
+  protocol_version_minor: number;
+  /** Field 5: repeated ThpPairingMethod. */
+  pairing_methods?: (ThpPairingMethod | number)[];
+}
+
+/** Message hw.trezor.messages.thp.ThpEndRequest, wire id 1018. */
+// eslint-disable-next-line @typescript-eslint/no-empty-object-type
+export interface ThpEndRequest {}
+
+/** Message hw.trezor.messages.thp.ThpEndResponse, wire id 1019. */
+// eslint-disable-next-line @typescript-eslint/no-empty-object-type
+export interface ThpEndResponse {}
+
+/**
+ * Encrypted payload of the handshake completion request.
+ * Message hw.trezor.messages.thp.ThpHandshakeCompletionReqNoisePayload.
+ */
+export interface ThpHandshakeCompletionReqNoisePayload {
+  /**
+   * a credential this device issued earlier
+   * Field 1: optional bytes.
+   */
+  host_pairing_credential?: Uint8Array;
+}
+
+/** Message hw.trezor.messages.thp.ThpNfcTagHost, wire id 1040. */
+export interface ThpNfcTagHost {
+  /** Field 1: required bytes. */
+  tag: Uint8Array;
+}
+
+/** Message hw.trezor.messages.thp.ThpNfcTagTrezor, wire id 1041. */
+export interface ThpNfcTagTrezor {
+  /** Field 1: required bytes. */
+  tag: Uint8Array;
+}
+
+/**
+ * Device-internal: the credential as the host stores it (metadata and the device's MAC).
+ * Message hw.trezor.messages.thp.ThpPairingCredential.
+ */
+export interface ThpPairingCredential {
+  /** Field 1: required ThpCredentialMetadata. */
+  cred_metadata: ThpCredentialMetadata;
+  /**
+   * HMAC-SHA256 over ThpAuthenticatedCredentialData
+   * Field 2: required bytes.
+   */
+  mac: Uint8Array;
+}
+
+/** Message hw.trezor.messages.thp.ThpPairingPreparationsFinished, wire id 1011. */
+// eslint-disable-next-line @typescript-eslint/no-empty-object-type
+export interface ThpPairingPreparationsFinished {}
+
+/** Message hw.trezor.messages.thp.ThpPairingRequest, wire id 1008. */
+export interface ThpPairingRequest {
+  /** Field 1: required string. */
+  host_name: string;
+  /** Field 2: required string. */
+  app_name: string;
+}
+
+/** Message hw.trezor.messages.thp.ThpPairingRequestApproved, wire id 1009. */
+// eslint-disable-next-line @typescript-eslint/no-empty-object-type
+export interface ThpPairingRequestApproved {}
+
+/** Message hw.trezor.messages.thp.ThpQrCodeSecret, wire id 1033. */
+export interface ThpQrCodeSecret {
+  /** Field 1: required bytes. */
+  secret: Uint8Array;
+}
+
+/** Message hw.trezor.messages.thp.ThpQrCodeTag, wire id 1032. */
+export interface ThpQrCodeTag {
+  /** Field 1: required bytes. */
+  tag: Uint8Array;
+}
+
+/** Message hw.trezor.messages.thp.ThpSelectMethod, wire id 1010. */
+export interface ThpSelectMethod {
+  /** Field 1: required ThpPairingMethod. */
+  selected_pairing_method: ThpPairingMethod | number;
+}
+
 /** Message hw.trezor.messages.bitcoin.TxAck.TransactionType. */
 export interface TransactionType {
   /** Field 1: optional uint32. */
@@ -2820,6 +3042,24 @@ export interface MessageMap {
   SignTx: SignTx;
   SignedIdentity: SignedIdentity;
   Success: Success;
+  ThpCodeEntryChallenge: ThpCodeEntryChallenge;
+  ThpCodeEntryCommitment: ThpCodeEntryCommitment;
+  ThpCodeEntryCpaceHostTag: ThpCodeEntryCpaceHostTag;
+  ThpCodeEntryCpaceTrezor: ThpCodeEntryCpaceTrezor;
+  ThpCodeEntrySecret: ThpCodeEntrySecret;
+  ThpCreateNewSession: ThpCreateNewSession;
+  ThpCredentialRequest: ThpCredentialRequest;
+  ThpCredentialResponse: ThpCredentialResponse;
+  ThpEndRequest: ThpEndRequest;
+  ThpEndResponse: ThpEndResponse;
+  ThpNfcTagHost: ThpNfcTagHost;
+  ThpNfcTagTrezor: ThpNfcTagTrezor;
+  ThpPairingPreparationsFinished: ThpPairingPreparationsFinished;
+  ThpPairingRequest: ThpPairingRequest;
+  ThpPairingRequestApproved: ThpPairingRequestApproved;
+  ThpQrCodeSecret: ThpQrCodeSecret;
+  ThpQrCodeTag: ThpQrCodeTag;
+  ThpSelectMethod: ThpSelectMethod;
   TxAck: TxAck;
   TxAckInput: TxAckInput;
   TxAckOutput: TxAckOutput;
