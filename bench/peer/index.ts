@@ -26,6 +26,9 @@ import { crossCheck, figureOf, ms, peerTable, type Figure, type Row, type Sample
 import { TrezorlibPeer, trezorlibVersion } from './trezorlib.js';
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
+/** Only these rows (BENCH_CASES=btc-address,eth-1k; default all): a slow emulator need not sign 200 inputs. */
+const ONLY = process.env.BENCH_CASES ? new Set(process.env.BENCH_CASES.split(',').map((id) => id.trim())) : undefined;
+const wanted = (id: string): boolean => !ONLY || ONLY.has(id);
 
 /** The table's rows, in the issue's order, with its goals. */
 export const ROWS: Row[] = [
@@ -57,13 +60,15 @@ function steps(): Step[] {
   const paths = (f: (i: number) => string) => Array.from({ length: 10 }, (_, i) => f(i));
   const eth = (bytes: number) => ({ case: 'eth-sign', data: eip1559(bytes) });
   return [
-    { rows: ['btc-address'], calls: 20, per: 1, peer: { case: 'btc-address', data: { paths: paths(btcAddressPath) } } },
-    { rows: ['eth-address'], calls: 20, per: 1, peer: { case: 'eth-address', data: { paths: paths(ethAddressPath) } } },
+    { rows: ['btc-address'], calls: 50, per: 1, peer: { case: 'btc-address', data: { paths: paths(btcAddressPath) } } },
+    { rows: ['eth-address'], calls: 50, per: 1, peer: { case: 'eth-address', data: { paths: paths(ethAddressPath) } } },
     { rows: ['btc-sign-psbt', 'btc-sign-raw'], calls: 3, per: 1, peer: { case: 'btc-sign', data: txPlan(one) } },
     { rows: ['eth-1k'], calls: 3, per: 1, peer: eth(1024) },
     { rows: ['eth-8k'], calls: 3, per: 1, peer: eth(8192) },
     { rows: ['btc-200'], calls: 1, per: 200, peer: { case: 'btc-sign', data: txPlan(many) } },
-  ];
+  ]
+    .map((step) => ({ ...step, rows: step.rows.filter(wanted) }))
+    .filter((step) => step.rows.length > 0);
 }
 
 const cpuMs = (): number => {
@@ -126,14 +131,14 @@ export async function run(): Promise<number> {
   const peerResults: Record<string, string> = {};
   const operations = directOperations();
   const plan = steps();
-  const psbtParameters = createPsbtParameters(1000);
+  const psbtParameters = wanted('create-1000') ? createPsbtParameters(1000) : undefined;
   try {
     // Warm-up: one call of everything (JIT, caches, the device's first derivations).
     for (const step of plan) {
       for (const id of step.rows) await operations[id]!(target.trezor, 0);
       if (peer && step.peer) await peer.run(step.peer.case, 1, step.peer.data);
     }
-    createPsbt(psbtParameters);
+    if (psbtParameters) createPsbt(psbtParameters);
     for (let round = 0; round < ROUNDS; round++) {
       for (const step of plan) {
         const sides = [
@@ -156,6 +161,7 @@ export async function run(): Promise<number> {
         if (round % 2) sides.reverse();
         for (const side of sides) await side();
       }
+      if (!psbtParameters) continue;
       const cpu0 = cpuMs();
       const start = performance.now();
       createPsbt(psbtParameters);
@@ -167,31 +173,34 @@ export async function run(): Promise<number> {
   }
 
   // Start-up: fresh processes against the same device (a virtual one over UDP without an emulator).
-  const server = address ? undefined : await virtualOverUdp();
-  try {
-    const probes = await startupProbes(address ?? server!.address, peer !== undefined);
-    for (let round = 0; round < ROUNDS; round++) {
-      const order = round % 2 ? [...probes].reverse() : probes;
-      for (const probe of order) {
-        const wall = await timeStartup(probe);
-        if (probe.id === 'start-python') for (const id of ['start-btc', 'start-eth']) add(peerSamples, id, wall, Number.NaN);
-        else add(direct, probe.id, wall, Number.NaN);
+  if (wanted('start-btc') || wanted('start-eth')) {
+    const server = address ? undefined : await virtualOverUdp();
+    try {
+      const probes = (await startupProbes(address ?? server!.address, peer !== undefined)).filter((p) => p.id === 'start-python' || wanted(p.id));
+      for (let round = 0; round < ROUNDS; round++) {
+        const order = round % 2 ? [...probes].reverse() : probes;
+        for (const probe of order) {
+          const wall = await timeStartup(probe);
+          if (probe.id === 'start-python') for (const id of ['start-btc', 'start-eth']) add(peerSamples, id, wall, Number.NaN);
+          else add(direct, probe.id, wall, Number.NaN);
+        }
       }
-    }
-  } finally {
-    if (server) {
-      server.child.kill('SIGTERM');
-      if (server.child.exitCode === null) await once(server.child, 'exit');
+    } finally {
+      if (server) {
+        server.child.kill('SIGTERM');
+        if (server.child.exitCode === null) await once(server.child, 'exit');
+      }
     }
   }
 
   const figures = (samples: Record<string, Samples>) => Object.fromEntries(ROWS.map((row) => [row.id, figureOf(samples[row.id])])) as Record<string, Figure | undefined>;
-  console.log(`\n${peerTable(ROWS, figures(peerSamples), figures(direct))}\n`);
+  const rows = ROWS.filter((row) => wanted(row.id));
+  console.log(`\n${peerTable(rows, figures(peerSamples), figures(direct))}\n`);
   if (target.cpuIncludesDevice) console.log('  host CPU of trezor-direct includes the in-memory device (no trezorlib column without an emulator)');
   console.log('  start-up rows: from spawn() to the first Features, Node running the bundled src (esbuild, no tree shaking); trezorlib: python3 importing trezorlib');
   const spread = (s: Samples | undefined) => (s ? `${ms(Math.min(...s.wall))}–${ms(Math.max(...s.wall))}` : '–');
   console.log(`  wall spread over the rounds (min–max), trezorlib | trezor-direct:`);
-  for (const row of ROWS) console.log(`    ${row.id.padEnd(14)} ${spread(peerSamples[row.id]).padStart(14)} | ${spread(direct[row.id])}`);
+  for (const row of rows) console.log(`    ${row.id.padEnd(14)} ${spread(peerSamples[row.id]).padStart(14)} | ${spread(direct[row.id])}`);
   const problems = crossCheck(peerResults, directResults);
   const compared = Object.keys(directResults).filter((id) => id in peerResults);
   if (problems.length) {
