@@ -19,32 +19,63 @@ export const MNEMONIC = 'all all all all all all all all all all all all';
 
 export interface DirectTarget {
   label: string;
-  trezor: Trezor;
+  /** The connected Trezor (between resume() and suspend() for an emulator). */
+  readonly trezor: Trezor;
   /** Whether host CPU is the library's alone (emulator) or includes the in-memory device. */
   cpuIncludesDevice: boolean;
+  /** Connect (again) before this library's turn. */
+  resume(): Promise<void>;
+  /** Let go of the device for the other library's turn. */
+  suspend(): Promise<void>;
   close(): Promise<void>;
 }
 
-/** The official emulator at `address` (host:port), its debug link at port + 1 unless `debugAddress` says otherwise. */
+/**
+ * The official emulator at `address` (host:port), its debug link at port + 1 unless
+ * `debugAddress` says otherwise.
+ *
+ * An emulator answers whoever sent it the last datagram, and an idle udp() connection sends
+ * PINGPING now and then to learn whether the emulator is still there: while trezorlib has its
+ * turn, that would take its answers away. So trezor-direct holds the emulator only during its
+ * own turns (suspend / resume), as two apps taking turns would. After each connect one
+ * Ethereum getAddress refills the session's address cache that signing relies on, as a
+ * long-running app has it; it is not timed.
+ */
 export async function emulatorTarget(address: string, debugAddress?: string): Promise<DirectTarget> {
   const [host = '127.0.0.1', portText = '21324'] = address.split(':');
   const port = Number(portText);
   const debugPort = Number(debugAddress?.split(':')[1]) || port + 1;
-  const debug = await DebugLink.connect({ host, port: debugPort, wirePort: port });
-  const trezor = await connect({
-    transport: udp({ host, port }),
-    sessionId: null,
-    ui: { button: () => void debug.press('yes').catch(() => undefined) },
-  });
-  const { model, major_version, minor_version, patch_version } = trezor.features;
+  let held: { trezor: Trezor; debug: DebugLink } | undefined;
+  const resume = async () => {
+    if (held) return;
+    const debug = await DebugLink.connect({ host, port: debugPort, wirePort: port });
+    const trezor = await connect({
+      transport: udp({ host, port }),
+      sessionId: null,
+      ui: { button: () => void debug.press('yes').catch(() => undefined) },
+    });
+    held = { trezor, debug };
+    await ethGetAddress(trezor, { path: eip1559(0).path }).catch(() => undefined);
+  };
+  const suspend = async () => {
+    if (!held) return;
+    const { trezor, debug } = held;
+    held = undefined;
+    await trezor.close();
+    await debug.close();
+  };
+  await resume();
+  const { model, major_version, minor_version, patch_version } = held!.trezor.features;
   return {
     label: `emulator ${model} ${major_version}.${minor_version}.${patch_version}`,
-    trezor,
-    cpuIncludesDevice: false,
-    async close() {
-      await trezor.close();
-      await debug.close();
+    get trezor() {
+      if (!held) throw new Error('the emulator is suspended');
+      return held.trezor;
     },
+    cpuIncludesDevice: false,
+    resume,
+    suspend,
+    close: suspend,
   };
 }
 
@@ -56,6 +87,8 @@ export async function virtualTarget(): Promise<DirectTarget> {
     label: 'VirtualTrezor T1B1 1.14.1, in memory',
     trezor,
     cpuIncludesDevice: true,
+    resume: async () => {},
+    suspend: async () => {},
     async close() {
       await trezor.close();
       await virtual.close();

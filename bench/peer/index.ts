@@ -130,24 +130,39 @@ export async function run(): Promise<number> {
   const directResults: Record<string, string> = {};
   const peerResults: Record<string, string> = {};
   const operations = directOperations();
-  const plan = steps();
+  let plan = steps();
+  /** Rows left out, with the reason (e.g. EIP-1559 on firmware that lacks it). */
+  const skipped: string[] = [];
   const psbtParameters = wanted('create-1000') ? createPsbtParameters(1000) : undefined;
   try {
     // Warm-up: one call of everything (JIT, caches, the device's first derivations).
+    // A case the firmware cannot do (NotSupported) leaves the table with its reason.
     for (const step of plan) {
-      for (const id of step.rows) await operations[id]!(target.trezor, 0);
-      if (peer && step.peer) await peer.run(step.peer.case, 1, step.peer.data);
+      try {
+        await target.resume();
+        for (const id of step.rows) await operations[id]!(target.trezor, 0);
+        await target.suspend();
+        if (peer && step.peer) await peer.run(step.peer.case, 1, step.peer.data);
+      } catch (error) {
+        await target.suspend();
+        if ((error as { code?: string }).code !== 'NotSupported') throw error;
+        skipped.push(`${step.rows.join(', ')}: ${(error as Error).message}`);
+        step.rows = [];
+      }
     }
+    plan = plan.filter((step) => step.rows.length > 0);
     if (psbtParameters) createPsbt(psbtParameters);
     for (let round = 0; round < ROUNDS; round++) {
       for (const step of plan) {
         const sides = [
           async () => {
+            await target.resume();
             for (const id of step.rows) {
               const r = await runDirect(operations[id]!, target.trezor, step.calls);
               add(direct, id, r.wall / step.calls / step.per, r.cpu / step.calls / step.per);
               directResults[id] ??= normalize(id, r.result);
             }
+            await target.suspend();
           },
           async () => {
             if (!peer || !step.peer) return;
@@ -194,8 +209,9 @@ export async function run(): Promise<number> {
   }
 
   const figures = (samples: Record<string, Samples>) => Object.fromEntries(ROWS.map((row) => [row.id, figureOf(samples[row.id])])) as Record<string, Figure | undefined>;
-  const rows = ROWS.filter((row) => wanted(row.id));
+  const rows = ROWS.filter((row) => wanted(row.id) && !skipped.some((s) => s.split(':')[0]!.split(', ').includes(row.id)));
   console.log(`\n${peerTable(rows, figures(peerSamples), figures(direct))}\n`);
+  for (const reason of skipped) console.log(`  left out: ${reason}`);
   if (target.cpuIncludesDevice) console.log('  host CPU of trezor-direct includes the in-memory device (no trezorlib column without an emulator)');
   console.log('  start-up rows: from spawn() to the first Features, Node running the bundled src (esbuild, no tree shaking); trezorlib: python3 importing trezorlib');
   const spread = (s: Samples | undefined) => (s ? `${ms(Math.min(...s.wall))}–${ms(Math.max(...s.wall))}` : '–');

@@ -91,6 +91,9 @@ class Driver:
         from trezorlib.debuglink import TrezorTestContext
 
         self.ctx = TrezorTestContext(UdpTransport(wire), auto_interact=True, debug_transport=UdpTransport(debug))
+        # Core >= 2.3.2 reports screens to the debug link only when asked; trezorlib's own
+        # confirmations (DebugUI) wait for them. A no-op on the Trezor One.
+        self.ctx.watch_layout(True)
         self.session = self.ctx.get_session()
         f = self.ctx.features
         return {"model": f.model, "version": f"{f.major_version}.{f.minor_version}.{f.patch_version}"}
