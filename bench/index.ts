@@ -10,7 +10,7 @@ import { run as framing } from './framing.js';
 
 framing();
 codec();
-for (const name of ['bitcoin', 'virtual', 'emulator']) {
+for (const name of ['bitcoin', 'ethereum', 'virtual', 'emulator']) {
   const file = new URL(`./${name}.ts`, import.meta.url);
   if (!existsSync(file)) continue;
   const mod = (await import(file.href)) as { run?: () => Promise<void> | void };

@@ -44,4 +44,5 @@ export {
 } from './models.js';
 export { parsePath, formatPath, HARDENED, type Path } from './path.js';
 export * from './transport/index.js';
+export type { MessageLink, WireMessage } from './protocol/link.js';
 export { encodeMessage, decodeMessage, type MessageMap, type MessageName, type AnyMessage } from './messages/index.js';

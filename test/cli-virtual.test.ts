@@ -51,9 +51,20 @@ describe('trezor-direct-virtual', () => {
     const f = trezor.features;
     expect([f.internal_model, f.model, f.major_version, f.minor_version, f.patch_version]).toEqual(['T3T1', 'Safe 5', 2, 8, 9]);
     await trezor.close();
-    const unknown = await run(['--port', '0', '--model', 'T3W1']);
+    const unknown = await run(['--port', '0', '--model', 'T3B1']);
     expect(unknown.status).toBe(2);
-    expect(unknown.stderr).toContain('--model must be one of T1B1, T2T1, T2B1, T3T1');
+    expect(unknown.stderr).toContain('--model must be one of T1B1, T2T1, T2B1, T3T1, T3W1');
+  });
+
+  it('plays a THP-only Safe 7 with --model T3W1 (--thp implied); --thp refuses the Trezor One', { timeout: 20_000 }, async () => {
+    const { line } = await run(['--port', '0', '--model', 'T3W1', '--mnemonic', 'all all all all all all all all all all all all']);
+    expect(line).toMatch(/^virtual Trezor T3W1 2\.9\.1 \(seeded, THP\)/);
+    // Our v1 client meets the THP firmware's answer to a v1 message and gives up, naming THP.
+    const port = Number(/udp:127\.0\.0\.1:(\d+)/.exec(line!)![1]);
+    await expect(connect({ transport: udp({ port }) })).rejects.toThrow(/THP|Host Protocol/);
+    const one = await run(['--port', '0', '--thp']);
+    expect(one.status).toBe(2);
+    expect(one.stderr).toContain('--thp needs a Core model');
   });
 
   it('defaults to the recorded firmware and refuses a version of the other model', { timeout: 20_000 }, async () => {

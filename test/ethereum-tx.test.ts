@@ -6,6 +6,8 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { isTrezorError } from '../src/errors.js';
 import { applySignature, dataChunkPlan, eip155V, MAX_CHAIN_ID_FULL_V, planTransaction, quantityBytes, yParityFromDevice } from '../src/ethereum/tx.js';
+import { keccak256, toHex } from '../src/ethereum/crypto.js';
+import { unsignedPayload } from '../src/ethereum/tx-encode.js';
 import { loadVectors } from './support/fixtures.js';
 
 const vectors = loadVectors();
@@ -81,7 +83,7 @@ describe('planTransaction: request fields as trezorlib sends them', () => {
       expect(fields.data_length).toBe(expected.data_length);
       expect(fields.chain_id).toBe(BigInt(expected.chain_id));
       expect((fields.to as string).toLowerCase()).toBe(expected.to.toLowerCase());
-      expect(plan.unsigned.unsignedHash).toBe(vector.unsigned_hash);
+      expect(toHex(keccak256(unsignedPayload(plan)))).toBe(vector.unsigned_hash);
 
       // The device's (v, r, s) go back in; the result is the vector's signed transaction.
       const e = vector.expected;
@@ -133,13 +135,16 @@ describe('signature v', () => {
     fc.assert(
       fc.property(fc.bigInt({ min: MAX_CHAIN_ID_FULL_V + 1n, max: 2n ** 64n - 1n }), fc.constantFrom(0 as const, 1 as const), (chainId, parity) => {
         const plan = planTransaction({ chainId, nonce: 0, gasLimit: 21000, gasPrice: 1, to, value: 1 });
-        const r = new Uint8Array(32).fill(0x11);
+        // r must be the x of a curve point for the signer to be recovered: the generator's x (SEC 2).
+        const r = Uint8Array.from(Buffer.from('79be667ef9dcbbac55a06295ce870b07029bfcdb2dce28d959f2815b16f81798', 'hex'));
         const s = new Uint8Array(32).fill(0x22);
         const signed = applySignature(plan, parity, r, s);
         const decoded = Transaction.from(signed.serialized);
         expect(decoded.chainId).toBe(chainId);
         expect(decoded.signature!.yParity).toBe(parity);
         expect(decoded.signature!.networkV).toBe(eip155V(chainId, parity));
+        expect(decoded.from).toBe(signed.from); // ethers recovers the same signer from our bytes
+        expect(decoded.hash).toBe(signed.hash);
       }),
       { numRuns: 50 },
     );

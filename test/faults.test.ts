@@ -211,7 +211,8 @@ describe('a call issued while another runs', () => {
   it('waits for the first (one call in flight per device) and both succeed, in order', async () => {
     const { open, debug } = rig();
     const order: string[] = [];
-    const trezor = await open({ button: () => void setTimeout(() => void debug.press('yes'), 30) });
+    // Pressed right in the handler: the ButtonAck is out by then, the device waits for it.
+    const trezor = await open({ button: () => void debug.press('yes') });
     const first = trezor.ping('first', { buttonProtection: true }).then((m) => (order.push('first'), m));
     const second = getAddress(trezor, { path: PATH }).then((a) => (order.push('second'), a));
     expect(await Promise.all([first, second])).toEqual(['first', ADDRESS]);

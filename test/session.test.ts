@@ -1,8 +1,10 @@
 import { describe, expect, it, vi } from 'vitest';
 import { isTrezorError } from '../src/errors.js';
+import { v1Link } from '../src/protocol/v1-link.js';
 import { connect } from '../src/session/connect.js';
 import { Trezor } from '../src/session/trezor.js';
 import type { Transport } from '../src/transport/types.js';
+import { faultTransport } from './support/fault-transport.js';
 import { features, scriptedTransport, type ScriptedDevice } from './support/scripted-device.js';
 
 /** Answer the connect-time Initialize, then run `rest`. */
@@ -142,6 +144,26 @@ describe('session: connect and calls', () => {
     expect(await trezor.ping('ok', { buttonProtection: true })).toBe('ok');
     expect(button).toHaveBeenCalledWith({ code: 'ButtonRequest_ProtectCall' });
     expect(events).toEqual([{ code: 'ButtonRequest_ProtectCall' }]);
+    expect(errors).toEqual([]);
+  });
+
+  it('ui.button and the button event come once the ButtonAck is written (the device is waiting), in that order of writes', async () => {
+    const seen: string[][] = [];
+    const { transport, errors } = device(async (d) => {
+      await d.expect('Ping');
+      d.send('ButtonRequest', { code: 'ButtonRequest_ProtectCall' });
+      await d.expect('ButtonAck');
+      d.send('ButtonRequest', { code: 'ButtonRequest_Other' });
+      await d.expect('ButtonAck');
+      d.send('Success', { message: 'ok' });
+    });
+    const watched = faultTransport(transport);
+    const trezor = await connect({ transport: watched.transport, ui: { button: () => seen.push(['ui', ...watched.hostMessages]) }, sessionId: null });
+    trezor.on('button', () => seen.push(['event', ...watched.hostMessages]));
+    expect(await trezor.ping('ok', { buttonProtection: true })).toBe('ok');
+    const first = ['Initialize', 'Ping', 'ButtonAck'];
+    const second = [...first, 'ButtonAck'];
+    expect(seen).toEqual([['event', ...first], ['ui', ...first], ['event', ...second], ['ui', ...second]]);
     expect(errors).toEqual([]);
   });
 
@@ -356,7 +378,7 @@ describe('session: passphrase', () => {
   it('hasCapability also reads capabilities given as wire numbers (PassphraseEntry is 17, Ethereum 7)', async () => {
     const { transport } = device(async () => {});
     const [descriptor] = await transport.enumerate();
-    const connection = await transport.open(descriptor!);
+    const connection = v1Link(await transport.open(descriptor!));
     const numeric = new Trezor(connection, descriptor!, {}, { major_version: 2, minor_version: 4, patch_version: 1, capabilities: [1, 17] });
     expect(numeric.hasCapability('Capability_PassphraseEntry')).toBe(true);
     expect(numeric.hasCapability('Capability_Bitcoin')).toBe(true);
@@ -440,10 +462,11 @@ describe('session: cancel, failures, unplug', () => {
     expect(errors).toEqual([]);
   });
 
-  it('aborting synchronously inside ui.button sends Cancel instead of ButtonAck', async () => {
+  it('aborting synchronously inside ui.button sends Cancel after the ButtonAck (the device waits for its button by then)', async () => {
     const { transport, errors } = device(async (d) => {
       await d.expect('Ping');
       d.send('ButtonRequest', { code: 'ButtonRequest_ProtectCall' });
+      await d.expect('ButtonAck');
       await d.expect('Cancel');
       d.send('Failure', { code: 'Failure_ActionCancelled', message: 'Cancelled' });
       const p = await d.expect('Ping');

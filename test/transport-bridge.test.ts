@@ -6,11 +6,14 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { isTrezorError } from '../src/errors.js';
 import { decodeBridge, encodeBridge } from '../src/protocol/bridge.js';
-import { decodeReports, encodeReports } from '../src/protocol/v1.js';
+import type { MessageLink } from '../src/protocol/link.js';
+import { v1Link } from '../src/protocol/v1-link.js';
+import { getAddress } from '../src/bitcoin/index.js';
+import { connect } from '../src/session/connect.js';
+import { VirtualTrezor } from '../src/testing/virtual/device.js';
 import { bridge } from '../src/transport/bridge.js';
-import type { TransportConnection } from '../src/transport/types.js';
+import { SLIP14_MNEMONIC, loadVectors } from './support/fixtures.js';
 import { FAILURE_CANCELLED, MT, pingResponder } from './fakes/fake-webusb.js';
 
 const ping = (message: string) => Uint8Array.from([0x0a, message.length, ...new TextEncoder().encode(message)]);
@@ -31,8 +34,21 @@ interface BridgeDevice {
   debugSession: null;
 }
 
-/** A tiny trezord. `hold` makes /call wait until a Cancel arrives through /post. */
+/** What a device behind the fake Bridge does with a /call (answer) and a /post (no answer). */
+interface Backend {
+  call(message: { type: number; payload: Uint8Array }): Promise<{ type: number; payload: Uint8Array }>;
+  post(message: { type: number; payload: Uint8Array }): Promise<void>;
+}
+
+/**
+ * A tiny trezord. `hold` makes /call wait until a Cancel arrives through /post. `backend`
+ * puts a device behind it instead of the ping responder (as trezord-go does with a USB device:
+ * /call writes and reads the next message, /post only writes).
+ */
 class FakeBridge {
+  backend: Backend | undefined;
+  /** Raw text the next /call answers with (a malformed body). */
+  rawReply: string | undefined;
   readonly log: Logged[] = [];
   readonly devices: BridgeDevice[] = [{ path: '1', vendor: 0x1209, product: 0x53c1, debug: false, session: null, debugSession: null }];
   /** Error text the next /call (or /acquire) answers with. */
@@ -109,7 +125,22 @@ class FakeBridge {
           return fail(error);
         }
         if (this.pendingCall) return fail('other call in progress');
+        if (this.rawReply !== undefined) {
+          const raw = this.rawReply;
+          this.rawReply = undefined;
+          return void res.writeHead(200).end(raw);
+        }
         const message = decodeBridge(body);
+        if (this.backend) {
+          // trezord-go's /call holds the Bridge's call lock until the device answers.
+          this.pendingCall = () => undefined;
+          try {
+            const reply = await this.backend.call(message);
+            return void res.writeHead(200).end(encodeBridge(reply.type, reply.payload));
+          } finally {
+            this.pendingCall = undefined;
+          }
+        }
         if (this.hold && message.type === MT.Ping) {
           const reply = await new Promise<string>((resolve) => (this.pendingCall = resolve));
           this.pendingCall = undefined;
@@ -121,6 +152,10 @@ class FakeBridge {
       case 'post': {
         if (!bySession(parts[1])) return fail('session not found');
         const message = decodeBridge(body);
+        if (this.backend) {
+          await this.backend.post(message);
+          return void res.writeHead(200).end();
+        }
         if (message.type === MT.Cancel) this.pendingCall?.(encodeBridge(MT.Failure, FAILURE_CANCELLED));
         return void res.writeHead(200).end();
       }
@@ -130,26 +165,12 @@ class FakeBridge {
   }
 }
 
-async function readMessage(connection: TransportConnection) {
-  const reports: Uint8Array[] = [];
-  for (;;) {
-    const report = await connection.read();
-    expect(report).toHaveLength(64);
-    reports.push(report);
-    try {
-      return decodeReports(reports);
-    } catch (e) {
-      if (!isTrezorError(e, 'ProtocolError')) throw e;
-    }
-  }
-}
+const readMessage = (link: MessageLink) => link.read();
 
-async function send(connection: TransportConnection, type: number, payload: Uint8Array) {
-  for (const report of encodeReports(type, payload)) await connection.write(report);
-}
+const send = (link: MessageLink, type: number, payload: Uint8Array) => link.write({ type, payload });
 
 let fake: FakeBridge;
-const connections: TransportConnection[] = [];
+const connections: MessageLink[] = [];
 beforeEach(async () => {
   fake = await new FakeBridge().start();
 });
@@ -161,7 +182,7 @@ afterEach(async () => {
 
 async function openFirst(transport = bridge({ url: fake.url })) {
   const [device] = await transport.enumerate();
-  const connection = await transport.open(device!);
+  const connection = await transport.openLink!(device!);
   connections.push(connection);
   return connection;
 }
@@ -231,8 +252,9 @@ describe('bridge: enumerate and Origin', () => {
 });
 
 describe('bridge: sessions and calls', () => {
-  it('acquires with previous "null", calls with the hex body form and re-frames the reply into reports', async () => {
+  it('acquires with previous "null", calls with the hex body form and reads the reply as one whole message', async () => {
     const connection = await openFirst();
+    expect(connection.protocol).toBe('bridge');
     expect(fake.paths()).toEqual(['/enumerate', '/acquire/1/null']);
     await send(connection, MT.Ping, ping('hi bridge'));
     const reply = await readMessage(connection);
@@ -244,7 +266,7 @@ describe('bridge: sessions and calls', () => {
     expect(call.body).toBe(encodeBridge(MT.Ping, ping('hi bridge')));
   });
 
-  it('sends one /call per whole message, however many reports it spans', async () => {
+  it('sends one /call per whole message, however many v1 reports it would span', async () => {
     const connection = await openFirst();
     const long = 'q'.repeat(120);
     await send(connection, MT.Ping, ping(long));
@@ -263,7 +285,7 @@ describe('bridge: sessions and calls', () => {
     const transport = bridge({ url: fake.url });
     await transport.enumerate(); // session null
     fake.devices[0]!.session = '42'; // someone acquires it meanwhile
-    const connection = await transport.open({ path: '1' });
+    const connection = await transport.openLink!({ path: '1' });
     connections.push(connection);
     expect(fake.paths()).toEqual(['/enumerate', '/acquire/1/null', '/enumerate', '/acquire/1/42']);
   });
@@ -275,7 +297,7 @@ describe('bridge: sessions and calls', () => {
   });
 
   it('maps "device not found" on acquire to DeviceDisconnected', async () => {
-    await expect(bridge({ url: fake.url }).open({ path: '9' })).rejects.toMatchObject({ code: 'DeviceDisconnected' });
+    await expect(bridge({ url: fake.url }).openLink!({ path: '9' })).rejects.toMatchObject({ code: 'DeviceDisconnected' });
   });
 
   it('sends Cancel through /post while a /call waits, and the call answers Failure', async () => {
@@ -304,6 +326,82 @@ describe('bridge: sessions and calls', () => {
   });
 });
 
+describe('bridge: a message link, no report framing', () => {
+  it('open() has no report-level connection to give: NotSupported, nothing acquired', async () => {
+    const transport = bridge({ url: fake.url });
+    const [device] = await transport.enumerate();
+    await expect(transport.open(device!)).rejects.toMatchObject({ code: 'NotSupported' });
+    expect(fake.paths()).toEqual(['/enumerate']);
+  });
+
+  it('a malformed reply body rejects that read with ProtocolError; the link keeps working', async () => {
+    const connection = await openFirst();
+    fake.rawReply = '0002zz';
+    await send(connection, MT.Ping, ping('x'));
+    await expect(connection.read()).rejects.toMatchObject({ code: 'ProtocolError' });
+    await send(connection, MT.Ping, ping('next'));
+    expect(await readMessage(connection)).toEqual({ type: MT.Success, payload: ping('next') });
+  });
+
+  it('a reply of any length comes back whole, as it was sent', async () => {
+    const connection = await openFirst();
+    // Ping{message: 3000 × 'z'}: field 1, length 3000 as the varint b8 17.
+    const payload = Uint8Array.from([0x0a, 0xb8, 0x17, ...new TextEncoder().encode('z'.repeat(3000))]);
+    await send(connection, MT.Ping, payload);
+    expect(await readMessage(connection)).toEqual({ type: MT.Success, payload });
+    expect(fake.log.at(-1)!.body).toBe(encodeBridge(MT.Ping, payload));
+  });
+});
+
+describe('bridge: connect() and the session over it (a VirtualTrezor behind the fake Bridge)', () => {
+  const expected = (loadVectors().btc_addresses as { path: string; coin: string; expected: string }[]).find(
+    (v) => v.path === "m/84'/0'/0'/1/0" && v.coin === 'Bitcoin',
+  )!;
+  let virtual: VirtualTrezor;
+  let device: MessageLink;
+
+  beforeEach(async () => {
+    virtual = new VirtualTrezor({ mnemonic: SLIP14_MNEMONIC, model: 'T1B1' });
+    const transport = virtual.transport();
+    const [descriptor] = await transport.enumerate();
+    device = v1Link(await transport.open(descriptor!));
+    fake.backend = {
+      async call(message) {
+        await device.write(message);
+        return device.read();
+      },
+      post: (message) => device.write(message),
+    };
+  });
+  afterEach(async () => {
+    await device.close();
+    await virtual.close();
+  });
+
+  it('connect({ transport: bridge() }) reads Features and the SLIP-14 address of m/84h/0h/0h/1/0', async () => {
+    const trezor = await connect({ transport: bridge({ url: fake.url }), sessionId: null });
+    expect(trezor.features.model).toBe('1');
+    expect(await getAddress(trezor, { path: expected.path })).toBe(expected.expected);
+    await trezor.close();
+    const calls = fake.log.filter((l) => l.url.startsWith('/call/'));
+    // Initialize and GetAddress, each one whole message: no '?##' report framing in a body.
+    expect(calls.map((c) => decodeBridge(c.body).type)).toEqual([0, 29]);
+    expect(fake.paths().at(-1)).toBe('/release/1');
+  });
+
+  it('an abort while the device waits for a button goes out as /post Cancel; the next call works', async () => {
+    const trezor = await connect({ transport: bridge({ url: fake.url }), sessionId: null });
+    const controller = new AbortController();
+    trezor.on('button', () => controller.abort()); // the ButtonAck's /call is waiting by then
+    const error = await getAddress(trezor, { path: expected.path, show: true, signal: controller.signal }).catch((e) => e);
+    expect(error).toMatchObject({ name: 'TrezorError', code: 'ActionCancelled' });
+    const post = fake.log.find((l) => l.url === '/post/1')!;
+    expect(decodeBridge(post.body)).toEqual({ type: MT.Cancel, payload: new Uint8Array() });
+    expect(await getAddress(trezor, { path: expected.path })).toBe(expected.expected);
+    await trezor.close();
+  });
+});
+
 describe('bridge: error mapping', () => {
   it('"device disconnected during action" → DeviceDisconnected, onDisconnect fires, the connection is dead', async () => {
     const connection = await openFirst();
@@ -314,7 +412,7 @@ describe('bridge: error mapping', () => {
     await expect(connection.read()).rejects.toMatchObject({ code: 'DeviceDisconnected' });
     expect(onDisconnect).toHaveBeenCalledTimes(1);
     await expect(connection.read()).rejects.toMatchObject({ code: 'DeviceDisconnected' });
-    await expect(connection.write(new Uint8Array(64))).rejects.toMatchObject({ code: 'DeviceDisconnected' });
+    await expect(connection.write({ type: MT.Ping, payload: ping('y') })).rejects.toMatchObject({ code: 'DeviceDisconnected' });
   });
 
   it.each([['device not found'], ['closed device']])('"%s" → DeviceDisconnected', async (text) => {

@@ -325,7 +325,8 @@ describe('claimed firmware version (firmware option)', () => {
       expect(() => new VirtualTrezor({ model, firmware: '2.8.0' })).toThrow(/2\.8\.1 or newer/);
       expect(() => new VirtualTrezor({ model, firmware: '1.14.1' })).toThrow(TypeError);
     }
-    expect(() => new VirtualTrezor({ model: 'T3W1' as Model })).toThrow(/T1B1, T2T1, T2B1, T3T1/);
+    // The Safe 3 Core 2 (T3B1) is not played; the Safe 7 (T3W1) is, in THP mode only (test/virtual-thp.test.ts).
+    expect(() => new VirtualTrezor({ model: 'T3B1' as Model })).toThrow(/T1B1, T2T1, T2B1, T3T1, T3W1/);
   });
 
   it('a Model T plays 2.4.1 below 2.8.1 (no screen names) and 2.8.9 from 2.8.1 on', async () => {

@@ -3,8 +3,12 @@
  * trezor-direct-virtual: run a VirtualTrezor on the emulator's UDP ports, for trezorctl,
  * Trezor Suite, trezorlib tests or any client that speaks to the official emulator.
  *
- *   trezor-direct-virtual [--port 21324] [--model T1B1|T2T1|T2B1|T3T1] [--firmware 2.8.1] [--mnemonic "…"]
- *                         [--pin 1234] [--passphrase] [--label NAME] [--auto-confirm]
+ *   trezor-direct-virtual [--port 21324] [--model T1B1|T2T1|T2B1|T3T1|T3W1] [--firmware 2.8.1] [--mnemonic "…"]
+ *                         [--pin 1234] [--passphrase] [--label NAME] [--auto-confirm] [--thp]
+ *
+ * --thp speaks the Trezor Host Protocol instead of protocol v1 (a Safe 7, --model T3W1, always
+ * does): trezorlib 0.20.1 / trezorctl pair with it by code entry, the code read from the screen
+ * or through the debug link (DebugLinkGetPairingInfo), as the firmware's debug build offers it.
  *
  * Without --mnemonic the device starts blank (load a seed through the debug link, as the
  * emulator's tests do), so --pin and --passphrase need it. --firmware sets the version the device claims (default 1.14.1 / 2.4.1,
@@ -16,10 +20,10 @@ import { VirtualTrezor } from '../testing/virtual/device.js';
 import type { Model } from '../testing/virtual/context.js';
 
 /** The models VirtualTrezor plays (src/testing/virtual/context.ts Model). */
-const VIRTUAL_MODELS: readonly Model[] = ['T1B1', 'T2T1', 'T2B1', 'T3T1'];
+const VIRTUAL_MODELS: readonly Model[] = ['T1B1', 'T2T1', 'T2B1', 'T3T1', 'T3W1'];
 
-const USAGE = `usage: trezor-direct-virtual [--port 21324] [--model T1B1|T2T1|T2B1|T3T1] [--firmware X.Y.Z] [--mnemonic "words…"]
-                             [--pin DIGITS] [--passphrase] [--label NAME] [--auto-confirm]`;
+const USAGE = `usage: trezor-direct-virtual [--port 21324] [--model T1B1|T2T1|T2B1|T3T1|T3W1] [--firmware X.Y.Z] [--mnemonic "words…"]
+                             [--pin DIGITS] [--passphrase] [--label NAME] [--auto-confirm] [--thp]`;
 
 interface Arguments {
   port: number;
@@ -30,10 +34,11 @@ interface Arguments {
   passphrase: boolean;
   label?: string;
   autoConfirm: boolean;
+  thp: boolean;
 }
 
 function parse(argv: readonly string[]): Arguments {
-  const args: Arguments = { port: 21324, model: 'T1B1', passphrase: false, autoConfirm: false };
+  const args: Arguments = { port: 21324, model: 'T1B1', passphrase: false, autoConfirm: false, thp: false };
   for (let i = 0; i < argv.length; i++) {
     const flag = argv[i]!;
     const value = (): string => {
@@ -74,6 +79,9 @@ function parse(argv: readonly string[]): Arguments {
       case '--auto-confirm':
         args.autoConfirm = true;
         break;
+      case '--thp':
+        args.thp = true;
+        break;
       case '-h':
       case '--help':
         console.log(USAGE);
@@ -93,6 +101,8 @@ function parse(argv: readonly string[]): Arguments {
   // Without a seed the device is blank: it would silently have no PIN and no passphrase.
   if ((args.pin || args.passphrase) && !args.mnemonic) throw new Error('--pin and --passphrase need --mnemonic');
   if (args.pin && args.model === 'T1B1' && /0/.test(args.pin)) throw new Error('a Trezor One PIN uses the digits 1-9');
+  if (args.model === 'T3W1') args.thp = true; // the Safe 7 speaks THP only
+  if (args.thp && args.model === 'T1B1') throw new Error('--thp needs a Core model (the Trezor One has no THP firmware): add --model T3W1');
   if (args.firmware && Number(args.firmware.split('.')[0]) !== (args.model === 'T1B1' ? 1 : 2)) {
     throw new Error(`--firmware ${args.firmware} is not a ${args.model} version (${args.model === 'T1B1' ? '1' : '2'}.x.y)`);
   }
@@ -116,6 +126,7 @@ async function main(): Promise<void> {
       ...(args.firmware ? { firmware: args.firmware } : {}),
       passphraseProtection: args.passphrase,
       autoConfirm: args.autoConfirm,
+      thp: args.thp,
       ...(args.mnemonic ? { mnemonic: args.mnemonic } : {}),
       ...(args.pin ? { pin: args.pin } : {}),
       ...(args.label !== undefined ? { label: args.label } : {}),
@@ -129,7 +140,8 @@ async function main(): Promise<void> {
     process.exit(1);
   }
   const state = args.mnemonic ? `seeded${args.pin ? ', PIN set' : ''}${args.passphrase ? ', passphrase on' : ''}` : 'blank';
-  console.log(`virtual Trezor ${args.model} ${virtual.firmware} (${state}): wire udp:127.0.0.1:${port}, debug link udp:127.0.0.1:${debugPort}`);
+  const protocol = args.thp ? ', THP' : '';
+  console.log(`virtual Trezor ${args.model} ${virtual.firmware} (${state}${protocol}): wire udp:127.0.0.1:${port}, debug link udp:127.0.0.1:${debugPort}`);
   const stop = async () => {
     await virtual.close();
     process.exit(0);

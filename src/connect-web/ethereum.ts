@@ -65,23 +65,23 @@ export function connectEthereum(connect: TrezorConnectLike): ConnectEthereum {
       const { signal } = parameters;
       const expected = await pathAddress(addressN, false, signal);
       if (plan.from && plan.from !== expected) throw invalidParameter('tx.from', `${plan.from} is not the address of this path (${expected})`);
-      const tx = plan.unsigned;
+      const tx = plan.values;
       const common = {
-        to: tx.to,
+        to: tx.to ?? null,
         value: hexQuantity(tx.value),
         gasLimit: hexQuantity(tx.gasLimit),
-        nonce: hexQuantity(BigInt(tx.nonce)),
-        data: tx.data,
+        nonce: hexQuantity(tx.nonce),
+        data: hexlify(tx.data),
         chainId: Number(plan.chainId),
       };
       const transaction =
-        plan.type === 0
-          ? { ...common, gasPrice: hexQuantity(tx.gasPrice!) }
+        tx.type === 0
+          ? { ...common, gasPrice: hexQuantity(tx.gasPrice) }
           : {
               ...common,
-              maxFeePerGas: hexQuantity(tx.maxFeePerGas!),
-              maxPriorityFeePerGas: hexQuantity(tx.maxPriorityFeePerGas!),
-              accessList: tx.accessList?.map((entry) => ({ address: entry.address, storageKeys: [...entry.storageKeys] })) ?? [],
+              maxFeePerGas: hexQuantity(tx.maxFeePerGas),
+              maxPriorityFeePerGas: hexQuantity(tx.maxPriorityFeePerGas),
+              accessList: tx.accessList.map((entry) => ({ address: entry.address, storageKeys: entry.storageKeys.map((key) => hexlify(key)) })),
             };
       const { v, r, s } = await run(connect, () => connect.ethereumSignTransaction({ path: addressN, transaction }), signal);
       const part = (value: unknown) => (typeof value === 'string' && /^(0x)?[0-9a-fA-F]{64}$/.test(value) ? getBytes(`0x${value.replace(/^0x/, '')}`) : undefined);

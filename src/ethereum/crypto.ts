@@ -6,7 +6,7 @@
  */
 import { secp256k1 } from '@noble/curves/secp256k1.js';
 import { keccak_256 } from '@noble/hashes/sha3.js';
-import { bytesToHex, concatBytes, utf8ToBytes } from '@noble/hashes/utils.js';
+import { bytesToHex, concatBytes, hexToBytes, utf8ToBytes } from '@noble/hashes/utils.js';
 import { TrezorError, describeValue, invalidParameter } from '../errors.js';
 
 /** 0x-prefixed hex, as viem and JSON-RPC write bytes. */
@@ -34,11 +34,7 @@ export function toHex(bytes: Uint8Array): Hex {
  */
 export function bytesOf(value: unknown, field: string): Uint8Array {
   if (value instanceof Uint8Array) return value;
-  if (typeof value === 'string' && /^0x([0-9a-fA-F]{2})*$/.test(value)) {
-    const out = new Uint8Array((value.length - 2) / 2);
-    for (let i = 0; i < out.length; i++) out[i] = parseInt(value.slice(2 + 2 * i, 4 + 2 * i), 16);
-    return out;
-  }
+  if (typeof value === 'string' && /^0x([0-9a-fA-F]{2})*$/.test(value)) return hexToBytes(value.slice(2));
   throw invalidParameter(field, `expected 0x-prefixed hex or a Uint8Array, got ${describeValue(value)}`);
 }
 

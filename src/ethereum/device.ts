@@ -6,16 +6,20 @@
  * which needs no ethers and is shared with `trezor-direct/viem`. Every signature is recovered
  * on the host and must come from the path's address (VerificationFailed otherwise).
  */
-import { SigningKey, computeAddress, computeHmac, concat, getAddress as checksumAddress, getBytes, hexlify, toBeHex, verifyMessage as ethersVerifyMessage } from 'ethers';
 import type { SignatureLike, TransactionLike } from 'ethers';
+import { verifyMessage as ethersVerifyMessage } from 'ethers/hash';
+import { secp256k1 } from '@noble/curves/secp256k1.js';
+import { hmac } from '@noble/hashes/hmac.js';
+import { sha512 } from '@noble/hashes/sha2.js';
+import { concatBytes, utf8ToBytes } from '@noble/hashes/utils.js';
 import { TrezorError, describeValue, invalidParameter } from '../errors.js';
 import { encodeXpub } from '../bitcoin/xpub.js';
 import { HARDENED, checkAddressPath, parsePath, type Path } from '../path.js';
 import type { Trezor } from '../session/trezor.js';
-import { utf8ToBytes } from '@noble/hashes/utils.js';
-import { toHex } from './crypto.js';
-import { definitionsField, requestAddress, signMessageFlow, signTransactionFlow, signTypedDataFlow, type EthereumDefinitions } from './flows.js';
-import { applySignature, planTransaction } from './tx.js';
+import { bytesOf, parseAddress, publicKeyToAddress, toHex } from './crypto.js';
+import { definitionsField, requestAddress, requestAddresses, signMessageFlow, signTransactionFlow, signTypedDataFlow, type EthereumDefinitions } from './flows.js';
+import { planTransaction } from './tx.js';
+import { signedTransaction, type SignedTransaction } from './tx-encode.js';
 import { prepareTypedData, type TypedDataInput } from './typed-data.js';
 
 export { isTrezorOne, supportsEip1559, type EthereumDefinitions } from './flows.js';
@@ -32,6 +36,13 @@ export interface GetAddressParameters extends CommonParameters {
   /** Show it in chunks of 4 characters (newer firmware). */
   chunkify?: boolean;
   definitions?: EthereumDefinitions;
+}
+
+export interface GetAddressesParameters {
+  /** BIP-32 paths, as getAddress takes them. */
+  paths: readonly Path[];
+  definitions?: EthereumDefinitions;
+  signal?: AbortSignal;
 }
 
 export interface GetPublicKeyParameters extends CommonParameters {
@@ -102,6 +113,23 @@ export async function getAddress(trezor: Trezor, parameters: GetAddressParameter
 }
 
 /**
+ * The EIP-55 addresses of several paths, in order, asked silently in one exclusive flow (no
+ * other call interleaves; each is remembered for the signing flows, as getAddress does).
+ * @example const [a0, a1] = await getAddresses(trezor, { paths: ["m/44'/60'/0'/0/0", "m/44'/60'/0'/0/1"] })
+ */
+export async function getAddresses(trezor: Trezor, parameters: GetAddressesParameters): Promise<string[]> {
+  const paths = parameters?.paths;
+  if (!Array.isArray(paths)) throw invalidParameter('paths', `expected an array of paths, got ${describeValue(paths)}`);
+  const addressNs = paths.map((path: Path, i: number) => {
+    const addressN = parsePath(path, `paths[${i}]`);
+    checkAddressPath(addressN, `paths[${i}]`);
+    return addressN;
+  });
+  if (addressNs.length === 0) return [];
+  return requestAddresses(trezor, addressNs, { definitions: definitionsField(parameters.definitions), signal: parameters.signal });
+}
+
+/**
  * The address at `addressN` without the screen, to hold a shown address against: derived on the
  * host from the verified public key of its hardened prefix (m/44'/60'/0' for m/44'/60'/0'/0/i),
  * or asked again silently when the path has no unhardened tail under an account-deep prefix.
@@ -111,16 +139,15 @@ async function silentAddress(trezor: Trezor, addressN: number[], signal?: AbortS
   while (cut > 0 && addressN[cut - 1]! < HARDENED) cut--;
   if (cut >= 3 && cut < addressN.length) {
     const parent = await getPublicKey(trezor, { path: addressN.slice(0, cut), signal });
-    // BIP-32 CKDpub on ethers' own primitives (no second curve library in the ethers bundle):
-    // I = HMAC-SHA512(c, K ‖ ser32(i)); K' = IL·G + K; c' = IR.
-    let key = parent.publicKey;
-    let chain = parent.chainCode;
+    // BIP-32 CKDpub: I = HMAC-SHA512(c, K ‖ ser32(i)); K' = IL·G + K; c' = IR.
+    let key = secp256k1.Point.fromBytes(bytesOf(parent.publicKey, 'publicKey'));
+    let chain = bytesOf(parent.chainCode, 'chainCode');
     for (const index of addressN.slice(cut)) {
-      const I = getBytes(computeHmac('sha512', chain, concat([key, toBeHex(index, 4)])));
-      key = SigningKey.addPoints(SigningKey.computePublicKey(I.subarray(0, 32), true), key, true);
-      chain = hexlify(I.subarray(32));
+      const I = hmac(sha512, chain, concatBytes(key.toBytes(true), Uint8Array.of(index >>> 24, (index >>> 16) & 0xff, (index >>> 8) & 0xff, index & 0xff)));
+      key = secp256k1.Point.BASE.multiply(secp256k1.Point.Fn.fromBytes(I.subarray(0, 32))).add(key);
+      chain = I.subarray(32);
     }
-    return computeAddress(key);
+    return publicKeyToAddress(key.toBytes(true));
   }
   return requestAddress(trezor, addressN, { signal });
 }
@@ -160,41 +187,39 @@ export async function getPublicKey(trezor: Trezor, parameters: GetPublicKeyParam
     depth: node.depth,
     fingerprint: node.fingerprint,
     childNum: node.child_num,
-    address: computeAddress(hexlify(node.public_key)), // ethers' curve code: no second copy in this bundle
+    address: publicKeyToAddress(node.public_key),
   };
 }
 
 /**
  * Sign a transaction; returns the signed, serialized transaction (0x…), ready for
- * eth_sendRawTransaction.
+ * eth_sendRawTransaction. The signature is checked on the host first: it must recover, over the
+ * payload built from the fields sent to the device, to the path's address (VerificationFailed
+ * otherwise). signTransactionDetailed gives the hash and (v, r, s) too.
  * @example const raw = await signTransaction(trezor, { path, tx: { chainId: 1, nonce: 0, gasLimit: 21000, maxFeePerGas, maxPriorityFeePerGas, to, value } })
  */
 export async function signTransaction(trezor: Trezor, parameters: SignTransactionParameters): Promise<string> {
+  return (await signTransactionDetailed(trezor, parameters)).serialized;
+}
+
+/**
+ * As signTransaction, with the parts of the result: the serialized transaction, its hash, the
+ * recovered signer and the signature (v as serialized: the EIP-155 v for legacy transactions,
+ * the y-parity for EIP-1559; yParity in both).
+ * @example const { serialized, hash, v, r, s } = await signTransactionDetailed(trezor, { path, tx })
+ */
+export async function signTransactionDetailed(trezor: Trezor, parameters: SignTransactionParameters): Promise<SignedTransaction> {
   const addressN = parsePath(parameters?.path);
   checkAddressPath(addressN);
   const plan = planTransaction(parameters?.tx);
   const definitions = definitionsField(parameters.definitions);
-  const signed = await signTransactionFlow(
+  return signTransactionFlow(
     trezor,
     addressN,
     plan,
     { definitions, signal: parameters.signal, chunkify: parameters.chunkify, from: plan.from },
-    ({ v, r, s }, expected) => {
-      const tx = applySignature(plan, v, r, s);
-      // Recovery itself throws (a plain Error from the curve code) when r is not a point's x.
-      let from: string | null;
-      try {
-        from = tx.from;
-      } catch (cause) {
-        throw new TrezorError('VerificationFailed', 'The transaction signature does not recover to any key', { cause });
-      }
-      if (from !== expected) {
-        throw new TrezorError('VerificationFailed', `The transaction signature recovers to ${String(from)}, not to ${expected}`);
-      }
-      return tx;
-    },
+    (signature, expected) => signedTransaction(plan, signature, expected),
   );
-  return signed.serialized;
 }
 
 /**
@@ -226,12 +251,9 @@ export async function signTypedData(trezor: Trezor, parameters: SignTypedDataPar
  */
 export function verifyMessage(parameters: VerifyMessageParameters): boolean {
   const message = messageBytes(parameters.message, 'message');
-  let expected: string;
-  try {
-    expected = checksumAddress(parameters.address);
-  } catch {
-    throw invalidParameter('address', 'not a valid Ethereum address');
-  }
+  const address = parameters.address;
+  // As ethers' getAddress: the 0x is optional, a mixed-case checksum must be right.
+  const expected = parseAddress(typeof address === 'string' && /^[0-9a-fA-F]{40}$/.test(address) ? `0x${address}` : address, 'address');
   try {
     return ethersVerifyMessage(message, parameters.signature) === expected;
   } catch {

@@ -117,6 +117,25 @@ export async function requestAddress(
   return address;
 }
 
+/**
+ * EthereumGetAddress for several paths in one exclusive flow (no screen): one address per path,
+ * in order, each remembered for the signing flows.
+ * @example await requestAddresses(trezor, [parsePath("m/44'/60'/0'/0/0"), parsePath("m/44'/60'/0'/0/1")], {})
+ */
+export async function requestAddresses(trezor: Trezor, paths: readonly number[][], options: FlowOptions = {}): Promise<string[]> {
+  const network = options.definitions?.encoded_network;
+  return trezor.exclusive(async (call) => {
+    const addresses: string[] = [];
+    for (const addressN of paths) {
+      const message = { address_n: addressN, show_display: false, ...(network ? { encoded_network: network } : {}) };
+      const address = addressFromAnswer(expectType(await call('EthereumGetAddress', message, { signal: options.signal }), 'EthereumAddress'));
+      rememberAddress(trezor, addressN, address);
+      addresses.push(address);
+    }
+    return addresses;
+  });
+}
+
 /** What the device signed a transaction with, as it returned it. */
 export interface DeviceTxSignature {
   v: number | undefined;

@@ -1,16 +1,20 @@
 /**
  * `trezor-direct/ethereum`: Ethereum (and EVM chains) on a Trezor, on top of ethers v6.
  *
- *  - getAddress / getPublicKey: EIP-55 addresses and keys of BIP-44 paths;
- *  - signTransaction: legacy EIP-155 and EIP-1559 transactions, any calldata length;
+ *  - getAddress / getAddresses / getPublicKey: EIP-55 addresses (one, or several in one flow)
+ *    and keys of BIP-44 paths;
+ *  - signTransaction: legacy EIP-155 and EIP-1559 transactions, any calldata length
+ *    (signTransactionDetailed: with the hash and v, r, s);
  *  - signMessage / verifyMessage: EIP-191 personal messages;
  *  - signTypedData: EIP-712 (full structure on Core models, hashes on the Trezor One);
  *  - TrezorSigner: an ethers Signer; createEip1193Provider: a `window.ethereum`-style provider;
  *  - announceTrezorProvider: EIP-6963 discovery of any such provider (no ethers needed).
  *
  * Every signature is recovered on the host and must come from the path's address before it
- * is returned (VerificationFailed otherwise). Only the ethers parts used are imported, so a
- * bundle with getAddress + signTransaction stays small; the core entry never imports ethers.
+ * is returned (VerificationFailed otherwise), with @noble over our own RLP of the fields sent
+ * to the device. ethers is imported by subpath and only where an ethers object is needed
+ * (TrezorSigner, the EIP-1193 provider, EIP-712 hashing, verifyMessage), so a bundle with
+ * getAddress + signTransaction holds no ethers code; the core entry never imports ethers.
  *
  * @example
  * import { connect, webUsb } from 'trezor-direct';
@@ -20,14 +24,17 @@
  */
 export {
   getAddress,
+  getAddresses,
   getPublicKey,
   signTransaction,
+  signTransactionDetailed,
   signMessage,
   signTypedData,
   verifyMessage,
   supportsEip1559,
   type EthereumDefinitions,
   type GetAddressParameters,
+  type GetAddressesParameters,
   type GetPublicKeyParameters,
   type GetPublicKeyReturnType,
   type SignTransactionParameters,
@@ -45,7 +52,7 @@ export {
   type RpcProvider,
   type TrezorEip1193Provider,
 } from './provider.js';
-export { planTransaction, dataChunkPlan, eip155V, MAX_CHAIN_ID_FULL_V, type TransactionPlan } from './tx.js';
+export { planTransaction, dataChunkPlan, eip155V, MAX_CHAIN_ID_FULL_V, type SignedTransaction, type TransactionPlan } from './tx.js';
 export {
   announceTrezorProvider,
   TREZOR_DIRECT_ICON,

@@ -18,7 +18,8 @@
  * method or transaction kind not supported, 4900 the device is gone, -32602 bad parameters,
  * -32603 anything else (with the TrezorError code in `data`). RPC errors keep their code.
  */
-import { getAddress as checksumAddress, getBytes, isHexString, toUtf8Bytes } from 'ethers';
+import { getAddress as checksumAddress } from 'ethers/address';
+import { getBytes, isHexString, toUtf8Bytes } from 'ethers/utils';
 import type { Provider, TransactionRequest } from 'ethers';
 import type { Path } from '../path.js';
 import type { Trezor } from '../session/trezor.js';

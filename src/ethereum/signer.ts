@@ -5,7 +5,9 @@
  * then signed on the device; on firmware without EIP-1559 (Trezor One < 1.10.4, Model T
  * < 2.4.2) a transaction without explicit fee fields is populated as a legacy one instead.
  */
-import { AbstractSigner, Transaction, TypedDataEncoder } from 'ethers';
+import { TypedDataEncoder } from 'ethers/hash';
+import { AbstractSigner } from 'ethers/providers';
+import { Transaction } from 'ethers/transaction';
 import type { Provider, TransactionLike, TransactionRequest, TypedDataDomain, TypedDataField } from 'ethers';
 import { invalidParameter } from '../errors.js';
 import { formatPath, parsePath, type Path } from '../path.js';

@@ -1,21 +1,16 @@
 /**
  * Ethereum transactions from ethers: an ethers `TransactionLike` is checked and turned into the
  * fields of EthereumSignTx / EthereumSignTxEIP1559 (through ./tx-fields.ts, which holds the wire
- * rules and needs no ethers), and the device's (v, r, s) is then put back into an ethers
- * Transaction and the signed bytes serialized. Pure: no device I/O, so it is tested on its own.
+ * rules), and the device's (v, r, s) is then checked and serialized with ./tx-encode.ts. Only
+ * ethers' types are used: the values are read here with the library's own parsers (the same
+ * forms ethers accepts: BigNumberish quantities, BytesLike data, 0x addresses with or without a
+ * checksum, any AccessListish), so signing pays for no ethers code. Pure: no device I/O.
  */
-import { Signature, Transaction, accessListify, getAddress, getBytes, hexlify } from 'ethers';
 import type { AccessListish, BytesLike, TransactionLike } from 'ethers';
 import { TrezorError, describeValue, invalidParameter } from '../errors.js';
-import {
-  optionalQuantity,
-  requiredQuantity,
-  transactionFields,
-  yParityFromDevice,
-  type Eip1559Fields,
-  type LegacyFields,
-  type TransactionValues,
-} from './tx-fields.js';
+import { bytesOf, parseAddress } from './crypto.js';
+import { signedTransaction, type SignedTransaction } from './tx-encode.js';
+import { optionalQuantity, requiredQuantity, transactionFields, type TransactionRequestFields, type TransactionValues } from './tx-fields.js';
 
 export {
   DATA_CHUNK_SIZE,
@@ -28,11 +23,10 @@ export {
   type Eip1559Fields,
   type LegacyFields,
 } from './tx-fields.js';
+export type { SignedTransaction } from './tx-encode.js';
 
-/** What to send and what to expect, for one transaction. */
-export type TransactionPlan =
-  | { type: 0; message: 'EthereumSignTx'; fields: LegacyFields; data: Uint8Array; chainId: bigint; unsigned: Transaction; from?: string }
-  | { type: 2; message: 'EthereumSignTxEIP1559'; fields: Eip1559Fields; data: Uint8Array; chainId: bigint; unsigned: Transaction; from?: string };
+/** What to send and what to expect, for one transaction: the device request and the checked values. */
+export type TransactionPlan = TransactionRequestFields & { values: TransactionValues; from?: string };
 
 /**
  * Check a transaction and plan its signing request. Throws `InvalidParameters` naming the
@@ -55,54 +49,27 @@ export function planTransaction(tx: TransactionLike<string>): TransactionPlan {
   let values: TransactionValues;
   if (type === 0) {
     const gasPrice = requiredQuantity(tx.gasPrice, 'tx.gasPrice');
-    if (tx.accessList && accessListify(tx.accessList).length > 0) {
+    if (accessListField(tx.accessList).length > 0) {
       throw invalidParameter('tx.accessList', 'a legacy (type 0) transaction has no access list');
     }
     values = { type, chainId, nonce, gasLimit, to, value, data, gasPrice };
   } else {
     const maxFeePerGas = requiredQuantity(tx.maxFeePerGas, 'tx.maxFeePerGas');
     const maxPriorityFeePerGas = requiredQuantity(tx.maxPriorityFeePerGas, 'tx.maxPriorityFeePerGas');
-    const accessList = accessListField(tx.accessList).map((entry) => ({ address: entry.address, storageKeys: entry.storageKeys.map((key) => getBytes(key)) }));
-    values = { type, chainId, nonce, gasLimit, to, value, data, maxFeePerGas, maxPriorityFeePerGas, accessList };
+    values = { type, chainId, nonce, gasLimit, to, value, data, maxFeePerGas, maxPriorityFeePerGas, accessList: accessListField(tx.accessList) };
   }
-  const request = transactionFields(values);
-
-  const base = { chainId: request.chainId, nonce: Number(nonce), gasLimit, to: to ?? null, value, data: hexlify(data) };
-  const extra = from ? { from } : {};
-  if (values.type === 0) {
-    const unsigned = Transaction.from({ ...base, type: 0, gasPrice: values.gasPrice });
-    return { ...(request as Extract<typeof request, { type: 0 }>), unsigned, ...extra };
-  }
-  const unsigned = Transaction.from({
-    ...base,
-    type: 2,
-    maxFeePerGas: values.maxFeePerGas,
-    maxPriorityFeePerGas: values.maxPriorityFeePerGas,
-    accessList: values.accessList.map((entry) => ({ address: entry.address, storageKeys: entry.storageKeys.map((key) => hexlify(key)) })),
-  });
-  return { ...(request as Extract<typeof request, { type: 2 }>), unsigned, ...extra };
+  return { ...transactionFields(values), values, ...(from ? { from } : {}) };
 }
 
 /**
- * Put the device's signature into the planned transaction. Returns the signed transaction
- * (its `from` is the recovered signer) or throws VerificationFailed when the parts are malformed.
+ * Put the device's signature into the planned transaction: the signed transaction, its hash and
+ * (v, r, s), with `from` the recovered signer. Throws VerificationFailed when the parts are
+ * malformed, v does not fit the chain id or the signature recovers to no key (the caller
+ * compares `from` with the address it expects).
  * @example applySignature(plan, request.signature_v, request.signature_r, request.signature_s).serialized
  */
-export function applySignature(plan: TransactionPlan, v: number | undefined, r: Uint8Array | undefined, s: Uint8Array | undefined): Transaction {
-  if (v === undefined || !r || !s || r.length !== 32 || s.length !== 32) {
-    throw new TrezorError('VerificationFailed', 'The device returned an incomplete transaction signature');
-  }
-  const yParity = yParityFromDevice(plan.type, v, plan.chainId);
-  if (yParity === undefined) {
-    throw new TrezorError('VerificationFailed', `The device returned signature_v ${v}, which does not fit chain id ${plan.chainId}`);
-  }
-  const signed = plan.unsigned.clone();
-  try {
-    signed.signature = Signature.from({ r: hexlify(r), s: hexlify(s), yParity });
-  } catch (cause) {
-    throw new TrezorError('VerificationFailed', 'The device returned a malformed transaction signature', { cause });
-  }
-  return signed;
+export function applySignature(plan: TransactionPlan, v: number | undefined, r: Uint8Array | undefined, s: Uint8Array | undefined): SignedTransaction {
+  return signedTransaction(plan, { v, r, s }, undefined);
 }
 
 function transactionType(tx: TransactionLike<string>): 0 | 2 {
@@ -123,7 +90,7 @@ function transactionType(tx: TransactionLike<string>): 0 | 2 {
   }
   if (tx.maxFeePerGas != null || tx.maxPriorityFeePerGas != null) return 2;
   if (tx.gasPrice != null) {
-    if (tx.accessList && accessListify(tx.accessList).length > 0) {
+    if (accessListField(tx.accessList).length > 0) {
       throw new TrezorError('NotSupported', 'gasPrice with an access list is an EIP-2930 (type 1) transaction, which Trezor firmware cannot sign; use maxFeePerGas (type 2)');
     }
     return 0;
@@ -133,25 +100,51 @@ function transactionType(tx: TransactionLike<string>): 0 | 2 {
 
 function bytesField(value: BytesLike, field: string): Uint8Array {
   try {
-    return getBytes(value);
+    return bytesOf(value, field);
   } catch {
     throw invalidParameter(field, `expected 0x-prefixed hex or a Uint8Array, got ${describeValue(value)}`);
   }
 }
 
-function addressField(value: string, field: string): string {
+/** An address as ethers' getAddress takes it: 40 hex digits, 0x optional, a mixed-case checksum must be right. */
+function addressField(value: unknown, field: string): string {
+  const prefixed = typeof value === 'string' && /^[0-9a-fA-F]{40}$/.test(value) ? `0x${value}` : value;
   try {
-    return getAddress(value);
+    return parseAddress(prefixed, field);
   } catch {
     throw invalidParameter(field, `not a valid address (or its EIP-55 checksum is wrong): ${describeValue(value)}`);
   }
 }
 
-function accessListField(value: AccessListish | null | undefined) {
+/**
+ * ethers' AccessListish: [{ address, storageKeys }], [[address, storageKeys]] or
+ * { address: storageKeys } (the last sorted by address, as ethers' accessListify does).
+ */
+function accessListField(value: AccessListish | null | undefined): { address: string; storageKeys: Uint8Array[] }[] {
   if (value === undefined || value === null) return [];
-  try {
-    return accessListify(value);
-  } catch {
-    throw invalidParameter('tx.accessList', 'expected [{ address, storageKeys: [32-byte hex…] }]');
+  const bad = () => invalidParameter('tx.accessList', 'expected [{ address, storageKeys: [32-byte hex…] }]');
+  const entry = (address: unknown, keys: unknown) => {
+    if (!Array.isArray(keys)) throw bad();
+    return {
+      address: addressField(address, 'tx.accessList'),
+      storageKeys: keys.map((key: unknown) => {
+        if (typeof key !== 'string' || !/^0x[0-9a-fA-F]{64}$/.test(key)) throw bad();
+        return bytesOf(key, 'tx.accessList');
+      }),
+    };
+  };
+  if (Array.isArray(value)) {
+    return value.map((item: unknown) => {
+      if (Array.isArray(item)) {
+        if (item.length > 2) throw bad();
+        return entry(item[0], item[1]);
+      }
+      if (typeof item !== 'object' || item === null) throw bad();
+      const { address, storageKeys } = item as { address?: unknown; storageKeys?: unknown };
+      return entry(address, storageKeys);
+    });
   }
+  if (typeof value !== 'object') throw bad();
+  const list = Object.entries(value as Record<string, unknown>).map(([address, keys]) => entry(address, keys));
+  return list.sort((a, b) => a.address.localeCompare(b.address));
 }

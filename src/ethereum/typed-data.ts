@@ -5,9 +5,11 @@
  * The Trezor One signs blindly the two hashes computed here (EthereumSignTypedHash: domain
  * separator, message hash).
  */
-import { TypedDataEncoder, keccak256, concat } from 'ethers';
+import { TypedDataEncoder } from 'ethers/hash';
+import { concatBytes } from '@noble/hashes/utils.js';
 import type { TypedDataField } from 'ethers';
 import { invalidParameter } from '../errors.js';
+import { bytesOf, keccak256, toHex } from './crypto.js';
 import { DOMAIN, checkTypedData, type PreparedTypedData, type TypedDataInput } from './eip712.js';
 
 export {
@@ -44,7 +46,7 @@ export function prepareTypedData(input: TypedDataInput): PreparedTypedData {
       throw invalidParameter('typedData.message', shortMessage(cause));
     }
   }
-  const digest = keccak256(concat(['0x1901', domainSeparator, ...(messageHash ? [messageHash] : [])]));
+  const digest = toHex(keccak256(concatBytes(Uint8Array.of(0x19, 0x01), bytesOf(domainSeparator, 'typedData'), ...(messageHash ? [bytesOf(messageHash, 'typedData')] : []))));
   return { ...checked, domainSeparator, ...(messageHash ? { messageHash } : {}), digest };
 }
 

@@ -22,6 +22,7 @@ export function fromHex(hex: string): Uint8Array {
 
 /** Encode a message as a Bridge `/call` body. */
 export function encodeBridge(type: number, payload: Uint8Array): string {
+  if (!Number.isInteger(type) || type < 0 || type > 0xffff) throw protocolError(`message type out of range: ${type}`);
   const head = new Uint8Array(6);
   const view = new DataView(head.buffer);
   view.setUint16(0, type);

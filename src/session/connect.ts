@@ -3,8 +3,10 @@
  * Session ids are remembered per device (in memory, for this page/process) so that a
  * re-connect resumes the session and the user is not asked for the passphrase again.
  */
+import { withSignal } from '../abort.js';
 import { TrezorError } from '../errors.js';
-import { withSignal } from '../transport/abort.js';
+import type { MessageLink } from '../protocol/link.js';
+import { v1Link } from '../protocol/v1-link.js';
 import type { DeviceDescriptor, Transport } from '../transport/types.js';
 import { Trezor } from './trezor.js';
 import type { UiHandlers } from './ui.js';
@@ -46,20 +48,32 @@ export async function connect({ transport, ui = {}, signal, device, sessionId, c
     throw new TrezorError('InvalidParameters', 'messageTimeout: expected a positive number of milliseconds', { field: 'messageTimeout' });
   }
   const target = device ?? (await pickDevice(transport, signal));
-  const connection = await transport.open(target, signal);
+  const link = await openLink(transport, target, { signal, messageTimeout });
   const key = `${transport.name}:${target.path}`;
   const resume = sessionId === null ? undefined : (sessionId ?? rememberedSessions.get(key));
   // Features are filled by initialize() before anyone can see this object.
-  const trezor = new Trezor(connection, target, ui, {} as Trezor['features'], cancelTimeout, messageTimeout);
+  const trezor = new Trezor(link, target, ui, {} as Trezor['features'], cancelTimeout);
   try {
     await withSignal(trezor.initialize(resume, { signal }), signal);
   } catch (error) {
-    await connection.close().catch(() => undefined);
+    await link.close().catch(() => undefined);
     throw error;
   }
   const id = trezor.sessionId;
   if (id) rememberedSessions.set(key, id);
   return trezor;
+}
+
+/**
+ * Open `device` as a message link: the one place where the wire protocol is chosen. A
+ * transport that carries whole messages (the Bridge) opens its own link; any other moves
+ * reports, framed here with protocol v1. (Trezor Host Protocol detection belongs here too: a
+ * v1 probe that the device answers with Failure InvalidProtocol means a THP link.)
+ */
+async function openLink(transport: Transport, device: DeviceDescriptor, options: { signal?: AbortSignal; messageTimeout?: number }): Promise<MessageLink> {
+  if (transport.openLink) return transport.openLink(device, options.signal);
+  const connection = await transport.open(device, options.signal);
+  return v1Link(connection, { messageTimeout: options.messageTimeout });
 }
 
 async function pickDevice(transport: Transport, signal?: AbortSignal): Promise<DeviceDescriptor> {

@@ -8,6 +8,7 @@
  * Secrets: the PIN and passphrase pass through here only on their way into a message;
  * they are never put into an error or an event.
  */
+import { withSignal } from '../abort.js';
 import { TrezorError, isTrezorError } from '../errors.js';
 import {
   decodeMessage,
@@ -17,9 +18,8 @@ import {
   type MessageMap,
   type MessageName,
 } from '../messages/index.js';
-import { completedMessage, decodeReport, encodeReports, type DecodeState } from '../protocol/v1.js';
-import { withSignal } from '../transport/abort.js';
-import type { DeviceDescriptor, TransportConnection } from '../transport/types.js';
+import type { MessageLink } from '../protocol/link.js';
+import type { DeviceDescriptor } from '../transport/types.js';
 import { hasCapability, modelOf } from '../models.js';
 import { THP_ONLY_MESSAGE, failureToError } from './failure.js';
 import type { ButtonRequestInfo, PassphraseAnswer, PinRequestKind, UiHandlers, WordRequestKind } from './ui.js';
@@ -68,8 +68,6 @@ const WORD_KINDS: Record<string, WordRequestKind> = {
 const WORD_ANSWER: Record<WordRequestKind, RegExp> = { plain: /^[a-z]{1,8}$/, matrix9: /^[1-9]$/, matrix6: /^[1-6]$/ };
 /** How long to wait for the device's Failure after sending Cancel. */
 const CANCEL_DRAIN_MS = 10_000;
-/** How long the device may stay silent between two reports of one message. */
-const MESSAGE_GAP_MS = 10_000;
 /** Trezor firmware limit on PassphraseAck.passphrase (bytes of UTF-8). */
 const MAX_PASSPHRASE_BYTES = 50;
 
@@ -80,48 +78,47 @@ const MAX_PASSPHRASE_BYTES = 50;
 export class Trezor {
   private currentFeatures: Readonly<Features>;
   readonly device: DeviceDescriptor;
-  private readonly connection: TransportConnection;
+  private readonly link: MessageLink;
   private readonly ui: UiHandlers;
   private queue: Promise<unknown> = Promise.resolve();
   private closed = false;
-  /** Aborted by close(): a call still in flight cancels on the device instead of waiting for the user. */
-  private readonly closing = new AbortController();
+  /**
+   * Cancels the call in flight on the device (close(), an unplug) instead of leaving it waiting
+   * for the user; set only while a call runs. (A hook, not an AbortController the calls listen
+   * to: no listener to add and remove on every call.)
+   */
+  private cancelCall: (() => void) | undefined;
   private readonly listeners: { [K in keyof EventMap]: Set<(e: EventMap[K]) => void> } = {
     button: new Set(),
     disconnect: new Set(),
   };
   private readonly stopWatching: () => void;
-  private decodeState: DecodeState | undefined;
   private pendingRead: Promise<AnyMessage> | undefined;
   /** Set when a Cancel went unanswered: the next call resynchronises first. */
   private outOfSync = false;
-  /** The message being written, if any; the next write waits for it. */
-  private writing: Promise<void> = Promise.resolve();
   /** Session id from the last Initialize answer (GetFeatures answers may omit it). */
   private session: Uint8Array | undefined;
 
   /** @internal use connect() */
   constructor(
-    connection: TransportConnection,
+    link: MessageLink,
     device: DeviceDescriptor,
     ui: UiHandlers,
     features: Features,
     /** How long to wait for the device's Failure after a Cancel (ms). */
     private readonly cancelTimeout = CANCEL_DRAIN_MS,
-    /** How long the device may go silent in the middle of a message (ms). */
-    private readonly messageTimeout = MESSAGE_GAP_MS,
   ) {
-    this.connection = connection;
+    this.link = link;
     this.device = device;
     this.ui = ui;
     this.currentFeatures = freezeFeatures(features);
     this.session = features.session_id;
-    this.stopWatching = connection.onDisconnect(() => {
+    this.stopWatching = link.onDisconnect(() => {
       this.closed = true;
       // A call waiting on the user (a PIN or passphrase dialog) ends now, not when the user
       // answers a device that is gone: its dialogs get their abort and the call its
       // DeviceDisconnected from the failed read.
-      this.closing.abort();
+      this.cancelCall?.();
       this.emit('disconnect', undefined);
     });
   }
@@ -140,7 +137,12 @@ export class Trezor {
     return this.session;
   }
 
-  /** Listen to 'button' (device waits for confirmation) or 'disconnect'. Returns an unsubscribe function. */
+  /**
+   * Listen to 'button' or 'disconnect'. Returns an unsubscribe function. 'button' (as
+   * `ui.button`) comes once the ButtonAck has been written: the device is now waiting for the
+   * user, so a test may press through the debug link right in the listener, with no wait.
+   * @example trezor.on('button', () => void debug.press('yes'))
+   */
   on<K extends keyof EventMap>(event: K, listener: (e: EventMap[K]) => void): () => void {
     this.listeners[event].add(listener);
     return () => this.listeners[event].delete(listener);
@@ -230,9 +232,9 @@ export class Trezor {
     if (this.closed) return;
     this.closed = true;
     this.stopWatching();
-    this.closing.abort();
+    this.cancelCall?.();
     await this.queue;
-    await this.connection.close();
+    await this.link.close();
   }
 
   private emit<K extends keyof EventMap>(event: K, value: EventMap[K]): void {
@@ -240,66 +242,35 @@ export class Trezor {
   }
 
   /**
-   * Write one message. Writes are chained, so a Cancel sent while a long request is still
-   * going out follows its last report instead of landing between two of them.
+   * Write one message. The link writes one message at a time, so a Cancel sent while a long
+   * request is still going out follows it instead of landing inside it.
    */
   private send<N extends MessageName>(name: N, message: MessageMap[N]): Promise<void> {
-    let reports: Uint8Array[];
     try {
-      const { type, payload } = encodeMessage(name, message);
-      reports = encodeReports(type, payload);
+      return this.link.write(encodeMessage(name, message));
     } catch (error) {
       return Promise.reject(error);
-    }
-    const written = this.writing.then(async () => {
-      for (const report of reports) await this.connection.write(report);
-    });
-    this.writing = written.catch(() => undefined);
-    return written;
-  }
-
-  /** Read one whole message from the device. */
-  private async readMessage(): Promise<AnyMessage> {
-    for (;;) {
-      // Before a header the device may rightly wait for the user; inside a message it may not.
-      const report = this.decodeState === undefined ? await this.connection.read() : await this.readContinuation();
-      try {
-        this.decodeState = decodeReport(this.decodeState, report);
-      } catch (error) {
-        this.decodeState = undefined; // a malformed frame: start over at the next header
-        throw error;
-      }
-      const done = completedMessage(this.decodeState);
-      if (done) {
-        this.decodeState = undefined;
-        return decodeMessage(done.type, done.payload);
-      }
     }
   }
 
   /**
-   * The next report of a message already begun, within `messageTimeout`. A device that goes
-   * silent there is broken or gone: the session ends (the connection is released, so a new
-   * connect() can open the device again) and the call fails with Timeout.
+   * Read one whole message from the device. A Timeout from the link means the device went
+   * silent in the middle of a message: it is broken or gone, so the session ends (the link has
+   * released the device, and a new connect() can open it again) and the call fails with Timeout.
    */
-  private async readContinuation(): Promise<Uint8Array> {
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const silent = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => {
-        // Rejected before the connection closes, so the race ends in Timeout, not in the
-        // DeviceDisconnected the closing fails the pending read with.
-        reject(new TrezorError('Timeout', `The device went silent in the middle of a message for ${this.messageTimeout} ms; the connection was closed`));
-        this.decodeState = undefined;
+  private async readMessage(): Promise<AnyMessage> {
+    let wire;
+    try {
+      wire = await this.link.read();
+    } catch (error) {
+      if (isTrezorError(error, 'Timeout') && !this.closed) {
         this.closed = true;
         this.stopWatching();
-        void this.connection.close().catch(() => undefined);
-      }, this.messageTimeout);
-    });
-    try {
-      return await Promise.race([this.connection.read(), silent]);
-    } finally {
-      clearTimeout(timer);
+        void this.link.close().catch(() => undefined);
+      }
+      throw error;
     }
+    return decodeMessage(wire.type, wire.payload);
   }
 
   /**
@@ -381,7 +352,7 @@ export class Trezor {
     };
     const onAbort = () => void sendCancel();
     signal?.addEventListener('abort', onAbort, { once: true });
-    this.closing.signal.addEventListener('abort', onAbort, { once: true });
+    this.cancelCall = onAbort;
     try {
       // A Cancel the caller sends itself waits for its Failure no longer than an abort's does.
       if (name === 'Cancel') await sendCancel();
@@ -404,10 +375,15 @@ export class Trezor {
             if (reply.message.code !== undefined) info.code = String(reply.message.code);
             if (reply.message.pages !== undefined) info.pages = reply.message.pages;
             if (reply.message.name !== undefined) info.name = reply.message.name;
-            this.emit('button', info);
-            invokeCallback(this.ui.button, info);
-            // A listener may have aborted the call: then Cancel answers this request instead.
-            if (!cancelSent) await this.send('ButtonAck', {});
+            // The ButtonAck goes out first: the 'button' moment means the device is now waiting
+            // for the user, so a test may press through the debug link right in the listener.
+            // (A listener that aborts the call sends Cancel after the ack; the device, waiting
+            // for its button, answers it with the Failure the call then waits for.)
+            await this.send('ButtonAck', {});
+            if (!cancelSent) {
+              this.emit('button', info);
+              invokeCallback(this.ui.button, info);
+            }
             continue;
           }
           case 'PinMatrixRequest': {
@@ -487,7 +463,7 @@ export class Trezor {
     } finally {
       clearTimeout(timer);
       signal?.removeEventListener('abort', onAbort);
-      this.closing.signal.removeEventListener('abort', onAbort);
+      if (this.cancelCall === onAbort) this.cancelCall = undefined;
       uiAbort?.abort();
     }
   }

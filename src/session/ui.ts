@@ -62,6 +62,10 @@ export interface UiHandlers {
    * the word's position. Without this handler a word request cancels the call (ActionCancelled).
    */
   word?: (request: WordRequest) => Promise<string>;
-  /** The device waits for the user to confirm something on its screen. */
+  /**
+   * The device waits for the user to confirm something on its screen: called once the
+   * ButtonAck is out, so the device is already waiting (a test may press through the debug
+   * link right here; `trezor.on('button')` comes at the same moment).
+   */
   button?: (request: ButtonRequestInfo) => void;
 }

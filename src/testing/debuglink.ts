@@ -23,7 +23,7 @@
  *     4 5 6      matrix[k] is the digit the device shows at position k + 1
  *     1 2 3
  */
-import { TrezorError } from '../errors.js';
+import { TrezorError, invalidParameter } from '../errors.js';
 import { modelOf } from '../models.js';
 import {
   decodeMessage,
@@ -252,6 +252,23 @@ export class DebugLink {
   }
 
   /** Make the device's random generator repeatable (emulators only). */
+  /**
+   * THP: the pairing secrets of a channel in its pairing phase, as a debug firmware gives them
+   * (DebugLinkGetPairingInfo): the code entry code once the device shows it, the QR code, the
+   * NFC secret; `nfcSecretHost` hands the device the host's NFC secret.
+   * @example const { code_entry_code } = await debug.pairingInfo(channelId)
+   */
+  async pairingInfo(
+    channelId: number,
+    options: { handshakeHash?: Uint8Array; nfcSecretHost?: Uint8Array } = {},
+  ): Promise<MessageMap['DebugLinkPairingInfo']> {
+    if (!Number.isInteger(channelId) || channelId < 0 || channelId > 0xffff) throw invalidParameter('channelId', 'expected a 16-bit channel id');
+    const request: MessageMap['DebugLinkGetPairingInfo'] = { channel_id: Uint8Array.of(channelId >> 8, channelId & 0xff) };
+    if (options.handshakeHash) request.handshake_hash = options.handshakeHash;
+    if (options.nfcSecretHost) request.nfc_secret_host = options.nfcSecretHost;
+    return this.request('DebugLinkGetPairingInfo', request, 'DebugLinkPairingInfo');
+  }
+
   async reseedRandom(value: number): Promise<void> {
     await this.request('DebugLinkReseedRandom', { value }, 'Success');
   }

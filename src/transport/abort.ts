@@ -1,41 +1,11 @@
 /**
- * Small helpers shared by transports: racing a platform promise against an AbortSignal, a
- * queue of incoming reports that readers wait on (UDP datagrams, HID input reports, in-memory
- * pairs all push into one), telling disconnect listeners, and reading the errors that the
- * browser device APIs (WebUSB, WebHID) throw.
+ * Small helpers shared by transports: a queue of incoming reports that readers wait on (UDP
+ * datagrams, HID input reports, in-memory pairs all push into one), telling disconnect
+ * listeners, and reading the errors that the browser device APIs (WebUSB, WebHID) throw. The
+ * AbortSignal helpers every layer uses are in ../abort.ts.
  */
+import { abortReason } from '../abort.js';
 import { TrezorError, isTrezorError, protocolError } from '../errors.js';
-
-/**
- * What an aborted operation rejects with: the signal's reason, or an AbortError.
- * @example if (signal.aborted) throw abortReason(signal)
- */
-export function abortReason(signal: AbortSignal): unknown {
-  return signal.reason ?? new DOMException('The operation was aborted', 'AbortError');
-}
-
-/**
- * Resolve with `promise`, or reject as soon as `signal` aborts.
- * @example const devices = await withSignal(navigator.usb.getDevices(), signal)
- */
-export function withSignal<T>(promise: Promise<T>, signal?: AbortSignal): Promise<T> {
-  if (!signal) return promise;
-  if (signal.aborted) return Promise.reject(abortReason(signal));
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = () => reject(abortReason(signal));
-    signal.addEventListener('abort', onAbort, { once: true });
-    promise.then(
-      (value) => {
-        signal.removeEventListener('abort', onAbort);
-        resolve(value);
-      },
-      (error) => {
-        signal.removeEventListener('abort', onAbort);
-        reject(error);
-      },
-    );
-  });
-}
 
 /**
  * Reports a queue holds for a reader at most: as many as the largest message the v1 decoder
@@ -45,14 +15,20 @@ export function withSignal<T>(promise: Promise<T>, signal?: AbortSignal): Promis
  */
 export const MAX_QUEUED_REPORTS = 1 + Math.ceil((16 * 1024 * 1024 - 55) / 63);
 
+/** A one-shot error in a {@link ReportQueue}: it rejects a single read. */
+class QueuedError {
+  constructor(readonly error: unknown) {}
+}
+
 /**
- * FIFO of reports with waiting readers; `fail` rejects current and future reads.
+ * FIFO of reports (or, for the Bridge, whole messages) with waiting readers; `fail` rejects
+ * current and future reads.
  * @example const queue = new ReportQueue(); socket.on('message', (d) => queue.push(d)); await queue.shift(signal)
  */
-export class ReportQueue {
+export class ReportQueue<T = Uint8Array> {
   /** Reports, and one-shot errors that reject a single read (see {@link pushError}). */
-  private readonly items: (Uint8Array | { error: unknown })[] = [];
-  private readonly waiters: { resolve: (r: Uint8Array) => void; reject: (e: unknown) => void }[] = [];
+  private readonly items: (T | QueuedError)[] = [];
+  private readonly waiters: { resolve: (r: T) => void; reject: (e: unknown) => void }[] = [];
   private readonly limit: number;
   private error: unknown;
 
@@ -60,21 +36,21 @@ export class ReportQueue {
     this.limit = limit;
   }
 
-  push(report: Uint8Array): void {
+  push(report: T): void {
     this.deliver(report);
   }
 
   /** Reject the next read, and only that one, with `error` (a failed exchange, not a dead link). */
   pushError(error: unknown): void {
-    this.deliver({ error });
+    this.deliver(new QueuedError(error));
   }
 
-  private deliver(item: Uint8Array | { error: unknown }): void {
+  private deliver(item: T | QueuedError): void {
     if (this.error !== undefined) return;
     const waiter = this.waiters.shift();
     if (waiter) {
-      if (item instanceof Uint8Array) waiter.resolve(item);
-      else waiter.reject(item.error);
+      if (item instanceof QueuedError) waiter.reject(item.error);
+      else waiter.resolve(item);
     } else if (this.items.length < this.limit) this.items.push(item);
     else {
       this.items.length = 0; // drop what is held: the stream is unusable anyway
@@ -98,14 +74,16 @@ export class ReportQueue {
     return this.waiters.length > 0;
   }
 
-  shift(signal?: AbortSignal): Promise<Uint8Array> {
-    const item = this.items.shift();
-    if (item) return item instanceof Uint8Array ? Promise.resolve(item) : Promise.reject(item.error);
+  shift(signal?: AbortSignal): Promise<T> {
+    if (this.items.length > 0) {
+      const item = this.items.shift()!;
+      return item instanceof QueuedError ? Promise.reject(item.error) : Promise.resolve(item);
+    }
     if (this.error !== undefined) return Promise.reject(this.error);
     if (signal?.aborted) return Promise.reject(abortReason(signal));
-    return new Promise<Uint8Array>((resolve, reject) => {
+    return new Promise<T>((resolve, reject) => {
       const waiter = {
-        resolve: (r: Uint8Array) => {
+        resolve: (r: T) => {
           signal?.removeEventListener('abort', onAbort);
           resolve(r);
         },

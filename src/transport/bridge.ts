@@ -2,12 +2,13 @@
  * Trezor Bridge (trezord) transport: the device is held by the Bridge daemon and reached over
  * its local HTTP API (shared PROTOCOL.md §4.4; trezord-go server/api/api.go).
  *
- * The Bridge speaks whole messages, not reports, yet a TransportConnection moves 64-byte
- * reports. So this adapter reassembles what the session writes with the v1 reducer, POSTs the
- * whole message as `/call/{session}` (hex of `type u16 BE ‖ length u32 BE ‖ payload`), and cuts
- * the reply back into reports for read(). A message written while a call is still waiting for
- * its reply — in practice a Cancel — goes out as `/post/{session}`, which bypasses the
- * Bridge's one-call lock; the device's answer to it then arrives as the pending call's reply.
+ * The Bridge speaks whole messages, not reports, so it plugs in above the framing (shared
+ * DESIGN.md, Layers): `openLink()` gives the session a {@link MessageLink} directly. A message
+ * written goes out whole as `/call/{session}` (hex of `type u16 BE ‖ length u32 BE ‖ payload`)
+ * and its reply is the next read(). A message written while a call is still waiting for its
+ * reply — in practice a Cancel — goes out as `/post/{session}`, which bypasses the Bridge's
+ * one-call lock; the device's answer to it then arrives as the pending call's reply. There is
+ * no report-level connection: `open()` rejects with NotSupported.
  *
  * Every request must carry an Origin the Bridge accepts (trezord-go: https://*.trezor.io and
  * http(s)://localhost:5xxx/8xxx; anything else gets 403). Browsers set it themselves; Node
@@ -17,13 +18,13 @@
  */
 import { TrezorError } from '../errors.js';
 import { encodeBridge, decodeBridge } from '../protocol/bridge.js';
-import { completedMessage, decodeReport, encodeReports, type DecodeState } from '../protocol/v1.js';
-import { ReportQueue, abortReason, disconnected, notifyAll, withSignal } from './abort.js';
-import type { DeviceDescriptor, Transport, TransportConnection } from './types.js';
+import type { MessageLink, WireMessage } from '../protocol/link.js';
+import { abortReason, withSignal } from '../abort.js';
+import { ReportQueue, disconnected, notifyAll } from './abort.js';
+import type { DeviceDescriptor, Transport } from './types.js';
 
 /** Origin sent from Node: accepted by trezord-go (localhost:8xxx) and the Node bridge (localhost). */
 export const DEFAULT_BRIDGE_ORIGIN = 'https://localhost:8000';
-const REPORT_SIZE = 64;
 
 export interface BridgeOptions {
   /** Base URL of the Bridge (default http://127.0.0.1:21325). */
@@ -160,7 +161,10 @@ export function bridge({ url = 'http://127.0.0.1:21325', fetch: fetchFn = global
         return descriptor;
       });
     },
-    async open(device, signal) {
+    async open() {
+      throw new TrezorError('NotSupported', 'Trezor Bridge carries whole messages, not 64-byte reports: open it with openLink() (connect() does)');
+    },
+    async openLink(device, signal) {
       let reply = await acquire(device.path, sessions.get(device.path) ?? null, signal);
       if (!reply.ok && /wrong previous session/i.test(reply.error)) {
         // Someone acquired or released it since we last looked: retry once with the fresh session.
@@ -186,14 +190,13 @@ export function bridge({ url = 'http://127.0.0.1:21325', fetch: fetchFn = global
 
 type Post = (path: string, body: string | undefined, signal?: AbortSignal) => Promise<Reply>;
 
-function openSession(post: Post, session: string, onReleased: () => void): TransportConnection {
-  // Incoming reports, plus one-shot errors: a failed call rejects one read, not all later ones.
-  const queue = new ReportQueue();
+function openSession(post: Post, session: string, onReleased: () => void): MessageLink {
+  // Replies, plus one-shot errors: a failed call rejects one read, not all later ones.
+  const queue = new ReportQueue<WireMessage>();
   const listeners = new Set<() => void>();
   const stopCalls = new AbortController(); // cancels a pending /call on close
   const sessionPath = encodeURIComponent(session);
   let failure: unknown;
-  let decodeState: DecodeState | undefined;
   let callInFlight = false;
   let closing: Promise<void> | undefined;
 
@@ -227,7 +230,7 @@ function openSession(post: Post, session: string, onReleased: () => void): Trans
           queue.pushError(error);
           return;
         }
-        for (const report of encodeReports(message.type, message.payload)) queue.push(report);
+        queue.push(message);
       },
       (error: unknown) => {
         callInFlight = false;
@@ -238,23 +241,13 @@ function openSession(post: Post, session: string, onReleased: () => void): Trans
   };
 
   return {
+    protocol: 'bridge',
+
     read: (signal) => queue.shift(signal),
 
-    async write(report, signal) {
+    async write(message, signal) {
       if (failure !== undefined) throw failure;
       if (signal?.aborted) throw abortReason(signal);
-      if (report.length !== REPORT_SIZE) {
-        throw new TrezorError('InvalidParameters', `report: expected ${REPORT_SIZE} bytes, got ${report.length}`, { field: 'report' });
-      }
-      try {
-        decodeState = decodeReport(decodeState, report);
-      } catch (error) {
-        decodeState = undefined; // start over at the next header
-        throw error;
-      }
-      const message = completedMessage(decodeState);
-      if (!message) return;
-      decodeState = undefined;
       const body = encodeBridge(message.type, message.payload);
       if (!callInFlight) {
         // Resolves at once: the reply comes back through read().

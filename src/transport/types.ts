@@ -1,9 +1,14 @@
 /**
  * The Transport interface: it moves 64-byte reports and nothing else. Framing, codecs and
  * the call loop live above it, so every transport (WebUSB, WebHID, USB in Node, the
- * emulator's UDP, the Bridge, in-memory) is a small adapter over a platform object that the
- * factory receives — which is also how tests inject fakes.
+ * emulator's UDP, in-memory) is a small adapter over a platform object that the factory
+ * receives — which is also how tests inject fakes.
+ *
+ * The one exception is the Bridge, which carries whole messages: it plugs in above the
+ * framing (shared DESIGN.md, Layers) by opening a {@link MessageLink} itself (`openLink`).
+ * That is the only protocol/ name this layer uses, and only as a type.
  */
+import type { MessageLink } from '../protocol/link.js';
 
 /** A device a transport can open. `path` is stable for the transport's lifetime. */
 export interface DeviceDescriptor {
@@ -39,6 +44,17 @@ export interface Transport {
    * have it; it needs a user gesture (a click) in browsers.
    */
   request?(signal?: AbortSignal): Promise<DeviceDescriptor>;
-  /** Open (claim) a device. Rejects with DeviceBusy when another program holds it. */
+  /**
+   * Open (claim) a device. Rejects with DeviceBusy when another program holds it. A transport
+   * with `openLink` (the Bridge) has no report-level connection: its open() rejects with
+   * NotSupported.
+   */
   open(device: DeviceDescriptor, signal?: AbortSignal): Promise<TransportConnection>;
+  /**
+   * Open a device as a link that carries whole messages, for a transport that does its own
+   * framing (the Bridge). connect() uses it when present; without it connect() frames the
+   * connection of open() with protocol v1.
+   * @example const link = await bridge().openLink!(device); await link.write({ type: 55, payload: new Uint8Array() })
+   */
+  openLink?(device: DeviceDescriptor, signal?: AbortSignal): Promise<MessageLink>;
 }

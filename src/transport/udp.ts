@@ -29,7 +29,8 @@
  */
 import { createSocket, type Socket } from 'node:dgram';
 import { TrezorError, describeValue, invalidParameter } from '../errors.js';
-import { ReportQueue, abortReason, disconnected, notifyAll, withSignal } from './abort.js';
+import { abortReason, withSignal } from '../abort.js';
+import { ReportQueue, disconnected, notifyAll } from './abort.js';
 import type { Transport, TransportConnection } from './types.js';
 import { claimEmulator, isClaimed } from './udp-lock.js';
 

@@ -12,7 +12,8 @@
  */
 import { TrezorError, isTrezorError } from '../errors.js';
 import { USB_ID_ONE_HID } from '../models.js';
-import { ReportQueue, chooserError, disconnected, errorName, errorText, notifyAll, withSignal } from './abort.js';
+import { withSignal } from '../abort.js';
+import { ReportQueue, chooserError, disconnected, errorName, errorText, notifyAll } from './abort.js';
 import type { DeviceDescriptor, Transport, TransportConnection } from './types.js';
 
 /** HID vendor id of the Trezor One before firmware 1.7.0 (SatoshiLabs). */

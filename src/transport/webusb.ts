@@ -15,7 +15,8 @@
  */
 import { TrezorError, isTrezorError, protocolError } from '../errors.js';
 import { USB_ID_BOOTLOADER, USB_ID_FIRMWARE } from '../models.js';
-import { ReportQueue, chooserError, disconnected, errorName, errorText, notifyAll, withSignal } from './abort.js';
+import { withSignal } from '../abort.js';
+import { ReportQueue, chooserError, disconnected, errorName, errorText, notifyAll } from './abort.js';
 import type { DeviceDescriptor, Transport, TransportConnection } from './types.js';
 
 /** Vendor id of Trezor WebUSB devices (pid.codes); the ids of every model are in models.ts. */

@@ -2,8 +2,9 @@
  * A viem Account whose key lives on a Trezor: `trezorAccount(trezor, { path })` answers
  * viem's custom-account interface (address, signMessage, signTransaction, signTypedData), so
  * `createWalletClient({ account, transport })`, `sendTransaction` and contract writes use the
- * device. viem prepares transactions (nonce, gas, fees) and serializes them; the device flows,
- * wire encoding and signature checks are the library's ethers-free ones (src/ethereum/flows.ts):
+ * device. viem prepares transactions (nonce, gas, fees); the device flows, wire encoding,
+ * signature checks and serialization are the library's ethers-free ones (src/ethereum/flows.ts,
+ * tx-encode.ts; a chain's own serializer, when viem passes one, writes the signed bytes):
  * every signature is recovered with @noble and must come from the path's address before it is
  * returned. Nothing here imports ethers.
  *
@@ -12,7 +13,7 @@
  * EthereumSignTx and EthereumSignTxEIP1559).
  */
 import { concatBytes, utf8ToBytes } from '@noble/hashes/utils.js';
-import { hashDomain, hashStruct, serializeTransaction, validateTypedData } from 'viem';
+import { hashDomain, hashStruct, validateTypedData } from 'viem';
 import type { Hex, LocalAccount, SerializeTransactionFn, SignableMessage, TransactionSerializable, TypedDataDefinition } from 'viem';
 import { toAccount } from 'viem/accounts';
 import { TrezorError, invalidParameter } from '../errors.js';
@@ -29,6 +30,7 @@ import {
   type DefinitionsField,
   type EthereumDefinitions,
 } from '../ethereum/flows.js';
+import { signedTransaction } from '../ethereum/tx-encode.js';
 import { optionalQuantity, requiredQuantity, transactionFields, yParityFromDevice, type TransactionValues } from '../ethereum/tx-fields.js';
 
 /** The default account path, BIP-44 account 0, address 0. */
@@ -73,7 +75,7 @@ export async function trezorAccount(trezor: Trezor, options: TrezorAccountOption
       return (await signMessageFlow(trezor, addressN, messageBytes(message), { definitions })) as Hex;
     },
     async signTransaction(transaction, signOptions): Promise<Hex> {
-      const serializer = (signOptions?.serializer ?? serializeTransaction) as SerializeTransactionFn<TransactionSerializable>;
+      const serializer = signOptions?.serializer as SerializeTransactionFn<TransactionSerializable> | undefined;
       return signViemTransaction(trezor, addressN, transaction as TransactionSerializable, serializer, { definitions, chunkify });
     },
     async signTypedData(typedData): Promise<Hex> {
@@ -92,18 +94,23 @@ function messageBytes(message: SignableMessage): Uint8Array {
 }
 
 /**
- * Sign a viem transaction: the wire fields from its values, the device's signature put back
- * through viem's serializer, and the signer recovered from the serializer's own unsigned bytes.
+ * Sign a viem transaction. Without a chain serializer (viem passes one only for chains with
+ * their own transaction formats), the library's encoder (src/ethereum/tx-encode.ts) checks the
+ * signature over the payload of the fields sent to the device and serializes the result, the
+ * same bytes viem's serializeTransaction gives. With one, the signer is recovered from the
+ * serializer's own unsigned bytes and the serializer writes the signed transaction.
  */
 async function signViemTransaction(
   trezor: Trezor,
   addressN: number[],
   tx: TransactionSerializable,
-  serializer: SerializeTransactionFn<TransactionSerializable>,
+  serializer: SerializeTransactionFn<TransactionSerializable> | undefined,
   options: { definitions: DefinitionsField | undefined; chunkify: boolean | undefined },
 ): Promise<Hex> {
   const request = transactionFields(viemTransactionValues(tx));
-  return signTransactionFlow(trezor, addressN, request, options, ({ v, r, s }, expected) => {
+  return signTransactionFlow(trezor, addressN, request, options, (signature, expected) => {
+    if (!serializer) return signedTransaction(request, signature, expected).serialized;
+    const { v, r, s } = signature;
     if (v === undefined || !r || !s || r.length !== 32 || s.length !== 32) {
       throw new TrezorError('VerificationFailed', 'The device returned an incomplete transaction signature');
     }

@@ -169,8 +169,9 @@ for (const target of targets()) {
       const device = await openDevice({ model: target });
       device.autoPress = false;
       const controller = new AbortController();
-      // The user gives up a moment after the prompt appeared (the ButtonAck is out by then).
-      const off = device.trezor.on('button', () => void setTimeout(() => controller.abort(), 20));
+      // The user gives up as the prompt appears: the ButtonAck is out by then, so the Cancel
+      // reaches a device that waits for its button.
+      const off = device.trezor.on('button', () => controller.abort());
       const error = await rejection(device.trezor.ping('hello', { buttonProtection: true, signal: controller.signal }));
       off();
       expect(isTrezorError(error, 'ActionCancelled')).toBe(true);

@@ -6,7 +6,6 @@
 import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import {
-  ACK,
   CodeEntryDevice,
   DeviceHandshake,
   ENCRYPTED_TRANSPORT,
@@ -168,7 +167,6 @@ export function handshakeTask(c: HandshakeCase): object {
   };
 }
 
-export { ACK };
 
 export const PAIRING_FIXED = {
   secret: unhex('000102030405060708090a0b0c0d0e0f'),

@@ -10,7 +10,7 @@ import type { FailureType, MessageMap, MessageName } from '../../messages/index.
 import type { Keychain } from './keychain.js';
 
 /** The models the virtual device plays, by internal name (Features.internal_model). */
-export type Model = 'T1B1' | 'T2T1' | 'T2B1' | 'T3T1';
+export type Model = 'T1B1' | 'T2T1' | 'T2B1' | 'T3T1' | 'T3W1';
 
 /**
  * How the firmware the device plays draws and names its screens, by trezorlib's layout names

@@ -87,6 +87,8 @@ import { coinHandlers } from './handlers/index.js';
 import { managementHandlers } from './handlers/management.js';
 import { bootloaderHandlers } from './handlers/bootloader.js';
 import { cryptoHandlers } from './handlers/crypto.js';
+import { PAIRING_MESSAGES, thpHandlers } from './handlers/thp.js';
+import { ThpDevice, type ThpOrigin } from './thp.js';
 
 export interface VirtualTrezorOptions {
   /** BIP-39 mnemonic; without it the device starts blank (uninitialized). */
@@ -136,6 +138,15 @@ export interface VirtualTrezorOptions {
    * @example new VirtualTrezor({ mnemonic, onWaiting: (message) => log.warn(message) })
    */
   onWaiting?: (message: string) => void;
+  /**
+   * Speak the Trezor Host Protocol instead of protocol v1 (./thp.ts): channels, the encrypted
+   * handshake, pairing (code entry with the code on the screen and in
+   * DebugLinkGetPairingInfo, QR code, NFC, skip), credentials, ThpCreateNewSession. A v1 report
+   * gets Failure(InvalidProtocol), as from THP firmware. Default: on for 'T3W1' (the Safe 7
+   * speaks THP only), off for the others; the Trezor One has no THP.
+   * @example new VirtualTrezor({ model: 'T3W1', thp: true, mnemonic })
+   */
+  thp?: boolean;
   /** More handler tables, consulted before the built-in ones. */
   handlers?: readonly HandlerTable[];
   /** Time source for auto-lock, the busy screen and PIN delays (default: the real clock). */
@@ -162,6 +173,8 @@ interface Incoming {
   payload: Uint8Array;
   /** How many 64-byte reports carried it (the Trezor One's tiny mode only reads single reports). */
   reports: number;
+  /** THP mode: the channel and session it came on. */
+  thp?: ThpOrigin;
 }
 
 export interface Session {
@@ -312,6 +325,12 @@ export class DeviceRuntime {
   /** Choices a replayed recording made (VirtualTrezorOptions.recordedChoices); empty otherwise. */
   readonly recorded: RecordedChoiceQueue;
   readonly clock: Clock;
+  /** THP mode's wire layer (VirtualTrezorOptions.thp), undefined in protocol v1 mode. */
+  readonly thp: ThpDevice | undefined;
+  /** THP mode: where the request being served came from (its answers go there). */
+  thpOrigin: ThpOrigin | undefined;
+  /** THP mode: what the screen shows while a pairing waits for the host (the code). */
+  pairingScreen: string | undefined;
 
   /** Digits of the PIN matrix on screen (Trezor One), keypad position order. */
   matrix: string | undefined;
@@ -368,7 +387,19 @@ export class DeviceRuntime {
     this.onWaiting = options.onWaiting ?? ((message) => console.warn(message));
     this.storage = freshStorage(this.random);
     this.lastActivity = this.clock.now();
-    this.handlers = [...(options.handlers ?? []), managementHandlers, cryptoHandlers, ...coinHandlers] as Handlers[];
+    const thp = options.thp ?? this.model === 'T3W1';
+    if (thp && this.model === 'T1B1') throw new TypeError('VirtualTrezor: the Trezor One has no THP firmware');
+    if (!thp && this.model === 'T3W1') throw new TypeError('VirtualTrezor: the Safe 7 (T3W1) speaks THP only');
+    this.thp = thp
+      ? new ThpDevice({
+          model: this.model,
+          out: () => this.wireOut,
+          deliver: (message) => this.onWire(message),
+          random: (n) => this.random.bytes(n),
+          locked: () => this.storage.initialized && !this.unlocked,
+        })
+      : undefined;
+    this.handlers = [...(options.handlers ?? []), ...(thp ? [thpHandlers] : []), managementHandlers, cryptoHandlers, ...coinHandlers] as Handlers[];
     if (options.mnemonic !== undefined) {
       // As LoadDevice without skip_checksum: a mistyped seed must not quietly derive other keys.
       const problem = mnemonicProblem(options.mnemonic);
@@ -391,8 +422,10 @@ export class DeviceRuntime {
   attachWire(out: (report: Uint8Array) => void): { feed: (report: Uint8Array) => void; detach: () => void } {
     this.wireOut = out;
     this.wireLink.reset();
+    this.thp?.reset();
+    const thp = this.thp;
     return {
-      feed: (report) => this.wireLink.feed(report),
+      feed: thp ? (packet) => thp.feed(packet) : (report) => this.wireLink.feed(report),
       detach: () => {
         if (this.wireOut === out) this.wireOut = undefined;
       },
@@ -417,6 +450,10 @@ export class DeviceRuntime {
 
   send<N extends MessageName>(name: N, message: MessageMap[N]): void {
     const { type, payload } = encodeMessage(name, message as never);
+    if (this.thp) {
+      if (this.thpOrigin) this.thp.sendApp(this.thpOrigin, type, payload);
+      return;
+    }
     const out = this.wireOut;
     if (!out) return; // nobody listening: the answer is lost, as on a device without a host
     for (const report of encodeReports(type, payload)) out(report);
@@ -517,6 +554,16 @@ export class DeviceRuntime {
   private async process(request: Incoming): Promise<void> {
     this.touch();
     const name = messageName(request.type);
+    if (request.thp) {
+      // THP: answer on the request's channel and session; its session's seed is the current one.
+      this.thpOrigin = request.thp;
+      const channel = this.thp?.channel(request.thp.cid);
+      this.current = channel?.sessions.get(request.thp.sessionId);
+      if (channel && channel.state !== 'ENCRYPTED_TRANSPORT' && !(name && PAIRING_MESSAGES.has(name))) {
+        this.sendFailure('Failure_UnexpectedMessage', 'Unexpected message');
+        return;
+      }
+    }
     const handler = name ? this.findHandler(name) : undefined;
     if (!name || !handler) {
       this.sendFailure('Failure_UnexpectedMessage', unknownMessageText(this.model));
@@ -1027,6 +1074,32 @@ export class DeviceRuntime {
     return passphrase;
   }
 
+  /**
+   * THP: the seed of a session ThpCreateNewSession opens, with the passphrase rules of
+   * core/src/apps/common/passphrase.py get_passphrase (a host passphrase is used even with
+   * passphrase protection off; none is allowed when it is always entered on the device).
+   */
+  async thpSessionKeys(request: MessageMap['ThpCreateNewSession']): Promise<Keychain> {
+    if (!this.storage.initialized || this.storage.mnemonic === undefined) throw this.failure('Failure_NotInitialized');
+    const onDevice = this.storage.passphraseProtection && this.storage.passphraseAlwaysOnDevice;
+    if (onDevice && request.passphrase !== undefined) {
+      throw this.failure('Failure_DataError', 'Providing passphrase in message is not allowed when PASSPHRASE_ALWAYS_ON_DEVICE is True.');
+    }
+    let passphrase: string;
+    if (request.on_device || onDevice) {
+      passphrase = await this.passphraseOnDevice();
+    } else {
+      passphrase = request.passphrase ?? '';
+      if (passphrase) {
+        await this.confirm('ButtonRequest_Other', { text: 'Passphrase wallet\nAccess passphrase wallet?', ...screen(this, 'passphrase_host1') });
+      }
+    }
+    if (utf8Length(passphrase) > MAX_PASSPHRASE_BYTES) {
+      throw this.failure('Failure_DataError', `Maximum passphrase length is ${MAX_PASSPHRASE_BYTES} bytes`);
+    }
+    return new Keychain(await seedOf(this.storage.mnemonic, passphrase));
+  }
+
   private async passphraseOnDevice(): Promise<string> {
     await this.buttonRequest('ButtonRequest_PassphraseEntry', 'passphrase_device');
     this.show('PassphraseKeyboard');
@@ -1171,6 +1244,11 @@ export class DeviceRuntime {
    * published text: the homescreen, or the lock screen while locked.
    */
   showIdle(): void {
+    if (this.pairingScreen !== undefined) {
+      // THP: the pairing code (or QR / NFC dialog) stays up between the pairing messages.
+      this.show(this.pairingScreen);
+      return;
+    }
     this.pages = [[this.storage.pin && !this.unlocked ? 'Lockscreen' : 'Homescreen']];
     this.page = 0;
     this.screen = this.pages[0]!;
@@ -1210,6 +1288,12 @@ export class DeviceRuntime {
         return;
       case 'DebugLinkStop':
         return;
+      case 'DebugLinkGetPairingInfo': {
+        const info = message ? this.thp?.pairingInfo(message as MessageMap['DebugLinkGetPairingInfo']) : undefined;
+        if (info) this.sendDebug('DebugLinkPairingInfo', info);
+        else this.sendDebug('Failure', { code: 'Failure_FirmwareError', message: this.thp ? 'Trezor is not in pairing mode' : 'Trezor does not support THP' });
+        return;
+      }
       default:
         this.sendDebug('Failure', { code: 'Failure_UnexpectedMessage', message: 'Unexpected message' });
     }

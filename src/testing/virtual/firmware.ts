@@ -195,6 +195,22 @@ export const PROFILES: Record<Model, FirmwareProfile> = {
     lockText: '',
     endSessionText: '',
   },
+  // The Safe 7 speaks THP only (VirtualTrezorOptions.thp). No recording of its firmware exists
+  // here: it plays the Safe 5's screens and Features with its own model name and the first THP
+  // firmware's version (2.9.1, docs/common/thp and the issue: THP's wire code is in 2.9.1+).
+  T3W1: {
+    model: 'T3W1',
+    layout: 'Delizia',
+    marketingModel: 'Safe 7',
+    version: [2, 9, 1],
+    capabilities: [...CORE_289_CAPABILITIES, 'Capability_Brightness'],
+    revision: REVISION,
+    fwVendor: 'VIRTUAL',
+    current: { homescreenFormat: 'Jpeg', homescreenWidth: 240, homescreenHeight: 240, sdCard: false, bootloaderLocked: true, optiga: true },
+    failureText: T2_TEXTS,
+    lockText: '',
+    endSessionText: '',
+  },
 };
 
 /** The Model T as it plays 2.8.9 (claimed from CURRENT_CORE_SINCE on). */
@@ -379,7 +395,7 @@ export function parseFirmware(model: Model, text: string): FirmwareVersion {
   const version = [Number(match[1]), Number(match[2]), Number(match[3])] as const;
   const major = PROFILES[model].version[0];
   if (version[0] !== major) throw new TypeError(`VirtualTrezor: ${model} firmware is ${major}.x.y, got ${text}`);
-  if ((model === 'T2B1' || model === 'T3T1') && !atLeast(version, CURRENT_CORE_SINCE)) {
+  if ((model === 'T2B1' || model === 'T3T1' || model === 'T3W1') && !atLeast(version, CURRENT_CORE_SINCE)) {
     throw new TypeError(`VirtualTrezor: the virtual ${model} plays firmware ${CURRENT_CORE_SINCE.join('.')} or newer, got ${text}`);
   }
   return version;

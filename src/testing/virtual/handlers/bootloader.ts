@@ -23,6 +23,7 @@ const BOOTLOADER_VERSION: Record<Model, readonly [number, number, number]> = {
   T2T1: [2, 1, 1],
   T2B1: [2, 1, 8],
   T3T1: [2, 1, 8],
+  T3W1: [2, 1, 8], // not recorded: the Safe 5's
 };
 const INIT_CHUNK = 16 * 1024;
 const CHUNK = 128 * 1024;
