@@ -5,9 +5,11 @@
  * TREZOR_EMULATOR points at a seeded one.
  */
 import { existsSync } from 'node:fs';
+import { run as codec } from './codec.js';
 import { run as framing } from './framing.js';
 
 framing();
+codec();
 for (const name of ['bitcoin', 'bitcoin-speed', 'ethereum', 'virtual', 'emulator']) {
   const file = new URL(`./${name}.ts`, import.meta.url);
   if (!existsSync(file)) continue;

@@ -4,7 +4,9 @@ import { secp256k1 } from '@noble/curves/secp256k1.js';
 import { describe, expect, it } from 'vitest';
 import { keyScript, scriptAddress } from '../src/bitcoin/address.js';
 import { COINS } from '../src/bitcoin/coins.js';
-import { getPublicKey, messageDigest, signMessage } from '../src/bitcoin/index.js';
+import { getAddress, getPublicKey, messageDigest, signMessage } from '../src/bitcoin/index.js';
+import { messageTypeId } from '../src/messages/index.js';
+import { encodeReports } from '../src/protocol/v1.js';
 import { connect } from '../src/session/connect.js';
 import { features, scriptedTransport, type ScriptedDevice } from './support/scripted-device.js';
 
@@ -63,5 +65,23 @@ describe('bitcoin: malformed device answers are VerificationFailed', () => {
       d.send('PublicKey', { node, xpub: 'xpub' });
     });
     expect(await codeOf(getPublicKey(trezor, { path: "m/84'/0'/0'" }))).toBe('VerificationFailed');
+  });
+
+  // Found by npm run fuzz (a PublicKey whose declared length was zeroed): a TypeError before.
+  // The answer is written by hand: the encoder refuses a PublicKey without its required node.
+  const nodeless = encodeReports(messageTypeId('PublicKey'), Uint8Array.of(0x12, 4, 0x78, 0x70, 0x75, 0x62)); // xpub: "xpub"
+  it('getPublicKey and getAddress({ show }): a PublicKey without its node', async () => {
+    const trezor = await connected(async (d) => {
+      await d.expect('GetPublicKey');
+      d.sendRaw(nodeless);
+    });
+    expect(await codeOf(getPublicKey(trezor, { path: "m/84'/0'/0'" }))).toBe('VerificationFailed');
+    const shown = await connected(async (d) => {
+      await d.expect('GetAddress');
+      d.send('Address', { address: scriptAddress(COINS.Bitcoin, keyScript('p2wpkh', secp256k1.getPublicKey(new Uint8Array(32).fill(1), true)).script)! });
+      await d.expect('GetPublicKey');
+      d.sendRaw(nodeless);
+    });
+    expect(await codeOf(getAddress(shown, { path: "m/84'/0'/0'/0/0", show: true }))).toBe('VerificationFailed');
   });
 });

@@ -249,6 +249,46 @@ describe('encoding rules', () => {
     expect(decodeAs('Ping', bytes).message).toBe(text);
   });
 
+  it('writes any string as TextEncoder does: lone surrogates as U+FFFD, pairs as 4 bytes, long ones with multi-byte lengths', () => {
+    const varint = (n: number): number[] => {
+      const out: number[] = [];
+      for (; n > 0x7f; n >>>= 7) out.push((n & 0x7f) | 0x80);
+      return [...out, n];
+    };
+    const units = fc.oneof(fc.integer({ min: 0, max: 0x7f }), fc.integer({ min: 0, max: 0xffff }), fc.integer({ min: 0xd800, max: 0xdfff }));
+    fc.assert(
+      fc.property(fc.array(units, { maxLength: 300 }), (codes) => {
+        const text = String.fromCharCode(...codes);
+        const utf8 = new TextEncoder().encode(text);
+        expect(hex(encodeAs('Ping', { message: text }))).toBe(hex(Uint8Array.from([0x0a, ...varint(utf8.length), ...utf8])));
+      }),
+      { numRuns: 300 },
+    );
+    expect(hex(encodeAs('Ping', { message: '\ud83d\udc34\ud83d' }))).toBe('0a07f09f90b4efbfbd'); // 🐴 then a lone high surrogate
+  });
+
+  it('gives an encoding started from inside another one (a getter) its own buffer', () => {
+    let inner: Uint8Array | undefined;
+    const outer = {
+      get message() {
+        inner = encodeAs('Ping', { message: 'inner' });
+        return 'outer';
+      },
+    };
+    expect(hex(encodeAs('Ping', outer))).toBe('0a056f75746572');
+    expect(hex(inner!)).toBe('0a05696e6e6572');
+  });
+
+  it('returns independent payloads from one call to the next (the encoder reuses its buffer)', () => {
+    const first = encodeAs('Ping', { message: 'ab' });
+    const big = encodeAs('EthereumTxAck', { data_chunk: new Uint8Array(100_000).fill(1) });
+    const second = encodeAs('Ping', { message: 'cd' });
+    expect(hex(first)).toBe('0a026162');
+    expect(hex(second)).toBe('0a026364');
+    expect(big.length).toBe(1 + 3 + 100_000);
+    expect(first.buffer).not.toBe(second.buffer);
+  });
+
   it('writes multi-byte lengths of embedded messages (length-prefix patching)', () => {
     const big = new Uint8Array(70_000).map((_, i) => i & 0xff);
     const bytes = encodeAs('TxAckPrevExtraData', { tx: { extra_data_chunk: big } });

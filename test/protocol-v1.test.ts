@@ -66,6 +66,29 @@ describe('protocol v1: decoder rules', () => {
     expect(() => decodeReport(undefined, encodeReports(1, new Uint8Array(1000))[0]!, { maxLength: 999 })).toThrow(/exceeds/);
   });
 
+  it('reads the declared length as unsigned 32 bits (a set top bit is a large length, not a negative one)', () => {
+    const header = new Uint8Array(64);
+    header.set([0x3f, 0x23, 0x23, 0x01, 0x02, 0x80, 0, 0, 0]);
+    expect(() => decodeReport(undefined, header)).toThrow(/declared message length 2147483648 exceeds/);
+  });
+
+  it('takes reports shorter than 64 bytes, as some transports hand them over', () => {
+    const payload = Uint8Array.from({ length: 30 }, (_, i) => i + 1);
+    const [full] = encodeReports(0x0102, payload);
+    let state = decodeReport(undefined, full!.subarray(0, 20)); // header + 11 payload bytes
+    expect(state).toMatchObject({ type: 0x0102, received: 11 });
+    const next = new Uint8Array(1 + 10);
+    next[0] = 0x3f;
+    next.set(payload.subarray(11, 21), 1);
+    state = decodeReport(state, next);
+    expect(state!.received).toBe(21);
+    const last = new Uint8Array(64);
+    last[0] = 0x3f;
+    last.set(payload.subarray(21), 1);
+    const done = completedMessage(decodeReport(state, last));
+    expect(done?.payload).toEqual(payload);
+  });
+
   it('reports needed: 1 + ceil((n - 55) / 63)', () => {
     expect(reportCount(0)).toBe(1);
     expect(reportCount(55)).toBe(1);

@@ -138,7 +138,7 @@ async function silentAddress(trezor: Trezor, addressN: number[], coin: CoinInfo,
     const prefix = addressN.slice(0, cut);
     const answer = await trezor.call('GetPublicKey', { address_n: prefix, coin_name: coin.name, script_type: INPUT_SCRIPT_TYPE[type] }, { signal });
     const { node } = expectType(answer, 'PublicKey');
-    if (node.depth !== cut || node.child_num !== prefix[cut - 1] || node.public_key.length !== 33 || node.chain_code.length !== 32) {
+    if (node?.depth !== cut || node.child_num !== prefix[cut - 1] || node.public_key?.length !== 33 || node.chain_code?.length !== 32) {
       throw new TrezorError('VerificationFailed', 'The device returned the key of another node than the address path');
     }
     const publicKey = derivePublicKey(node.public_key, node.chain_code, addressN.slice(cut));

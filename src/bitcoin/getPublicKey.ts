@@ -88,7 +88,8 @@ export async function getPublicKey(trezor: Trezor, params: GetPublicKeyParameter
   const { node, xpub, root_fingerprint } = expectType(answer, 'PublicKey');
   const mismatch = () => new TrezorError('VerificationFailed', 'The extended key the device returned does not match its node or the requested path');
   // Sizes first: encodeXpub cannot serialise a node with a longer key or chain code.
-  if (node.public_key.length !== 33 || node.chain_code.length !== 32) throw mismatch();
+  // A PublicKey without its node (decoding does not insist on required fields) fails here too.
+  if (node?.public_key?.length !== 33 || node.chain_code?.length !== 32) throw mismatch();
   const expected = encodeXpub({
     version: xpubVersionFor(coin, type, ignoreXpubMagic === true),
     depth: node.depth,

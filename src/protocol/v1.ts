@@ -40,26 +40,36 @@ export function reportCount(length: number): number {
  */
 export function encodeReports(type: number, payload: Uint8Array): Uint8Array[] {
   if (!Number.isInteger(type) || type < 0 || type > 0xffff) throw protocolError(`message type out of range: ${type}`);
-  const count = reportCount(payload.length);
+  const length = payload.length;
+  const count = reportCount(length);
   const reports: Uint8Array[] = new Array(count);
   const first = new Uint8Array(REPORT_SIZE);
   first[0] = MAGIC;
   first[1] = HASH;
   first[2] = HASH;
-  const view = new DataView(first.buffer);
-  view.setUint16(3, type); // 2 bytes, big-endian
-  view.setUint32(5, payload.length); // 4 bytes, big-endian (9 in total)
-  first.set(payload.subarray(0, FIRST_PAYLOAD), HEADER_SIZE);
+  first[3] = type >>> 8; // type: 2 bytes, big-endian
+  first[4] = type & 0xff;
+  first[5] = length >>> 24; // length: 4 bytes, big-endian (9 header bytes in total)
+  first[6] = (length >>> 16) & 0xff;
+  first[7] = (length >>> 8) & 0xff;
+  first[8] = length & 0xff;
+  // Reports are small: a plain loop copies them faster than a subarray() view and set().
+  copy(payload, 0, first, HEADER_SIZE, Math.min(length, FIRST_PAYLOAD));
   reports[0] = first;
   let offset = FIRST_PAYLOAD;
   for (let i = 1; i < count; i++) {
     const report = new Uint8Array(REPORT_SIZE);
     report[0] = MAGIC;
-    report.set(payload.subarray(offset, offset + NEXT_PAYLOAD), 1);
+    copy(payload, offset, report, 1, Math.min(length - offset, NEXT_PAYLOAD));
     offset += NEXT_PAYLOAD;
     reports[i] = report;
   }
   return reports;
+}
+
+/** Copies `n` bytes from `from[at..]` to `to[into..]` (n ≤ 63). */
+function copy(from: Uint8Array, at: number, to: Uint8Array, into: number, n: number): void {
+  for (let i = 0; i < n; i++) to[into + i] = from[at + i]!;
 }
 
 /** Reassembly state. `undefined` means "waiting for a header". */
@@ -86,23 +96,23 @@ export function decodeReport(
   if (state === undefined || state.received >= state.payload.length) {
     // Waiting for a header: anything else is a stray report and is dropped.
     if (report.length < HEADER_SIZE || report[0] !== MAGIC || report[1] !== HASH || report[2] !== HASH) return undefined;
-    const view = new DataView(report.buffer, report.byteOffset, report.byteLength);
-    const type = view.getUint16(3);
-    const length = view.getUint32(5);
+    const type = (report[3]! << 8) | report[4]!;
+    const length = ((report[5]! << 24) | (report[6]! << 16) | (report[7]! << 8) | report[8]!) >>> 0;
     const max = options.maxLength ?? DEFAULT_MAX_LENGTH;
     if (length > max) throw protocolError(`declared message length ${length} exceeds the limit of ${max} bytes`);
     const payload = new Uint8Array(length);
-    const chunk = report.subarray(HEADER_SIZE, HEADER_SIZE + length);
-    payload.set(chunk);
-    return { type, payload, received: chunk.length };
+    // A short report (a transport may hand over fewer than 64 bytes) carries what it has.
+    const n = Math.max(0, Math.min(length, report.length - HEADER_SIZE));
+    copy(report, HEADER_SIZE, payload, 0, n);
+    return { type, payload, received: n };
   }
   if (report.length < 1 || report[0] !== MAGIC) {
     throw protocolError(`continuation report has magic 0x${(report[0] ?? 0).toString(16)} instead of 0x3f`);
   }
   const want = state.payload.length - state.received;
-  const chunk = report.subarray(1, 1 + Math.min(want, NEXT_PAYLOAD));
-  state.payload.set(chunk, state.received);
-  return { type: state.type, payload: state.payload, received: state.received + chunk.length };
+  const n = Math.max(0, Math.min(want, NEXT_PAYLOAD, report.length - 1));
+  copy(report, 1, state.payload, state.received, n);
+  return { type: state.type, payload: state.payload, received: state.received + n };
 }
 
 /** The finished message, or undefined while more reports are needed. */
