@@ -40,8 +40,13 @@ export function v1Link(connection: TransportConnection, options: V1LinkOptions =
 class V1Link implements MessageLink {
   readonly protocol = 'v1';
   private decodeState: DecodeState | undefined;
-  /** The message being written, if any; the next write waits for it. */
+  /** Settles when the last message written so far has gone out (or failed); the next write waits for it. */
   private writing: Promise<void> = Promise.resolve();
+  /** Messages written and not yet gone out: with none, a write starts at once. */
+  private writesInFlight = 0;
+  private readonly writeDone = () => {
+    this.writesInFlight--;
+  };
   private closed = false;
 
   constructor(
@@ -56,14 +61,19 @@ class V1Link implements MessageLink {
     } catch (error) {
       return Promise.reject(error);
     }
-    const connection = this.connection;
-    const written =
-      reports.length === 1
-        ? this.writing.then(() => connection.write(reports[0]!, signal))
-        : this.writing.then(async () => {
-            for (const report of reports) await connection.write(report, signal);
-          });
-    this.writing = written.catch(() => undefined);
+    let written: Promise<void>;
+    if (this.writesInFlight === 0) {
+      // Nothing going out: start now, without a turn of the promise queue.
+      try {
+        written = sendReports(this.connection, reports, signal);
+      } catch (error) {
+        written = Promise.reject(error);
+      }
+    } else {
+      written = this.writing.then(() => sendReports(this.connection, reports, signal));
+    }
+    this.writesInFlight++;
+    this.writing = written.then(this.writeDone, this.writeDone);
     return written;
   }
 
@@ -114,4 +124,16 @@ class V1Link implements MessageLink {
       if (!this.closed) listener();
     });
   }
+}
+
+/**
+ * The reports of one message, in order: all at once where the connection keeps their order
+ * itself (writeReports), else one awaited write() after the other.
+ */
+function sendReports(connection: TransportConnection, reports: Uint8Array[], signal?: AbortSignal): Promise<void> {
+  if (reports.length === 1) return connection.write(reports[0]!, signal);
+  if (connection.writeReports) return connection.writeReports(reports, signal);
+  return (async () => {
+    for (const report of reports) await connection.write(report, signal);
+  })();
 }

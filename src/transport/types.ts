@@ -28,6 +28,13 @@ export interface TransportConnection {
   read(signal?: AbortSignal): Promise<Uint8Array>;
   /** Write one 64-byte report. */
   write(report: Uint8Array, signal?: AbortSignal): Promise<void>;
+  /**
+   * Write the reports of one message in order without waiting for each to leave, where the
+   * platform keeps the order by itself (the emulator's UDP socket). Rejects as write() does.
+   * Without it, the framing awaits write() once per report.
+   * @example await connection.writeReports?.(encodeReports(55, new Uint8Array()))
+   */
+  writeReports?(reports: readonly Uint8Array[], signal?: AbortSignal): Promise<void>;
   /** Release the device. Safe to call twice. */
   close(signal?: AbortSignal): Promise<void>;
   /** Subscribe to the device going away; returns an unsubscribe function. */

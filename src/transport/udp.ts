@@ -20,7 +20,9 @@
  * the host's own PIN dialog is open (the Trezor One's matrix) would go unnoticed until the next
  * write. So whenever nothing has arrived for `keepAlive` ms, the connection sends PINGPING: a killed
  * emulator on this machine answers with ICMP port unreachable (DeviceDisconnected at once), a
- * silent one is given up after SILENCE_LIMIT (DeviceDisconnected too). A waiting emulator
+ * silent one is given up (DeviceDisconnected too) when a pending read has heard nothing, PONGPONG
+ * included, for the silence limit (see silenceLimit). Idle time, with no read pending, is never
+ * silence: an emulator has nothing to say between calls. A waiting emulator
  * answers PONGPONG from its I/O loop, and the probe only re-sets the answer address to this
  * same socket, so a call in progress is not disturbed.
  *
@@ -53,9 +55,11 @@ const KEEP_ALIVE = 1_000;
 /**
  * How long a pending read may hear nothing at all, PONGPONG included, before the emulator
  * counts as gone: twice `busyTimeout`, at least 10 s (the debug builds answer slowly while they
- * draw; trezorlib waits 10 s for a PONG).
+ * draw; trezorlib waits 10 s for a PONG), and never before its probes, sent from `keepAlive` on,
+ * have gone unanswered for `busyTimeout` (a keepAlive above 10 s must not turn a user's wait
+ * into silence).
  */
-const silenceLimit = (busyTimeout: number) => Math.max(2 * busyTimeout, 10_000);
+const silenceLimit = (busyTimeout: number, keepAlive: number) => Math.max(2 * busyTimeout, 10_000, keepAlive + busyTimeout);
 
 /** InvalidParameters for a port that is not 1..65535 (node:dgram would throw a RangeError). */
 function checkPort(port: unknown, field = 'port'): number {
@@ -276,21 +280,19 @@ async function openSocket(
   /** Reads waiting, and when the emulator was last heard from (any datagram). */
   let pendingReads = 0;
   let lastHeard = Date.now();
-  const silence = silenceLimit(busyTimeout);
+  const silence = silenceLimit(busyTimeout, keepAlive);
+  const sendPing = () =>
+    socket.send(PING, (error) => {
+      if (error) lost(`The emulator at ${host}:${port} stopped answering (${(error as NodeJS.ErrnoException).code ?? error.message})`);
+    });
   const watchdog = setInterval(() => {
     if (failure) return clearInterval(watchdog);
-    const now = Date.now();
+    const quiet = Date.now() - lastHeard;
     // Idle (between calls, or while the host's own PIN / passphrase dialog is open): only the
-    // ICMP answer to a probe can tell that the emulator is gone, so probe, but do not count
-    // the wait as silence.
-    if (pendingReads === 0) lastHeard = Math.max(lastHeard, now - keepAlive);
-    const quiet = now - lastHeard;
-    if (quiet >= silence) return lost(`The emulator at ${host}:${port} went silent for ${quiet} ms`);
-    if (quiet >= keepAlive) {
-      socket.send(PING, (error) => {
-        if (error) lost(`The emulator at ${host}:${port} stopped answering (${(error as NodeJS.ErrnoException).code ?? error.message})`);
-      });
-    }
+    // ICMP answer to a probe can tell that the emulator is gone, so probe, but idle time is
+    // never silence (the emulator has nothing to say; a read starts the clock afresh).
+    if (pendingReads > 0 && quiet >= silence) return lost(`The emulator at ${host}:${port} went silent for ${quiet} ms`);
+    if (quiet >= keepAlive) sendPing();
   }, Math.min(keepAlive, 1_000));
   watchdog.unref?.();
 
@@ -312,6 +314,8 @@ async function openSocket(
       for (const settle of [...pongWaiters]) settle(true);
       return;
     }
+    // Node hands over a fresh buffer per datagram: a view of it is the report, no copy needed.
+    if (datagram.length === REPORT_SIZE) return queue.push(new Uint8Array(datagram.buffer, datagram.byteOffset, REPORT_SIZE));
     const report = new Uint8Array(REPORT_SIZE);
     report.set(datagram.subarray(0, REPORT_SIZE));
     queue.push(report);
@@ -349,6 +353,38 @@ async function openSocket(
     return withSignal(answer, pingSignal);
   };
 
+  /**
+   * Send `reports` in order, one datagram each, without waiting for one to leave before the
+   * next: the socket keeps their order. The reports are sent as they are (node:dgram takes a
+   * Uint8Array without copying it; callers never reuse a written report). Resolves when the
+   * last has left; the first failure marks the emulator lost and rejects with that error.
+   */
+  const writeReports = (reports: readonly Uint8Array[], writeSignal?: AbortSignal): Promise<void> => {
+    if (failure) return Promise.reject(failure);
+    for (const report of reports) {
+      if (report.length !== REPORT_SIZE) {
+        return Promise.reject(new TrezorError('InvalidParameters', `report: expected ${REPORT_SIZE} bytes, got ${report.length}`, { field: 'report' }));
+      }
+    }
+    if (writeSignal?.aborted) return Promise.reject(abortReason(writeSignal));
+    const sent = new Promise<void>((resolve, reject) => {
+      let left = reports.length;
+      if (left === 0) return resolve();
+      const onSent = (error: Error | null) => {
+        if (left === 0) return; // failed already
+        if (!error) {
+          if (--left === 0) resolve();
+          return;
+        }
+        left = 0;
+        lost(`Sending to the emulator at ${host}:${port} failed (${(error as NodeJS.ErrnoException).code ?? error.message})`);
+        reject(failure ?? error);
+      };
+      for (const report of reports) socket.send(report, onSent);
+    });
+    return withSignal(sent, writeSignal);
+  };
+
   const connection: TransportConnection = {
     async read(readSignal) {
       if (pendingReads === 0) lastHeard = Date.now();
@@ -360,22 +396,12 @@ async function openSocket(
       }
     },
 
-    async write(report, writeSignal) {
-      if (failure) throw failure;
-      if (report.length !== REPORT_SIZE) {
-        throw new TrezorError('InvalidParameters', `report: expected ${REPORT_SIZE} bytes, got ${report.length}`, { field: 'report' });
-      }
-      const data = Uint8Array.from(report);
-      await withSignal(
-        new Promise<void>((resolve, reject) => {
-          socket.send(data, (error) => {
-            if (!error) return resolve();
-            lost(`Sending to the emulator at ${host}:${port} failed (${(error as NodeJS.ErrnoException).code ?? error.message})`);
-            reject(failure ?? error);
-          });
-        }),
-        writeSignal,
-      );
+    write(report, writeSignal) {
+      return writeReports([report], writeSignal);
+    },
+
+    writeReports(reports, writeSignal) {
+      return writeReports(reports, writeSignal);
     },
 
     close(closeSignal) {
