@@ -100,6 +100,52 @@ describe('v1 link: framing', () => {
   });
 });
 
+describe('v1 link: a connection that writes the reports of a message together', () => {
+  /** A recording connection with writeReports; `fail` makes the next writeReports reject. */
+  function batching() {
+    const calls: { kind: 'write' | 'writeReports'; reports: Uint8Array[] }[] = [];
+    let fail: unknown;
+    const connection: TransportConnection = {
+      read: () => new Promise<Uint8Array>(() => undefined),
+      write: async (report) => void calls.push({ kind: 'write', reports: [report] }),
+      writeReports: async (reports) => {
+        if (fail !== undefined) {
+          const error = fail;
+          fail = undefined;
+          throw error;
+        }
+        calls.push({ kind: 'writeReports', reports: [...reports] });
+      },
+      close: async () => undefined,
+      onDisconnect: () => () => undefined,
+    };
+    return { calls, connection, failNext: (error: unknown) => (fail = error) };
+  }
+
+  it('a message of several reports goes out in one writeReports call, a one-report message through write()', async () => {
+    const { calls, connection } = batching();
+    const link = v1Link(connection);
+    await link.write({ type: 18, payload: bytes(300) });
+    await link.write({ type: 20, payload: new Uint8Array() });
+    expect(calls.map((c) => c.kind)).toEqual(['writeReports', 'write']);
+    expect(calls[0]!.reports).toEqual(encodeReports(18, bytes(300)));
+    expect(calls[1]!.reports).toEqual(encodeReports(20, new Uint8Array()));
+  });
+
+  it('a failed writeReports rejects that write with its error; the next message still goes out', async () => {
+    const { calls, connection, failNext } = batching();
+    const link = v1Link(connection);
+    const gone = new Error('gone');
+    failNext(gone);
+    const first = link.write({ type: 18, payload: bytes(300) });
+    const second = link.write({ type: 18, payload: bytes(100, 4) });
+    await expect(first).rejects.toBe(gone);
+    await second;
+    expect(calls).toHaveLength(1);
+    expect(decodeReports(calls[0]!.reports)).toEqual({ type: 18, payload: bytes(100, 4) });
+  });
+});
+
 describe('v1 link: faults', () => {
   it('a bad continuation magic rejects that read with ProtocolError; the next message reads whole', async () => {
     const { device, link } = await open();
