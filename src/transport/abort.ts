@@ -80,24 +80,25 @@ export class ReportQueue<T = Uint8Array> {
       return item instanceof QueuedError ? Promise.reject(item.error) : Promise.resolve(item);
     }
     if (this.error !== undefined) return Promise.reject(this.error);
-    if (signal?.aborted) return Promise.reject(abortReason(signal));
+    if (!signal) return new Promise<T>((resolve, reject) => void this.waiters.push({ resolve, reject })); // nothing to unhook later
+    if (signal.aborted) return Promise.reject(abortReason(signal));
     return new Promise<T>((resolve, reject) => {
       const waiter = {
         resolve: (r: T) => {
-          signal?.removeEventListener('abort', onAbort);
+          signal.removeEventListener('abort', onAbort);
           resolve(r);
         },
         reject: (e: unknown) => {
-          signal?.removeEventListener('abort', onAbort);
+          signal.removeEventListener('abort', onAbort);
           reject(e);
         },
       };
       const onAbort = () => {
         const i = this.waiters.indexOf(waiter);
         if (i >= 0) this.waiters.splice(i, 1);
-        reject(abortReason(signal!));
+        reject(abortReason(signal));
       };
-      signal?.addEventListener('abort', onAbort, { once: true });
+      signal.addEventListener('abort', onAbort, { once: true });
       this.waiters.push(waiter);
     });
   }
