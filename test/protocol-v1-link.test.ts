@@ -105,10 +105,14 @@ describe('v1 link: a connection that writes the reports of a message together', 
   function batching() {
     const calls: { kind: 'write' | 'writeReports'; reports: Uint8Array[] }[] = [];
     let fail: unknown;
+    const hooks: { during?: () => void } = {};
     const connection: TransportConnection = {
       read: () => new Promise<Uint8Array>(() => undefined),
       write: async (report) => void calls.push({ kind: 'write', reports: [report] }),
       writeReports: async (reports) => {
+        const during = hooks.during;
+        hooks.during = undefined;
+        during?.(); // as a transport's caller may do: an abort listener set off by this write
         if (fail !== undefined) {
           const error = fail;
           fail = undefined;
@@ -119,7 +123,7 @@ describe('v1 link: a connection that writes the reports of a message together', 
       close: async () => undefined,
       onDisconnect: () => () => undefined,
     };
-    return { calls, connection, failNext: (error: unknown) => (fail = error) };
+    return { calls, connection, hooks, failNext: (error: unknown) => (fail = error) };
   }
 
   it('a message of several reports goes out in one writeReports call, a one-report message through write()', async () => {
@@ -130,6 +134,18 @@ describe('v1 link: a connection that writes the reports of a message together', 
     expect(calls.map((c) => c.kind)).toEqual(['writeReports', 'write']);
     expect(calls[0]!.reports).toEqual(encodeReports(18, bytes(300)));
     expect(calls[1]!.reports).toEqual(encodeReports(20, new Uint8Array()));
+  });
+
+  it('a message written while another is starting to go out (a Cancel from an abort listener) follows it', async () => {
+    const { calls, connection, hooks } = batching();
+    const link = v1Link(connection);
+    let cancel: Promise<void> | undefined;
+    hooks.during = () => (cancel = link.write({ type: 20, payload: new Uint8Array() }));
+    await link.write({ type: 18, payload: bytes(300) });
+    await cancel;
+    expect(calls.map((c) => c.kind)).toEqual(['writeReports', 'write']);
+    expect(decodeReports(calls[0]!.reports)).toEqual({ type: 18, payload: bytes(300) });
+    expect(decodeReports(calls[1]!.reports)).toEqual({ type: 20, payload: new Uint8Array() });
   });
 
   it('a failed writeReports rejects that write with its error; the next message still goes out', async () => {

@@ -44,9 +44,6 @@ class V1Link implements MessageLink {
   private writing: Promise<void> = Promise.resolve();
   /** Messages written and not yet gone out: with none, a write starts at once. */
   private writesInFlight = 0;
-  private readonly writeDone = () => {
-    this.writesInFlight--;
-  };
   private closed = false;
 
   constructor(
@@ -61,8 +58,14 @@ class V1Link implements MessageLink {
     } catch (error) {
       return Promise.reject(error);
     }
+    const previous = this.writing;
+    const idle = this.writesInFlight++ === 0;
+    // Taken before the reports start: a write made meanwhile (a Cancel sent from an abort
+    // listener that this very write set off) waits for this message's last report.
+    let release!: () => void;
+    this.writing = new Promise<void>((resolve) => (release = resolve));
     let written: Promise<void>;
-    if (this.writesInFlight === 0) {
+    if (idle) {
       // Nothing going out: start now, without a turn of the promise queue.
       try {
         written = sendReports(this.connection, reports, signal);
@@ -70,10 +73,13 @@ class V1Link implements MessageLink {
         written = Promise.reject(error);
       }
     } else {
-      written = this.writing.then(() => sendReports(this.connection, reports, signal));
+      written = previous.then(() => sendReports(this.connection, reports, signal));
     }
-    this.writesInFlight++;
-    this.writing = written.then(this.writeDone, this.writeDone);
+    const done = () => {
+      this.writesInFlight--;
+      release();
+    };
+    written.then(done, done);
     return written;
   }
 
