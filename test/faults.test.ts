@@ -17,6 +17,7 @@ import { VirtualTrezor, type VirtualTrezorOptions } from '../src/testing/virtual
 import { walletPsbt as psbtWith } from './support/bitcoin-wallet.js';
 import { faultTransport } from './support/fault-transport.js';
 import { SLIP14_MNEMONIC } from './support/fixtures.js';
+import { codeOf } from './support/outcome.js';
 
 const PATH = "m/44'/0'/0'/0/0";
 const ADDRESS = '1JAd7XCBzGudGpJQSDSfpmJhiygtLQWaGL';
@@ -41,14 +42,6 @@ function deepFreeze<T>(value: T): T {
   return value;
 }
 
-async function codeOf(p: Promise<unknown>): Promise<string> {
-  try {
-    await p;
-  } catch (e) {
-    return (e as { code?: string }).code ?? `not a TrezorError: ${String(e)}`;
-  }
-  return 'resolved';
-}
 
 function rig(options: VirtualTrezorOptions = {}) {
   const virtual = new VirtualTrezor({ mnemonic: SLIP14_MNEMONIC, ...options });

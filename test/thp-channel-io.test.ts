@@ -6,10 +6,10 @@
  * structure"); every failure must end in a TrezorError, never a hang.
  */
 import { describe, expect, it } from 'vitest';
-import { isTrezorError } from '../src/errors.js';
 import { BROADCAST_CID, CONTROL, ThpChannelIO, type ThpFrame } from '../src/protocol/thp-host/channel-io.js';
 import { memoryTransport, type MemoryDeviceEnd } from '../src/transport/memory.js';
 import { thpFraming as testFraming } from '../src/protocol/thp-host/framing.js';
+import { codeOf } from './support/outcome.js';
 
 const CID = 0x1234;
 const PROPS = new Uint8Array([0x0a, 0x04, 0x54, 0x33, 0x57, 0x31]); // ThpDeviceProperties { internal_model: 'T3W1' }
@@ -67,14 +67,6 @@ const allocationResponse = (nonce: Uint8Array, cid = CID): ThpFrame => ({
 function acking(frame: ThpFrame, device: FakeDevice) {
   if (frame.ctrl === CONTROL.CHANNEL_ALLOCATION_REQUEST) device.send(allocationResponse(frame.payload));
   else if ((frame.ctrl & 0xe0) === 0) device.send(ack(frame.ctrl & 0x10 ? 1 : 0));
-}
-async function codeOf(promise: Promise<unknown>): Promise<string> {
-  try {
-    await promise;
-    return 'resolved';
-  } catch (e) {
-    return isTrezorError(e) ? e.code : `not a TrezorError: ${String(e)}`;
-  }
 }
 
 describe('THP channel allocation', () => {

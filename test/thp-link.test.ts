@@ -10,6 +10,7 @@ import { openThpLink, type ThpLinkOptions } from '../src/protocol/thp-host/link.
 import type { ThpCredential } from '../src/protocol/thp-host/credentials.js';
 import { HANDSHAKE_INIT_REQ } from '../src/protocol/thp/index.js';
 import { fakeThpDevice, type FakeThpDevice } from './support/thp-fake-device.js';
+import { codeOf } from './support/outcome.js';
 
 async function open(device: FakeThpDevice, options: ThpLinkOptions = {}) {
   const [descriptor] = await device.transport.enumerate();
@@ -21,14 +22,6 @@ async function open(device: FakeThpDevice, options: ThpLinkOptions = {}) {
 const typing = (device: FakeThpDevice) =>
   vi.fn(async ({ method }: { method: 'code' | 'qr' }) => ({ code: method === 'code' ? device.code! : device.qr! }));
 
-async function codeOf(promise: Promise<unknown>): Promise<string> {
-  try {
-    await promise;
-    return 'resolved';
-  } catch (e) {
-    return isTrezorError(e) ? e.code : `not a TrezorError: ${String(e)}`;
-  }
-}
 
 async function features(link: Awaited<ReturnType<typeof open>>) {
   await link.write(encodeMessage('GetFeatures', {}));

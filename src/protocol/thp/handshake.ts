@@ -86,6 +86,25 @@ export interface HandshakeResult {
   hostStaticPublicKey: Uint8Array;
 }
 
+/** The step bookkeeping both roles share: steps are taken in order, and an error ends the handshake. */
+class Steps<S extends string> {
+  constructor(private step: S | 'failed') {}
+
+  advance(from: S, to: S): void {
+    if (this.step !== from) throw protocolError(`THP handshake step out of order (in state ${this.step})`);
+    this.step = to;
+  }
+
+  guard<T>(run: () => T): T {
+    try {
+      return run();
+    } catch (error) {
+      this.step = 'failed';
+      throw error;
+    }
+  }
+}
+
 /**
  * Host side (initiator).
  * @example
@@ -100,7 +119,7 @@ export class HostHandshake {
   private readonly ephemeral: Uint8Array;
   private staticKey: Uint8Array;
   private readonly tryToUnlock: boolean;
-  private step: 'init' | 'wait-init' | 'wait-comp' | 'done' | 'failed' = 'init';
+  private readonly steps = new Steps<'init' | 'wait-init' | 'wait-comp' | 'done'>('init');
 
   constructor(options: HostHandshakeOptions) {
     this.sym = new SymmetricState(options.prologue);
@@ -111,7 +130,7 @@ export class HostHandshake {
 
   /** Data of HandshakeInitiationRequest: e_h ‖ try_to_unlock. */
   initiationRequest(): Uint8Array {
-    this.advance('init', 'wait-init');
+    this.steps.advance('init', 'wait-init');
     const e = publicKeyOf(this.ephemeral);
     this.sym.mixHash(e); // token e
     const payload = this.sym.encryptAndHash(Uint8Array.of(this.tryToUnlock ? 1 : 0)); // no key yet: in clear
@@ -127,8 +146,8 @@ export class HostHandshake {
    * and no credential.
    */
   readInitiationResponse(data: Uint8Array, credentials: readonly StoredCredential[] = []): HostCompletion {
-    this.advance('wait-init', 'wait-comp');
-    return this.guard(() => {
+    this.steps.advance('wait-init', 'wait-comp');
+    return this.steps.guard(() => {
       expectLength('HandshakeInitiationResponse', data, 96);
       const re = data.slice(0, 32);
       this.sym.mixHash(re); // e
@@ -152,8 +171,8 @@ export class HostHandshake {
 
   /** Read HandshakeCompletionResponse: the device's state and the channel keys. */
   readCompletionResponse(data: Uint8Array): HandshakeResult {
-    this.advance('wait-comp', 'done');
-    return this.guard(() => {
+    this.steps.advance('wait-comp', 'done');
+    return this.steps.guard(() => {
       expectLength('HandshakeCompletionResponse', data, 17);
       const [send, receive] = this.sym.split();
       const state = receive.decrypt(data);
@@ -168,19 +187,6 @@ export class HostHandshake {
     });
   }
 
-  private advance(from: typeof this.step, to: typeof this.step): void {
-    if (this.step !== from) throw protocolError(`THP handshake step out of order (in state ${this.step})`);
-    this.step = to;
-  }
-
-  private guard<T>(run: () => T): T {
-    try {
-      return run();
-    } catch (error) {
-      this.step = 'failed';
-      throw error;
-    }
-  }
 }
 
 export interface DeviceHandshakeOptions {
@@ -212,7 +218,7 @@ export class DeviceHandshake {
   private readonly ephemeral: Uint8Array;
   private readonly staticKey: Uint8Array;
   private hostStatic: Uint8Array | undefined;
-  private step: 'wait-init' | 'wait-comp' | 'respond' | 'done' | 'failed' = 'wait-init';
+  private readonly steps = new Steps<'wait-init' | 'wait-comp' | 'respond' | 'done'>('wait-init');
 
   constructor(options: DeviceHandshakeOptions) {
     this.sym = new SymmetricState(options.prologue);
@@ -222,8 +228,8 @@ export class DeviceHandshake {
 
   /** Read HandshakeInitiationRequest; returns the HandshakeInitiationResponse data. */
   readInitiationRequest(data: Uint8Array): { response: Uint8Array; tryToUnlock: boolean } {
-    this.advance('wait-init', 'wait-comp');
-    return this.guard(() => {
+    this.steps.advance('wait-init', 'wait-comp');
+    return this.steps.guard(() => {
       expectLength('HandshakeInitiationRequest', data, 33);
       const re = data.slice(0, 32);
       this.sym.mixHash(re); // e
@@ -246,8 +252,8 @@ export class DeviceHandshake {
 
   /** Read HandshakeCompletionRequest: the host's static key and its credential. */
   readCompletionRequest(data: Uint8Array): DeviceCompletion {
-    this.advance('wait-comp', 'respond');
-    return this.guard(() => {
+    this.steps.advance('wait-comp', 'respond');
+    return this.steps.guard(() => {
       if (data.length < 48 + 16) throw protocolError(`HandshakeCompletionRequest: ${data.length} bytes, too short`);
       const hostStatic = this.sym.decryptAndHash(data.subarray(0, 48)); // s
       this.sym.mixKey(dh(this.ephemeral, hostStatic)); // se
@@ -260,7 +266,7 @@ export class DeviceHandshake {
 
   /** Data of HandshakeCompletionResponse for `state`, and the device's channel keys. */
   completionResponse(state: TrezorStateValue): { response: Uint8Array; result: HandshakeResult } {
-    this.advance('respond', 'done');
+    this.steps.advance('respond', 'done');
     const [receive, send] = this.sym.split();
     const response = send.encrypt(Uint8Array.of(state));
     return {
@@ -274,17 +280,4 @@ export class DeviceHandshake {
     };
   }
 
-  private advance(from: typeof this.step, to: typeof this.step): void {
-    if (this.step !== from) throw protocolError(`THP handshake step out of order (in state ${this.step})`);
-    this.step = to;
-  }
-
-  private guard<T>(run: () => T): T {
-    try {
-      return run();
-    } catch (error) {
-      this.step = 'failed';
-      throw error;
-    }
-  }
 }
