@@ -19,6 +19,7 @@
  * Sizes can be given after the mode: `sign 200 1000`. Figures, never pass/fail; the machine is
  * shared, so compare CPU figures and medians rather than one wall time.
  */
+import { connectEmulator } from './emulator-connect.js';
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -35,9 +36,7 @@ import { parsePsbt } from '../src/bitcoin/signPsbt.js';
 import { parsePath } from '../src/path.js';
 import { connect } from '../src/session/connect.js';
 import type { CallFn, Trezor } from '../src/session/trezor.js';
-import { DebugLink } from '../src/testing/debuglink.js';
 import { VirtualTrezor } from '../src/testing/virtual/device.js';
-import { udp } from '../src/transport/udp.js';
 import { ROOT, accountKey, publicKeyAt } from '../test/support/bitcoin-wallet.js';
 
 const MNEMONIC = 'all all all all all all all all all all all all';
@@ -124,21 +123,8 @@ async function target(): Promise<{ label: string; trezor: Trezor; inMemory: bool
       },
     };
   }
-  const [host = '127.0.0.1', portText = '21324'] = address.split(':');
-  const port = Number(portText);
-  const debugPort = Number((process.env.TREZOR_DEBUGLINK ?? '').split(':')[1] ?? port + 1) || port + 1;
-  const debug = await DebugLink.connect({ host, port: debugPort, wirePort: port });
-  const trezor = await connect({ transport: udp({ host, port }), sessionId: null, ui: { button: () => void debug.press('yes').catch(() => undefined) } });
-  const { model, major_version, minor_version, patch_version } = trezor.features;
-  return {
-    label: `emulator ${model ?? ''} ${major_version}.${minor_version}.${patch_version} over UDP`,
-    trezor,
-    inMemory: false,
-    async close() {
-      await trezor.close();
-      await debug.close();
-    },
-  };
+  const session = await connectEmulator(address);
+  return { label: `emulator ${session.version} over UDP`, trezor: session.trezor, inMemory: false, close: () => session.close() };
 }
 
 export async function sign(sizes = [10, 200, 1000]): Promise<void> {

@@ -13,10 +13,8 @@
  * the emulator pays for, as a test suite's presses would. The virtual devices confirm by
  * themselves (autoConfirm). Figures, not a pass/fail test.
  */
+import { connectEmulator } from './emulator-connect.js';
 import { pathToFileURL } from 'node:url';
-import { connect } from '../src/session/connect.js';
-import { DebugLink } from '../src/testing/debuglink.js';
-import { udp } from '../src/transport/udp.js';
 import { loadavg } from 'node:os';
 import { measureInterleaved, ms, operations, pidCpu, pidOfUdpPort, type Figure } from './device-calls.js';
 import { CALLS, ROUNDS, inMemory, overUdp, printTable, type Profile, type Target } from './virtual.js';
@@ -25,26 +23,14 @@ import { CALLS, ROUNDS, inMemory, overUdp, printTable, type Profile, type Target
 const EMULATOR_CALLS = Number(process.env.BENCH_EMULATOR_CALLS ?? 3);
 
 async function emulator(address: string): Promise<Target> {
-  const [host = '127.0.0.1', portText = '21324'] = address.split(':');
-  const port = Number(portText);
-  const debugPort = Number((process.env.TREZOR_DEBUGLINK ?? '').split(':')[1] ?? port + 1) || port + 1;
-  const pid = Number(process.env.TREZOR_EMULATOR_PID) || pidOfUdpPort(port);
-  if (!pid) console.log(`  (no process of this user owns UDP port ${port}: set TREZOR_EMULATOR_PID for the emulator's CPU)`);
-  const debug = await DebugLink.connect({ host, port: debugPort, wirePort: port });
-  const trezor = await connect({
-    transport: udp({ host, port }),
-    sessionId: null,
-    ui: { button: () => void debug.press('yes').catch(() => undefined) },
-  });
-  const { model, major_version, minor_version, patch_version } = trezor.features;
+  const session = await connectEmulator(address);
+  const pid = Number(process.env.TREZOR_EMULATOR_PID) || pidOfUdpPort(session.port);
+  if (!pid) console.log(`  (no process of this user owns UDP port ${session.port}: set TREZOR_EMULATOR_PID for the emulator's CPU)`);
   return {
-    label: `emulator ${model} ${major_version}.${minor_version}.${patch_version}`,
-    trezor,
+    label: `emulator ${session.version}`,
+    trezor: session.trezor,
     cpu: pid ? pidCpu(pid) : () => Number.NaN,
-    async close() {
-      await trezor.close();
-      await debug.close();
-    },
+    close: () => session.close(),
   };
 }
 

@@ -13,14 +13,12 @@
  * device; the figure is the child's own clock (performance.now(), from process start) and CPU
  * when Features arrive, median of BENCH_STARTS (default 11) interleaved runs. Figures only.
  */
+import { connectEmulator } from './emulator-connect.js';
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { getAddress, getAddresses, signMessage, signTransaction, signTypedData } from '../src/ethereum/index.js';
-import { connect } from '../src/session/connect.js';
 import type { Trezor } from '../src/session/trezor.js';
-import { DebugLink } from '../src/testing/debuglink.js';
-import { udp } from '../src/transport/udp.js';
 import { measure, median, ms, processCpu, type Operation } from './device-calls.js';
 import { overUdp } from './virtual.js';
 
@@ -93,21 +91,8 @@ async function device(): Promise<Device> {
     const port = Number(/udp:[^:]+:(\d+)/.exec(target.trezor.device.path)?.[1]);
     return { label: 'virtual T2T1 2.8.9 over UDP', trezor: target.trezor, port, close: () => target.close() };
   }
-  const [host = '127.0.0.1', portText = '21324'] = address.split(':');
-  const port = Number(portText);
-  const debugPort = Number((process.env.TREZOR_DEBUGLINK ?? '').split(':')[1] ?? port + 1) || port + 1;
-  const debug = await DebugLink.connect({ host, port: debugPort, wirePort: port });
-  const trezor = await connect({ transport: udp({ host, port }), sessionId: null, ui: { button: () => void debug.press('yes').catch(() => undefined) } });
-  const { model, major_version, minor_version, patch_version } = trezor.features;
-  return {
-    label: `emulator ${model} ${major_version}.${minor_version}.${patch_version}`,
-    trezor,
-    port,
-    async close() {
-      await trezor.close();
-      await debug.close();
-    },
-  };
+  const session = await connectEmulator(address);
+  return { label: `emulator ${session.version}`, trezor: session.trezor, port: session.port, close: () => session.close() };
 }
 
 /** One fresh Node process: import `imports`, connect over UDP, report its clock and CPU at Features. */
